@@ -1,0 +1,388 @@
+//! The rules. Each branch adds the sentence that explains it, so a verdict is
+//! never a bare level.
+//!
+//! Beyond the panel's table, three readings matter in practice:
+//! * Distances, not OS counts, tell households apart. Devices at the expected
+//!   distance *and* one router further means a second network hangs off the
+//!   line (medium); every device uniformly one hop further is one home behind a
+//!   double NAT — mesh Wi-Fi in router mode, ONT plus own router — and is only
+//!   watched (low) on PPPoE. On a hotspot no router is expected at all, so any
+//!   extra hop is tethering (medium).
+//! * A TTL above what any device at the expected distance can send (65, 129 on
+//!   PPPoE) only comes from a router that rewrites TTLs: an evasion (high).
+//!   Only OS defaults (64/128 on PPPoE) with real traffic is the same evasion
+//!   done with `ttl-set 64` (medium); with a handful of connections it is just
+//!   the customer's router asking DNS.
+//! * Peer-to-peer clients open hundreds of connections on their own; those are
+//!   reported but not counted towards sharing unless the owner asks.
+
+use std::collections::BTreeSet;
+
+use crate::observation::{ProbeStrategy, SubscriberObservation};
+use crate::settings::DetectionSettings;
+use crate::ttl::{classify, expected_ttl, family_name, TtlClass};
+use crate::verdict::{Evidence, EvidenceStatus, Level, RecommendedAction, TtlStatus, Verdict};
+
+/// Assesses one subscriber.
+pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
+    let mut reasons = Vec::new();
+    let evidence = evidence(obs, s);
+    let ttl = read_ttls(obs, s, &evidence, &mut reasons);
+
+    let counted = if s.count_p2p_connections {
+        obs.connections
+    } else {
+        obs.connections.saturating_sub(obs.p2p_connections)
+    };
+    let conn_level = connection_level(counted, s);
+    explain_connections(obs, counted, conn_level, s, &mut reasons);
+
+    let mut level = ttl.level.max(conn_level);
+    if ttl.status.is_router_evidence() && counted >= s.connections_high {
+        level = Level::Critical;
+        reasons.push(format!(
+            "Router evidence together with {counted} connections (at least {}): sharing is definite.",
+            s.connections_high
+        ));
+    } else if ttl.status.is_router_evidence() && counted >= s.connections_medium {
+        let raised = ttl.level.raised().max(conn_level);
+        if raised > level {
+            reasons.push(format!(
+                "Router evidence together with {counted} connections raises the level to {raised}."
+            ));
+            level = raised;
+        }
+    }
+
+    explain_evidence(obs, &evidence, &mut reasons);
+
+    let assessed_level = level;
+    let (level, whitelisted) = match &obs.whitelist {
+        Some(reason) => {
+            reasons.push(format!(
+                "Whitelisted ({}): not flagged; the rules alone would say {assessed_level}.",
+                if reason.is_empty() { "no reason given" } else { reason }
+            ));
+            (Level::Normal, true)
+        }
+        None => (level, false),
+    };
+
+    let recommended_action = if whitelisted {
+        RecommendedAction::None
+    } else {
+        match level {
+            Level::Critical => RecommendedAction::Disconnect,
+            Level::High => RecommendedAction::ContactSubscriber,
+            Level::Medium => RecommendedAction::Review,
+            Level::Low => RecommendedAction::Watch,
+            Level::Normal if evidence.status != EvidenceStatus::Sufficient => {
+                RecommendedAction::GatherEvidence
+            }
+            Level::Normal => RecommendedAction::None,
+        }
+    };
+
+    Verdict {
+        ttl_status: ttl.status,
+        level,
+        assessed_level,
+        whitelisted,
+        reasons,
+        recommended_action,
+        evidence,
+    }
+}
+
+/// The level connection counts alone reach.
+pub fn connection_level(counted: u32, s: &DetectionSettings) -> Level {
+    if counted >= s.connections_high {
+        Level::High
+    } else if counted >= s.connections_medium {
+        Level::Medium
+    } else if counted >= s.connections_low {
+        Level::Low
+    } else {
+        Level::Normal
+    }
+}
+
+fn evidence(obs: &SubscriberObservation, s: &DetectionSettings) -> Evidence {
+    let observations = obs.ttl.observations();
+    let share = match obs.ttl.strategy {
+        Some(ProbeStrategy::ConnectionMark) if obs.connections > 0 => {
+            Some((observations as f64 / obs.connections as f64).min(1.0))
+        }
+        _ => None,
+    };
+    let status = match obs.ttl.strategy {
+        None => EvidenceStatus::NoProbes,
+        Some(ProbeStrategy::ConnectionMark) => {
+            let needed = s.min_ttl_observations.min(obs.connections).max(1);
+            if observations >= needed {
+                EvidenceStatus::Sufficient
+            } else {
+                EvidenceStatus::Insufficient
+            }
+        }
+        Some(ProbeStrategy::AddressList) => {
+            // An address-list hit per TTL: the devices have to show up at all.
+            let device_ttls = obs
+                .ttl
+                .counts
+                .keys()
+                .filter(|&&t| !matches!(classify(t, obs.expected_hops), TtlClass::Edge { .. }))
+                .count();
+            if observations > 0 && (device_ttls > 0 || obs.connections >= s.rewrite_min_connections)
+            {
+                EvidenceStatus::Sufficient
+            } else {
+                EvidenceStatus::Insufficient
+            }
+        }
+    };
+    Evidence {
+        status,
+        observations,
+        share,
+        probe_age_secs: obs.ttl.probe_age_secs,
+    }
+}
+
+struct TtlReading {
+    status: TtlStatus,
+    level: Level,
+}
+
+fn list(ttls: &[u8]) -> String {
+    ttls.iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn read_ttls(
+    obs: &SubscriberObservation,
+    s: &DetectionSettings,
+    evidence: &Evidence,
+    reasons: &mut Vec<String>,
+) -> TtlReading {
+    let e = obs.expected_hops;
+    let router_extra = s.extra_hops_for_router();
+    let mut expected = Vec::new();
+    let mut families = BTreeSet::new();
+    let mut edge = Vec::new();
+    let mut lowered = Vec::new();
+    let mut below_threshold = Vec::new();
+    let mut implausible = Vec::new();
+    let mut extras = BTreeSet::new();
+    for &t in obs.ttl.counts.keys() {
+        match classify(t, e) {
+            TtlClass::Expected { family } => {
+                expected.push(t);
+                families.insert(family);
+            }
+            TtlClass::Edge { .. } => edge.push(t),
+            TtlClass::Lowered { extra, .. } if extra >= router_extra => {
+                lowered.push(t);
+                extras.insert(extra);
+            }
+            TtlClass::Lowered { .. } => below_threshold.push(t),
+            TtlClass::Implausible => implausible.push(t),
+        }
+    }
+    let hop_words = match e {
+        0 => "directly attached".to_string(),
+        1 => "1 hop away".to_string(),
+        n => format!("{n} hops away"),
+    };
+    let expected_list = list(&[expected_ttl(64, e), expected_ttl(128, e)]);
+
+    if !below_threshold.is_empty() {
+        reasons.push(format!(
+            "TTL {} is below the expected value by fewer hops than the router threshold ({}): not counted.",
+            list(&below_threshold),
+            s.ttl_threshold
+        ));
+    }
+
+    if !implausible.is_empty() {
+        reasons.push(format!(
+            "TTL {} cannot come from any device {hop_words} (expected {expected_list}): a router is rewriting TTLs to hide the devices behind it.",
+            list(&implausible)
+        ));
+        return TtlReading {
+            status: TtlStatus::TtlRewritten,
+            level: Level::High,
+        };
+    }
+
+    if !edge.is_empty() && expected.is_empty() && lowered.is_empty() {
+        if evidence.status == EvidenceStatus::Sufficient
+            && obs.connections >= s.rewrite_min_connections
+        {
+            reasons.push(format!(
+                "Every observed TTL ({}) is an OS default although devices on this line should arrive with {expected_list}: the subscriber's router resets TTLs (a known way to hide sharing).",
+                list(&edge)
+            ));
+            return TtlReading {
+                status: TtlStatus::TtlRewritten,
+                level: Level::Medium,
+            };
+        }
+        reasons.push(format!(
+            "Only TTL {} was seen: the subscriber's own router (DNS, NTP) rather than the devices behind it.",
+            list(&edge)
+        ));
+        return TtlReading {
+            status: TtlStatus::Normal,
+            level: Level::Normal,
+        };
+    }
+
+    if !edge.is_empty() {
+        reasons.push(format!(
+            "TTL {} is the subscriber's own router talking (DNS, NTP): expected.",
+            list(&edge)
+        ));
+    }
+
+    if !lowered.is_empty() {
+        let extra_max = extras.iter().copied().max().unwrap_or(router_extra);
+        if extras.len() >= 2 || extra_max > router_extra {
+            reasons.push(format!(
+                "TTLs {} show devices behind {} different numbers of extra routers (up to {extra_max}): several networks, most likely several households, share this line.",
+                list(&lowered),
+                extras.len().max(2)
+            ));
+            return TtlReading {
+                status: TtlStatus::DoubleRouter,
+                level: Level::High,
+            };
+        }
+        if !expected.is_empty() {
+            reasons.push(format!(
+                "Devices at the expected distance (TTL {}) and one router further (TTL {}): a second router with its own devices hangs off this subscriber's network.",
+                list(&expected),
+                list(&lowered)
+            ));
+            return TtlReading {
+                status: TtlStatus::RouterDetected,
+                level: Level::Medium,
+            };
+        }
+        if e == 0 {
+            reasons.push(format!(
+                "Every device is one hop further than a directly attached device can be (TTL {}): the connection is tethered through a phone or travel router.",
+                list(&lowered)
+            ));
+            return TtlReading {
+                status: TtlStatus::RouterDetected,
+                level: Level::Medium,
+            };
+        }
+        reasons.push(format!(
+            "Every device is one hop further than expected (TTL {}): one home behind a second router (mesh Wi-Fi in router mode, ONT plus own router). Common and not sharing on its own; watched.",
+            list(&lowered)
+        ));
+        return TtlReading {
+            status: TtlStatus::RouterDetected,
+            level: Level::Low,
+        };
+    }
+
+    if families.len() >= 2 {
+        let names: Vec<_> = families.iter().map(|&f| family_name(f)).collect();
+        reasons.push(format!(
+            "{} devices at the expected distance (TTL {}): a normal family mix of operating systems.",
+            names.join(" and "),
+            list(&expected)
+        ));
+        return TtlReading {
+            status: TtlStatus::MultipleOs,
+            level: Level::Low,
+        };
+    }
+
+    if !expected.is_empty() {
+        reasons.push(format!(
+            "TTL {} matches {} devices {hop_words}: one household.",
+            list(&expected),
+            families.iter().map(|&f| family_name(f)).next().unwrap_or("")
+        ));
+    }
+    TtlReading {
+        status: TtlStatus::Normal,
+        level: Level::Normal,
+    }
+}
+
+fn explain_connections(
+    obs: &SubscriberObservation,
+    counted: u32,
+    level: Level,
+    s: &DetectionSettings,
+    reasons: &mut Vec<String>,
+) {
+    let p2p = if obs.p2p_connections > 0 && !s.count_p2p_connections {
+        format!(
+            " ({} look like peer-to-peer traffic and are not counted; {counted} counted)",
+            obs.p2p_connections
+        )
+    } else {
+        String::new()
+    };
+    let verdict = match level {
+        Level::Normal => format!("below the watch threshold of {}", s.connections_low),
+        Level::Low => format!("at or above the watch threshold of {}", s.connections_low),
+        Level::Medium => format!("at or above the review threshold of {}", s.connections_medium),
+        _ => format!("at or above the sharing threshold of {}", s.connections_high),
+    };
+    reasons.push(format!("{} connections{p2p}: {verdict}.", obs.connections));
+}
+
+fn explain_evidence(obs: &SubscriberObservation, ev: &Evidence, reasons: &mut Vec<String>) {
+    let age = ev
+        .probe_age_secs
+        .map(|s| format!(" since the probes were installed {} ago", human_duration(s)))
+        .unwrap_or_default();
+    match ev.status {
+        EvidenceStatus::NoProbes => reasons.push(
+            "No TTL probes on this router: judged on connection counts only. Install the probes to see TTLs."
+                .into(),
+        ),
+        EvidenceStatus::Insufficient => {
+            let seen = match ev.share {
+                Some(_) => format!("{} of {} connections observed", ev.observations, obs.connections),
+                None => format!("{} TTL observation(s)", ev.observations),
+            };
+            reasons.push(format!(
+                "Too little TTL evidence to judge ({seen}{age}): probes only see connections opened after they were installed; scan again later."
+            ));
+        }
+        EvidenceStatus::Sufficient => {
+            if let Some(share) = ev.share {
+                reasons.push(format!(
+                    "TTL evidence: {} of {} connections observed ({:.0}%){age}.",
+                    ev.observations,
+                    obs.connections,
+                    share * 100.0
+                ));
+            }
+        }
+    }
+}
+
+/// `3h 5m`, `12m`, `40s`: short enough for a reason line.
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m")
+    } else {
+        format!("{secs}s")
+    }
+}

@@ -1,0 +1,106 @@
+//! What one scan saw for one subscriber.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How subscribers reach the NAS; it decides the expected hop count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// PPPoE: the customer's own router is one hop, so 63/127 is normal.
+    Pppoe,
+    /// Hotspot or direct Wi-Fi: devices attach directly, so 64/128 is normal.
+    Hotspot,
+}
+
+impl Access {
+    /// The hop count between a subscriber's devices and the NAS when nothing is shared.
+    pub fn default_expected_hops(self) -> u8 {
+        match self {
+            Self::Pppoe => 1,
+            Self::Hotspot => 0,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pppoe => "pppoe",
+            Self::Hotspot => "hotspot",
+        }
+    }
+}
+
+impl std::str::FromStr for Access {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pppoe" => Ok(Self::Pppoe),
+            "hotspot" => Ok(Self::Hotspot),
+            other => Err(format!("unknown access type {other:?}: use pppoe or hotspot")),
+        }
+    }
+}
+
+/// How TTL observations are produced on the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeStrategy {
+    /// `add-src-to-address-list` per TTL: distinct TTLs per address, no counts;
+    /// safe next to mark-based QoS and load balancing.
+    AddressList,
+    /// `mark-connection` per TTL: one mark per connection, so counts per TTL and
+    /// the share of connections observed; clashes with other connection marks.
+    ConnectionMark,
+}
+
+impl ProbeStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AddressList => "address_list",
+            Self::ConnectionMark => "connection_mark",
+        }
+    }
+}
+
+/// TTL observations for one subscriber.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TtlEvidence {
+    /// The probe strategy in force on the NAS, or `None` if no probes are installed.
+    pub strategy: Option<ProbeStrategy>,
+    /// Observations per TTL. With address lists each seen TTL counts once.
+    pub counts: BTreeMap<u8, u32>,
+    /// How long the probes have been installed, when known. Probes only see
+    /// connections opened after they were installed.
+    pub probe_age_secs: Option<u64>,
+}
+
+impl TtlEvidence {
+    /// Total observations.
+    pub fn observations(&self) -> u32 {
+        self.counts.values().sum()
+    }
+
+    /// Distinct TTLs, ascending.
+    pub fn values(&self) -> Vec<u8> {
+        self.counts.keys().copied().collect()
+    }
+}
+
+/// Everything the rules need about one subscriber.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriberObservation {
+    pub subscriber: String,
+    pub nas: String,
+    pub address: String,
+    pub access: Access,
+    /// Hops between a legitimate device and the NAS on this line (per NAS).
+    pub expected_hops: u8,
+    /// Tracked connections the subscriber opened at scan time.
+    pub connections: u32,
+    /// Of those, connections that look like peer-to-peer traffic.
+    pub p2p_connections: u32,
+    pub ttl: TtlEvidence,
+    /// The whitelist reason, when the subscriber is whitelisted.
+    pub whitelist: Option<String>,
+}
