@@ -61,7 +61,11 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
         Some(reason) => {
             reasons.push(format!(
                 "Whitelisted ({}): not flagged; the rules alone would say {assessed_level}.",
-                if reason.is_empty() { "no reason given" } else { reason }
+                if reason.is_empty() {
+                    "no reason given"
+                } else {
+                    reason
+                }
             ));
             (Level::Normal, true)
         }
@@ -308,7 +312,11 @@ fn read_ttls(
         reasons.push(format!(
             "TTL {} matches {} devices {hop_words}: one household.",
             list(&expected),
-            families.iter().map(|&f| family_name(f)).next().unwrap_or("")
+            families
+                .iter()
+                .map(|&f| family_name(f))
+                .next()
+                .unwrap_or("")
         ));
     }
     TtlReading {
@@ -335,8 +343,14 @@ fn explain_connections(
     let verdict = match level {
         Level::Normal => format!("below the watch threshold of {}", s.connections_low),
         Level::Low => format!("at or above the watch threshold of {}", s.connections_low),
-        Level::Medium => format!("at or above the review threshold of {}", s.connections_medium),
-        _ => format!("at or above the sharing threshold of {}", s.connections_high),
+        Level::Medium => format!(
+            "at or above the review threshold of {}",
+            s.connections_medium
+        ),
+        _ => format!(
+            "at or above the sharing threshold of {}",
+            s.connections_high
+        ),
     };
     reasons.push(format!("{} connections{p2p}: {verdict}.", obs.connections));
 }

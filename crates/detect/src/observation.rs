@@ -37,7 +37,9 @@ impl std::str::FromStr for Access {
         match s {
             "pppoe" => Ok(Self::Pppoe),
             "hotspot" => Ok(Self::Hotspot),
-            other => Err(format!("unknown access type {other:?}: use pppoe or hotspot")),
+            other => Err(format!(
+                "unknown access type {other:?}: use pppoe or hotspot"
+            )),
         }
     }
 }

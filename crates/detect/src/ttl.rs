@@ -74,8 +74,20 @@ mod tests {
     fn pppoe_readings() {
         assert_eq!(classify(63, 1), TtlClass::Expected { family: 64 });
         assert_eq!(classify(127, 1), TtlClass::Expected { family: 128 });
-        assert_eq!(classify(62, 1), TtlClass::Lowered { family: 64, extra: 1 });
-        assert_eq!(classify(125, 1), TtlClass::Lowered { family: 128, extra: 2 });
+        assert_eq!(
+            classify(62, 1),
+            TtlClass::Lowered {
+                family: 64,
+                extra: 1
+            }
+        );
+        assert_eq!(
+            classify(125, 1),
+            TtlClass::Lowered {
+                family: 128,
+                extra: 2
+            }
+        );
         assert_eq!(classify(64, 1), TtlClass::Edge { family: 64 });
         assert_eq!(classify(128, 1), TtlClass::Edge { family: 128 });
         assert_eq!(classify(65, 1), TtlClass::Implausible);
@@ -86,7 +98,13 @@ mod tests {
     #[test]
     fn hotspot_readings() {
         assert_eq!(classify(64, 0), TtlClass::Expected { family: 64 });
-        assert_eq!(classify(63, 0), TtlClass::Lowered { family: 64, extra: 1 });
+        assert_eq!(
+            classify(63, 0),
+            TtlClass::Lowered {
+                family: 64,
+                extra: 1
+            }
+        );
         assert_eq!(classify(65, 0), TtlClass::Implausible);
         assert_eq!(classify(255, 0), TtlClass::Expected { family: 255 });
     }

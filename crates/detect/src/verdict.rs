@@ -90,7 +90,9 @@ impl std::str::FromStr for Level {
         Level::ALL
             .into_iter()
             .find(|l| l.as_str() == s)
-            .ok_or_else(|| format!("unknown level {s:?}: use normal, low, medium, high or critical"))
+            .ok_or_else(|| {
+                format!("unknown level {s:?}: use normal, low, medium, high or critical")
+            })
     }
 }
 
