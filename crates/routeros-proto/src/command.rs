@@ -129,7 +129,8 @@ impl Command {
         let mut out = format!("/{} {}", menu.replace('/', " "), verb);
         for (k, v) in &self.attributes {
             out.push(' ');
-            out.push_str(k);
+            // The API names items by `.id`; the terminal calls the same argument `numbers`.
+            out.push_str(if k == ".id" { "numbers" } else { k });
             out.push('=');
             out.push_str(&cli_quote(v));
         }

@@ -1,0 +1,279 @@
+//! Reading a NAS's tables: one streaming pass each, aggregated per subscriber.
+//!
+//! RouterOS stores connection addresses as `ip:port`, so it cannot filter the
+//! connection table by subscriber: the whole table is read once with a tight
+//! `.proplist` and counted here. Rows are consumed as they arrive; nothing but
+//! the per-subscriber tallies is kept.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use routeros_client::{Client, Command, Error, QueryOp, Reply};
+use shareguard_detect::Access;
+
+use crate::p2p::looks_p2p;
+use crate::probes::{address_list_query, ttl_from_label};
+
+/// One online subscriber as the NAS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub subscriber: String,
+    pub address: Ipv4Addr,
+    /// Calling-Station-Id / MAC, when the NAS reports it.
+    pub mac: Option<String>,
+    pub session_id: Option<String>,
+}
+
+/// Reads the online sessions (`/ppp/active` or `/ip/hotspot/active`), all or
+/// just `only`'s (filtered on the router).
+pub async fn read_sessions(
+    client: &mut Client,
+    access: Access,
+    only: Option<&str>,
+) -> Result<Vec<Session>, Error> {
+    let (path, user_key, mac_key) = match access {
+        Access::Pppoe => ("/ppp/active/print", "name", "caller-id"),
+        Access::Hotspot => ("/ip/hotspot/active/print", "user", "mac-address"),
+    };
+    let mut cmd = Command::new(path).proplist(&[user_key, "address", mac_key, "session-id"]);
+    if let Some(name) = only {
+        cmd = cmd.query(QueryOp::Eq(user_key.into(), name.into()));
+    }
+    let mut rows = client.stream(cmd).await?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().await? {
+        let Some(address) = r.get("address").and_then(parse_ipv4) else {
+            // Sessions without an IPv4 address (still negotiating, IPv6 only)
+            // have no connections to judge.
+            continue;
+        };
+        let opt = |k: &str| {
+            r.get_str(k)
+                .map(|s| s.into_owned())
+                .filter(|s| !s.is_empty())
+        };
+        let Some(subscriber) = opt(user_key) else {
+            continue;
+        };
+        out.push(Session {
+            subscriber,
+            address,
+            mac: opt(mac_key),
+            session_id: opt("session-id"),
+        });
+    }
+    Ok(out)
+}
+
+/// What was counted for one subscriber address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub connections: u32,
+    pub p2p: u32,
+    /// Observations per TTL, as (ttl, count), few entries.
+    pub ttl: Vec<(u8, u32)>,
+}
+
+impl Tally {
+    fn observe(&mut self, ttl: u8, n: u32) {
+        match self.ttl.iter_mut().find(|(t, _)| *t == ttl) {
+            Some((_, c)) => *c += n,
+            None => self.ttl.push((ttl, n)),
+        }
+    }
+}
+
+/// Subscriber addresses to tally, and their tallies.
+#[derive(Debug, Default)]
+pub struct Tallies {
+    index: HashMap<u32, usize>,
+    pub tallies: Vec<Tally>,
+}
+
+impl Tallies {
+    /// One tally per session, in session order.
+    pub fn for_sessions(sessions: &[Session]) -> Self {
+        let mut index = HashMap::with_capacity(sessions.len());
+        for (i, s) in sessions.iter().enumerate() {
+            index.insert(u32::from(s.address), i);
+        }
+        Self {
+            index,
+            tallies: vec![Tally::default(); sessions.len()],
+        }
+    }
+
+    fn get_mut(&mut self, ip: u32) -> Option<&mut Tally> {
+        let i = *self.index.get(&ip)?;
+        self.tallies.get_mut(i)
+    }
+}
+
+/// Parses `a.b.c.d` from bytes.
+pub fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
+    parse_ipv4_u32(s).map(Ipv4Addr::from)
+}
+
+fn parse_ipv4_u32(s: &[u8]) -> Option<u32> {
+    let mut out: u32 = 0;
+    let mut octet: u32 = 0;
+    let mut digits = 0;
+    let mut dots = 0;
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                octet = octet * 10 + (b - b'0') as u32;
+                digits += 1;
+                if digits > 3 || octet > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && dots < 3 => {
+                out = (out << 8) | octet;
+                octet = 0;
+                digits = 0;
+                dots += 1;
+            }
+            _ => return None,
+        }
+    }
+    (dots == 3 && digits > 0).then_some((out << 8) | octet)
+}
+
+/// Splits `a.b.c.d:port` (RouterOS's connection address form).
+pub fn parse_ipv4_port(s: &[u8]) -> Option<(u32, u16)> {
+    let colon = s.iter().rposition(|&b| b == b':')?;
+    let ip = parse_ipv4_u32(&s[..colon])?;
+    let port = std::str::from_utf8(&s[colon + 1..]).ok()?.parse().ok()?;
+    Some((ip, port))
+}
+
+/// What reading the connection table produced, beyond the tallies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionPass {
+    /// Rows read (the whole table).
+    pub rows: u64,
+    /// Rows that belonged to a tallied subscriber.
+    pub matched: u64,
+}
+
+/// Reads the connection table once, counting each subscriber's connections,
+/// peer-to-peer-looking ones, and (with connection-mark probes) marks per TTL.
+/// `progress` is called every 16,384 rows with the rows read so far.
+pub async fn read_connections(
+    client: &mut Client,
+    tallies: &mut Tallies,
+    with_marks: bool,
+    mut progress: impl FnMut(u64),
+) -> Result<ConnectionPass, Error> {
+    let fields: &[&str] = if with_marks {
+        &["src-address", "dst-address", "protocol", "connection-mark"]
+    } else {
+        &["src-address", "dst-address", "protocol"]
+    };
+    let mut rows = client
+        .stream(Command::new("/ip/firewall/connection/print").proplist(fields))
+        .await?;
+    let mut pass = ConnectionPass::default();
+    while let Some(r) = rows.next().await? {
+        pass.rows += 1;
+        if pass.rows % 16_384 == 0 {
+            progress(pass.rows);
+        }
+        if count_row(&r, tallies, with_marks) {
+            pass.matched += 1;
+        }
+    }
+    progress(pass.rows);
+    Ok(pass)
+}
+
+/// Tallies one connection row; false when it is not a subscriber's.
+fn count_row(r: &Reply, tallies: &mut Tallies, with_marks: bool) -> bool {
+    let (mut src, mut dst, mut proto, mut mark) = (None, None, None, None);
+    for (k, v) in r.attributes() {
+        match k {
+            b"src-address" => src = Some(v),
+            b"dst-address" => dst = Some(v),
+            b"protocol" => proto = Some(v),
+            b"connection-mark" => mark = Some(v),
+            _ => {}
+        }
+    }
+    let Some((ip, src_port)) = src.and_then(parse_ipv4_port) else {
+        return false;
+    };
+    let Some(t) = tallies.get_mut(ip) else {
+        return false;
+    };
+    t.connections += 1;
+    let dst_port = dst.and_then(parse_ipv4_port).map(|(_, p)| p).unwrap_or(0);
+    if looks_p2p(proto.unwrap_or(b""), src_port, dst_port) {
+        t.p2p += 1;
+    }
+    if with_marks {
+        if let Some(ttl) = mark.and_then(ttl_from_label) {
+            t.observe(ttl, 1);
+        }
+    }
+    true
+}
+
+/// Reads the probes' address lists (filtered on the router) into the tallies:
+/// one observation per (address, TTL).
+pub async fn read_address_lists(
+    client: &mut Client,
+    tallies: &mut Tallies,
+    only: Option<Ipv4Addr>,
+) -> Result<u64, Error> {
+    let mut cmd = address_list_query(
+        Command::new("/ip/firewall/address-list/print").proplist(&["list", "address"]),
+    );
+    if let Some(ip) = only {
+        cmd = cmd
+            .query(QueryOp::Eq("address".into(), ip.to_string()))
+            .query(QueryOp::And);
+    }
+    let mut rows = client.stream(cmd).await?;
+    let mut n = 0;
+    while let Some(r) = rows.next().await? {
+        let (Some(list), Some(addr)) = (r.get("list"), r.get("address")) else {
+            continue;
+        };
+        let (Some(ttl), Some(ip)) = (ttl_from_label(list), parse_ipv4_u32(addr)) else {
+            continue;
+        };
+        if let Some(t) = tallies.get_mut(ip) {
+            t.observe(ttl, 1);
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_parse_strictly() {
+        assert_eq!(parse_ipv4(b"10.1.2.3"), Some(Ipv4Addr::new(10, 1, 2, 3)));
+        assert_eq!(parse_ipv4_port(b"10.1.2.3:443"), Some((0x0A01_0203, 443)));
+        for bad in [
+            &b"10.1.2"[..],
+            b"10.1.2.256",
+            b"1.2.3.4.5",
+            b"a.b.c.d",
+            b"",
+            b"10..2.3",
+            b"1.2.3.4:x",
+        ] {
+            assert_eq!(
+                parse_ipv4_port(bad).map(|x| x.0).or(parse_ipv4_u32(bad)),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Scanning NAS routers: the I/O side of sharing detection.
+//!
+//! * [`target`]: how to reach one NAS and what is expected of it.
+//! * [`probes`]: the TTL probe mangle rules: inspect, plan (with a preview of
+//!   the exact commands), install, remove; FastTrack detection.
+//! * [`collect`]: one streaming pass per table (sessions, address lists,
+//!   connections) aggregated per subscriber address.
+//! * [`p2p`]: the connection-table heuristic for peer-to-peer traffic.
+//! * [`scan`]: runs many NAS in parallel with per-NAS budgets and cancellation,
+//!   turning what was read into observations for `shareguard-detect`.
+
+pub mod collect;
+pub mod p2p;
+pub mod probes;
+pub mod scan;
+pub mod target;
+
+pub use probes::{ProbePlan, ProbeState, StrategyChoice};
+pub use scan::{run_scan, ScanEvent, ScanOutput, ScanRequest};
+pub use target::NasTarget;
+pub use tokio_util::sync::CancellationToken;

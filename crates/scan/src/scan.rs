@@ -1,0 +1,347 @@
+//! Running a scan over many NAS at once.
+//!
+//! Each NAS gets its own task, connection and time budget; one router that
+//! refuses, stalls or sends garbage ends as a failed part of the scan while the
+//! others finish. Cancelling stops every task at its next await point and
+//! drops its connection.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use routeros_client::{Client, Error};
+use shareguard_detect::{
+    assess, DetectionSettings, NasOutcome, NasStatus, ProbeStrategy, ScanScope, ScanStatus,
+    ScanSummary, SubscriberObservation, SubscriberResult, TtlEvidence,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::collect::{read_address_lists, read_connections, read_sessions, Tallies};
+use crate::probes::{self, ProbeState};
+use crate::target::NasTarget;
+
+/// Everything a scan needs.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub targets: Vec<NasTarget>,
+    pub scope: ScanScope,
+    pub settings: DetectionSettings,
+    /// Whitelisted subscribers and their reasons.
+    pub whitelist: HashMap<String, String>,
+    /// Who started the scan (`system` for scheduled scans).
+    pub operator: String,
+    /// Install (or update) TTL probes before reading, where missing.
+    pub install_probes: bool,
+}
+
+/// Progress, for a UI or a terminal.
+#[derive(Debug, Clone)]
+pub enum ScanEvent {
+    NasStarted {
+        nas: String,
+    },
+    /// Connection-table rows read so far on one NAS.
+    NasRows {
+        nas: String,
+        rows: u64,
+    },
+    /// One NAS's results, as soon as that NAS is done.
+    NasResults {
+        nas: String,
+        results: Vec<SubscriberResult>,
+    },
+    NasFinished(NasOutcome),
+}
+
+/// A finished scan: its summary and one result per checked subscriber.
+#[derive(Debug, Clone)]
+pub struct ScanOutput {
+    pub summary: ScanSummary,
+    pub results: Vec<SubscriberResult>,
+}
+
+struct NasWork {
+    outcome: NasOutcome,
+    results: Vec<SubscriberResult>,
+}
+
+/// Scans every target in parallel. Never fails as a whole: each NAS's failure
+/// is recorded in its outcome with a message that names the fix.
+pub async fn run_scan(
+    req: ScanRequest,
+    cancel: CancellationToken,
+    events: Option<mpsc::Sender<ScanEvent>>,
+) -> ScanOutput {
+    let started_at = Utc::now();
+    let shared = Arc::new((req.settings.clone(), req.whitelist, req.scope.clone()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, target) in req.targets.into_iter().enumerate() {
+        let shared = shared.clone();
+        let cancel = cancel.clone();
+        let events = events.clone();
+        let install = req.install_probes;
+        tasks.spawn(async move {
+            let (settings, whitelist, scope) = &*shared;
+            let work = scan_one(
+                &target,
+                scope,
+                settings,
+                whitelist,
+                install,
+                &cancel,
+                events.as_ref(),
+            )
+            .await;
+            (i, work)
+        });
+    }
+    let mut parts: Vec<(usize, NasWork)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(part) => parts.push(part),
+            Err(e) => tracing::error!("a NAS scan task failed: {e}"),
+        }
+    }
+    parts.sort_by_key(|(i, _)| *i);
+
+    let mut outcomes = Vec::with_capacity(parts.len());
+    let mut results = Vec::new();
+    for (_, w) in parts {
+        outcomes.push(w.outcome);
+        results.extend(w.results);
+    }
+    let ok = outcomes
+        .iter()
+        .filter(|o| o.status == NasStatus::Ok)
+        .count();
+    let status = if cancel.is_cancelled() {
+        ScanStatus::Cancelled
+    } else if ok == outcomes.len() {
+        ScanStatus::Completed
+    } else if ok == 0 {
+        ScanStatus::Failed
+    } else {
+        ScanStatus::Partial
+    };
+    let summary = ScanSummary {
+        id: None,
+        started_at,
+        finished_at: Some(Utc::now()),
+        operator: req.operator,
+        scope: req.scope,
+        status,
+        checked: results.len() as u32,
+        flagged: results.iter().filter(|r| r.is_flagged()).count() as u32,
+        nas: outcomes,
+        settings: req.settings,
+    };
+    ScanOutput { summary, results }
+}
+
+async fn emit(events: Option<&mpsc::Sender<ScanEvent>>, e: ScanEvent) {
+    if let Some(tx) = events {
+        // A closed receiver only means nobody is watching.
+        let _ = tx.send(e).await;
+    }
+}
+
+async fn scan_one(
+    target: &NasTarget,
+    scope: &ScanScope,
+    settings: &DetectionSettings,
+    whitelist: &HashMap<String, String>,
+    install: bool,
+    cancel: &CancellationToken,
+    events: Option<&mpsc::Sender<ScanEvent>>,
+) -> NasWork {
+    let t0 = Instant::now();
+    emit(
+        events,
+        ScanEvent::NasStarted {
+            nas: target.name.clone(),
+        },
+    )
+    .await;
+    let mut outcome = NasOutcome {
+        nas: target.name.clone(),
+        address: target.address(),
+        status: NasStatus::Ok,
+        error: None,
+        error_kind: None,
+        sessions: 0,
+        connections: 0,
+        checked: 0,
+        flagged: 0,
+        duration_ms: 0,
+        probe_strategy: None,
+        warnings: Vec::new(),
+    };
+    let read = read_nas(
+        target,
+        scope,
+        settings,
+        whitelist,
+        install,
+        events,
+        &mut outcome,
+    );
+    let results = tokio::select! {
+        _ = cancel.cancelled() => {
+            outcome.status = NasStatus::Cancelled;
+            outcome.error = Some("the scan was cancelled".into());
+            outcome.error_kind = Some("cancelled".into());
+            Vec::new()
+        }
+        r = tokio::time::timeout(target.budget, read) => match r {
+            Err(_) => {
+                outcome.status = NasStatus::TimedOut;
+                outcome.error = Some(format!(
+                    "{} ({}) did not finish within its {} s budget: the router is slow or its tables are very large; raise the per-router budget or scan it on its own",
+                    target.name, target.address(), target.budget.as_secs_f32()
+                ));
+                outcome.error_kind = Some("timeout".into());
+                Vec::new()
+            }
+            Ok(Err(e)) => {
+                outcome.status = NasStatus::Failed;
+                outcome.error_kind = Some(e.kind().into());
+                outcome.error = Some(e.to_string());
+                Vec::new()
+            }
+            Ok(Ok(r)) => r,
+        }
+    };
+    if outcome.status != NasStatus::Ok {
+        // Partial counts from an aborted read would mislead.
+        outcome.sessions = 0;
+        outcome.connections = 0;
+    }
+    outcome.duration_ms = t0.elapsed().as_millis() as u64;
+    outcome.checked = results.len() as u32;
+    outcome.flagged = results.iter().filter(|r| r.is_flagged()).count() as u32;
+    if !results.is_empty() {
+        emit(
+            events,
+            ScanEvent::NasResults {
+                nas: target.name.clone(),
+                results: results.clone(),
+            },
+        )
+        .await;
+    }
+    emit(events, ScanEvent::NasFinished(outcome.clone())).await;
+    NasWork { outcome, results }
+}
+
+async fn read_nas(
+    target: &NasTarget,
+    scope: &ScanScope,
+    settings: &DetectionSettings,
+    whitelist: &HashMap<String, String>,
+    install: bool,
+    events: Option<&mpsc::Sender<ScanEvent>>,
+    outcome: &mut NasOutcome,
+) -> Result<Vec<SubscriberResult>, Error> {
+    if matches!(scope, ScanScope::Nas(n) if *n != target.name) {
+        return Ok(Vec::new());
+    }
+    let mut client = Client::connect(&target.connect).await?;
+    let mut state = probes::inspect(&mut client, target.access).await?;
+    if install {
+        state = install_probes(&mut client, target, state, outcome).await?;
+    }
+    let strategy = state.strategy();
+    outcome.probe_strategy = strategy;
+    outcome.warnings.extend(state.warnings());
+
+    let only = match scope {
+        ScanScope::Subscriber(s) => Some(s.as_str()),
+        _ => None,
+    };
+    let sessions = read_sessions(&mut client, target.access, only).await?;
+    outcome.sessions = sessions.len() as u32;
+    if sessions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tallies = Tallies::for_sessions(&sessions);
+    if strategy == Some(ProbeStrategy::AddressList) {
+        let one = (sessions.len() == 1).then(|| sessions[0].address);
+        read_address_lists(&mut client, &mut tallies, one).await?;
+    }
+    let nas = target.name.clone();
+    let tx = events.cloned();
+    let pass = read_connections(
+        &mut client,
+        &mut tallies,
+        strategy == Some(ProbeStrategy::ConnectionMark),
+        |rows| {
+            if let Some(tx) = &tx {
+                let _ = tx.try_send(ScanEvent::NasRows {
+                    nas: nas.clone(),
+                    rows,
+                });
+            }
+        },
+    )
+    .await?;
+    outcome.connections = pass.rows;
+
+    let now = Utc::now();
+    let probe_age_secs = state
+        .installed_at()
+        .map(|at| (now - at).num_seconds().max(0) as u64);
+    let results = sessions
+        .into_iter()
+        .zip(tallies.tallies)
+        .map(|(s, t)| {
+            let obs = SubscriberObservation {
+                whitelist: whitelist.get(&s.subscriber).cloned(),
+                subscriber: s.subscriber,
+                nas: target.name.clone(),
+                address: s.address.to_string(),
+                access: target.access,
+                expected_hops: target.expected_hops,
+                connections: t.connections,
+                p2p_connections: t.p2p,
+                ttl: TtlEvidence {
+                    strategy,
+                    counts: t.ttl.into_iter().collect::<BTreeMap<_, _>>(),
+                    probe_age_secs,
+                },
+            };
+            let v = assess(&obs, settings);
+            SubscriberResult::new(obs, v, now)
+        })
+        .collect();
+    Ok(results)
+}
+
+async fn install_probes(
+    client: &mut Client,
+    target: &NasTarget,
+    state: ProbeState,
+    outcome: &mut NasOutcome,
+) -> Result<ProbeState, Error> {
+    let interfaces =
+        match probes::probe_interfaces(target.access, target.probe_interface.as_deref(), &state) {
+            Ok(i) => i,
+            Err(why) => {
+                outcome
+                    .warnings
+                    .push(format!("TTL probes were not installed: {why}."));
+                return Ok(state);
+            }
+        };
+    let (strategy, why) = state.choose(target.strategy);
+    let plan = probes::plan_install(&state, strategy, why, interfaces, Utc::now());
+    if plan.is_noop() {
+        return Ok(state);
+    }
+    probes::apply(client, &plan).await?;
+    outcome.warnings.push(
+        "TTL probes were just installed: they only see connections opened from now on, so TTL evidence builds up over the next minutes.".into(),
+    );
+    probes::inspect(client, target.access).await
+}
