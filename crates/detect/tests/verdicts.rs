@@ -1,0 +1,244 @@
+//! One scenario per test, in the words an ISP owner would use.
+
+use shareguard_detect::*;
+
+fn sub(access: Access, connections: u32, ttls: &[(u8, u32)]) -> SubscriberObservation {
+    SubscriberObservation {
+        subscriber: "alice".into(),
+        nas: "nas-1".into(),
+        address: "10.0.0.2".into(),
+        access,
+        expected_hops: access.default_expected_hops(),
+        connections,
+        p2p_connections: 0,
+        ttl: TtlEvidence {
+            strategy: Some(ProbeStrategy::ConnectionMark),
+            counts: ttls.iter().copied().collect(),
+            probe_age_secs: Some(3600),
+        },
+        whitelist: None,
+    }
+}
+
+fn judge(o: &SubscriberObservation) -> Verdict {
+    assess(o, &DetectionSettings::default())
+}
+
+#[test]
+fn one_household_behind_its_router_is_normal() {
+    let v = judge(&sub(Access::Pppoe, 40, &[(63, 38), (64, 2)]));
+    assert_eq!((v.ttl_status, v.level), (TtlStatus::Normal, Level::Normal));
+    assert_eq!(v.recommended_action, RecommendedAction::None);
+    assert!(
+        v.reasons.iter().any(|r| r.contains("own router")),
+        "{:?}",
+        v.reasons
+    );
+}
+
+#[test]
+fn windows_and_phones_together_are_a_family_not_sharing() {
+    let v = judge(&sub(Access::Pppoe, 120, &[(63, 60), (127, 60)]));
+    assert_eq!((v.ttl_status, v.level), (TtlStatus::MultipleOs, Level::Low));
+}
+
+#[test]
+fn a_second_router_hanging_off_the_line_is_flagged_for_review() {
+    let v = judge(&sub(Access::Pppoe, 200, &[(63, 120), (62, 80)]));
+    assert_eq!(
+        (v.ttl_status, v.level),
+        (TtlStatus::RouterDetected, Level::Medium)
+    );
+    assert_eq!(v.recommended_action, RecommendedAction::Review);
+}
+
+#[test]
+fn mesh_wifi_one_extra_hop_is_only_watched() {
+    let v = judge(&sub(Access::Pppoe, 150, &[(62, 100), (126, 50), (64, 3)]));
+    assert_eq!(
+        (v.ttl_status, v.level),
+        (TtlStatus::RouterDetected, Level::Low)
+    );
+}
+
+#[test]
+fn lowered_ttls_with_many_connections_weigh_more_than_a_mesh() {
+    let mesh = judge(&sub(Access::Pppoe, 150, &[(62, 150)]));
+    let busy = judge(&sub(Access::Pppoe, 560, &[(62, 560)]));
+    let mixed_busy = judge(&sub(Access::Pppoe, 560, &[(63, 300), (62, 260)]));
+    assert!(
+        busy.level > mesh.level,
+        "{:?} vs {:?}",
+        busy.level,
+        mesh.level
+    );
+    assert_eq!(mixed_busy.level, Level::High);
+}
+
+#[test]
+fn several_distances_mean_several_households() {
+    let v = judge(&sub(Access::Pppoe, 400, &[(63, 100), (62, 150), (61, 150)]));
+    assert_eq!(
+        (v.ttl_status, v.level),
+        (TtlStatus::DoubleRouter, Level::High)
+    );
+}
+
+#[test]
+fn router_evidence_plus_800_connections_is_critical() {
+    let v = judge(&sub(Access::Pppoe, 900, &[(63, 400), (62, 500)]));
+    assert_eq!(v.level, Level::Critical);
+    assert_eq!(v.recommended_action, RecommendedAction::Disconnect);
+}
+
+#[test]
+fn ttl_65_on_pppoe_is_a_rewriting_router() {
+    let v = judge(&sub(Access::Pppoe, 300, &[(65, 300)]));
+    assert_eq!(
+        (v.ttl_status, v.level),
+        (TtlStatus::TtlRewritten, Level::High)
+    );
+    assert!(v.reasons[0].contains("rewriting"), "{:?}", v.reasons);
+}
+
+#[test]
+fn only_os_defaults_with_real_traffic_is_a_rewriter_but_router_chatter_is_not() {
+    let evader = judge(&sub(Access::Pppoe, 250, &[(64, 250)]));
+    assert_eq!(
+        (evader.ttl_status, evader.level),
+        (TtlStatus::TtlRewritten, Level::Medium)
+    );
+    let idle = judge(&sub(Access::Pppoe, 4, &[(64, 4)]));
+    assert_eq!(
+        (idle.ttl_status, idle.level),
+        (TtlStatus::Normal, Level::Normal)
+    );
+}
+
+#[test]
+fn hotspot_tethering_is_flagged() {
+    let phone_and_laptop = judge(&sub(Access::Hotspot, 90, &[(64, 5), (127, 85)]));
+    assert_eq!(phone_and_laptop.ttl_status, TtlStatus::RouterDetected);
+    assert_eq!(phone_and_laptop.level, Level::Medium);
+    let only_tethered = judge(&sub(Access::Hotspot, 60, &[(63, 60)]));
+    assert_eq!(only_tethered.level, Level::Medium);
+    let phone = judge(&sub(Access::Hotspot, 30, &[(64, 30)]));
+    assert_eq!(phone.level, Level::Normal);
+}
+
+#[test]
+fn p2p_connections_do_not_count_towards_sharing_unless_asked() {
+    let mut o = sub(Access::Pppoe, 1500, &[(63, 1500)]);
+    o.p2p_connections = 1400;
+    let v = judge(&o);
+    assert_eq!(v.level, Level::Normal);
+    assert!(v.reasons.iter().any(|r| r.contains("peer-to-peer")));
+    let strict = DetectionSettings {
+        count_p2p_connections: true,
+        ..DetectionSettings::default()
+    };
+    assert_eq!(assess(&o, &strict).level, Level::High);
+}
+
+#[test]
+fn connection_thresholds_are_the_owners() {
+    let o = sub(Access::Pppoe, 350, &[(63, 350)]);
+    assert_eq!(judge(&o).level, Level::Low);
+    let strict = DetectionSettings {
+        connections_low: 100,
+        connections_medium: 200,
+        connections_high: 300,
+        ..DetectionSettings::default()
+    };
+    assert_eq!(assess(&o, &strict).level, Level::High);
+}
+
+#[test]
+fn a_ttl_threshold_of_three_ignores_a_single_extra_hop() {
+    let o = sub(Access::Pppoe, 100, &[(63, 50), (62, 50)]);
+    let lenient = DetectionSettings {
+        ttl_threshold: 3,
+        ..DetectionSettings::default()
+    };
+    let v = assess(&o, &lenient);
+    assert_eq!(v.ttl_status, TtlStatus::Normal);
+    assert!(v.reasons.iter().any(|r| r.contains("not counted")));
+}
+
+#[test]
+fn whitelisted_subscribers_are_recorded_but_never_flagged() {
+    let mut o = sub(Access::Pppoe, 900, &[(63, 400), (62, 500)]);
+    o.whitelist = Some("IT office, three OSes and a VPN".into());
+    let v = judge(&o);
+    assert!(v.whitelisted);
+    assert_eq!(v.level, Level::Normal);
+    assert_eq!(v.assessed_level, Level::Critical);
+    assert_eq!(v.recommended_action, RecommendedAction::None);
+    assert!(v.reasons.last().unwrap().contains("IT office"));
+}
+
+#[test]
+fn too_little_evidence_is_said_never_silently_normal() {
+    let o = sub(Access::Pppoe, 240, &[(63, 1)]);
+    let v = judge(&o);
+    assert_eq!(v.evidence.status, EvidenceStatus::Insufficient);
+    assert_eq!(v.recommended_action, RecommendedAction::GatherEvidence);
+    assert!(v
+        .reasons
+        .iter()
+        .any(|r| r.contains("Too little TTL evidence") && r.contains("1 of 240")));
+
+    let mut none = sub(Access::Pppoe, 50, &[]);
+    none.ttl.strategy = None;
+    let v = judge(&none);
+    assert_eq!(v.evidence.status, EvidenceStatus::NoProbes);
+    assert_eq!(v.recommended_action, RecommendedAction::GatherEvidence);
+}
+
+#[test]
+fn evidence_share_is_reported_with_connection_marks() {
+    let v = judge(&sub(Access::Pppoe, 100, &[(63, 80)]));
+    assert_eq!(v.evidence.status, EvidenceStatus::Sufficient);
+    assert_eq!(v.evidence.share, Some(0.8));
+}
+
+#[test]
+fn every_level_is_explained() {
+    for ttls in [
+        &[(63u8, 10u32)][..],
+        &[(63, 5), (127, 5)],
+        &[(62, 10)],
+        &[(63, 5), (62, 5)],
+        &[(61, 5), (62, 5)],
+        &[(65, 10)],
+    ] {
+        for conns in [10, 350, 600, 900] {
+            let v = judge(&sub(Access::Pppoe, conns, ttls));
+            assert!(v.reasons.len() >= 2, "{ttls:?}/{conns}: {:?}", v.reasons);
+        }
+    }
+}
+
+#[test]
+fn results_serialise_with_the_documented_fields() {
+    let o = sub(Access::Pppoe, 200, &[(63, 120), (62, 80)]);
+    let v = judge(&o);
+    let r = SubscriberResult::new(o, v, chrono::Utc::now());
+    let j = serde_json::to_value(&r).unwrap();
+    for k in [
+        "subscriber",
+        "nas",
+        "address",
+        "connections",
+        "ttl_values",
+        "ttl_status",
+        "level",
+        "reasons",
+        "recommended_action",
+    ] {
+        assert!(j.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(j["ttl_values"], serde_json::json!([62, 63]));
+    assert_eq!(j["ttl_status"], "router_detected");
+    assert_eq!(j["level"], "medium");
+}
