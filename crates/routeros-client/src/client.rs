@@ -168,6 +168,12 @@ impl Client {
         &self.addr
     }
 
+    /// Bytes read from the socket and not yet handed out as rows. Bounded by
+    /// one read chunk plus one sentence: the client never reads ahead of its caller.
+    pub fn buffered_bytes(&self) -> usize {
+        self.decoder.pending()
+    }
+
     async fn login(&mut self, user: &str, password: &str) -> Result<(), Error> {
         let cmd = Command::new("/login")
             .attr("name", user)
