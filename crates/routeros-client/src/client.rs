@@ -259,7 +259,11 @@ impl Client {
             }
             let buf = self.decoder.buffer_mut();
             buf.reserve(READ_CHUNK);
-            let read = tokio::time::timeout(self.read_timeout, self.io.read_buf(buf)).await;
+            // A hard cap per read keeps read-ahead at one chunk whatever
+            // capacity the buffer happens to have.
+            let mut limited = bytes::BufMut::limit(buf, READ_CHUNK);
+            let read =
+                tokio::time::timeout(self.read_timeout, self.io.read_buf(&mut limited)).await;
             match read {
                 Err(_) => {
                     self.broken = true;
@@ -337,6 +341,11 @@ pub struct Rows<'a> {
 }
 
 impl Rows<'_> {
+    /// Bytes read ahead of the caller (see [`Client::buffered_bytes`]).
+    pub fn buffered_bytes(&self) -> usize {
+        self.client.buffered_bytes()
+    }
+
     /// The next `!re` row, `None` after `!done`/`!empty`, or the router's error.
     pub async fn next(&mut self) -> Result<Option<Reply>, Error> {
         if self.done {
