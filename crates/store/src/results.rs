@@ -1,0 +1,356 @@
+//! Subscriber results: the latest verdict per subscriber, its history across
+//! scans and the TTL histogram behind each verdict.
+//!
+//! `results` holds one row per subscriber, replaced whenever a scan of a
+//! router that answered covers that subscriber and otherwise kept until the
+//! owner clears it. So after a router times out, its subscribers still show
+//! what the last good scan found instead of disappearing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, Row};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shareguard_detect::{Level, SubscriberResult, TtlStatus};
+
+use crate::audit::{self, action, AuditEntry};
+use crate::codec::{from_json, parse_enum, parse_ts, to_json, ts};
+use crate::error::Fail;
+use crate::{Store, StoreError};
+
+/// Which results [`Store::results`] returns; every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResultFilter {
+    /// Only this level and above.
+    pub min_level: Option<Level>,
+    /// Only subscribers last seen on this router.
+    pub nas: Option<String>,
+    /// Case-insensitive substring of the subscriber name or address.
+    pub search: Option<String>,
+    /// Only results needing attention: medium or above and not whitelisted.
+    pub flagged_only: bool,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+/// One subscriber in one scan, for verdict and connection history charts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub scan_id: i64,
+    pub subscriber: String,
+    pub nas: String,
+    pub scanned_at: DateTime<Utc>,
+    pub level: Level,
+    pub ttl_status: TtlStatus,
+    pub whitelisted: bool,
+    pub connections: u32,
+    pub p2p_connections: u32,
+    pub ttl_values: Vec<u8>,
+    pub reasons: Vec<String>,
+}
+
+const UPSERT_RESULT: &str = "
+    INSERT INTO results (subscriber, scan_id, nas, address, access, connections, p2p_connections,
+                         ttl_values, ttl_counts, ttl_status, level, assessed_level, whitelisted,
+                         reasons, recommended_action, evidence, scanned_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+    ON CONFLICT (subscriber) DO UPDATE SET
+        scan_id = excluded.scan_id, nas = excluded.nas, address = excluded.address,
+        access = excluded.access, connections = excluded.connections,
+        p2p_connections = excluded.p2p_connections, ttl_values = excluded.ttl_values,
+        ttl_counts = excluded.ttl_counts, ttl_status = excluded.ttl_status, level = excluded.level,
+        assessed_level = excluded.assessed_level, whitelisted = excluded.whitelisted,
+        reasons = excluded.reasons, recommended_action = excluded.recommended_action,
+        evidence = excluded.evidence, scanned_at = excluded.scanned_at";
+
+const INSERT_HISTORY: &str = "
+    INSERT INTO result_history (scan_id, subscriber, nas, level, ttl_status, whitelisted, connections,
+                                p2p_connections, ttl_values, reasons, scanned_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+const INSERT_TTL: &str =
+    "INSERT INTO ttl_evidence (scan_id, subscriber, ttl, count) VALUES (?1, ?2, ?3, ?4)";
+
+const RESULT_COLUMNS: &str = "subscriber, nas, address, access, connections, p2p_connections, \
+     ttl_values, ttl_counts, ttl_status, level, assessed_level, whitelisted, reasons, \
+     recommended_action, evidence, scanned_at";
+
+/// Stores the results of one finished scan inside the caller's transaction:
+/// only those from `answered` routers, and for a subscriber listed twice only
+/// its last entry. Returns the results stored, in input order.
+pub(crate) fn store_scan_results<'r>(
+    tx: &Connection,
+    scan_id: i64,
+    answered: &HashSet<&str>,
+    results: &'r [SubscriberResult],
+) -> Result<Vec<&'r SubscriberResult>, Fail> {
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(results.len());
+    for (i, r) in results.iter().enumerate() {
+        if answered.contains(r.nas.as_str()) {
+            last.insert(r.subscriber.as_str(), i);
+        }
+    }
+    let mut upsert = tx.prepare_cached(UPSERT_RESULT)?;
+    let mut history = tx.prepare_cached(INSERT_HISTORY)?;
+    let mut ttl = tx.prepare_cached(INSERT_TTL)?;
+    let mut stored = Vec::with_capacity(last.len());
+    for (i, r) in results.iter().enumerate() {
+        if last.get(r.subscriber.as_str()) != Some(&i) {
+            continue;
+        }
+        let ttl_values = to_json(&r.ttl_values, "TTL list")?;
+        let reasons = to_json(&r.reasons, "reasons")?;
+        let scanned_at = ts(&r.scanned_at);
+        upsert.execute(rusqlite::params![
+            r.subscriber,
+            scan_id,
+            r.nas,
+            r.address,
+            r.access.as_str(),
+            r.connections,
+            r.p2p_connections,
+            ttl_values,
+            to_json(&r.ttl_counts, "TTL counts")?,
+            r.ttl_status.as_str(),
+            r.level.as_str(),
+            r.assessed_level.as_str(),
+            r.whitelisted,
+            reasons,
+            r.recommended_action.as_str(),
+            to_json(&r.evidence, "evidence")?,
+            scanned_at,
+        ])?;
+        history.execute(rusqlite::params![
+            scan_id,
+            r.subscriber,
+            r.nas,
+            r.level.as_str(),
+            r.ttl_status.as_str(),
+            r.whitelisted,
+            r.connections,
+            r.p2p_connections,
+            ttl_values,
+            reasons,
+            scanned_at,
+        ])?;
+        for (value, count) in &r.ttl_counts {
+            ttl.execute((scan_id, &r.subscriber, value, count))?;
+        }
+        stored.push(r);
+    }
+    Ok(stored)
+}
+
+fn result_from_row(row: &Row<'_>) -> Result<SubscriberResult, Fail> {
+    let text = |i: usize| -> Result<String, Fail> { Ok(row.get::<_, String>(i)?) };
+    Ok(SubscriberResult {
+        subscriber: row.get(0)?,
+        nas: row.get(1)?,
+        address: row.get(2)?,
+        access: parse_enum(&text(3)?, "access type")?,
+        connections: row.get(4)?,
+        p2p_connections: row.get(5)?,
+        ttl_values: from_json(&text(6)?, "TTL list")?,
+        ttl_counts: from_json(&text(7)?, "TTL counts")?,
+        ttl_status: parse_enum(&text(8)?, "TTL status")?,
+        level: parse_enum(&text(9)?, "level")?,
+        assessed_level: parse_enum(&text(10)?, "level")?,
+        whitelisted: row.get(11)?,
+        reasons: from_json(&text(12)?, "reasons")?,
+        recommended_action: parse_enum(&text(13)?, "recommended action")?,
+        evidence: from_json(&text(14)?, "evidence")?,
+        scanned_at: parse_ts(&text(15)?, "scan time")?,
+    })
+}
+
+/// The value of the `level_rank` column for a level; must match the
+/// `CASE` in the schema.
+fn level_rank(level: Level) -> i64 {
+    match level {
+        Level::Normal => 0,
+        Level::Low => 1,
+        Level::Medium => 2,
+        Level::High => 3,
+        Level::Critical => 4,
+    }
+}
+
+/// The `WHERE` clause and arguments for a filter.
+fn filter_sql(filter: &ResultFilter) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from(" WHERE 1 = 1");
+    let mut args = Vec::new();
+    if let Some(level) = filter.min_level {
+        args.push(SqlValue::Integer(level_rank(level)));
+        sql.push_str(&format!(" AND level_rank >= ?{}", args.len()));
+    }
+    if let Some(nas) = &filter.nas {
+        args.push(SqlValue::Text(nas.clone()));
+        sql.push_str(&format!(" AND nas = ?{}", args.len()));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        args.push(SqlValue::Text(search.to_lowercase()));
+        let n = args.len();
+        sql.push_str(&format!(
+            " AND (instr(lower(subscriber), ?{n}) > 0 OR instr(lower(address), ?{n}) > 0)"
+        ));
+    }
+    if filter.flagged_only {
+        // Mirrors SubscriberResult::is_flagged.
+        sql.push_str(&format!(
+            " AND whitelisted = 0 AND level_rank >= {}",
+            level_rank(Level::Medium)
+        ));
+    }
+    (sql, args)
+}
+
+impl Store {
+    /// Latest results matching `filter`, most suspicious first (level, then
+    /// connections).
+    pub fn results(&self, filter: &ResultFilter) -> Result<Vec<SubscriberResult>, StoreError> {
+        let (where_sql, mut args) = filter_sql(filter);
+        args.push(SqlValue::Integer(filter.limit.map_or(-1, i64::from)));
+        args.push(SqlValue::Integer(i64::from(filter.offset)));
+        let n = args.len();
+        let sql = format!(
+            "SELECT {RESULT_COLUMNS} FROM results{where_sql}
+             ORDER BY level_rank DESC, connections DESC, subscriber
+             LIMIT ?{} OFFSET ?{n}",
+            n - 1
+        );
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(result_from_row(row)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// How many latest results match `filter` (ignoring its limit and offset),
+    /// for paging.
+    pub fn result_count(&self, filter: &ResultFilter) -> Result<u64, StoreError> {
+        let (where_sql, args) = filter_sql(filter);
+        let sql = format!("SELECT count(*) FROM results{where_sql}");
+        self.read(|c| {
+            let n: i64 = c
+                .prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(args), |r| r.get(0))?;
+            Ok(crate::codec::sql_to_u64(n))
+        })
+    }
+
+    /// The latest result for one subscriber.
+    pub fn result(&self, subscriber: &str) -> Result<Option<SubscriberResult>, StoreError> {
+        let sql = format!("SELECT {RESULT_COLUMNS} FROM results WHERE subscriber = ?1");
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query([subscriber])?;
+            rows.next()?.map(result_from_row).transpose()
+        })
+    }
+
+    /// The subscriber's verdicts across scans, newest first.
+    pub fn subscriber_history(
+        &self,
+        subscriber: &str,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT scan_id, subscriber, nas, scanned_at, level, ttl_status, whitelisted,
+                        connections, p2p_connections, ttl_values, reasons
+                 FROM result_history WHERE subscriber = ?1
+                 ORDER BY scanned_at DESC, scan_id DESC LIMIT ?2",
+            )?;
+            let mut rows = stmt.query((subscriber, limit))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let text = |i: usize| -> Result<String, Fail> { Ok(row.get::<_, String>(i)?) };
+                out.push(HistoryEntry {
+                    scan_id: row.get(0)?,
+                    subscriber: row.get(1)?,
+                    nas: row.get(2)?,
+                    scanned_at: parse_ts(&text(3)?, "scan time")?,
+                    level: parse_enum(&text(4)?, "level")?,
+                    ttl_status: parse_enum(&text(5)?, "TTL status")?,
+                    whitelisted: row.get(6)?,
+                    connections: row.get(7)?,
+                    p2p_connections: row.get(8)?,
+                    ttl_values: from_json(&text(9)?, "TTL list")?,
+                    reasons: from_json(&text(10)?, "reasons")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Observations per TTL for one subscriber in one scan (empty if the
+    /// scan did not store the subscriber).
+    pub fn ttl_histogram(
+        &self,
+        scan_id: i64,
+        subscriber: &str,
+    ) -> Result<BTreeMap<u8, u32>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT ttl, count FROM ttl_evidence WHERE scan_id = ?1 AND subscriber = ?2",
+            )?;
+            let rows = stmt.query_map((scan_id, subscriber), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<BTreeMap<u8, u32>, _>>()?)
+        })
+    }
+
+    /// Forgets every latest result (history and the audit log stay) and
+    /// records who did it. Returns how many were removed.
+    pub fn clear_results(&mut self, operator: &str) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let removed = tx.prepare_cached("DELETE FROM results")?.execute([])?;
+            let removed = u64::try_from(removed).unwrap_or(u64::MAX);
+            audit::insert(
+                tx,
+                &AuditEntry::new(operator, action::RESULTS_CLEARED)
+                    .details(json!({ "removed": removed })),
+            )?;
+            Ok(removed)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_ranks_match_the_schema() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO scans (id, started_at, operator, scope, status, settings)
+                     VALUES (1, '', 'test', '{}', 'running', '{}')",
+                    [],
+                )?;
+                for level in Level::ALL {
+                    let rank: i64 = tx.query_row(
+                        "INSERT INTO results (subscriber, scan_id, nas, address, access, connections,
+                             p2p_connections, ttl_values, ttl_counts, ttl_status, level, assessed_level,
+                             whitelisted, reasons, recommended_action, evidence, scanned_at)
+                         VALUES (?1, 1, '', '', 'pppoe', 0, 0, '[]', '{}', 'normal', ?1, ?1, 0, '[]',
+                                 'none', '{}', '')
+                         RETURNING level_rank",
+                        [level.as_str()],
+                        |r| r.get(0),
+                    )?;
+                    assert_eq!(rank, level_rank(level), "{level}");
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+}
