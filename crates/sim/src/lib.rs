@@ -1,1 +1,418 @@
+//! A simulated network of MikroTik NAS for ShareGuard's integration tests,
+//! benchmarks and demo mode.
+//!
+//! Each simulated NAS speaks the real RouterOS API over TCP (and api-ssl over
+//! TLS) on a loopback port, serves sessions and a connection table generated
+//! from a seeded, labelled [`population`], applies mangle rules to those
+//! connections the way RouterOS does, and answers RADIUS Disconnect/CoA
+//! requests (RFC 5176). Because the population carries ground-truth labels,
+//! a detector run against the simulator can be scored.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use shareguard_sim::{SimConfig, SimNetwork};
+//! let net = SimNetwork::start(SimConfig::default()).await?;
+//! for nas in net.nas() {
+//!     println!("{} api={} radius={}", nas.name(), nas.api_addr(), nas.radius_addr());
+//! }
+//! net.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod api_server;
+pub mod clock;
+mod conntrack;
+pub mod fmt;
+mod nas;
 pub mod population;
+pub mod query;
+pub mod radius;
+pub mod rules;
+pub mod tables;
+mod tls;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+
+pub use clock::SimClock;
+pub use nas::{Fault, RadiusStats};
+pub use population::{
+    generate, Access, HouseholdKind, NasSpec, Population, PopulationSpec, Proto, SimSubscriber,
+    Slot,
+};
+
+use nas::{Menu, NasSettings, NasState};
+
+/// How to run a simulated network.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub population: PopulationSpec,
+    pub username: String,
+    pub password: String,
+    pub radius_secret: String,
+    /// Decides version-dependent behaviour, e.g. `!empty` from 7.18 on.
+    pub ros_version: String,
+    /// Sim seconds per real second; 0 freezes time except for explicit advances.
+    pub time_scale: f64,
+    /// Also serve api-ssl.
+    pub tls: bool,
+    /// Must be a loopback address: the simulator is never reachable from outside.
+    pub bind: IpAddr,
+    /// 0 = ephemeral ports. Otherwise NAS `i` listens on `first_api_port + i`
+    /// and its api-ssl on `first_api_port + 100 + i`.
+    pub first_api_port: u16,
+    /// 0 = ephemeral ports. Otherwise NAS `i` answers RADIUS on `first_radius_port + i`.
+    pub first_radius_port: u16,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            population: PopulationSpec::demo(),
+            username: "admin".into(),
+            password: "admin".into(),
+            radius_secret: "testing123".into(),
+            ros_version: "7.18.2".into(),
+            time_scale: 1.0,
+            tls: true,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            first_api_port: 0,
+            first_radius_port: 0,
+        }
+    }
+}
+
+/// A running simulated network. Dropping it (or [`SimNetwork::shutdown`])
+/// stops every listener and client connection.
+pub struct SimNetwork {
+    nas: Vec<SimNas>,
+    population: Arc<Population>,
+    clock: Arc<SimClock>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SimNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimNetwork")
+            .field("nas", &self.nas)
+            .field("subscribers", &self.population.subscribers.len())
+            .finish()
+    }
+}
+
+fn port_at(first: u16, offset: usize) -> io::Result<u16> {
+    if first == 0 {
+        return Ok(0);
+    }
+    u16::try_from(offset)
+        .ok()
+        .and_then(|o| first.checked_add(o))
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "port range exceeds 65535"))
+}
+
+impl SimNetwork {
+    /// Generates the population and starts every NAS.
+    pub async fn start(cfg: SimConfig) -> io::Result<SimNetwork> {
+        if !cfg.bind.is_loopback() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the simulator only binds to loopback addresses",
+            ));
+        }
+        let spec = cfg.population.clone();
+        // Millions of slots take a moment; keep the runtime's workers free.
+        let population = tokio::task::spawn_blocking(move || generate(&spec))
+            .await
+            .map_err(io::Error::other)?;
+        let population = Arc::new(population);
+        let clock = Arc::new(SimClock::new(cfg.time_scale));
+        let settings = NasSettings {
+            username: cfg.username.clone(),
+            password: cfg.password.clone(),
+            ros_version: cfg.ros_version.clone(),
+        };
+        let mut net = SimNetwork {
+            nas: Vec::new(),
+            population: Arc::clone(&population),
+            clock: Arc::clone(&clock),
+            tasks: Vec::new(),
+        };
+        for i in 0..population.nas.len() {
+            let state = Arc::new(NasState::new(
+                i,
+                Arc::clone(&population),
+                Arc::clone(&clock),
+                settings.clone(),
+            ));
+            let api = TcpListener::bind((cfg.bind, port_at(cfg.first_api_port, i)?)).await?;
+            let api_addr = api.local_addr()?;
+            net.tasks
+                .push(tokio::spawn(accept_loop(api, Arc::clone(&state), None)));
+            let (tls_addr, fingerprint) = if cfg.tls {
+                let tls = tls::make(&state.name)?;
+                let port = port_at(cfg.first_api_port, 100 + i)?;
+                let listener = TcpListener::bind((cfg.bind, port)).await?;
+                let addr = listener.local_addr()?;
+                net.tasks.push(tokio::spawn(accept_loop(
+                    listener,
+                    Arc::clone(&state),
+                    Some(tls.acceptor),
+                )));
+                (Some(addr), Some(tls.fingerprint))
+            } else {
+                (None, None)
+            };
+            let udp = UdpSocket::bind((cfg.bind, port_at(cfg.first_radius_port, i)?)).await?;
+            let radius_addr = udp.local_addr()?;
+            net.tasks.push(tokio::spawn(radius::run(
+                udp,
+                Arc::clone(&state),
+                cfg.radius_secret.clone().into_bytes(),
+            )));
+            net.nas.push(SimNas {
+                state,
+                api_addr,
+                tls_addr,
+                fingerprint,
+                radius_addr,
+            });
+        }
+        Ok(net)
+    }
+
+    /// The NAS, in population order.
+    pub fn nas(&self) -> &[SimNas] {
+        &self.nas
+    }
+
+    /// The NAS with this name.
+    pub fn nas_named(&self, name: &str) -> Option<&SimNas> {
+        self.nas.iter().find(|n| n.name() == name)
+    }
+
+    /// Ground truth: every subscriber with its label.
+    pub fn population(&self) -> &Population {
+        &self.population
+    }
+
+    /// Moves the shared clock forward.
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+
+    /// The current sim time, ms since the Unix epoch.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// Stops everything and waits until the tasks are gone, so the ports are
+    /// free when this returns.
+    pub async fn shutdown(mut self) {
+        let tasks = std::mem::take(&mut self.tasks);
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for SimNetwork {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Accepts clients; the connection tasks live in a [`JoinSet`] owned by
+/// this task, so aborting the listener also ends every connection.
+async fn accept_loop(listener: TcpListener, nas: Arc<NasState>, tls: Option<TlsAcceptor>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // Typically out of file descriptors: back off, keep serving.
+                        tracing::warn!(nas = %nas.name, error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let nas = Arc::clone(&nas);
+                match &tls {
+                    None => {
+                        conns.spawn(api_server::serve(stream, nas));
+                    }
+                    Some(acceptor) => {
+                        let acceptor = acceptor.clone();
+                        conns.spawn(async move {
+                            let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
+                            match handshake.await {
+                                Ok(Ok(tls_stream)) => api_server::serve(tls_stream, nas).await,
+                                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "tls handshake failed"),
+                                Err(_) => tracing::debug!(%peer, "tls handshake timed out"),
+                            }
+                        });
+                    }
+                }
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+}
+
+/// A handle to one running NAS.
+#[derive(Clone)]
+pub struct SimNas {
+    state: Arc<NasState>,
+    api_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    fingerprint: Option<[u8; 32]>,
+    radius_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for SimNas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimNas")
+            .field("name", &self.state.name)
+            .field("access", &self.state.access)
+            .field("api_addr", &self.api_addr)
+            .field("tls_addr", &self.tls_addr)
+            .field("radius_addr", &self.radius_addr)
+            .finish()
+    }
+}
+
+impl SimNas {
+    pub fn name(&self) -> &str {
+        &self.state.name
+    }
+
+    /// Index into [`Population::nas`].
+    pub fn index(&self) -> usize {
+        self.state.index
+    }
+
+    pub fn access(&self) -> Access {
+        self.state.access
+    }
+
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// SHA-256 of the api-ssl certificate (DER), for pinning.
+    pub fn tls_fingerprint_sha256(&self) -> Option<[u8; 32]> {
+        self.fingerprint
+    }
+
+    pub fn radius_addr(&self) -> SocketAddr {
+        self.radius_addr
+    }
+
+    /// The subscribers homed on this NAS (online or not).
+    pub fn subscribers(&self) -> &[SimSubscriber] {
+        self.state.pop.nas_subscribers(self.state.index)
+    }
+
+    /// Arms a one-shot fault (replacing any armed one).
+    pub fn set_fault(&self, f: Fault) {
+        self.state.set_fault(f);
+    }
+
+    /// Installs a rule as if added through the API, e.g. a QoS
+    /// `mark-connection` or a `fasttrack-connection` filter a real ISP has.
+    /// `table` is `mangle`, `filter`, `address-list` or `queue`. Returns the `.id`.
+    ///
+    /// # Panics
+    /// On an unknown table or attributes the router would refuse; use
+    /// [`SimNas::try_add_rule`] to get the error instead.
+    pub fn add_rule(&self, table: &str, attrs: &[(&str, &str)]) -> String {
+        match self.try_add_rule(table, attrs) {
+            Ok(id) => id,
+            Err(e) => panic!("cannot add {table} rule {attrs:?}: {e}"),
+        }
+    }
+
+    /// [`SimNas::add_rule`] returning the router's error message instead of panicking.
+    /// `place-before=*ID` is honoured as through the API.
+    pub fn try_add_rule(&self, table: &str, attrs: &[(&str, &str)]) -> Result<String, String> {
+        let menu = Menu::from_table_name(table).ok_or_else(|| format!("no such table {table}"))?;
+        let owned: Vec<(String, String)> = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let place_before = attrs
+            .iter()
+            .find(|(k, _)| *k == "place-before")
+            .map(|(_, v)| *v);
+        let props: Vec<(String, String)> = owned
+            .into_iter()
+            .filter(|(k, _)| k != "place-before")
+            .collect();
+        self.state
+            .table_add(menu, &props, place_before)
+            .map(fmt::id_string)
+    }
+
+    /// The stored items of a table (`.id` included); empty for an unknown table.
+    pub fn rules(&self, table: &str) -> Vec<BTreeMap<String, String>> {
+        Menu::from_table_name(table).map_or_else(Vec::new, |m| self.state.table_maps(m))
+    }
+
+    pub fn is_online(&self, subscriber: &str) -> bool {
+        self.state
+            .local_by_name(subscriber)
+            .is_some_and(|l| self.state.is_online(l))
+    }
+
+    /// Ends a session as an API `remove` or RADIUS Disconnect would.
+    pub fn disconnect(&self, subscriber: &str) -> bool {
+        self.state
+            .local_by_name(subscriber)
+            .is_some_and(|l| self.state.disconnect(l))
+    }
+
+    /// Brings an offline subscriber back with a fresh session.
+    pub fn reconnect(&self, subscriber: &str) -> bool {
+        self.state
+            .local_by_name(subscriber)
+            .is_some_and(|l| self.state.reconnect(l))
+    }
+
+    /// The rate limit RADIUS CoA last set for this session.
+    pub fn rate_limit(&self, subscriber: &str) -> Option<String> {
+        self.state
+            .local_by_name(subscriber)
+            .and_then(|l| self.state.rate_limit(l))
+    }
+
+    pub fn radius_stats(&self) -> RadiusStats {
+        self.state.radius.snapshot()
+    }
+
+    /// Connections in the table right now (all slots of online subscribers).
+    pub fn connection_count(&self) -> usize {
+        self.state.connection_count()
+    }
+}

@@ -647,9 +647,7 @@ fn plan_household(kind: HouseholdKind, access: Access, s: f64, rng: &mut ChaCha8
             let f: f64 = rng.gen_range(0.3..0.7);
             // At least 30% of all slots, the router's own ones included.
             let floor = (0.3 * (total + own[0].count) as f64).ceil() as u32;
-            let n2 = ((total as f64 * f).ceil() as u32)
-                .max(floor)
-                .min(total - 1);
+            let n2 = ((total as f64 * f).ceil() as u32).max(floor).min(total - 1);
             spread(rng, total - n2, &home, Flavor::Normal, &mut g);
             spread(rng, n2, &second, Flavor::Normal, &mut g);
             g.extend(own);
@@ -874,7 +872,9 @@ mod tests {
                     HouseholdKind::SingleDevice | HouseholdKind::HotspotTethering
                 ))),
                 Access::Pppoe => {
-                    assert!(subs.iter().all(|s| s.kind != HouseholdKind::HotspotTethering));
+                    assert!(subs
+                        .iter()
+                        .all(|s| s.kind != HouseholdKind::HotspotTethering));
                     let single = subs
                         .iter()
                         .filter(|s| s.kind == HouseholdKind::SingleDevice)

@@ -1,0 +1,227 @@
+//! Stored configuration menus (mangle, filter, address-list, simple queues):
+//! ordered items with `.id`s and free-form string attributes.
+//!
+//! Items are generic on purpose: the simulator must accept whatever a real
+//! router would store, and only the parts it simulates (mangle matching) give
+//! attributes meaning.
+
+use std::collections::BTreeMap;
+
+use crate::fmt::{id_string, parse_id};
+
+/// One stored item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub id: u64,
+    /// Attributes in the order they were first set.
+    pub attrs: Vec<(String, String)>,
+    /// Sim time of creation. For mangle rules this decides which connections
+    /// the rule could have seen.
+    pub created_ms: u64,
+}
+
+impl Item {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn set(&mut self, key: &str, value: &str) {
+        let value = normalize(key, value);
+        match self.attrs.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.attrs.push((key.to_string(), value)),
+        }
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        matches!(self.get("disabled"), Some("true" | "yes"))
+    }
+}
+
+/// RouterOS prints booleans as `true`/`false` whatever was typed.
+fn normalize(key: &str, value: &str) -> String {
+    match (key, value) {
+        ("disabled" | "passthrough" | "log", "yes") => "true".into(),
+        ("disabled" | "passthrough" | "log", "no") => "false".into(),
+        _ => value.to_string(),
+    }
+}
+
+/// The attributes RouterOS shows on every item of these menus even when unset.
+const DEFAULT_FLAGS: [(&str, &str); 3] = [
+    ("invalid", "false"),
+    ("dynamic", "false"),
+    ("disabled", "false"),
+];
+
+/// Attributes the API treats as command arguments rather than item properties.
+fn is_argument(key: &str) -> bool {
+    matches!(key, ".id" | "numbers" | "place-before" | ".proplist")
+}
+
+/// An ordered menu.
+#[derive(Debug, Clone)]
+pub struct Table {
+    items: Vec<Item>,
+    next_id: u64,
+}
+
+impl Table {
+    /// Ids start at `first_id` so different menus do not share ids, as on a router.
+    pub fn new(first_id: u64) -> Self {
+        Self {
+            items: Vec::new(),
+            next_id: first_id,
+        }
+    }
+
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    pub fn position(&self, id: u64) -> Option<usize> {
+        self.items.iter().position(|i| i.id == id)
+    }
+
+    /// Adds an item, before `place_before` when given. Returns the new id.
+    pub fn add(
+        &mut self,
+        attrs: &[(String, String)],
+        place_before: Option<&str>,
+        now_ms: u64,
+    ) -> Result<u64, String> {
+        let at = match place_before {
+            None => self.items.len(),
+            Some(p) => {
+                let id =
+                    parse_id(p).ok_or_else(|| format!("invalid value of place-before: {p}"))?;
+                self.position(id)
+                    .ok_or_else(|| "no such item".to_string())?
+            }
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut item = Item {
+            id,
+            attrs: Vec::new(),
+            created_ms: now_ms,
+        };
+        for (k, v) in attrs {
+            if !is_argument(k) {
+                item.set(k, v);
+            }
+        }
+        self.items.insert(at, item);
+        Ok(id)
+    }
+
+    /// Sets attributes on every listed item; nothing changes if any id is unknown.
+    pub fn set(&mut self, ids: &[u64], attrs: &[(String, String)]) -> Result<(), String> {
+        let positions = self.positions(ids)?;
+        for p in positions {
+            for (k, v) in attrs {
+                if !is_argument(k) {
+                    self.items[p].set(k, v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every listed item; nothing changes if any id is unknown.
+    pub fn remove(&mut self, ids: &[u64]) -> Result<(), String> {
+        self.positions(ids)?;
+        self.items.retain(|i| !ids.contains(&i.id));
+        Ok(())
+    }
+
+    fn positions(&self, ids: &[u64]) -> Result<Vec<usize>, String> {
+        ids.iter()
+            .map(|&id| self.position(id).ok_or_else(|| "no such item".to_string()))
+            .collect()
+    }
+
+    /// Items as printable rows: `.id`, the attributes, then the default flags.
+    pub fn rows(&self) -> Vec<Vec<(String, String)>> {
+        self.items.iter().map(item_row).collect()
+    }
+
+    /// Items as maps, for the Rust API.
+    pub fn maps(&self) -> Vec<BTreeMap<String, String>> {
+        self.rows()
+            .into_iter()
+            .map(|r| r.into_iter().collect())
+            .collect()
+    }
+}
+
+pub fn item_row(item: &Item) -> Vec<(String, String)> {
+    let mut row = Vec::with_capacity(item.attrs.len() + 4);
+    row.push((".id".to_string(), id_string(item.id)));
+    row.extend(item.attrs.iter().cloned());
+    for (k, v) in DEFAULT_FLAGS {
+        if item.get(k).is_none() {
+            row.push((k.to_string(), v.to_string()));
+        }
+    }
+    row
+}
+
+/// Parses a `.id`/`numbers` list such as `*1,*2`.
+pub fn parse_id_list(s: &str) -> Result<Vec<u64>, String> {
+    let ids: Result<Vec<u64>, String> = s
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| parse_id(p).ok_or_else(|| format!("invalid internal item number {p}")))
+        .collect();
+    let ids = ids?;
+    if ids.is_empty() {
+        return Err("no such item".into());
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn add_place_before_set_and_remove() {
+        let mut t = Table::new(1);
+        let a = t.add(&attrs(&[("chain", "prerouting")]), None, 0).unwrap();
+        let b = t.add(&attrs(&[("chain", "forward")]), None, 0).unwrap();
+        let c = t
+            .add(&attrs(&[("chain", "input")]), Some(&id_string(b)), 0)
+            .unwrap();
+        let order: Vec<u64> = t.items().iter().map(|i| i.id).collect();
+        assert_eq!(order, vec![a, c, b]);
+        t.set(&[c], &attrs(&[("disabled", "yes"), ("comment", "x")]))
+            .unwrap();
+        assert!(t.items()[1].is_disabled());
+        assert_eq!(t.remove(&[a, 999]), Err("no such item".into()));
+        assert_eq!(t.items().len(), 3);
+        t.remove(&[a, b]).unwrap();
+        assert_eq!(t.items().len(), 1);
+        let row = &t.rows()[0];
+        assert_eq!(row[0], (".id".into(), id_string(c)));
+        assert!(row.contains(&("dynamic".into(), "false".into())));
+        assert!(row.contains(&("disabled".into(), "true".into())));
+        assert!(t.add(&[], Some("*FFFF"), 0).is_err());
+    }
+
+    #[test]
+    fn id_lists() {
+        assert_eq!(parse_id_list("*1,*A"), Ok(vec![1, 10]));
+        assert!(parse_id_list("").is_err());
+        assert!(parse_id_list("*1,zz").is_err());
+    }
+}
