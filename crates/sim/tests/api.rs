@@ -78,7 +78,10 @@ async fn invalid_framing_gets_fatal_not_a_crash() {
     assert!(c.is_closed().await);
     // The NAS still serves new clients.
     let mut c = connect(net.nas()[0].api_addr()).await;
-    assert_eq!(kinds(&c.login("admin", "admin").await), vec![ReplyKind::Done]);
+    assert_eq!(
+        kinds(&c.login("admin", "admin").await),
+        vec![ReplyKind::Done]
+    );
     net.shutdown().await;
 }
 
@@ -99,7 +102,10 @@ async fn sessions_interfaces_proplist_queries_and_count_only() {
     assert_eq!(get(first, "service"), "pppoe");
     assert_eq!(get(first, "caller-id"), subs[0].mac);
     assert_eq!(get(first, "address"), subs[0].address.to_string());
-    assert_eq!(get(first, "session-id"), format!("0x{}", subs[0].session_id));
+    assert_eq!(
+        get(first, "session-id"),
+        format!("0x{}", subs[0].session_id)
+    );
     assert_eq!(get(first, "radius"), "true");
     assert_eq!(first.get("encoding"), Some(&b""[..]));
     assert!(get(first, ".id").starts_with('*'));
@@ -130,15 +136,21 @@ async fn sessions_interfaces_proplist_queries_and_count_only() {
     assert_eq!(r.len(), 1);
     assert_eq!(get(&r[0], "ret"), (subs.len() - 1).to_string());
     // Has / lacks.
-    let r = c.call(&["/ppp/active/print", "=count-only=", "?caller-id"]).await;
+    let r = c
+        .call(&["/ppp/active/print", "=count-only=", "?caller-id"])
+        .await;
     assert_eq!(get(&r[0], "ret"), subs.len().to_string());
-    let r = c.call(&["/ppp/active/print", "=count-only=", "?-caller-id"]).await;
+    let r = c
+        .call(&["/ppp/active/print", "=count-only=", "?-caller-id"])
+        .await;
     assert_eq!(get(&r[0], "ret"), "0");
     // Numeric comparison on connection rows' neighbours: interfaces' mtu.
     let r = c.call(&["/interface/print", "?>mtu=1490"]).await;
     let names: Vec<String> = rows(&r).iter().map(|x| get(x, "name")).collect();
     assert_eq!(names, vec!["ether1", "ether2"]);
-    let r = c.call(&["/interface/print", "=count-only=", "?type=pppoe-in"]).await;
+    let r = c
+        .call(&["/interface/print", "=count-only=", "?type=pppoe-in"])
+        .await;
     assert_eq!(get(&r[0], "ret"), subs.len().to_string());
     let pppoe_if = format!("<pppoe-{}>", subs[0].name);
     let r = c
@@ -236,7 +248,8 @@ async fn tags_are_echoed_on_every_reply() {
         .await;
     assert_eq!(r[0].tag(), Some(&b"l"[..]));
     // Two tagged commands sent back to back are both answered, in order.
-    c.send(&["/ppp/active/print", "=.proplist=name", ".tag=a"]).await;
+    c.send(&["/ppp/active/print", "=.proplist=name", ".tag=a"])
+        .await;
     c.send(&["/ip/firewall/mangle/print", ".tag=b"]).await;
     let a = c.collect().await;
     assert!(a.len() > 2);
@@ -368,10 +381,16 @@ async fn stored_tables_add_set_remove_and_place_before() {
     let r = c.call(&["/ip/firewall/mangle/add", "=action=accept"]).await;
     assert_eq!(r[0].kind(), ReplyKind::Trap);
     let r = c
-        .call(&["/ip/firewall/mangle/add", "=chain=prerouting", "=place-before=*FFFF"])
+        .call(&[
+            "/ip/firewall/mangle/add",
+            "=chain=prerouting",
+            "=place-before=*FFFF",
+        ])
         .await;
     assert_eq!(r[0].kind(), ReplyKind::Trap);
-    let r = c.call(&["/ip/firewall/mangle/set", "=.id=bogus", "=comment=x"]).await;
+    let r = c
+        .call(&["/ip/firewall/mangle/set", "=.id=bogus", "=comment=x"])
+        .await;
     assert_eq!(r[0].kind(), ReplyKind::Trap);
 
     // Filter, address-list and simple queues are stored the same way.
@@ -422,7 +441,11 @@ async fn stored_tables_add_set_remove_and_place_before() {
         .await;
     let q = get(&r[0], "ret");
     let r = c
-        .call(&["/queue/simple/set", &format!("=.id={q}"), "=max-limit=2M/4M"])
+        .call(&[
+            "/queue/simple/set",
+            &format!("=.id={q}"),
+            "=max-limit=2M/4M",
+        ])
         .await;
     assert_eq!(kinds(&r), vec![ReplyKind::Done]);
     let r = c.call(&["/queue/simple/print", "?name=cap"]).await;

@@ -69,7 +69,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     }
 
     pub async fn reply(&mut self) -> Option<Reply> {
-        self.sentence().await.map(|s| Reply::parse(s).expect("well-formed reply"))
+        self.sentence()
+            .await
+            .map(|s| Reply::parse(s).expect("well-formed reply"))
     }
 
     /// Sends a command and collects replies up to `!done` or `!fatal`.
@@ -91,8 +93,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     }
 
     pub async fn login(&mut self, user: &str, password: &str) -> Vec<Reply> {
-        self.call(&["/login", &format!("=name={user}"), &format!("=password={password}")])
-            .await
+        self.call(&[
+            "/login",
+            &format!("=name={user}"),
+            &format!("=password={password}"),
+        ])
+        .await
     }
 
     pub async fn is_closed(&mut self) -> bool {
@@ -105,7 +111,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
 }
 
 pub fn rows(replies: &[Reply]) -> Vec<&Reply> {
-    replies.iter().filter(|r| r.kind() == ReplyKind::Re).collect()
+    replies
+        .iter()
+        .filter(|r| r.kind() == ReplyKind::Re)
+        .collect()
 }
 
 pub fn kinds(replies: &[Reply]) -> Vec<ReplyKind> {
