@@ -26,8 +26,11 @@ use crate::verdict::{Evidence, EvidenceStatus, Level, RecommendedAction, TtlStat
 /// Assesses one subscriber.
 pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
     let mut reasons = Vec::new();
+    // Side remarks (the router's own traffic, TTLs under the threshold) come
+    // after the reasons that decide the level, so the first reason is the verdict.
+    let mut notes = Vec::new();
     let evidence = evidence(obs, s);
-    let ttl = read_ttls(obs, s, &evidence, &mut reasons);
+    let ttl = read_ttls(obs, s, &evidence, &mut reasons, &mut notes);
 
     let counted = if s.count_p2p_connections {
         obs.connections
@@ -55,6 +58,7 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
     }
 
     explain_evidence(obs, &evidence, &mut reasons);
+    reasons.extend(notes);
 
     let assessed_level = level;
     let (level, whitelisted) = match &obs.whitelist {
@@ -170,6 +174,7 @@ fn read_ttls(
     s: &DetectionSettings,
     evidence: &Evidence,
     reasons: &mut Vec<String>,
+    notes: &mut Vec<String>,
 ) -> TtlReading {
     let e = obs.expected_hops;
     let router_extra = s.extra_hops_for_router();
@@ -203,7 +208,7 @@ fn read_ttls(
     let expected_list = list(&[expected_ttl(64, e), expected_ttl(128, e)]);
 
     if !below_threshold.is_empty() {
-        reasons.push(format!(
+        notes.push(format!(
             "TTL {} is below the expected value by fewer hops than the router threshold ({}): not counted.",
             list(&below_threshold),
             s.ttl_threshold
@@ -245,7 +250,7 @@ fn read_ttls(
     }
 
     if !edge.is_empty() {
-        reasons.push(format!(
+        notes.push(format!(
             "TTL {} is the subscriber's own router talking (DNS, NTP): expected.",
             list(&edge)
         ));
@@ -262,6 +267,17 @@ fn read_ttls(
             return TtlReading {
                 status: TtlStatus::DoubleRouter,
                 level: Level::High,
+            };
+        }
+        if !expected.is_empty() && e == 0 {
+            reasons.push(format!(
+                "A device attached directly (TTL {}) with other devices one hop behind it (TTL {}): it shares its connection (tethering or a travel router).",
+                list(&expected),
+                list(&lowered)
+            ));
+            return TtlReading {
+                status: TtlStatus::RouterDetected,
+                level: Level::Medium,
             };
         }
         if !expected.is_empty() {

@@ -1,0 +1,165 @@
+//! `shareguard probes show|install|remove`: every change is previewed as the
+//! exact RouterOS commands before it is sent.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use routeros_client::Client;
+use shareguard_scan::probes::{self, ProbePlan, ProbeState};
+use shareguard_scan::NasTarget;
+use shareguard_store::{AuditEntry, Store};
+
+use crate::exit::{CliResult, Failure};
+use crate::router_args::RouterArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum ProbesCommand {
+    /// Show the probes in force and what `install` would send.
+    Show(ProbeArgs),
+    /// Install or update the probes (idempotent).
+    Install(ProbeArgs),
+    /// Remove the probes (and nothing else).
+    Remove(ProbeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub router: RouterArgs,
+    /// Print the commands without sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Database for the audit log (default: the desktop app's database).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Who makes the change, for the audit log.
+    #[arg(long, default_value = "operator", value_name = "NAME")]
+    pub operator: String,
+}
+
+enum Mode {
+    Show,
+    Install,
+    Remove,
+}
+
+pub async fn run(cmd: ProbesCommand) -> CliResult {
+    let (mode, a) = match cmd {
+        ProbesCommand::Show(a) => (Mode::Show, a),
+        ProbesCommand::Install(a) => (Mode::Install, a),
+        ProbesCommand::Remove(a) => (Mode::Remove, a),
+    };
+    let targets = a.router.targets()?;
+    let mut docs = Vec::new();
+    for t in &targets {
+        let (state, plan, applied) = one(t, &mode, a.dry_run).await?;
+        if applied && !plan.is_noop() {
+            let path = a.db.clone().unwrap_or_else(crate::default_db);
+            let mut store = Store::open(&path)?;
+            let action = match mode {
+                Mode::Remove => "probes_removed",
+                _ => "probes_installed",
+            };
+            store.audit(
+                &AuditEntry::new(&a.operator, action)
+                    .subject(&t.name)
+                    .details(serde_json::json!({ "commands": plan.preview() })),
+            )?;
+        }
+        if a.json {
+            docs.push(serde_json::json!({
+                "router": t.name,
+                "installed": state.rules.len(),
+                "strategy": state.strategy(),
+                "installed_at": state.installed_at(),
+                "warnings": state.warnings(),
+                "plan": plan,
+                "applied": applied,
+            }));
+        } else {
+            print_human(t, &state, &plan, &mode, applied, a.dry_run);
+        }
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&docs).unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn one(
+    t: &NasTarget,
+    mode: &Mode,
+    dry_run: bool,
+) -> Result<(ProbeState, ProbePlan, bool), Failure> {
+    let mut client = Client::connect(&t.connect).await?;
+    let state = probes::inspect(&mut client, t.access).await?;
+    let plan = match mode {
+        Mode::Remove => probes::plan_remove(&state),
+        _ => {
+            let interfaces =
+                probes::probe_interfaces(t.access, t.probe_interface.as_deref(), &state)
+                    .map_err(Failure::usage)?;
+            let (strategy, why) = state.choose(t.strategy);
+            probes::plan_install(&state, strategy, why, interfaces, Utc::now())
+        }
+    };
+    let apply = !matches!(mode, Mode::Show) && !dry_run;
+    if apply {
+        probes::apply(&mut client, &plan).await?;
+        let after = probes::inspect(&mut client, t.access).await?;
+        return Ok((after, plan, true));
+    }
+    Ok((state, plan, false))
+}
+
+fn print_human(
+    t: &NasTarget,
+    state: &ProbeState,
+    plan: &ProbePlan,
+    mode: &Mode,
+    applied: bool,
+    dry_run: bool,
+) {
+    println!("Router {}:", t.name);
+    match (state.strategy(), state.installed_at()) {
+        (Some(s), at) => println!(
+            "  {} probe rule(s) in force, strategy {}{}.",
+            state.rules.len(),
+            s.as_str(),
+            at.map(|a| format!(", installed {}", a.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default()
+        ),
+        (None, _) if !state.rules.is_empty() => {
+            println!("  {} probe rule(s), all disabled.", state.rules.len())
+        }
+        (None, _) => println!("  No probe rules installed."),
+    }
+    for w in state.warnings() {
+        if !(applied && w.starts_with("No TTL probes")) {
+            println!("  warning: {w}");
+        }
+    }
+    for n in &plan.notes {
+        println!("  {n}");
+    }
+    if plan.is_noop() {
+        return;
+    }
+    let verb = match (mode, applied, dry_run) {
+        (_, true, _) => "Sent",
+        (Mode::Show, ..) => "`shareguard probes install` would send",
+        _ => "Would send (dry run)",
+    };
+    println!("  {verb}:");
+    for line in plan.preview() {
+        println!("    {line}");
+    }
+}

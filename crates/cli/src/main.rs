@@ -1,0 +1,116 @@
+//! `shareguard`: the headless face of the engine. Everything the desktop app
+//! does to routers and the database can be done from here, by a person or a
+//! script (see `exit` for the exit codes).
+
+mod cmd_probes;
+mod cmd_results;
+mod cmd_scan;
+mod cmd_sim;
+mod cmd_whitelist;
+mod exit;
+mod router_args;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Failure;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shareguard",
+    version,
+    about = "Find subscribers who share one paid account, on MikroTik routers",
+    long_about = None
+)]
+struct Cli {
+    /// Log details to stderr (repeat for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan routers for shared accounts.
+    Scan(cmd_scan::ScanArgs),
+    /// Show, install or remove the TTL probe rules on routers.
+    Probes {
+        #[command(subcommand)]
+        action: cmd_probes::ProbesCommand,
+    },
+    /// Show stored results, or clear them.
+    Results(cmd_results::ResultsArgs),
+    /// Excuse subscribers from flagging.
+    Whitelist {
+        #[command(subcommand)]
+        action: cmd_whitelist::WhitelistCommand,
+    },
+    /// Show the audit log.
+    Audit(cmd_results::AuditArgs),
+    /// Print the SHA-256 fingerprint of a router's api-ssl certificate, to pin it after checking it on the router.
+    TlsFingerprint(cmd_scan::FingerprintArgs),
+    /// Run simulated MikroTik routers on this computer (for trying ShareGuard without hardware).
+    Sim(cmd_sim::SimArgs),
+    /// Start simulated routers, install probes, scan them and show the results.
+    Demo(cmd_sim::DemoArgs),
+}
+
+/// The database used when `--db` is not given: the same file the desktop app uses.
+pub fn default_db() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("net.shareguard.app")
+        .join("shareguard.db")
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHAREGUARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Scan(a) => cmd_scan::run(a).await,
+            Command::Probes { action } => cmd_probes::run(action).await,
+            Command::Results(a) => cmd_results::results(a),
+            Command::Whitelist { action } => cmd_whitelist::run(action),
+            Command::Audit(a) => cmd_results::audit(a),
+            Command::TlsFingerprint(a) => cmd_scan::fingerprint(a).await,
+            Command::Sim(a) => cmd_sim::sim(a).await,
+            Command::Demo(a) => cmd_sim::demo(a).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(Failure { code, message }) => {
+            eprintln!("error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}

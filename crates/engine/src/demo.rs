@@ -1,0 +1,82 @@
+//! The built-in simulated network, so anyone can try the product without a
+//! router. Its router entries are clearly named as demo routers.
+
+use chrono::Utc;
+use routeros_client::{Client, ConnectOptions};
+use shareguard_detect::Access;
+use shareguard_scan::{probes, NasTarget};
+use shareguard_sim::population::{self, PopulationSpec};
+use shareguard_sim::{SimConfig, SimNetwork};
+
+/// The simulated routers' API user. Not a secret: the routers exist only on loopback.
+pub const DEMO_USER: &str = "demo";
+/// The simulated routers' API password.
+pub const DEMO_PASSWORD: &str = "demo";
+/// The simulated routers' RADIUS shared secret.
+pub const DEMO_RADIUS_SECRET: &str = "demo-secret";
+
+/// A running demo network and the scan targets that reach it.
+pub struct Demo {
+    pub network: SimNetwork,
+    pub targets: Vec<NasTarget>,
+}
+
+/// Maps the simulator's access type onto the engine's.
+pub fn access_of(a: population::Access) -> Access {
+    match a {
+        population::Access::Pppoe => Access::Pppoe,
+        population::Access::Hotspot => Access::Hotspot,
+    }
+}
+
+/// Scan targets for every router of a simulated network.
+pub fn targets_for(net: &SimNetwork, user: &str, password: &str) -> Vec<NasTarget> {
+    net.nas()
+        .iter()
+        .map(|n| {
+            let addr = n.api_addr();
+            let connect = ConnectOptions::new(addr.ip().to_string(), addr.port(), user, password);
+            NasTarget::new(format!("demo-{}", n.name()), connect, access_of(n.access()))
+        })
+        .collect()
+}
+
+/// Starts the simulated routers on free loopback ports.
+pub async fn start(spec: PopulationSpec, time_scale: f64) -> std::io::Result<Demo> {
+    let cfg = SimConfig {
+        population: spec,
+        username: DEMO_USER.into(),
+        password: DEMO_PASSWORD.into(),
+        radius_secret: DEMO_RADIUS_SECRET.into(),
+        ros_version: "7.18.2".into(),
+        time_scale,
+        tls: false,
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        first_api_port: 0,
+        first_radius_port: 0,
+    };
+    let network = SimNetwork::start(cfg).await?;
+    let targets = targets_for(&network, DEMO_USER, DEMO_PASSWORD);
+    Ok(Demo { network, targets })
+}
+
+/// Installs the TTL probes on every target with its strategy choice.
+pub async fn install_probes(targets: &[NasTarget]) -> Result<(), routeros_client::Error> {
+    for t in targets {
+        let mut c = Client::connect(&t.connect).await?;
+        let state = probes::inspect(&mut c, t.access).await?;
+        let Ok(interfaces) =
+            probes::probe_interfaces(t.access, t.probe_interface.as_deref(), &state)
+        else {
+            tracing::warn!(
+                "{}: no subscriber-facing interface found; probes skipped",
+                t.name
+            );
+            continue;
+        };
+        let (strategy, why) = state.choose(t.strategy);
+        let plan = probes::plan_install(&state, strategy, why, interfaces, Utc::now());
+        probes::apply(&mut c, &plan).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! What the CLI and the desktop app both do with the engine crates, written once.
+//!
+//! * [`persist`]: a scan that loads the whitelist and settings from storage,
+//!   runs, and stores its outcome atomically.
+//! * [`demo`]: the built-in simulated network and the router entries that reach it.
+
+pub mod demo;
+pub mod persist;
+
+pub use persist::{scan_and_store, EngineError};

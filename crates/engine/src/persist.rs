@@ -1,0 +1,71 @@
+//! Scans that leave a record.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use shareguard_scan::{run_scan, CancellationToken, ScanEvent, ScanOutput, ScanRequest};
+use shareguard_store::{Store, StoreError};
+use thiserror::Error;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn with_store<T>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+) -> Result<T, EngineError> {
+    let mut guard = store
+        .lock()
+        .map_err(|_| EngineError::Internal("the database lock was poisoned".into()))?;
+    Ok(f(&mut guard)?)
+}
+
+/// Runs `req` and stores it: the scan row first (so a crash mid-scan still
+/// shows that a scan started), then outcome and results in one transaction.
+/// The whitelist in force is read from storage and merged into `req`'s.
+pub async fn scan_and_store(
+    store: Arc<Mutex<Store>>,
+    mut req: ScanRequest,
+    cancel: CancellationToken,
+    events: Option<mpsc::Sender<ScanEvent>>,
+) -> Result<ScanOutput, EngineError> {
+    let now = Utc::now();
+    let (scan_id, whitelist) = {
+        let s = store.clone();
+        let (op, scope, settings) = (
+            req.operator.clone(),
+            req.scope.clone(),
+            req.settings.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            with_store(&s, |st| {
+                let id = st.begin_scan(&op, &scope, &settings, now)?;
+                let wl = st.active_whitelist(now)?;
+                Ok((id, wl))
+            })
+        })
+        .await
+        .map_err(|e| EngineError::Internal(e.to_string()))??
+    };
+    for (k, v) in whitelist {
+        req.whitelist.entry(k).or_insert(v);
+    }
+    let mut out = run_scan(req, cancel, events).await;
+    out.summary.id = Some(scan_id);
+    let s = store.clone();
+    let summary = out.summary.clone();
+    let results = std::mem::take(&mut out.results);
+    let results = tokio::task::spawn_blocking(move || {
+        with_store(&s, |st| st.finish_scan(&summary, &results)).map(|_| results)
+    })
+    .await
+    .map_err(|e| EngineError::Internal(e.to_string()))??;
+    out.results = results;
+    Ok(out)
+}

@@ -1,0 +1,354 @@
+//! The engine against simulated routers over real TCP and a real SQLite file.
+
+use std::sync::{Arc, Mutex};
+
+use routeros_client::Client;
+use shareguard_detect::{EvidenceStatus, Level, NasStatus, ProbeStrategy, ScanScope, ScanStatus};
+use shareguard_engine::scan_and_store;
+use shareguard_scan::{probes, run_scan, CancellationToken, ScanEvent, StrategyChoice};
+use shareguard_sim::population::{HouseholdKind, PopulationSpec};
+use shareguard_store::{ResultFilter, Store};
+use shareguard_tests::{install_and_wait, request, start_sim, targets};
+
+fn small() -> PopulationSpec {
+    PopulationSpec::scaled(400, 2, 3)
+}
+
+#[tokio::test]
+async fn probes_are_previewed_installed_once_and_removed_cleanly() {
+    let net = start_sim(small(), false).await;
+    let t = &targets(&net, StrategyChoice::Auto)[0];
+    let mut c = Client::connect(&t.connect).await.unwrap();
+    let before = probes::inspect(&mut c, t.access).await.unwrap();
+    assert!(before.rules.is_empty());
+    assert!(before
+        .warnings()
+        .iter()
+        .any(|w| w.contains("No TTL probes")));
+
+    let (strategy, why) = before.choose(StrategyChoice::Auto);
+    assert_eq!(strategy, ProbeStrategy::ConnectionMark, "{why}");
+    let plan = probes::plan_install(
+        &before,
+        strategy,
+        why,
+        vec!["all-ppp".into()],
+        chrono::Utc::now(),
+    );
+    let preview = plan.preview();
+    assert_eq!(preview.len(), probes::probe_ttls().len());
+    assert!(preview
+        .iter()
+        .all(|l| l.starts_with("/ip firewall mangle add chain=prerouting in-interface=all-ppp")));
+    probes::apply(&mut c, &plan).await.unwrap();
+
+    let after = probes::inspect(&mut c, t.access).await.unwrap();
+    assert_eq!(after.rules.len(), probes::probe_ttls().len());
+    assert_eq!(after.strategy(), Some(ProbeStrategy::ConnectionMark));
+    let (s, w) = after.choose(StrategyChoice::Auto);
+    let again = probes::plan_install(&after, s, w, vec!["all-ppp".into()], chrono::Utc::now());
+    assert!(
+        again.is_noop(),
+        "installing twice changes nothing: {:?}",
+        again.preview()
+    );
+
+    let removal = probes::plan_remove(&after);
+    assert_eq!(removal.preview().len(), 1);
+    assert!(removal.preview()[0].starts_with("/ip firewall mangle remove numbers="));
+    probes::apply(&mut c, &removal).await.unwrap();
+    assert!(probes::inspect(&mut c, t.access)
+        .await
+        .unwrap()
+        .rules
+        .is_empty());
+    assert_eq!(
+        net.nas()[0].rules("mangle").len(),
+        0,
+        "nothing but our rules was touched or left"
+    );
+}
+
+#[tokio::test]
+async fn auto_strategy_leaves_existing_connection_marks_alone() {
+    let net = start_sim(small(), false).await;
+    let nas = &net.nas()[0];
+    nas.add_rule(
+        "mangle",
+        &[
+            ("chain", "prerouting"),
+            ("action", "mark-connection"),
+            ("new-connection-mark", "pcc-1"),
+            ("passthrough", "yes"),
+            ("comment", "PCC"),
+        ],
+    );
+    let t = &targets(&net, StrategyChoice::Auto)[0];
+    shareguard_engine::demo::install_probes(std::slice::from_ref(t))
+        .await
+        .unwrap();
+    let rules = nas.rules("mangle");
+    let ours: Vec<_> = rules
+        .iter()
+        .filter(|r| {
+            r.get("comment")
+                .is_some_and(|c| c.starts_with("shareguard"))
+        })
+        .collect();
+    assert!(ours
+        .iter()
+        .all(|r| r.get("action").map(String::as_str) == Some("add-src-to-address-list")));
+    assert_eq!(
+        rules
+            .last()
+            .and_then(|r| r.get("comment"))
+            .map(String::as_str),
+        Some("PCC"),
+        "probes go before the owner's rules"
+    );
+}
+
+#[tokio::test]
+async fn probes_only_see_connections_opened_after_they_were_installed() {
+    let net = start_sim(small(), false).await;
+    let t = targets(&net, StrategyChoice::Fixed(ProbeStrategy::ConnectionMark));
+    shareguard_engine::demo::install_probes(&t).await.unwrap();
+    let early = run_scan(request(t.clone()), CancellationToken::new(), None).await;
+    let early_observed: u64 = early
+        .results
+        .iter()
+        .map(|r| r.evidence.observations as u64)
+        .sum();
+    let insufficient = early
+        .results
+        .iter()
+        .filter(|r| r.evidence.status != EvidenceStatus::Sufficient)
+        .count();
+    assert!(
+        insufficient * 2 > early.results.len(),
+        "right after install most subscribers lack evidence"
+    );
+
+    net.advance(std::time::Duration::from_secs(20 * 60));
+    let later = run_scan(request(t), CancellationToken::new(), None).await;
+    let later_observed: u64 = later
+        .results
+        .iter()
+        .map(|r| r.evidence.observations as u64)
+        .sum();
+    assert!(
+        later_observed > early_observed * 5,
+        "{early_observed} -> {later_observed}"
+    );
+    let conns: u64 = later.results.iter().map(|r| r.connections as u64).sum();
+    assert!(
+        later_observed as f64 > conns as f64 * 0.95,
+        "nearly every connection is observed once renewed"
+    );
+    assert!(later
+        .results
+        .iter()
+        .any(|r| r.reasons.iter().any(|x| x.contains("connections observed"))));
+}
+
+#[tokio::test]
+async fn fasttrack_is_reported_as_incomplete_ttl_data() {
+    let net = start_sim(small(), false).await;
+    net.nas()[1].add_rule(
+        "filter",
+        &[
+            ("chain", "forward"),
+            ("action", "fasttrack-connection"),
+            ("connection-state", "established,related"),
+        ],
+    );
+    let out = run_scan(
+        request(targets(&net, StrategyChoice::Auto)),
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    assert!(out.summary.nas[1]
+        .warnings
+        .iter()
+        .any(|w| w.contains("FastTrack")));
+    assert!(!out.summary.nas[0]
+        .warnings
+        .iter()
+        .any(|w| w.contains("FastTrack")));
+}
+
+#[tokio::test]
+async fn every_online_subscriber_is_checked_and_sharers_are_flagged_with_reasons() {
+    let net = start_sim(PopulationSpec::demo(), false).await;
+    let t = targets(&net, StrategyChoice::Auto);
+    install_and_wait(&net, &t).await;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let out = run_scan(request(t), CancellationToken::new(), Some(tx)).await;
+    assert_eq!(out.summary.status, ScanStatus::Completed);
+    assert_eq!(out.results.len(), net.population().subscribers.len());
+    let mut finished = 0;
+    let mut streamed = 0;
+    while let Ok(e) = rx.try_recv() {
+        match e {
+            ScanEvent::NasFinished(_) => finished += 1,
+            ScanEvent::NasResults { results, .. } => streamed += results.len(),
+            _ => {}
+        }
+    }
+    assert_eq!(finished, net.nas().len());
+    assert_eq!(
+        streamed,
+        out.results.len(),
+        "results stream per router as they finish"
+    );
+    for r in &out.results {
+        assert!(!r.reasons.is_empty());
+        let kind = net.population().subscriber(&r.subscriber).unwrap().kind;
+        if kind == HouseholdKind::HotspotTethering {
+            assert!(r.level >= Level::Medium, "{} {:?}", r.subscriber, r.reasons);
+        }
+        let truth: usize = net
+            .population()
+            .subscriber(&r.subscriber)
+            .unwrap()
+            .slots
+            .len();
+        assert_eq!(
+            r.connections as usize, truth,
+            "connection count of {}",
+            r.subscriber
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_subscriber_scan_matches_the_full_scan_for_that_subscriber() {
+    let net = start_sim(small(), false).await;
+    let t = targets(&net, StrategyChoice::Fixed(ProbeStrategy::AddressList));
+    install_and_wait(&net, &t).await;
+    let full = run_scan(request(t.clone()), CancellationToken::new(), None).await;
+    let pick = full.results.iter().max_by_key(|r| r.level).unwrap();
+    let mut req = request(t);
+    req.scope = ScanScope::Subscriber(pick.subscriber.clone());
+    let one = run_scan(req, CancellationToken::new(), None).await;
+    assert_eq!(one.results.len(), 1);
+    let r = &one.results[0];
+    assert_eq!(
+        (r.connections, &r.ttl_values, r.level),
+        (pick.connections, &pick.ttl_values, pick.level)
+    );
+}
+
+#[tokio::test]
+async fn scans_are_stored_whitelist_applies_and_the_audit_log_names_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
+    let net = start_sim(small(), false).await;
+    let t = targets(&net, StrategyChoice::Auto);
+    install_and_wait(&net, &t).await;
+    let first = scan_and_store(
+        store.clone(),
+        request(t.clone()),
+        CancellationToken::new(),
+        None,
+    )
+    .await
+    .unwrap();
+    let flagged = first
+        .results
+        .iter()
+        .find(|r| r.is_flagged())
+        .expect("someone is flagged")
+        .subscriber
+        .clone();
+    store
+        .lock()
+        .unwrap()
+        .whitelist_add(&flagged, "office building", "owner", None)
+        .unwrap();
+
+    let second = scan_and_store(store.clone(), request(t), CancellationToken::new(), None)
+        .await
+        .unwrap();
+    let r = second
+        .results
+        .iter()
+        .find(|r| r.subscriber == flagged)
+        .unwrap();
+    assert!(r.whitelisted && r.level == Level::Normal && !r.is_flagged());
+
+    let s = store.lock().unwrap();
+    let stored = s.result(&flagged).unwrap().unwrap();
+    assert!(stored.whitelisted);
+    assert_eq!(
+        s.result_count(&ResultFilter::default()).unwrap() as usize,
+        second.results.len()
+    );
+    let log = s.audit_log(&Default::default()).unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "scan" && e.operator == "tester"));
+    assert!(log
+        .iter()
+        .any(|e| e.action == "whitelist_add" && e.subject.as_deref() == Some(flagged.as_str())));
+    assert!(s.subscriber_history(&flagged, 10).unwrap().len() >= 2);
+}
+
+#[tokio::test]
+async fn a_cancelled_scan_keeps_the_previous_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
+    let net = start_sim(small(), false).await;
+    let t = targets(&net, StrategyChoice::Auto);
+    let first = scan_and_store(
+        store.clone(),
+        request(t.clone()),
+        CancellationToken::new(),
+        None,
+    )
+    .await
+    .unwrap();
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let second = scan_and_store(store.clone(), request(t), cancel, None)
+        .await
+        .unwrap();
+    assert_eq!(second.summary.status, ScanStatus::Cancelled);
+    assert!(second
+        .summary
+        .nas
+        .iter()
+        .all(|n| n.status == NasStatus::Cancelled));
+    let s = store.lock().unwrap();
+    let kept = s.results(&ResultFilter::default()).unwrap();
+    assert_eq!(kept.len(), first.results.len());
+    assert!(kept
+        .iter()
+        .all(|r| r.scanned_at == first.results[0].scanned_at));
+    assert_eq!(
+        s.last_scan().unwrap().unwrap().status,
+        ScanStatus::Cancelled
+    );
+}
+
+#[tokio::test]
+async fn scanning_over_tls_with_a_pinned_certificate_works() {
+    let net = start_sim(small(), true).await;
+    let mut t = targets(&net, StrategyChoice::Auto);
+    for (target, nas) in t.iter_mut().zip(net.nas()) {
+        let addr = nas.tls_addr().unwrap();
+        target.connect.port = addr.port();
+        target.connect.tls = Some(routeros_client::TlsMode::Pinned(
+            nas.tls_fingerprint_sha256().unwrap(),
+        ));
+    }
+    let out = run_scan(request(t), CancellationToken::new(), None).await;
+    assert_eq!(
+        out.summary.status,
+        ScanStatus::Completed,
+        "{:?}",
+        out.summary.nas
+    );
+    assert_eq!(out.results.len(), net.population().subscribers.len());
+}
