@@ -421,8 +421,10 @@ mod tests {
 
     #[test]
     fn install_on_a_clean_router_adds_one_rule_per_ttl_at_the_top() {
-        let mut s = ProbeState::default();
-        s.first_foreign_prerouting = Some("*5".into());
+        let s = ProbeState {
+            first_foreign_prerouting: Some("*5".into()),
+            ..ProbeState::default()
+        };
         let plan = plan_install(
             &s,
             ProbeStrategy::AddressList,

@@ -1,0 +1,443 @@
+//! The `shareguard` binary as a script would use it: real processes, real
+//! simulated routers on loopback, real database files.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use shareguard_sim::population::PopulationSpec;
+use shareguard_sim::{Fault, SimConfig, SimNetwork};
+
+const BIN: &str = env!("CARGO_BIN_EXE_shareguard");
+
+async fn sim(tls: bool) -> SimNetwork {
+    SimNetwork::start(SimConfig {
+        population: PopulationSpec::scaled(200, 2, 21),
+        username: "admin".into(),
+        password: "s3cret".into(),
+        radius_secret: "radius".into(),
+        ros_version: "7.18.2".into(),
+        time_scale: 1.0,
+        tls,
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        first_api_port: 0,
+        first_radius_port: 0,
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs the binary off the async runtime so the in-process routers keep serving.
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(&args)
+            .env("SG_PASSWORD", "s3cret")
+            .env("SG_WRONG", "nope")
+            .env_remove("SHAREGUARD_LOG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_scan_of_two_routers_lists_every_checked_subscriber() {
+    let net = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let (a, b) = (
+        net.nas()[0].api_addr().to_string(),
+        net.nas()[1].api_addr().to_string(),
+    );
+    let o = run(args(&[
+        "scan",
+        "--router",
+        &a,
+        "--router",
+        &b,
+        "--user",
+        "admin",
+        "--password-env",
+        "SG_PASSWORD",
+        "--install-probes",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(doc["scan"]["status"], "completed");
+    assert_eq!(doc["scan"]["nas"].as_array().unwrap().len(), 2);
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), net.population().subscribers.len());
+    for r in results {
+        for k in [
+            "subscriber",
+            "nas",
+            "address",
+            "connections",
+            "ttl_values",
+            "ttl_status",
+            "level",
+            "reasons",
+            "recommended_action",
+        ] {
+            assert!(r.get(k).is_some(), "missing {k} in {r}");
+        }
+        let ttls: Vec<u64> = r["ttl_values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        assert!(ttls.windows(2).all(|w| w[0] < w[1]), "sorted: {ttls:?}");
+    }
+
+    // The stored results and the audit log are there for `results` and `audit`.
+    let o = run(args(&[
+        "results",
+        "--db",
+        db.to_str().unwrap(),
+        "--json",
+        "--limit",
+        "5000",
+    ]))
+    .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let stored: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(stored["total"].as_u64().unwrap() as usize, results.len());
+    let o = run(args(&[
+        "audit",
+        "--db",
+        db.to_str().unwrap(),
+        "--action",
+        "scan",
+        "--json",
+    ]))
+    .await;
+    let log: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(log.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_exits_3_and_names_the_fix() {
+    let net = sim(false).await;
+    let good = net.nas()[0].api_addr().to_string();
+    let o = run(args(&[
+        "scan",
+        "--router",
+        &good,
+        "--password-env",
+        "SG_WRONG",
+        "--no-store",
+    ]))
+    .await;
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stdout));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("rejected user \"admin\"") && out.contains("check the user name and password"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_unreachable_router_among_two_exits_4_with_the_others_results() {
+    let net = sim(false).await;
+    let good = net.nas()[0].api_addr().to_string();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let o = run(args(&[
+        "scan",
+        "--router",
+        &good,
+        "--router",
+        &closed,
+        "--user",
+        "admin",
+        "--password-env",
+        "SG_PASSWORD",
+        "--no-store",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(code(&o), 4);
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["scan"]["status"], "partial");
+    assert_eq!(doc["scan"]["nas"][1]["error_kind"], "unreachable");
+    assert!(!doc["results"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_router_exits_5() {
+    let net = sim(false).await;
+    net.nas()[0].set_fault(Fault::StallAfterRows(50));
+    let r = net.nas()[0].api_addr().to_string();
+    let o = run(args(&[
+        "scan",
+        "--router",
+        &r,
+        "--user",
+        "admin",
+        "--password-env",
+        "SG_PASSWORD",
+        "--no-store",
+        "--read-timeout",
+        "0.5",
+    ]))
+    .await;
+    assert_eq!(code(&o), 5, "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_fingerprint_mismatch_exits_6_and_a_match_scans() {
+    let net = sim(true).await;
+    let tls = net.nas()[0].tls_addr().unwrap().to_string();
+    let wrong = "AA".repeat(32);
+    let o = run(args(&[
+        "scan",
+        "--router",
+        &tls,
+        "--user",
+        "admin",
+        "--password-env",
+        "SG_PASSWORD",
+        "--no-store",
+        "--tls-fingerprint",
+        &wrong,
+    ]))
+    .await;
+    assert_eq!(code(&o), 6);
+    let o = run(args(&["tls-fingerprint", "--router", &tls])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let fp = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let o = run(args(&[
+        "scan",
+        "--router",
+        &tls,
+        "--user",
+        "admin",
+        "--password-env",
+        "SG_PASSWORD",
+        "--no-store",
+        "--tls-fingerprint",
+        &fp,
+    ]))
+    .await;
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_command_lines_exit_2_with_the_fix() {
+    for (a, hint) in [
+        (
+            args(&[
+                "scan",
+                "--router",
+                "10.0.0.1:99999",
+                "--password-env",
+                "SG_PASSWORD",
+                "--no-store",
+            ]),
+            "HOST:PORT",
+        ),
+        (
+            args(&[
+                "scan",
+                "--router",
+                "127.0.0.1",
+                "--password-env",
+                "NOT_SET_ANYWHERE",
+                "--no-store",
+            ]),
+            "is not set",
+        ),
+        (
+            args(&["scan", "--router", "127.0.0.1", "--no-store"]),
+            "--password-env",
+        ),
+        (
+            args(&[
+                "scan",
+                "--router",
+                "127.0.0.1",
+                "--password-env",
+                "SG_PASSWORD",
+                "--no-store",
+                "--tls-fingerprint",
+                "xyz",
+            ]),
+            "64 hexadecimal",
+        ),
+        (
+            args(&[
+                "scan",
+                "--router",
+                "127.0.0.1",
+                "--password-env",
+                "SG_PASSWORD",
+                "--no-store",
+                "--access",
+                "dsl",
+            ]),
+            "pppoe or hotspot",
+        ),
+        (
+            args(&[
+                "scan",
+                "--router",
+                "127.0.0.1",
+                "--password-env",
+                "SG_PASSWORD",
+                "--no-store",
+                "--connections-low",
+                "900",
+            ]),
+            "rise from low to high",
+        ),
+    ] {
+        let o = run(a.clone()).await;
+        assert_eq!(code(&o), 2, "{a:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(hint), "{a:?}: {}", stderr(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_are_previewed_installed_idempotently_and_removed() {
+    let net = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let r = net.nas()[0].api_addr().to_string();
+    let base = [
+        "--router",
+        &r,
+        "--user",
+        "admin",
+        "--password-env",
+        "SG_PASSWORD",
+        "--db",
+        db.to_str().unwrap(),
+    ];
+    let with = |verb: &str, extra: &[&str]| {
+        let mut v = args(&["probes", verb]);
+        v.extend(args(&base));
+        v.extend(args(extra));
+        v
+    };
+    let show = run(with("show", &[])).await;
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("No probe rules installed"), "{text}");
+    assert!(text.contains("/ip firewall mangle add chain=prerouting in-interface=all-ppp connection-state=new ttl=equal:63"), "{text}");
+    assert_eq!(net.nas()[0].rules("mangle").len(), 0, "show writes nothing");
+
+    let dry = run(with("install", &["--dry-run"])).await;
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("Would send (dry run)"));
+    assert_eq!(net.nas()[0].rules("mangle").len(), 0);
+
+    let inst = run(with("install", &[])).await;
+    assert_eq!(code(&inst), 0, "{}", stderr(&inst));
+    let n = net.nas()[0].rules("mangle").len();
+    assert!(n >= 20);
+    let again = run(with("install", &[])).await;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to change"));
+    assert_eq!(net.nas()[0].rules("mangle").len(), n);
+
+    let rm = run(with("remove", &[])).await;
+    assert_eq!(code(&rm), 0);
+    assert_eq!(net.nas()[0].rules("mangle").len(), 0);
+    let log = run(args(&["audit", "--db", db.to_str().unwrap(), "--json"])).await;
+    let log: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["probes_removed", "probes_installed"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whitelist_and_clearing_results_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let d = db.to_str().unwrap();
+    let o = run(args(&[
+        "whitelist",
+        "add",
+        "sub-00001",
+        "--reason",
+        "IT office",
+        "--expires",
+        "30d",
+        "--db",
+        d,
+    ]))
+    .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(args(&["whitelist", "list", "--json", "--db", d])).await;
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list[0]["subscriber"], "sub-00001");
+    assert_eq!(list[0]["reason"], "IT office");
+    let o = run(args(&[
+        "whitelist",
+        "add",
+        "x",
+        "--reason",
+        "r",
+        "--expires",
+        "someday",
+        "--db",
+        d,
+    ]))
+    .await;
+    assert_eq!(code(&o), 2);
+    let o = run(args(&["whitelist", "remove", "sub-00001", "--db", d])).await;
+    assert_eq!(code(&o), 0);
+    let o = run(args(&["whitelist", "remove", "sub-00001", "--db", d])).await;
+    assert_eq!(code(&o), 2, "removing twice says it is not there");
+    let o = run(args(&["results", "--clear", "--db", d])).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--yes"));
+    let o = run(args(&["results", "--clear", "--yes", "--db", d])).await;
+    assert_eq!(code(&o), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_is_not_sqlite_exits_8_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("notes.db");
+    std::fs::write(&db, b"these are my notes, not a database").unwrap();
+    let o = run(args(&["results", "--db", db.to_str().unwrap()])).await;
+    assert_eq!(code(&o), 8);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        b"these are my notes, not a database"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_start_to_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let o = run(args(&["demo", "--json", "--db", db.to_str().unwrap()])).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["results"].as_array().unwrap().len(), 600);
+    assert!(doc["scan"]["flagged"].as_u64().unwrap() > 0);
+}
