@@ -33,7 +33,10 @@ fn chunked(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
     points.push(bytes.len());
     points.sort_unstable();
     points.dedup();
-    points.windows(2).map(|w| bytes[w[0]..w[1]].to_vec()).collect()
+    points
+        .windows(2)
+        .map(|w| bytes[w[0]..w[1]].to_vec())
+        .collect()
 }
 
 proptest! {
