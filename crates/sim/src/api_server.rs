@@ -49,7 +49,9 @@ where
 {
     let (rd, wr) = tokio::io::split(stream);
     let (tx, rx) = mpsc::channel(64);
-    let reader = tokio::spawn(read_loop(rd, tx));
+    // Held for the whole session: if this task is aborted (network shutdown),
+    // dropping the guard ends the reader too and the socket closes.
+    let _reader = AbortOnDrop(tokio::spawn(read_loop(rd, tx)));
     let mut conn = Conn {
         wr,
         nas,
@@ -61,7 +63,14 @@ where
     if let Err(e) = conn.run().await {
         tracing::debug!(error = %e, "api connection ended");
     }
-    reader.abort();
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn read_loop<R: AsyncRead>(rd: R, tx: mpsc::Sender<Incoming>) {

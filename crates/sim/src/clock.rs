@@ -87,7 +87,7 @@ pub struct CurrentConn {
 pub fn current(slot: &Slot, sub: usize, slot_index: usize, now_ms: u64) -> CurrentConn {
     let life = u64::from(slot.lifetime_s.max(1)) * 1000;
     let phase = u64::from(slot.phase_s) * 1000 % life;
-    let generation = (now_ms + phase) / life;
+    let generation = generation_at(slot, now_ms);
     let start_ms = (generation * life).saturating_sub(phase);
     let h = splitmix(((sub as u64) << 24) ^ ((slot_index as u64) << 44) ^ generation ^ 0x5EED);
     let src_port = 1024 + (h % (65536 - 1024)) as u16;
@@ -98,8 +98,17 @@ pub fn current(slot: &Slot, sub: usize, slot_index: usize, now_ms: u64) -> Curre
     }
 }
 
+/// The generation of `slot` at sim time `t_ms`.
+#[inline]
+pub fn generation_at(slot: &Slot, t_ms: u64) -> u64 {
+    let life = u64::from(slot.lifetime_s.max(1)) * 1000;
+    let phase = u64::from(slot.phase_s) * 1000 % life;
+    (t_ms + phase) / life
+}
+
 /// The `.id` number of a connection: unique across the NAS's slots and
-/// generations, and stable while the connection lives.
+/// generations, and stable while the connection lives. `generation` counts
+/// from the clock's epoch so ids stay as short as a router's.
 #[inline]
 pub fn connection_id(nas_slot: u64, nas_slots: u64, generation: u64) -> u64 {
     generation

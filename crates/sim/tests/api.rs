@@ -518,3 +518,54 @@ async fn connection_rows_have_router_fields() {
     assert_eq!(get(&r[0], "ret"), nas.connection_count().to_string());
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn odd_requests_get_traps_and_the_session_survives() {
+    let net = start(PopulationSpec::demo()).await;
+    let mut c = connect(net.nas()[0].api_addr()).await;
+    c.login("admin", "admin").await;
+    // (An empty sentence is ignored without a reply, like a keep-alive.)
+    c.send(&[]).await;
+    let odd: &[&[&str]] = &[
+        &["/"],
+        &["/ip/firewall/mangle/print", "="],
+        &["/ip/firewall/mangle/print", "?"],
+        &["/ip/firewall/mangle/print", "?<=x"],
+        &["/ip/firewall/mangle/print", "?#9"],
+        &["/ip/firewall/mangle/remove"],
+        &["/ip/firewall/mangle/remove", "=.id="],
+        &["/ip/firewall/mangle/remove", "=.id=*zz"],
+        &["/ip/firewall/mangle/set", "=numbers=*99999999999999999999"],
+        &[
+            "/ip/firewall/mangle/add",
+            "=chain=prerouting",
+            "=address-list-timeout=forever",
+        ],
+        &["/ip/firewall/address-list/add", "=list=x"],
+        &["/ppp/active/remove", "=.id=*1"],
+        &["/ip/hotspot/active/remove", "=.id=*1"],
+        &["/ip/firewall/connection/print", "?#&"],
+        &["/cancel", "=tag=nothing"],
+        &["/login"],
+    ];
+    for words in odd {
+        let r = c.call(words).await;
+        let last = r.last().expect("a reply").kind();
+        assert_eq!(last, ReplyKind::Done, "{words:?} -> {r:?}");
+    }
+    // `/login` without arguments failed, but the earlier login still holds.
+    let r = c.call(&["/system/identity/print"]).await;
+    assert_eq!(get(&r[0], "name"), "nas-01");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_client_connections() {
+    let net = start(PopulationSpec::demo()).await;
+    let addr = net.nas()[0].api_addr();
+    let mut c = connect(addr).await;
+    c.login("admin", "admin").await;
+    net.shutdown().await;
+    assert!(c.is_closed().await);
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}

@@ -65,8 +65,13 @@ async fn streams_300k_rows() {
         }
     }
     println!(
-        "streamed {rows} rows ({marked} marked) in {:?} (debug build, client decoding included)",
-        started.elapsed()
+        "streamed {rows} rows ({marked} marked) in {:?} ({} build, client decoding included)",
+        started.elapsed(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
     );
     assert_eq!(rows, total);
     assert_eq!(marked, total, "every ttl of the population is probed");
