@@ -176,6 +176,16 @@ impl SimNetwork {
                 Arc::clone(&state),
                 cfg.radius_secret.clone().into_bytes(),
             )));
+            tracing::info!(
+                nas = %state.name,
+                access = ?state.access,
+                subscribers = state.count,
+                connections = state.total_slots,
+                api = %api_addr,
+                api_ssl = ?tls_addr,
+                radius = %radius_addr,
+                "simulated NAS listening"
+            );
             net.nas.push(SimNas {
                 state,
                 api_addr,
