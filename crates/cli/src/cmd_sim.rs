@@ -78,9 +78,9 @@ pub async fn sim(a: SimArgs) -> CliResult {
     }
     let population = match a.subscribers {
         None => PopulationSpec::demo(),
-        Some(n) if n == 0 || n > 100_000 || a.nas == 0 || a.nas > 64 => {
+        Some(n) if n == 0 || a.nas == 0 || a.nas > 64 || n.div_ceil(a.nas) > 60_000 => {
             return Err(Failure::usage(
-                "use 1 to 100000 subscribers on 1 to 64 routers",
+                "use 1 to 64 routers with at most 60000 subscribers each",
             ))
         }
         Some(n) => PopulationSpec::scaled(n, a.nas, a.seed),
