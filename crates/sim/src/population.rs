@@ -589,7 +589,12 @@ fn plan_household(kind: HouseholdKind, access: Access, s: f64, rng: &mut ChaCha8
         }
         (HouseholdKind::MixedOsFamily, _) => {
             let d = rng.gen_range(3..=6);
-            let ttls = devices(rng, d, 1, true);
+            let mut ttls = devices(rng, d, 1, true);
+            // Some families run a virtual machine behind its host's NAT: one
+            // more hop for that "device", with nobody else in the house.
+            if rng.gen_bool(0.04) {
+                ttls.push(family(rng, 0.5) - 2);
+            }
             let n = scale(draw(rng, 30, 150), s);
             spread(rng, n, &ttls, Flavor::Normal, &mut g);
             router_self(rng, 64, &mut g);
@@ -597,28 +602,40 @@ fn plan_household(kind: HouseholdKind, access: Access, s: f64, rng: &mut ChaCha8
         (HouseholdKind::HeavyHousehold, _) => {
             let d = rng.gen_range(6..=15);
             let ttls = devices(rng, d, 1, true);
-            let n = scale(draw(rng, 250, 600), s);
-            let mut own = Vec::new();
-            router_self(rng, 64, &mut own);
-            // A hard cap: a detector may rightly treat anything above it as
-            // suspicious, so a legitimate household must never exceed it.
-            let n = n.min(650 - own[0].count);
+            // A long tail: a few large families do cross the panel's 800.
+            let n = scale(draw(rng, 250, 850), s);
             spread(rng, n, &ttls, Flavor::Normal, &mut g);
-            g.extend(own);
+            router_self(rng, 64, &mut g);
         }
         (HouseholdKind::VpnUser, _) => {
-            let fam = family(rng, 0.7);
             let n = scale(draw(rng, 3, 20), s);
-            g.push(Group {
-                seen_ttl: fam - 1,
-                count: n,
-                flavor: Flavor::Vpn,
-            });
-            router_self(rng, 64, &mut g);
+            if rng.gen_bool(0.2) {
+                // The tunnel runs on the home router: every packet the NAS sees
+                // is the router's own, at an OS default TTL.
+                g.push(Group {
+                    seen_ttl: 64,
+                    count: n,
+                    flavor: Flavor::Vpn,
+                });
+            } else {
+                let fam = family(rng, 0.7);
+                g.push(Group {
+                    seen_ttl: fam - 1,
+                    count: n,
+                    flavor: Flavor::Vpn,
+                });
+                router_self(rng, 64, &mut g);
+            }
         }
         (HouseholdKind::MeshWifi, _) => {
             let d = rng.gen_range(2..=6);
-            let ttls = devices(rng, d, 2, false);
+            let mut ttls = devices(rng, d, 2, false);
+            // Often the main router serves a device or two itself while the
+            // mesh (in router mode) serves the rest: two distances, one home.
+            if rng.gen_bool(0.3) {
+                let on_main = rng.gen_range(1..=2);
+                ttls.extend(devices(rng, on_main, 1, false));
+            }
             let n = scale(draw(rng, 30, 250), s);
             spread(rng, n, &ttls, Flavor::Normal, &mut g);
             router_self(rng, 64, &mut g);
@@ -644,10 +661,14 @@ fn plan_household(kind: HouseholdKind, access: Access, s: f64, rng: &mut ChaCha8
             let total = scale(draw(rng, 200, 700), s).max(8);
             let mut own = Vec::new();
             router_self(rng, 64, &mut own);
-            let f: f64 = rng.gen_range(0.3..0.7);
-            // At least 30% of all slots, the router's own ones included.
-            let floor = (0.3 * (total + own[0].count) as f64).ceil() as u32;
-            let n2 = ((total as f64 * f).ceil() as u32).max(floor).min(total - 1);
+            // Usually a real second household; sometimes one that is nearly
+            // idle at scan time and shows only a few connections.
+            let f: f64 = if rng.gen_bool(0.1) {
+                rng.gen_range(0.02..0.08)
+            } else {
+                rng.gen_range(0.3..0.7)
+            };
+            let n2 = ((total as f64 * f).ceil() as u32).clamp(1, total - 1);
             spread(rng, total - n2, &home, Flavor::Normal, &mut g);
             spread(rng, n2, &second, Flavor::Normal, &mut g);
             g.extend(own);
@@ -780,7 +801,18 @@ fn build_slots(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Slot> {
                 }
                 Flavor::Vpn => (vpn_server.0, vpn_server.1, false),
                 Flavor::P2p => {
-                    if rng.gen_bool(0.8) {
+                    let r: f64 = rng.gen();
+                    if r < 0.2 {
+                        // Encrypted BitTorrent and other clients over TCP on
+                        // random ports: P2P that a port heuristic misses.
+                        let port = loop {
+                            let p: u16 = rng.gen_range(10_000..=65_535);
+                            if !RESERVED_P2P_PORTS.contains(&p) {
+                                break p;
+                            }
+                        };
+                        (Proto::Tcp, SocketAddrV4::new(peer_addr(rng), port), true)
+                    } else if r < 0.9 {
                         let port = loop {
                             let p: u16 = rng.gen_range(1025..=65535);
                             if !RESERVED_P2P_PORTS.contains(&p) {
@@ -898,20 +930,26 @@ mod tests {
                     assert_eq!(t.len(), 1);
                     assert!(t.iter().all(|x| matches!(x, 64 | 128)));
                 }
-                HouseholdKind::SingleDevice | HouseholdKind::VpnUser => {
+                HouseholdKind::SingleDevice => {
                     assert!(t.contains(&64));
                     assert_eq!(t.iter().filter(|x| home(x)).count(), 1);
                     assert_eq!(t.len(), 2);
                 }
+                HouseholdKind::VpnUser => {
+                    assert!(t.contains(&64));
+                    assert!(t.iter().filter(|x| home(x)).count() <= 1);
+                }
                 HouseholdKind::MixedOsFamily | HouseholdKind::HeavyHousehold => {
                     assert!(t.contains(&63) && t.contains(&127) && t.contains(&64));
-                    assert_eq!(t.len(), 3);
+                    assert!(t.iter().all(|x| matches!(x, 62 | 63 | 64 | 126 | 127)));
                     if s.kind == HouseholdKind::HeavyHousehold {
-                        assert!(s.slots.len() <= 650);
+                        assert_eq!(t.len(), 3);
+                        assert!(s.slots.len() <= 860);
                     }
                 }
                 HouseholdKind::MeshWifi => {
-                    assert!(t.iter().all(|x| matches!(x, 62 | 126 | 64)));
+                    assert!(t.iter().all(|x| matches!(x, 62 | 63 | 126 | 127 | 64)));
+                    assert!(t.iter().any(|x| matches!(x, 62 | 126)));
                 }
                 HouseholdKind::P2pUser => {
                     let p2p = s.slots.iter().filter(|x| x.p2p).count();
@@ -924,7 +962,7 @@ mod tests {
                         .iter()
                         .filter(|x| matches!(x.seen_ttl, 62 | 126))
                         .count();
-                    assert!(second * 10 >= s.slots.len() * 3);
+                    assert!(second >= 1);
                     assert!(t.iter().all(|x| matches!(x, 63 | 127 | 62 | 126 | 64)));
                 }
                 HouseholdKind::SeveralHouseholds => {
