@@ -323,9 +323,14 @@ async fn a_cancelled_scan_keeps_the_previous_results() {
     let s = store.lock().unwrap();
     let kept = s.results(&ResultFilter::default()).unwrap();
     assert_eq!(kept.len(), first.results.len());
-    assert!(kept
-        .iter()
-        .all(|r| r.scanned_at == first.results[0].scanned_at));
+    for r in &kept {
+        let before = first
+            .results
+            .iter()
+            .find(|x| x.subscriber == r.subscriber)
+            .unwrap();
+        assert_eq!(r.scanned_at, before.scanned_at, "{} is kept", r.subscriber);
+    }
     assert_eq!(
         s.last_scan().unwrap().unwrap().status,
         ScanStatus::Cancelled

@@ -247,6 +247,23 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of /proc/PID/stat (11 and 12 after the name).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -346,14 +363,25 @@ async fn run(quick: bool) {
     let (mut raw, mut scan) = (Vec::new(), Vec::new());
     let mut bytes = 0;
     let mut seen = (0, 0);
+    let (mut raw_cpu, mut scan_cpu) = (0.0, 0.0);
     for _ in 0..rounds {
+        let c0 = cpu_seconds();
         let (s, b) = time_raw(&targets).await;
+        let c1 = cpu_seconds();
         raw.push(s);
         bytes = b;
         let (s, n, c) = time_scan(&targets, ScanScope::All).await;
+        let c2 = cpu_seconds();
         scan.push(s);
         seen = (n, c);
+        raw_cpu += c1 - c0;
+        scan_cpu += c2 - c1;
     }
+    eprintln!(
+        "scanner CPU per row: raw read {:.0} ns, scan {:.0} ns",
+        raw_cpu / rounds as f64 / seen.1 as f64 * 1e9,
+        scan_cpu / rounds as f64 / seen.1 as f64 * 1e9
+    );
     let (raw, scan) = (median(raw), median(scan));
     let rss = peak_rss_mb();
     report += &format!(
@@ -395,8 +423,52 @@ async fn run(quick: bool) {
     let _ = std::fs::write("target/bench-report.md", &report);
 }
 
+/// Client-side cost per row with no socket and no simulator: decode, parse
+/// and tally a pre-encoded connection table held in memory.
+fn decode_cost(rows: usize) -> f64 {
+    use routeros_proto::sentence::{encode_attribute, encode_word};
+    let mut wire = Vec::with_capacity(rows * 110);
+    for i in 0..rows {
+        encode_word(b"!re", &mut wire);
+        let src = format!(
+            "10.1.{}.{}:{}",
+            (i / 250) % 250,
+            i % 250 + 1,
+            1024 + i % 60000
+        );
+        encode_attribute("src-address", src.as_bytes(), &mut wire);
+        encode_attribute("dst-address", b"151.101.12.7:443", &mut wire);
+        encode_attribute("protocol", b"tcp", &mut wire);
+        encode_attribute("connection-mark", b"sg-ttl-63", &mut wire);
+        encode_word(b".tag=9", &mut wire);
+        wire.push(0);
+    }
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        let mut d = routeros_proto::Decoder::default();
+        let mut n = 0u64;
+        for chunk in wire.chunks(64 * 1024) {
+            d.feed(chunk);
+            while let Some(s) = d.next_sentence().unwrap() {
+                let r = routeros_proto::Reply::parse(s).unwrap();
+                if r.tag() == Some(b"9") {
+                    n += r.attributes().filter(|(k, _)| *k == b"src-address").count() as u64;
+                }
+            }
+        }
+        std::hint::black_box(n);
+        runs.push(t0.elapsed().as_secs_f64());
+    }
+    median(runs) / rows as f64 * 1e9
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("decode") {
+        println!("decode+parse: {:.0} ns/row", decode_cost(1_000_000));
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

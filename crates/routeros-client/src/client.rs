@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use routeros_proto::{Command, Decoder, Limits, Reply, ReplyKind};
+use routeros_proto::{Command, Decoder, Limits, Reply, ReplyKind, SentenceRef};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -235,20 +235,13 @@ impl Client {
         }
     }
 
-    /// Reads the next reply sentence, waiting at most the read timeout for each chunk.
-    async fn read_reply(&mut self) -> Result<Reply, Error> {
+    /// Reads until a whole sentence is buffered, waiting at most the read
+    /// timeout for each chunk.
+    async fn fill(&mut self) -> Result<(), Error> {
         loop {
-            match self.decoder.next_sentence() {
-                Ok(Some(s)) => {
-                    return Reply::parse(s).map_err(|source| {
-                        self.broken = true;
-                        Error::Protocol {
-                            addr: self.addr.clone(),
-                            source,
-                        }
-                    })
-                }
-                Ok(None) => {}
+            match self.decoder.ready() {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
                 Err(source) => {
                     self.broken = true;
                     return Err(Error::Protocol {
@@ -285,6 +278,23 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Reads the next reply sentence as an owned, parsed reply.
+    async fn read_reply(&mut self) -> Result<Reply, Error> {
+        self.fill().await?;
+        let parsed = match self.decoder.next_sentence() {
+            Ok(Some(s)) => Reply::parse(s),
+            Ok(None) => unreachable!("fill() returns only once a sentence is buffered"),
+            Err(e) => Err(e),
+        };
+        parsed.map_err(|source| {
+            self.broken = true;
+            Error::Protocol {
+                addr: self.addr.clone(),
+                source,
+            }
+        })
     }
 
     /// Sends `cmd` with a fresh tag and returns a stream of its rows.
@@ -329,6 +339,12 @@ impl Client {
     }
 }
 
+enum Step {
+    Row(Reply),
+    Skip,
+    End,
+}
+
 /// Rows of one command, read from the socket as they are asked for.
 ///
 /// Dropping it early is allowed: the next command cancels this one first.
@@ -353,54 +369,102 @@ impl Rows<'_> {
         }
         loop {
             let reply = self.client.read_reply().await?;
-            if reply.kind() == ReplyKind::Fatal {
-                self.finish();
+            match self.handle(reply)? {
+                Step::Row(r) => return Ok(Some(r)),
+                Step::Skip => continue,
+                Step::End => return Ok(None),
+            }
+        }
+    }
+
+    /// What one reply means for this command.
+    fn handle(&mut self, reply: Reply) -> Result<Step, Error> {
+        if reply.kind() == ReplyKind::Fatal {
+            self.finish();
+            self.client.broken = true;
+            return Err(Error::Fatal {
+                addr: self.client.addr.clone(),
+                message: reply.message().map(|m| m.into_owned()).unwrap_or_default(),
+            });
+        }
+        match reply.tag() {
+            Some(t) if t == self.tag.as_bytes() => {}
+            // Replies of an abandoned earlier command.
+            Some(_) => return Ok(Step::Skip),
+            None => {
                 self.client.broken = true;
-                return Err(Error::Fatal {
+                self.finish();
+                return Err(Error::Protocol {
                     addr: self.client.addr.clone(),
-                    message: reply.message().map(|m| m.into_owned()).unwrap_or_default(),
+                    source: routeros_proto::ProtoError::Malformed(format!(
+                        "a {} reply without the .tag of the command it answers",
+                        reply.kind().as_word()
+                    )),
                 });
             }
-            match reply.tag() {
-                Some(t) if t == self.tag.as_bytes() => {}
-                // Replies of an abandoned earlier command.
-                Some(_) => continue,
-                None => {
-                    self.client.broken = true;
-                    self.finish();
-                    return Err(Error::Protocol {
-                        addr: self.client.addr.clone(),
-                        source: routeros_proto::ProtoError::Malformed(format!(
-                            "a {} reply without the .tag of the command it answers",
-                            reply.kind().as_word()
-                        )),
-                    });
-                }
+        }
+        match reply.kind() {
+            ReplyKind::Re => Ok(Step::Row(reply)),
+            // `!empty` (RouterOS 7.18+) announces no rows; `!done` follows.
+            ReplyKind::Empty => Ok(Step::Skip),
+            ReplyKind::Done => {
+                self.ret = reply.get_str("ret").map(|s| s.into_owned());
+                self.finish();
+                Ok(Step::End)
             }
-            match reply.kind() {
-                ReplyKind::Re => return Ok(Some(reply)),
-                // `!empty` (RouterOS 7.18+) announces no rows; `!done` follows.
-                ReplyKind::Empty => continue,
-                ReplyKind::Done => {
-                    self.ret = reply.get_str("ret").map(|s| s.into_owned());
-                    self.finish();
-                    return Ok(None);
+            ReplyKind::Trap => {
+                // A trap ends the command; a `!done` may follow with the same
+                // tag and is skipped as stale by the next command.
+                self.finish();
+                Err(Error::Trap {
+                    addr: self.client.addr.clone(),
+                    command: self.command.clone(),
+                    message: reply
+                        .message()
+                        .map(|m| m.into_owned())
+                        .unwrap_or_else(|| "no reason given".into()),
+                    category: reply.category(),
+                })
+            }
+            ReplyKind::Fatal => unreachable!("handled above"),
+        }
+    }
+
+    /// The next `!re` row borrowed from the read buffer, without building an
+    /// owned [`Reply`]: the fast path for very large tables. Valid until the
+    /// next call; other replies are handled as by [`Rows::next`]. Unlike
+    /// `next`, a row's words are not validated here: the caller reads the
+    /// fields it knows by prefix and anything else is ignored.
+    pub async fn next_row(&mut self) -> Result<Option<SentenceRef<'_>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            self.client.fill().await?;
+            let fast = {
+                let s = self.client.decoder.lend().expect("a sentence is buffered");
+                s.word(0) == Some(&b"!re"[..]) && s.tag() == Some(self.tag.as_bytes())
+            };
+            if fast {
+                return Ok(self.client.decoder.lend());
+            }
+            // Anything else (end of rows, errors, stale tags, malformed rows)
+            // takes the owned path, which parses and validates it.
+            let sentence = self
+                .client
+                .decoder
+                .lend()
+                .expect("a sentence is buffered")
+                .to_owned();
+            let reply = Reply::parse(sentence).map_err(|source| {
+                self.client.broken = true;
+                Error::Protocol {
+                    addr: self.client.addr.clone(),
+                    source,
                 }
-                ReplyKind::Trap => {
-                    // A trap ends the command; a `!done` may follow with the same
-                    // tag and is skipped as stale by the next command.
-                    self.finish();
-                    return Err(Error::Trap {
-                        addr: self.client.addr.clone(),
-                        command: self.command.clone(),
-                        message: reply
-                            .message()
-                            .map(|m| m.into_owned())
-                            .unwrap_or_else(|| "no reason given".into()),
-                        category: reply.category(),
-                    });
-                }
-                ReplyKind::Fatal => unreachable!("handled above"),
+            })?;
+            if let Step::End = self.handle(reply)? {
+                return Ok(None);
             }
         }
     }

@@ -14,5 +14,5 @@ mod tls;
 
 pub use client::{Client, ConnectOptions, Rows};
 pub use error::Error;
-pub use routeros_proto::{Command, QueryOp, Reply, ReplyKind};
+pub use routeros_proto::{Command, QueryOp, Reply, ReplyKind, SentenceRef};
 pub use tls::{fetch_fingerprint, format_fingerprint, parse_fingerprint, Fingerprint, TlsMode};

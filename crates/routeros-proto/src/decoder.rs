@@ -1,10 +1,10 @@
 //! A streaming sentence decoder with explicit limits.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use thiserror::Error;
 
 use crate::length::{self, Decoded};
-use crate::sentence::Sentence;
+use crate::sentence::{Sentence, SentenceRef, Words};
 
 /// Bounds that protect the reader from a broken or hostile peer.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +55,12 @@ pub struct Decoder {
     /// How far into `buf` the current (incomplete) sentence has been scanned,
     /// so re-scanning after each chunk is linear overall.
     scanned: usize,
-    words: Vec<std::ops::Range<u32>>,
+    words: Words,
+    /// Length (terminator included) of a complete sentence at the front of
+    /// `buf` found by `ready` and not yet released.
+    lent: usize,
+    /// Whether that sentence has been lent out (and may be released).
+    borrowed: bool,
 }
 
 impl Decoder {
@@ -78,24 +83,48 @@ impl Decoder {
 
     /// Bytes received but not yet returned as a sentence.
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.lent
     }
 
     /// Returns the next complete sentence, `Ok(None)` if more bytes are needed,
     /// or an error if the stream is invalid (the stream cannot be resumed then).
     pub fn next_sentence(&mut self) -> Result<Option<Sentence>, ProtoError> {
+        if !self.ready()? {
+            return Ok(None);
+        }
+        let total = std::mem::take(&mut self.lent);
+        self.borrowed = false;
+        let mut frame = self.buf.split_to(total);
+        frame.truncate(total - 1);
+        self.scanned = 0;
+        let words = std::mem::take(&mut self.words);
+        Ok(Some(Sentence::from_parts(frame.freeze(), words)))
+    }
+
+    /// True when a whole sentence is buffered; it is then available from
+    /// [`Decoder::lend`] until the next call to `ready` or `next_sentence`.
+    ///
+    /// Lending avoids splitting the buffer and reference counting per
+    /// sentence, which matters when a table has millions of rows.
+    pub fn ready(&mut self) -> Result<bool, ProtoError> {
+        if self.lent > 0 {
+            if !self.borrowed {
+                return Ok(true);
+            }
+            self.buf.advance(self.lent);
+            self.lent = 0;
+            self.borrowed = false;
+            self.scanned = 0;
+            self.words.clear();
+        }
         loop {
             let rest = &self.buf[self.scanned..];
             match length::decode(rest) {
                 Decoded::Incomplete => return self.check_incomplete(),
                 Decoded::Reserved(b) => return Err(ProtoError::ReservedByte(b)),
                 Decoded::Complete { len: 0, prefix } => {
-                    let total = self.scanned + prefix;
-                    let mut frame = self.buf.split_to(total);
-                    frame.truncate(self.scanned);
-                    self.scanned = 0;
-                    let words = std::mem::take(&mut self.words);
-                    return Ok(Some(Sentence::from_parts(frame.freeze(), words)));
+                    self.lent = self.scanned + prefix;
+                    return Ok(true);
                 }
                 Decoded::Complete { len, prefix } => {
                     if len > self.limits.max_word {
@@ -127,13 +156,26 @@ impl Decoder {
         }
     }
 
-    fn check_incomplete(&self) -> Result<Option<Sentence>, ProtoError> {
+    /// The sentence [`Decoder::ready`] found, borrowed from the buffer; it
+    /// is released by the next `ready` or `next_sentence`.
+    pub fn lend(&mut self) -> Option<SentenceRef<'_>> {
+        if self.lent == 0 {
+            return None;
+        }
+        self.borrowed = true;
+        Some(SentenceRef {
+            buf: &self.buf[..self.lent - 1],
+            words: &self.words,
+        })
+    }
+
+    fn check_incomplete(&self) -> Result<bool, ProtoError> {
         if self.buf.len() > self.limits.max_sentence + 5 {
             return Err(ProtoError::SentenceTooLong {
                 limit: self.limits.max_sentence,
             });
         }
-        Ok(None)
+        Ok(false)
     }
 }
 

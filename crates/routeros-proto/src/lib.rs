@@ -22,4 +22,4 @@ pub mod sentence;
 pub use command::{Command, QueryOp};
 pub use decoder::{Decoder, Limits, ProtoError};
 pub use reply::{Reply, ReplyKind};
-pub use sentence::{encode_sentence, Sentence};
+pub use sentence::{encode_sentence, Sentence, SentenceRef};

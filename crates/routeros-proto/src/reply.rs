@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use crate::decoder::ProtoError;
 use crate::sentence::Sentence;
 
@@ -52,10 +54,19 @@ impl ReplyKind {
 }
 
 /// One parsed reply sentence.
+///
+/// Parsing locates every attribute's `=` separator and the `.tag` once, so
+/// lookups afterwards do not scan bytes again: a connection table is read at
+/// millions of rows per scan.
 #[derive(Debug, Clone)]
 pub struct Reply {
     kind: ReplyKind,
     sentence: Sentence,
+    /// For each word after the first: the offset of the `=` between key and
+    /// value for `=key=value` words, 0 for any other word.
+    separators: SmallVec<[u32; 8]>,
+    /// The index of the `.tag=` word.
+    tag: Option<u32>,
 }
 
 impl Reply {
@@ -71,15 +82,31 @@ impl Reply {
                 String::from_utf8_lossy(&first[..first.len().min(32)])
             ))
         })?;
-        for w in sentence.words().skip(1) {
-            if w.first() == Some(&b'=') && !w[1..].contains(&b'=') {
-                return Err(ProtoError::Malformed(format!(
-                    "attribute word without a value separator: {:?}",
-                    String::from_utf8_lossy(&w[..w.len().min(32)])
-                )));
+        let mut separators = SmallVec::new();
+        let mut tag = None;
+        for (i, w) in sentence.words().enumerate().skip(1) {
+            let mut sep = 0;
+            if w.first() == Some(&b'=') {
+                match w[1..].iter().position(|&b| b == b'=') {
+                    Some(p) => sep = p as u32 + 1,
+                    None => {
+                        return Err(ProtoError::Malformed(format!(
+                            "attribute word without a value separator: {:?}",
+                            String::from_utf8_lossy(&w[..w.len().min(32)])
+                        )))
+                    }
+                }
+            } else if w.starts_with(b".tag=") {
+                tag = Some(i as u32);
             }
+            separators.push(sep);
         }
-        Ok(Self { kind, sentence })
+        Ok(Self {
+            kind,
+            sentence,
+            separators,
+            tag,
+        })
     }
 
     pub fn kind(&self) -> ReplyKind {
@@ -93,21 +120,15 @@ impl Reply {
 
     /// The `.tag` this reply belongs to, if any.
     pub fn tag(&self) -> Option<&[u8]> {
-        self.sentence
-            .words()
-            .skip(1)
-            .find_map(|w| w.strip_prefix(b".tag="))
+        let w = self.sentence.word(self.tag? as usize)?;
+        w.get(5..)
     }
 
-    /// The value of attribute `key` (`=key=value`), or `.id`-style API attributes
-    /// when `key` starts with a dot.
+    /// The value of attribute `key` (`=key=value`; `.id`-style API
+    /// attributes are looked up with their dot).
     pub fn get(&self, key: &str) -> Option<&[u8]> {
         let key = key.as_bytes();
-        self.sentence.words().skip(1).find_map(|w| {
-            let rest = w.strip_prefix(b"=")?;
-            let rest = rest.strip_prefix(key)?;
-            rest.strip_prefix(b"=")
-        })
+        self.attributes().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// [`Reply::get`] as text (invalid UTF-8 is replaced, never an error).
@@ -117,11 +138,12 @@ impl Reply {
 
     /// All `=key=value` attributes in the order they came.
     pub fn attributes(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.sentence.words().skip(1).filter_map(|w| {
-            let rest = w.strip_prefix(b"=")?;
-            let eq = rest.iter().position(|&b| b == b'=')?;
-            Some((&rest[..eq], &rest[eq + 1..]))
-        })
+        self.sentence
+            .words()
+            .skip(1)
+            .zip(self.separators.iter())
+            .filter(|(_, &sep)| sep > 0)
+            .map(|(w, &sep)| (&w[1..sep as usize], &w[sep as usize + 1..]))
     }
 
     /// The human-readable error of a `!trap` or `!fatal` reply.

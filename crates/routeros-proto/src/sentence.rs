@@ -1,6 +1,7 @@
 //! Sentences: a run of words closed by an empty word.
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 use std::ops::Range;
 
 use crate::length;
@@ -10,11 +11,14 @@ use crate::length;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sentence {
     buf: Bytes,
-    words: Vec<Range<u32>>,
+    words: Words,
 }
 
+/// Word ranges; rows rarely have more than eight words, so they live inline.
+pub(crate) type Words = SmallVec<[Range<u32>; 8]>;
+
 impl Sentence {
-    pub(crate) fn from_parts(buf: Bytes, words: Vec<Range<u32>>) -> Self {
+    pub(crate) fn from_parts(buf: Bytes, words: Words) -> Self {
         Self { buf, words }
     }
 
@@ -25,7 +29,7 @@ impl Sentence {
         W: AsRef<[u8]>,
     {
         let mut buf = Vec::new();
-        let mut ranges = Vec::new();
+        let mut ranges = Words::new();
         for w in words {
             let w = w.as_ref();
             let start = buf.len() as u32;
@@ -69,6 +73,69 @@ impl Sentence {
 }
 
 impl std::fmt::Debug for Sentence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.words().map(String::from_utf8_lossy))
+            .finish()
+    }
+}
+
+/// A sentence borrowed from the decoder's buffer (see [`crate::Decoder::lend`]).
+#[derive(Clone, Copy)]
+pub struct SentenceRef<'a> {
+    pub(crate) buf: &'a [u8],
+    pub(crate) words: &'a [Range<u32>],
+}
+
+impl<'a> SentenceRef<'a> {
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    pub fn word(&self, i: usize) -> Option<&'a [u8]> {
+        let buf = self.buf;
+        self.words
+            .get(i)
+            .map(|r| &buf[r.start as usize..r.end as usize])
+    }
+
+    pub fn words(&self) -> impl DoubleEndedIterator<Item = &'a [u8]> + ExactSizeIterator + 'a {
+        let buf = self.buf;
+        self.words
+            .iter()
+            .map(move |r| &buf[r.start as usize..r.end as usize])
+    }
+
+    /// `=key=value` attributes, split on the fly (words that are not
+    /// attributes are skipped).
+    pub fn attributes(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        self.words().skip(1).filter_map(|w| {
+            let rest = w.strip_prefix(b"=")?;
+            let eq = rest.iter().position(|&b| b == b'=')?;
+            Some((&rest[..eq], &rest[eq + 1..]))
+        })
+    }
+
+    /// The `.tag` word's value. RouterOS sends it last, so the search runs
+    /// from the end.
+    pub fn tag(&self) -> Option<&'a [u8]> {
+        self.words()
+            .skip(1)
+            .rev()
+            .find_map(|w| w.strip_prefix(b".tag="))
+    }
+
+    /// An owned copy, for the rare sentences kept beyond the next read.
+    pub fn to_owned(&self) -> Sentence {
+        Sentence::from_words(self.words())
+    }
+}
+
+impl std::fmt::Debug for SentenceRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
             .entries(self.words().map(String::from_utf8_lossy))

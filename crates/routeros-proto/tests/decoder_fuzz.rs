@@ -64,6 +64,31 @@ proptest! {
     }
 
     #[test]
+    fn lending_and_owning_decoders_agree(
+        sentences in proptest::collection::vec(
+            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..300), 1..12), 1..8),
+        cuts in proptest::collection::vec(any::<usize>(), 0..16),
+    ) {
+        let mut wire = Vec::new();
+        for s in &sentences {
+            encode_sentence(s, &mut wire);
+        }
+        let mut d = Decoder::default();
+        let mut got: Vec<Vec<Vec<u8>>> = Vec::new();
+        for c in chunked(&wire, &cuts) {
+            d.feed(&c);
+            while d.ready().expect("valid stream") {
+                // Asking twice without lending must not skip the sentence.
+                prop_assert!(d.ready().unwrap());
+                let s = d.lend().unwrap();
+                got.push(s.words().map(|w| w.to_vec()).collect());
+            }
+        }
+        prop_assert_eq!(got, sentences);
+        prop_assert_eq!(d.pending(), 0);
+    }
+
+    #[test]
     fn mutated_valid_streams_never_panic(
         words in proptest::collection::vec("[!=.a-z0-9-]{1,40}", 1..10),
         flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),

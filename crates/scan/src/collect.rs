@@ -5,10 +5,10 @@
 //! `.proplist` and counted here. Rows are consumed as they arrive; nothing but
 //! the per-subscriber tallies is kept.
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use routeros_client::{Client, Command, Error, QueryOp, Reply};
+use routeros_client::{Client, Command, Error, QueryOp, SentenceRef};
+use rustc_hash::FxHashMap;
 use shareguard_detect::Access;
 
 use crate::p2p::looks_p2p;
@@ -86,14 +86,15 @@ impl Tally {
 /// Subscriber addresses to tally, and their tallies.
 #[derive(Debug, Default)]
 pub struct Tallies {
-    index: HashMap<u32, usize>,
+    /// Address to tally; looked up once per connection row, hence the fast hasher.
+    index: FxHashMap<u32, usize>,
     pub tallies: Vec<Tally>,
 }
 
 impl Tallies {
     /// One tally per session, in session order.
     pub fn for_sessions(sessions: &[Session]) -> Self {
-        let mut index = HashMap::with_capacity(sessions.len());
+        let mut index = FxHashMap::with_capacity_and_hasher(sessions.len(), Default::default());
         for (i, s) in sessions.iter().enumerate() {
             index.insert(u32::from(s.address), i);
         }
@@ -144,8 +145,18 @@ fn parse_ipv4_u32(s: &[u8]) -> Option<u32> {
 pub fn parse_ipv4_port(s: &[u8]) -> Option<(u32, u16)> {
     let colon = s.iter().rposition(|&b| b == b':')?;
     let ip = parse_ipv4_u32(&s[..colon])?;
-    let port = std::str::from_utf8(&s[colon + 1..]).ok()?.parse().ok()?;
-    Some((ip, port))
+    let digits = &s[colon + 1..];
+    if digits.is_empty() || digits.len() > 5 {
+        return None;
+    }
+    let mut port: u32 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        port = port * 10 + (b - b'0') as u32;
+    }
+    u16::try_from(port).ok().map(|p| (ip, p))
 }
 
 /// What reading the connection table produced, beyond the tallies.
@@ -175,12 +186,12 @@ pub async fn read_connections(
         .stream(Command::new("/ip/firewall/connection/print").proplist(fields))
         .await?;
     let mut pass = ConnectionPass::default();
-    while let Some(r) = rows.next().await? {
+    while let Some(r) = rows.next_row().await? {
         pass.rows += 1;
         if pass.rows % 16_384 == 0 {
             progress(pass.rows);
         }
-        if count_row(&r, tallies, with_marks) {
+        if count_row(r, tallies, with_marks) {
             pass.matched += 1;
         }
     }
@@ -189,15 +200,20 @@ pub async fn read_connections(
 }
 
 /// Tallies one connection row; false when it is not a subscriber's.
-fn count_row(r: &Reply, tallies: &mut Tallies, with_marks: bool) -> bool {
+///
+/// This runs for every row of every connection table, so fields are matched
+/// by their known word prefixes instead of splitting every word.
+fn count_row(r: SentenceRef<'_>, tallies: &mut Tallies, with_marks: bool) -> bool {
     let (mut src, mut dst, mut proto, mut mark) = (None, None, None, None);
-    for (k, v) in r.attributes() {
-        match k {
-            b"src-address" => src = Some(v),
-            b"dst-address" => dst = Some(v),
-            b"protocol" => proto = Some(v),
-            b"connection-mark" => mark = Some(v),
-            _ => {}
+    for w in r.words().skip(1) {
+        if let Some(v) = w.strip_prefix(b"=src-address=") {
+            src = Some(v);
+        } else if let Some(v) = w.strip_prefix(b"=dst-address=") {
+            dst = Some(v);
+        } else if let Some(v) = w.strip_prefix(b"=protocol=") {
+            proto = Some(v);
+        } else if let Some(v) = w.strip_prefix(b"=connection-mark=") {
+            mark = Some(v);
         }
     }
     let Some((ip, src_port)) = src.and_then(parse_ipv4_port) else {

@@ -31,10 +31,18 @@ pub fn probe_ttls() -> Vec<u8> {
 
 /// The TTL in a label such as `sg-ttl-63`.
 pub fn ttl_from_label(label: &[u8]) -> Option<u8> {
-    std::str::from_utf8(label.strip_prefix(LABEL_PREFIX.as_bytes())?)
-        .ok()?
-        .parse()
-        .ok()
+    let digits = label.strip_prefix(LABEL_PREFIX.as_bytes())?;
+    if digits.is_empty() || digits.len() > 3 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (b - b'0') as u32;
+    }
+    u8::try_from(v).ok()
 }
 
 /// Which strategy to use when installing.
