@@ -238,44 +238,49 @@ impl Client {
     /// Reads until a whole sentence is buffered, waiting at most the read
     /// timeout for each chunk.
     async fn fill(&mut self) -> Result<(), Error> {
-        loop {
-            match self.decoder.ready() {
-                Ok(true) => return Ok(()),
-                Ok(false) => {}
-                Err(source) => {
-                    self.broken = true;
-                    return Err(Error::Protocol {
-                        addr: self.addr.clone(),
-                        source,
-                    });
-                }
+        while !self.sentence_ready()? {
+            self.read_more().await?;
+        }
+        Ok(())
+    }
+
+    /// True when a whole sentence is buffered (see `Decoder::ready`).
+    fn sentence_ready(&mut self) -> Result<bool, Error> {
+        self.decoder.ready().map_err(|source| {
+            self.broken = true;
+            Error::Protocol {
+                addr: self.addr.clone(),
+                source,
             }
-            let buf = self.decoder.buffer_mut();
-            buf.reserve(READ_CHUNK);
-            // A hard cap per read keeps read-ahead at one chunk whatever
-            // capacity the buffer happens to have.
-            let mut limited = bytes::BufMut::limit(buf, READ_CHUNK);
-            let read =
-                tokio::time::timeout(self.read_timeout, self.io.read_buf(&mut limited)).await;
-            match read {
-                Err(_) => {
-                    self.broken = true;
-                    return Err(Error::ReadTimeout {
-                        addr: self.addr.clone(),
-                        after: self.read_timeout,
-                    });
-                }
-                Ok(Ok(0)) => {
-                    self.broken = true;
-                    return Err(Error::ConnectionClosed {
-                        addr: self.addr.clone(),
-                    });
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    self.broken = true;
-                    return Err(self.io_error(e));
-                }
+        })
+    }
+
+    /// One read of at most one chunk, within the read timeout.
+    async fn read_more(&mut self) -> Result<(), Error> {
+        let buf = self.decoder.buffer_mut();
+        buf.reserve(READ_CHUNK);
+        // A hard cap per read keeps read-ahead at one chunk whatever
+        // capacity the buffer happens to have.
+        let mut limited = bytes::BufMut::limit(buf, READ_CHUNK);
+        let read = tokio::time::timeout(self.read_timeout, self.io.read_buf(&mut limited)).await;
+        match read {
+            Err(_) => {
+                self.broken = true;
+                Err(Error::ReadTimeout {
+                    addr: self.addr.clone(),
+                    after: self.read_timeout,
+                })
+            }
+            Ok(Ok(0)) => {
+                self.broken = true;
+                Err(Error::ConnectionClosed {
+                    addr: self.addr.clone(),
+                })
+            }
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                self.broken = true;
+                Err(self.io_error(e))
             }
         }
     }
@@ -430,26 +435,27 @@ impl Rows<'_> {
         }
     }
 
-    /// The next `!re` row borrowed from the read buffer, without building an
-    /// owned [`Reply`]: the fast path for very large tables. Valid until the
-    /// next call; other replies are handled as by [`Rows::next`]. Unlike
-    /// `next`, a row's words are not validated here: the caller reads the
-    /// fields it knows by prefix and anything else is ignored.
-    pub async fn next_row(&mut self) -> Result<Option<SentenceRef<'_>>, Error> {
-        if self.done {
-            return Ok(None);
-        }
-        loop {
-            self.client.fill().await?;
+    /// Calls `f` for every remaining `!re` row, borrowed from the read
+    /// buffer, until the command ends. All rows already buffered are handled
+    /// without an await in between, which is what keeps a multi-million-row
+    /// table cheap; errors end the command as with [`Rows::next`].
+    pub async fn for_each_row(&mut self, mut f: impl FnMut(SentenceRef<'_>)) -> Result<(), Error> {
+        while !self.done {
+            if !self.client.sentence_ready()? {
+                self.client.read_more().await?;
+                continue;
+            }
             let fast = {
                 let s = self.client.decoder.lend().expect("a sentence is buffered");
-                s.word(0) == Some(&b"!re"[..]) && s.tag() == Some(self.tag.as_bytes())
+                let fast = s.word(0) == Some(&b"!re"[..]) && s.tag() == Some(self.tag.as_bytes());
+                if fast {
+                    f(s);
+                }
+                fast
             };
             if fast {
-                return Ok(self.client.decoder.lend());
+                continue;
             }
-            // Anything else (end of rows, errors, stale tags, malformed rows)
-            // takes the owned path, which parses and validates it.
             let sentence = self
                 .client
                 .decoder
@@ -463,10 +469,9 @@ impl Rows<'_> {
                     source,
                 }
             })?;
-            if let Step::End = self.handle(reply)? {
-                return Ok(None);
-            }
+            self.handle(reply)?;
         }
+        Ok(())
     }
 
     fn finish(&mut self) {

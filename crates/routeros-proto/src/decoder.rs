@@ -119,6 +119,22 @@ impl Decoder {
         }
         loop {
             let rest = &self.buf[self.scanned..];
+            // Most words are shorter than 128 bytes: one length byte, no limits
+            // to check beyond the sentence's.
+            if let Some(&b0) = rest.first() {
+                let len = b0 as usize;
+                if b0 > 0
+                    && b0 < 0x80
+                    && rest.len() > len
+                    && self.words.len() < self.limits.max_words
+                    && self.scanned + 1 + len <= self.limits.max_sentence
+                {
+                    let start = self.scanned + 1;
+                    self.words.push(start as u32..(start + len) as u32);
+                    self.scanned = start + len;
+                    continue;
+                }
+            }
             match length::decode(rest) {
                 Decoded::Incomplete => return self.check_incomplete(),
                 Decoded::Reserved(b) => return Err(ProtoError::ReservedByte(b)),

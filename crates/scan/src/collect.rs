@@ -186,7 +186,7 @@ pub async fn read_connections(
         .stream(Command::new("/ip/firewall/connection/print").proplist(fields))
         .await?;
     let mut pass = ConnectionPass::default();
-    while let Some(r) = rows.next_row().await? {
+    rows.for_each_row(|r| {
         pass.rows += 1;
         if pass.rows % 16_384 == 0 {
             progress(pass.rows);
@@ -194,7 +194,8 @@ pub async fn read_connections(
         if count_row(r, tallies, with_marks) {
             pass.matched += 1;
         }
-    }
+    })
+    .await?;
     progress(pass.rows);
     Ok(pass)
 }
@@ -206,14 +207,13 @@ pub async fn read_connections(
 fn count_row(r: SentenceRef<'_>, tallies: &mut Tallies, with_marks: bool) -> bool {
     let (mut src, mut dst, mut proto, mut mark) = (None, None, None, None);
     for w in r.words().skip(1) {
-        if let Some(v) = w.strip_prefix(b"=src-address=") {
-            src = Some(v);
-        } else if let Some(v) = w.strip_prefix(b"=dst-address=") {
-            dst = Some(v);
-        } else if let Some(v) = w.strip_prefix(b"=protocol=") {
-            proto = Some(v);
-        } else if let Some(v) = w.strip_prefix(b"=connection-mark=") {
-            mark = Some(v);
+        // Dispatch on the key's first letter, then check the whole prefix once.
+        match w.get(1) {
+            Some(b's') => src = src.or_else(|| w.strip_prefix(b"=src-address=")),
+            Some(b'd') => dst = dst.or_else(|| w.strip_prefix(b"=dst-address=")),
+            Some(b'p') => proto = proto.or_else(|| w.strip_prefix(b"=protocol=")),
+            Some(b'c') => mark = mark.or_else(|| w.strip_prefix(b"=connection-mark=")),
+            _ => {}
         }
     }
     let Some((ip, src_port)) = src.and_then(parse_ipv4_port) else {
