@@ -19,7 +19,7 @@ use shareguard_detect::{
     assess, Access, DetectionSettings, ProbeStrategy, ScanScope, SubscriberObservation, TtlEvidence,
 };
 use shareguard_engine::demo::{self, DEMO_PASSWORD, DEMO_USER};
-use shareguard_scan::{run_scan, CancellationToken, NasTarget, ScanRequest};
+use shareguard_scan::{collect, probes, run_scan, CancellationToken, NasTarget, ScanRequest};
 use shareguard_sim::population::{self, PopulationSpec};
 use shareguard_sim::{SimConfig, SimNetwork};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -193,40 +193,12 @@ async fn raw_read(t: NasTarget) -> u64 {
     )
     .await;
     let mut bytes = drain_to_done(&mut s, &mut buf).await;
-    let sessions = match t.access {
-        Access::Pppoe => Command::new("/ppp/active/print").proplist(&[
-            "name",
-            "address",
-            "caller-id",
-            "session-id",
-        ]),
-        Access::Hotspot => Command::new("/ip/hotspot/active/print").proplist(&[
-            "user",
-            "address",
-            "mac-address",
-            "session-id",
-        ]),
-    };
+    // Exactly the commands a scan sends, from the scanner's own builders.
     for c in [
-        Command::new("/ip/firewall/mangle/print").proplist(&[
-            ".id",
-            "chain",
-            "action",
-            "ttl",
-            "in-interface",
-            "new-connection-mark",
-            "address-list",
-            "disabled",
-            "comment",
-        ]),
-        Command::new("/ip/firewall/filter/print").proplist(&[".id", "action", "disabled"]),
-        sessions,
-        Command::new("/ip/firewall/connection/print").proplist(&[
-            "src-address",
-            "dst-address",
-            "protocol",
-            "connection-mark",
-        ]),
+        probes::mangle_print(),
+        probes::filter_print(),
+        collect::sessions_print(t.access, None),
+        collect::connections_print(true),
     ] {
         send(&mut s, c).await;
         bytes += drain_to_done(&mut s, &mut buf).await;

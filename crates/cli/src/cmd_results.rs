@@ -106,21 +106,10 @@ pub fn results(a: ResultsArgs) -> CliResult {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
-                r.subscriber.clone(),
-                r.nas.clone(),
-                r.address.clone(),
-                r.connections.to_string(),
-                table::ttl_list(&r.ttl_values),
-                r.ttl_status.as_str().into(),
-                if r.whitelisted {
-                    format!("{} (whitelisted)", r.level)
-                } else {
-                    r.level.to_string()
-                },
-                r.recommended_action.as_str().into(),
-                r.scanned_at.format("%Y-%m-%d %H:%M").to_string(),
-            ]
+            let mut cells = table::result_cells(r);
+            cells.insert(2, r.address.clone());
+            cells.push(r.scanned_at.format("%Y-%m-%d %H:%M").to_string());
+            cells
         })
         .collect();
     print!(

@@ -226,37 +226,14 @@ pub fn print_human(out: &ScanOutput, all: bool) {
     let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|r| {
-            vec![
-                r.subscriber.clone(),
-                r.nas.clone(),
-                r.connections.to_string(),
-                table::ttl_list(&r.ttl_values),
-                r.ttl_status.as_str().into(),
-                if r.whitelisted {
-                    format!("{} (whitelisted)", r.level)
-                } else {
-                    r.level.to_string()
-                },
-                r.recommended_action.as_str().into(),
-                r.reasons.first().cloned().unwrap_or_default(),
-            ]
+            let mut cells = table::result_cells(r);
+            cells.push(r.reasons.first().cloned().unwrap_or_default());
+            cells
         })
         .collect();
     print!(
         "{}",
-        table::render(
-            &[
-                "SUBSCRIBER",
-                "ROUTER",
-                "CONNS",
-                "TTLS",
-                "TTL STATUS",
-                "LEVEL",
-                "ACTION",
-                "WHY"
-            ],
-            &rows
-        )
+        table::render(&[&table::RESULT_HEADERS[..], &["WHY"]].concat(), &rows)
     );
 }
 

@@ -45,3 +45,32 @@ pub fn ttl_list(v: &[u8]) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// The columns every result listing shares, in order:
+/// subscriber, router, connections, TTLs, TTL status, level, action.
+pub const RESULT_HEADERS: [&str; 7] = [
+    "SUBSCRIBER",
+    "ROUTER",
+    "CONNS",
+    "TTLS",
+    "TTL STATUS",
+    "LEVEL",
+    "ACTION",
+];
+
+/// The [`RESULT_HEADERS`] cells of one result.
+pub fn result_cells(r: &shareguard_detect::SubscriberResult) -> Vec<String> {
+    vec![
+        r.subscriber.clone(),
+        r.nas.clone(),
+        r.connections.to_string(),
+        ttl_list(&r.ttl_values),
+        r.ttl_status.as_str().into(),
+        if r.whitelisted {
+            format!("{} (whitelisted)", r.level)
+        } else {
+            r.level.to_string()
+        },
+        r.recommended_action.as_str().into(),
+    ]
+}

@@ -126,6 +126,7 @@ impl Decoder {
                 if b0 > 0
                     && b0 < 0x80
                     && rest.len() > len
+                    && len <= self.limits.max_word
                     && self.words.len() < self.limits.max_words
                     && self.scanned + 1 + len <= self.limits.max_sentence
                 {
@@ -247,6 +248,31 @@ mod tests {
                 limit: 16
             })
         );
+    }
+
+    #[test]
+    fn short_words_over_the_limit_are_refused_however_the_bytes_arrive() {
+        // Found by the fuzzer: the one-byte-prefix fast path skipped
+        // `max_word` when the whole word was already buffered.
+        let limits = Limits {
+            max_word: 4,
+            ..Limits::default()
+        };
+        let bytes = wire(&[&["!re", "=comment=too long"]]);
+        let want = Err(ProtoError::WordTooLong { len: 17, limit: 4 });
+        let mut whole = Decoder::new(limits);
+        whole.feed(&bytes);
+        assert_eq!(whole.next_sentence(), want);
+        let mut trickle = Decoder::new(limits);
+        let mut got = Ok(None);
+        for b in &bytes {
+            trickle.feed(&[*b]);
+            got = trickle.next_sentence();
+            if got != Ok(None) {
+                break;
+            }
+        }
+        assert_eq!(got, want);
     }
 
     #[test]

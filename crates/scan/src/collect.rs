@@ -24,6 +24,39 @@ pub struct Session {
     pub session_id: Option<String>,
 }
 
+fn session_keys(access: Access) -> (&'static str, &'static str) {
+    match access {
+        Access::Pppoe => ("name", "caller-id"),
+        Access::Hotspot => ("user", "mac-address"),
+    }
+}
+
+/// The session print a scan sends: all sessions, or one subscriber's
+/// (filtered on the router).
+pub fn sessions_print(access: Access, only: Option<&str>) -> Command {
+    let path = match access {
+        Access::Pppoe => "/ppp/active/print",
+        Access::Hotspot => "/ip/hotspot/active/print",
+    };
+    let (user_key, mac_key) = session_keys(access);
+    let cmd = Command::new(path).proplist(&[user_key, "address", mac_key, "session-id"]);
+    match only {
+        Some(name) => cmd.query(QueryOp::Eq(user_key.into(), name.into())),
+        None => cmd,
+    }
+}
+
+/// The connection-table print a scan sends: the fewest fields that still
+/// give the subscriber, the peer port for the P2P heuristic and the probe mark.
+pub fn connections_print(with_marks: bool) -> Command {
+    let fields: &[&str] = if with_marks {
+        &["src-address", "dst-address", "protocol", "connection-mark"]
+    } else {
+        &["src-address", "dst-address", "protocol"]
+    };
+    Command::new("/ip/firewall/connection/print").proplist(fields)
+}
+
 /// Reads the online sessions (`/ppp/active` or `/ip/hotspot/active`), all or
 /// just `only`'s (filtered on the router).
 pub async fn read_sessions(
@@ -31,14 +64,8 @@ pub async fn read_sessions(
     access: Access,
     only: Option<&str>,
 ) -> Result<Vec<Session>, Error> {
-    let (path, user_key, mac_key) = match access {
-        Access::Pppoe => ("/ppp/active/print", "name", "caller-id"),
-        Access::Hotspot => ("/ip/hotspot/active/print", "user", "mac-address"),
-    };
-    let mut cmd = Command::new(path).proplist(&[user_key, "address", mac_key, "session-id"]);
-    if let Some(name) = only {
-        cmd = cmd.query(QueryOp::Eq(user_key.into(), name.into()));
-    }
+    let (user_key, mac_key) = session_keys(access);
+    let cmd = sessions_print(access, only);
     let mut rows = client.stream(cmd).await?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().await? {
@@ -177,14 +204,7 @@ pub async fn read_connections(
     with_marks: bool,
     mut progress: impl FnMut(u64),
 ) -> Result<ConnectionPass, Error> {
-    let fields: &[&str] = if with_marks {
-        &["src-address", "dst-address", "protocol", "connection-mark"]
-    } else {
-        &["src-address", "dst-address", "protocol"]
-    };
-    let mut rows = client
-        .stream(Command::new("/ip/firewall/connection/print").proplist(fields))
-        .await?;
+    let mut rows = client.stream(connections_print(with_marks)).await?;
     let mut pass = ConnectionPass::default();
     rows.for_each_row(|r| {
         pass.rows += 1;

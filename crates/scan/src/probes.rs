@@ -165,22 +165,30 @@ fn parse_installed(comment: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// The mangle print a scan sends (fields the probe inspection needs).
+pub fn mangle_print() -> Command {
+    Command::new("/ip/firewall/mangle/print").proplist(&[
+        ".id",
+        "chain",
+        "action",
+        "ttl",
+        "in-interface",
+        "new-connection-mark",
+        "address-list",
+        "disabled",
+        "comment",
+    ])
+}
+
+/// The filter print a scan sends (to find FastTrack rules).
+pub fn filter_print() -> Command {
+    Command::new("/ip/firewall/filter/print").proplist(&[".id", "action", "disabled"])
+}
+
 /// Reads mangle and filter rules (both small tables) and, on a hotspot, its servers.
 pub async fn inspect(client: &mut Client, access: Access) -> Result<ProbeState, Error> {
     let mut state = ProbeState::default();
-    let mangle = client
-        .run(Command::new("/ip/firewall/mangle/print").proplist(&[
-            ".id",
-            "chain",
-            "action",
-            "ttl",
-            "in-interface",
-            "new-connection-mark",
-            "address-list",
-            "disabled",
-            "comment",
-        ]))
-        .await?;
+    let mangle = client.run(mangle_print()).await?;
     for r in &mangle {
         let comment = text(r, "comment");
         let disabled = r.get("disabled") == Some(b"true");
@@ -214,9 +222,7 @@ pub async fn inspect(client: &mut Client, access: Access) -> Result<ProbeState, 
             state.first_foreign_prerouting = Some(text(r, ".id"));
         }
     }
-    let filter = client
-        .run(Command::new("/ip/firewall/filter/print").proplist(&[".id", "action", "disabled"]))
-        .await?;
+    let filter = client.run(filter_print()).await?;
     state.fasttrack_rules = filter
         .iter()
         .filter(|r| {
