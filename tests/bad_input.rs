@@ -261,3 +261,29 @@ async fn streaming_a_million_rows_keeps_memory_bounded() {
     assert!(n >= 900_000, "{n} rows");
     assert!(peak <= 192 * 1024, "read-ahead peaked at {peak} bytes");
 }
+
+#[tokio::test]
+async fn a_scan_stuck_on_a_stalled_router_can_be_cancelled() {
+    let net = start_sim(small(), false).await;
+    net.nas()[0].set_fault(Fault::StallAfterRows(100));
+    let mut t = targets(&net, StrategyChoice::Auto);
+    t[0].connect.read_timeout = Duration::from_secs(60);
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let scan = tokio::spawn(run_scan(request(t), cancel.clone(), Some(tx)));
+    // Wait until the healthy router is done, so only the stalled one is left.
+    while let Some(e) = rx.recv().await {
+        if let shareguard_scan::ScanEvent::NasFinished(o) = e {
+            assert_eq!(o.status, NasStatus::Ok);
+            break;
+        }
+    }
+    cancel.cancel();
+    let out = tokio::time::timeout(Duration::from_secs(10), scan)
+        .await
+        .expect("cancellation is prompt, not the 60 s read timeout")
+        .unwrap();
+    assert_eq!(out.summary.status, ScanStatus::Cancelled);
+    assert_eq!(out.summary.nas[0].status, NasStatus::Cancelled);
+    assert_eq!(out.summary.nas[1].status, NasStatus::Ok);
+}
