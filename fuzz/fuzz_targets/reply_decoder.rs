@@ -9,11 +9,14 @@
 //! * after `Ok(None)` the decoder holds at most one sentence's worth of bytes;
 //! * the result (sentences, then error or leftover bytes) does not depend on
 //!   how the stream was chunked: the same bytes fed in one piece give the same;
+//! * the lending path (`ready` + `lend`, used for big tables) gives the same
+//!   sentences and outcome as `next_sentence`, and `SentenceRef`'s `tag` and
+//!   `attributes` agree with `Reply`'s;
 //! * a sentence re-encoded and decoded again has the same words.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use routeros_proto::{Decoder, Limits, ProtoError, Reply, Sentence};
+use routeros_proto::{Decoder, Limits, ProtoError, Reply, Sentence, SentenceRef};
 
 const HEADER: usize = 8;
 
@@ -63,6 +66,70 @@ fn decode(limits: Limits, body: &[u8], sizes: Option<&[usize]>) -> (Vec<Sentence
         if rest.is_empty() {
             return (out, End::Pending(d.pending()));
         }
+    }
+}
+
+/// Decodes `body` fed in chunks of `sizes` (cycled) through `ready`/`lend`.
+fn decode_lent(limits: Limits, body: &[u8], sizes: &[usize]) -> (Vec<Vec<Vec<u8>>>, End) {
+    let mut d = Decoder::new(limits);
+    let mut out = Vec::new();
+    let mut rest = body;
+    let mut i = 0;
+    loop {
+        let n = sizes[i % sizes.len()].min(rest.len());
+        i += 1;
+        d.feed(&rest[..n]);
+        rest = &rest[n..];
+        loop {
+            match d.ready() {
+                Ok(true) => {
+                    if out.len() % 2 == 1 {
+                        // Asking again before lending must not skip the sentence.
+                        assert_eq!(d.ready(), Ok(true));
+                    }
+                    let pending = d.pending();
+                    let s = d.lend().expect("ready() said a sentence is buffered");
+                    let w: Vec<Vec<u8>> = s.words().map(<[u8]>::to_vec).collect();
+                    assert_eq!(w.len(), s.len());
+                    assert!(w.len() <= limits.max_words, "{} words", w.len());
+                    assert!(w
+                        .iter()
+                        .all(|w| !w.is_empty() && w.len() <= limits.max_word));
+                    assert!(w.iter().map(Vec::len).sum::<usize>() <= limits.max_sentence);
+                    exercise_ref(s);
+                    assert_eq!(d.pending(), pending);
+                    out.push(w);
+                }
+                Ok(false) => {
+                    assert!(d.lend().is_none(), "nothing to lend after Ok(false)");
+                    assert!(d.pending() <= limits.max_sentence + 5);
+                    break;
+                }
+                Err(e) => return (out, End::Error(e)),
+            }
+        }
+        if rest.is_empty() {
+            return (out, End::Pending(d.pending()));
+        }
+    }
+}
+
+/// The borrowed sentence agrees with an owned copy and with `Reply`.
+fn exercise_ref(s: SentenceRef<'_>) {
+    let owned = s.to_owned();
+    assert_eq!(
+        words(&owned),
+        s.words().map(<[u8]>::to_vec).collect::<Vec<_>>()
+    );
+    for i in 0..=s.len() {
+        assert_eq!(s.word(i), owned.word(i));
+    }
+    let tag = s.tag();
+    let attrs: Vec<(&[u8], &[u8])> = s.attributes().collect();
+    let _ = format!("{s:?}");
+    if let Ok(reply) = Reply::parse(owned) {
+        assert_eq!(reply.tag(), tag);
+        assert_eq!(reply.attributes().collect::<Vec<_>>(), attrs);
     }
 }
 
@@ -140,6 +207,13 @@ fuzz_target!(|data: &[u8]| {
     for (a, b) in chunked.iter().zip(&whole) {
         assert_eq!(words(a), words(b), "chunking changed a sentence");
     }
+    let (lent, lent_end) = decode_lent(limits, body, &sizes);
+    assert_eq!(lent_end, end, "lending changed the outcome");
+    assert_eq!(
+        lent,
+        chunked.iter().map(words).collect::<Vec<_>>(),
+        "lending changed the sentences"
+    );
 
     for s in chunked {
         exercise(s);
