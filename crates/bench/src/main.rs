@@ -6,6 +6,11 @@
 //! from the same sockets without decoding them.
 //!
 //! Usage: `cargo run --release -p shareguard-bench [-- --quick]`.
+//!
+//! The full scan is measured twice: with the simulator and the scanner
+//! sharing both cores (the simulator's CPU then slows the scanner down,
+//! which a real router, being another machine, would not), and with one core
+//! each, which is closer to a router and the owner's computer.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -38,6 +43,24 @@ struct Served {
     subscribers: usize,
     connections: usize,
     first_subscriber: Vec<String>,
+}
+
+/// Restricts this process's threads (those created from now on) to one CPU.
+/// Used to give the simulated routers and the scanner a core each, the way a
+/// real router and the owner's computer are separate machines.
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; the libc macros only
+    // set bits inside it; pid 0 means the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            eprintln!(
+                "could not pin to CPU {cpu}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 /// Child mode: run simulated routers until stdin closes.
@@ -99,18 +122,22 @@ struct Sim {
 }
 
 impl Sim {
-    fn spawn(subscribers: usize, nas: usize, connections: usize) -> Sim {
+    fn spawn(subscribers: usize, nas: usize, connections: usize, cpu: Option<usize>) -> Sim {
         let exe = std::env::current_exe().unwrap();
+        let mut args = vec![
+            "serve".to_string(),
+            "--subscribers".into(),
+            subscribers.to_string(),
+            "--nas".into(),
+            nas.to_string(),
+            "--connections".into(),
+            connections.to_string(),
+        ];
+        if let Some(c) = cpu {
+            args.extend(["--cpu".into(), c.to_string()]);
+        }
         let mut child = Process::new(exe)
-            .args([
-                "serve",
-                "--subscribers",
-                &subscribers.to_string(),
-                "--nas",
-                &nas.to_string(),
-                "--connections",
-                &connections.to_string(),
-            ])
+            .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -316,17 +343,17 @@ fn detection_bench(subscribers: usize) -> f64 {
     median(runs)
 }
 
-async fn run(quick: bool) {
-    let (subs, nas, conns, single) = if quick {
-        (3_000, 4, 240_000, 30_000)
-    } else {
-        (30_000, 8, 2_400_000, 300_000)
-    };
-    let rounds = if quick { 1 } else { 3 };
-    let mut report = String::from("| measurement | result |\n|---|---|\n");
-
-    // Full scan.
-    let sim = Sim::spawn(subs, nas, conns);
+/// Full scans of the whole simulated network next to raw reads of the same
+/// bytes; with `sim_cpu`, the simulator is confined to that CPU (the caller
+/// has confined itself to another).
+async fn full_scan_rows(
+    subs: usize,
+    nas: usize,
+    conns: usize,
+    rounds: usize,
+    sim_cpu: Option<usize>,
+) -> String {
+    let sim = Sim::spawn(subs, nas, conns, sim_cpu);
     let targets = sim.targets();
     demo::install_probes(&targets)
         .await
@@ -349,21 +376,58 @@ async fn run(quick: bool) {
         raw_cpu += c1 - c0;
         scan_cpu += c2 - c1;
     }
-    eprintln!(
-        "scanner CPU per row: raw read {:.0} ns, scan {:.0} ns",
-        raw_cpu / rounds as f64 / seen.1 as f64 * 1e9,
-        scan_cpu / rounds as f64 / seen.1 as f64 * 1e9
-    );
+    let per_row = |cpu: f64| cpu / rounds as f64 / seen.1 as f64 * 1e9;
     let (raw, scan) = (median(raw), median(scan));
-    let rss = peak_rss_mb();
+    let setup = match sim_cpu {
+        None => "simulator and scanner share both cores",
+        Some(_) => "simulator on one core, scanner on the other",
+    };
+    format!(
+        "| full scan ({setup}): {} subscribers, {} connections, {nas} routers | {scan:.2} s |\n\
+         | raw read of the same {:.0} MB ({setup}) | {raw:.2} s |\n\
+         | full scan / raw read ({setup}) | {:.2}x |\n\
+         | scanner CPU per connection row, scan / raw read ({setup}) | {:.0} ns / {:.0} ns |\n",
+        seen.0,
+        seen.1,
+        bytes as f64 / 1e6,
+        scan / raw,
+        per_row(scan_cpu),
+        per_row(raw_cpu),
+    )
+}
+
+fn sizes(quick: bool) -> (usize, usize, usize, usize, usize) {
+    if quick {
+        (3_000, 4, 240_000, 30_000, 1)
+    } else {
+        (30_000, 8, 2_400_000, 300_000, 3)
+    }
+}
+
+async fn run(quick: bool) {
+    let (subs, nas, conns, single, rounds) = sizes(quick);
+    let mut report = String::from("| measurement | result |\n|---|---|\n");
+
+    report += &full_scan_rows(subs, nas, conns, rounds, None).await;
     report += &format!(
-        "| full scan: {} subscribers, {} connections, {} routers | {:.2} s |\n| raw read of the same {:.0} MB | {:.2} s |\n| full scan / raw read | {:.2}x |\n| scanner peak memory (VmHWM) | {:.0} MB |\n",
-        seen.0, seen.1, nas, scan, bytes as f64 / 1e6, raw, scan / raw, rss
+        "| scanner peak memory (VmHWM) | {:.0} MB |\n",
+        peak_rss_mb()
     );
-    drop(sim);
+
+    // The same with a core each, in a child process pinned before its runtime starts.
+    let mut pinned = Process::new(std::env::current_exe().unwrap());
+    pinned.arg("pinned");
+    if quick {
+        pinned.arg("--quick");
+    }
+    match pinned.output() {
+        Ok(o) if o.status.success() => report += &String::from_utf8_lossy(&o.stdout),
+        Ok(o) => eprintln!("pinned run failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => eprintln!("pinned run could not start: {e}"),
+    }
 
     // One subscriber on a large router.
-    let sim = Sim::spawn(single / 80, 1, single);
+    let sim = Sim::spawn(single / 80, 1, single, None);
     let targets = sim.targets();
     demo::install_probes(&targets)
         .await
@@ -379,8 +443,11 @@ async fn run(quick: bool) {
     }
     let (raw, scan) = (median(raw), median(scan));
     report += &format!(
-        "| one-subscriber scan on a {}-connection router | {:.3} s |\n| raw read of that router | {:.3} s |\n| one-subscriber scan / raw read | {:.2}x |\n",
-        sim.served.connections, scan, raw, scan / raw
+        "| one-subscriber scan on a {}-connection router | {scan:.3} s |\n\
+         | raw read of that router | {raw:.3} s |\n\
+         | one-subscriber scan / raw read | {:.2}x |\n",
+        sim.served.connections,
+        scan / raw
     );
     drop(sim);
 
@@ -395,59 +462,35 @@ async fn run(quick: bool) {
     let _ = std::fs::write("target/bench-report.md", &report);
 }
 
-/// Client-side cost per row with no socket and no simulator: decode, parse
-/// and tally a pre-encoded connection table held in memory.
-fn decode_cost(rows: usize) -> f64 {
-    use routeros_proto::sentence::{encode_attribute, encode_word};
-    let mut wire = Vec::with_capacity(rows * 110);
-    for i in 0..rows {
-        encode_word(b"!re", &mut wire);
-        let src = format!(
-            "10.1.{}.{}:{}",
-            (i / 250) % 250,
-            i % 250 + 1,
-            1024 + i % 60000
-        );
-        encode_attribute("src-address", src.as_bytes(), &mut wire);
-        encode_attribute("dst-address", b"151.101.12.7:443", &mut wire);
-        encode_attribute("protocol", b"tcp", &mut wire);
-        encode_attribute("connection-mark", b"sg-ttl-63", &mut wire);
-        encode_word(b".tag=9", &mut wire);
-        wire.push(0);
-    }
-    let mut runs = Vec::new();
-    for _ in 0..5 {
-        let t0 = Instant::now();
-        let mut d = routeros_proto::Decoder::default();
-        let mut n = 0u64;
-        for chunk in wire.chunks(64 * 1024) {
-            d.feed(chunk);
-            while let Some(s) = d.next_sentence().unwrap() {
-                let r = routeros_proto::Reply::parse(s).unwrap();
-                if r.tag() == Some(b"9") {
-                    n += r.attributes().filter(|(k, _)| *k == b"src-address").count() as u64;
-                }
-            }
-        }
-        std::hint::black_box(n);
-        runs.push(t0.elapsed().as_secs_f64());
-    }
-    median(runs) / rows as f64 * 1e9
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("decode") {
-        println!("decode+parse: {:.0} ns/row", decode_cost(1_000_000));
-        return;
+    let mode = args.first().map(String::as_str);
+    let quick = args.iter().any(|a| a == "--quick");
+    if mode == Some("pinned") {
+        pin_to_cpu(1);
+    }
+    if mode == Some("serve") {
+        if let Some(cpu) = args
+            .windows(2)
+            .find(|w| w[0] == "--cpu")
+            .and_then(|w| w[1].parse().ok())
+        {
+            pin_to_cpu(cpu);
+        }
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    if args.first().map(String::as_str) == Some("serve") {
-        rt.block_on(serve(&args[1..]));
-    } else {
-        rt.block_on(run(args.iter().any(|a| a == "--quick")));
+    match mode {
+        Some("serve") => rt.block_on(serve(&args[1..])),
+        Some("pinned") => {
+            let (subs, nas, conns, _, rounds) = sizes(quick);
+            print!(
+                "{}",
+                rt.block_on(full_scan_rows(subs, nas, conns, rounds, Some(0)))
+            );
+        }
+        _ => rt.block_on(run(quick)),
     }
 }

@@ -168,11 +168,20 @@ fn parse_ipv4_u32(s: &[u8]) -> Option<u32> {
     (dots == 3 && digits > 0).then_some((out << 8) | octet)
 }
 
-/// Splits `a.b.c.d:port` (RouterOS's connection address form).
-pub fn parse_ipv4_port(s: &[u8]) -> Option<(u32, u16)> {
+/// `word` without `prefix`, if it starts with it.
+#[inline(always)]
+fn strip<'a, const N: usize>(word: &'a [u8], prefix: &[u8; N]) -> Option<&'a [u8]> {
+    let head: &[u8; N] = word.get(..N)?.try_into().ok()?;
+    (head == prefix).then(|| &word[N..])
+}
+
+/// The port of `address:port`, without parsing the address.
+fn port_of(s: &[u8]) -> Option<u16> {
     let colon = s.iter().rposition(|&b| b == b':')?;
-    let ip = parse_ipv4_u32(&s[..colon])?;
-    let digits = &s[colon + 1..];
+    parse_port(&s[colon + 1..])
+}
+
+fn parse_port(digits: &[u8]) -> Option<u16> {
     if digits.is_empty() || digits.len() > 5 {
         return None;
     }
@@ -183,7 +192,14 @@ pub fn parse_ipv4_port(s: &[u8]) -> Option<(u32, u16)> {
         }
         port = port * 10 + (b - b'0') as u32;
     }
-    u16::try_from(port).ok().map(|p| (ip, p))
+    u16::try_from(port).ok()
+}
+
+/// Splits `a.b.c.d:port` (RouterOS's connection address form).
+pub fn parse_ipv4_port(s: &[u8]) -> Option<(u32, u16)> {
+    let colon = s.iter().rposition(|&b| b == b':')?;
+    let ip = parse_ipv4_u32(&s[..colon])?;
+    parse_port(&s[colon + 1..]).map(|p| (ip, p))
 }
 
 /// What reading the connection table produced, beyond the tallies.
@@ -227,12 +243,13 @@ pub async fn read_connections(
 fn count_row(r: SentenceRef<'_>, tallies: &mut Tallies, with_marks: bool) -> bool {
     let (mut src, mut dst, mut proto, mut mark) = (None, None, None, None);
     for w in r.words().skip(1) {
-        // Dispatch on the key's first letter, then check the whole prefix once.
+        // Dispatch on the key's first letter, then compare the whole prefix
+        // as a fixed-size array (no library call per word).
         match w.get(1) {
-            Some(b's') => src = src.or_else(|| w.strip_prefix(b"=src-address=")),
-            Some(b'd') => dst = dst.or_else(|| w.strip_prefix(b"=dst-address=")),
-            Some(b'p') => proto = proto.or_else(|| w.strip_prefix(b"=protocol=")),
-            Some(b'c') => mark = mark.or_else(|| w.strip_prefix(b"=connection-mark=")),
+            Some(b's') => src = src.or_else(|| strip::<13>(w, b"=src-address=")),
+            Some(b'd') => dst = dst.or_else(|| strip::<13>(w, b"=dst-address=")),
+            Some(b'p') => proto = proto.or_else(|| strip::<10>(w, b"=protocol=")),
+            Some(b'c') => mark = mark.or_else(|| strip::<17>(w, b"=connection-mark=")),
             _ => {}
         }
     }
@@ -243,7 +260,7 @@ fn count_row(r: SentenceRef<'_>, tallies: &mut Tallies, with_marks: bool) -> boo
         return false;
     };
     t.connections += 1;
-    let dst_port = dst.and_then(parse_ipv4_port).map(|(_, p)| p).unwrap_or(0);
+    let dst_port = dst.and_then(port_of).unwrap_or(0);
     if looks_p2p(proto.unwrap_or(b""), src_port, dst_port) {
         t.p2p += 1;
     }
