@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit, integration (real TCP/UDP to the
-# simulated routers, real SQLite files) and the labelled-population quality
-# test, whose confusion table is printed at the end.
+# simulated routers, real SQLite files), the labelled-population quality test
+# (its confusion table is printed at the end) and the desktop app's crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup-ui.sh
 cargo test --workspace --all-targets --locked
 if [[ -f target/quality-report.txt ]]; then
     echo

@@ -60,46 +60,50 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
     explain_evidence(obs, &evidence, &mut reasons);
     reasons.extend(notes);
 
-    let assessed_level = level;
-    let (level, whitelisted) = match &obs.whitelist {
-        Some(reason) => {
-            reasons.push(format!(
-                "Whitelisted ({}): not flagged; the rules alone would say {assessed_level}.",
-                if reason.is_empty() {
-                    "no reason given"
-                } else {
-                    reason
-                }
-            ));
-            (Level::Normal, true)
+    let recommended_action = match level {
+        Level::Critical => RecommendedAction::Disconnect,
+        Level::High => RecommendedAction::ContactSubscriber,
+        Level::Medium => RecommendedAction::Review,
+        Level::Low => RecommendedAction::Watch,
+        Level::Normal if evidence.status != EvidenceStatus::Sufficient => {
+            RecommendedAction::GatherEvidence
         }
-        None => (level, false),
+        Level::Normal => RecommendedAction::None,
     };
-
-    let recommended_action = if whitelisted {
-        RecommendedAction::None
-    } else {
-        match level {
-            Level::Critical => RecommendedAction::Disconnect,
-            Level::High => RecommendedAction::ContactSubscriber,
-            Level::Medium => RecommendedAction::Review,
-            Level::Low => RecommendedAction::Watch,
-            Level::Normal if evidence.status != EvidenceStatus::Sufficient => {
-                RecommendedAction::GatherEvidence
-            }
-            Level::Normal => RecommendedAction::None,
-        }
-    };
-
-    Verdict {
+    let mut verdict = Verdict {
         ttl_status: ttl.status,
         level,
-        assessed_level,
-        whitelisted,
+        assessed_level: level,
+        whitelisted: false,
         reasons,
         recommended_action,
         evidence,
+    };
+    if let Some(reason) = &obs.whitelist {
+        apply_whitelist(&mut verdict, reason);
     }
+    verdict
+}
+
+/// Excuses a judged subscriber: never flagged, nothing recommended, and the
+/// level the rules reached kept in `assessed_level` and said in the reasons.
+/// Used by [`assess`] and wherever a whitelist entry made after a scan is shown.
+pub fn apply_whitelist(v: &mut Verdict, reason: &str) {
+    if v.whitelisted {
+        return;
+    }
+    v.reasons.push(format!(
+        "Whitelisted ({}): not flagged; the rules alone would say {}.",
+        if reason.is_empty() {
+            "no reason given"
+        } else {
+            reason
+        },
+        v.assessed_level
+    ));
+    v.level = Level::Normal;
+    v.whitelisted = true;
+    v.recommended_action = RecommendedAction::None;
 }
 
 /// The level connection counts alone reach.

@@ -17,7 +17,7 @@ pub mod settings;
 pub mod ttl;
 pub mod verdict;
 
-pub use assess::assess;
+pub use assess::{apply_whitelist, assess};
 pub use observation::{Access, ProbeStrategy, SubscriberObservation, TtlEvidence};
 pub use report::{NasOutcome, NasStatus, ScanScope, ScanStatus, ScanSummary, SubscriberResult};
 pub use settings::DetectionSettings;

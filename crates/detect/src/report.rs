@@ -158,6 +158,25 @@ impl SubscriberResult {
         }
     }
 
+    /// Applies a whitelist entry made after this result was judged, with the
+    /// same rule a scan applies (see [`crate::assess::apply_whitelist`]).
+    pub fn apply_whitelist(&mut self, reason: &str) {
+        let mut v = Verdict {
+            ttl_status: self.ttl_status,
+            level: self.level,
+            assessed_level: self.assessed_level,
+            whitelisted: self.whitelisted,
+            reasons: std::mem::take(&mut self.reasons),
+            recommended_action: self.recommended_action,
+            evidence: self.evidence.clone(),
+        };
+        crate::assess::apply_whitelist(&mut v, reason);
+        self.level = v.level;
+        self.whitelisted = v.whitelisted;
+        self.reasons = v.reasons;
+        self.recommended_action = v.recommended_action;
+    }
+
     /// Flagged means "needs the owner's attention": medium or above and not whitelisted.
     pub fn is_flagged(&self) -> bool {
         !self.whitelisted && self.level >= Level::Medium

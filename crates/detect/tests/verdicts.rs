@@ -242,3 +242,29 @@ fn results_serialise_with_the_documented_fields() {
     assert_eq!(j["ttl_status"], "router_detected");
     assert_eq!(j["level"], "medium");
 }
+
+#[test]
+fn a_whitelist_entry_made_after_the_scan_reads_like_one_made_before() {
+    let o = sub(Access::Pppoe, 900, &[(63, 400), (62, 500)]);
+    let mut later = SubscriberResult::new(o.clone(), judge(&o), chrono::Utc::now());
+    later.apply_whitelist("IT office");
+    let mut before = o;
+    before.whitelist = Some("IT office".into());
+    let v = judge(&before);
+    assert_eq!(
+        (later.level, later.whitelisted, later.assessed_level),
+        (v.level, true, v.assessed_level)
+    );
+    assert_eq!(later.reasons.last(), v.reasons.last());
+    assert_eq!(later.recommended_action, RecommendedAction::None);
+    assert!(!later.is_flagged());
+    later.apply_whitelist("again");
+    assert_eq!(
+        later
+            .reasons
+            .iter()
+            .filter(|r| r.starts_with("Whitelisted"))
+            .count(),
+        1
+    );
+}

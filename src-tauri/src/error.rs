@@ -1,0 +1,43 @@
+//! The one error type commands return: a stable kind for the UI's logic and
+//! a message for the owner that names the fix.
+
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl CommandError {
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new("invalid_input", message)
+    }
+}
+
+impl From<shareguard_store::StoreError> for CommandError {
+    fn from(e: shareguard_store::StoreError) -> Self {
+        Self::new("storage", e.to_string())
+    }
+}
+
+impl From<shareguard_engine::EngineError> for CommandError {
+    fn from(e: shareguard_engine::EngineError) -> Self {
+        Self::new("storage", e.to_string())
+    }
+}
+
+impl From<routeros_client::Error> for CommandError {
+    fn from(e: routeros_client::Error) -> Self {
+        Self::new("router", e.to_string())
+    }
+}
+
+pub type CommandResult<T> = Result<T, CommandError>;

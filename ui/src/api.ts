@@ -1,0 +1,125 @@
+// Typed access to the backend. Every command returns either its value or a
+// CommandError whose message is meant to be shown to the owner as it is.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export type Level = "normal" | "low" | "medium" | "high" | "critical";
+export const LEVELS: Level[] = ["normal", "low", "medium", "high", "critical"];
+
+export interface Evidence {
+  status: "sufficient" | "insufficient" | "no_probes";
+  observations: number;
+  share: number | null;
+  probe_age_secs: number | null;
+}
+
+export interface SubscriberResult {
+  subscriber: string;
+  nas: string;
+  address: string;
+  access: "pppoe" | "hotspot";
+  connections: number;
+  p2p_connections: number;
+  ttl_values: number[];
+  ttl_counts: Record<string, number>;
+  ttl_status: string;
+  level: Level;
+  assessed_level: Level;
+  whitelisted: boolean;
+  reasons: string[];
+  recommended_action: string;
+  evidence: Evidence;
+  scanned_at: string;
+}
+
+export interface NasOutcome {
+  nas: string;
+  address: string;
+  status: "ok" | "failed" | "timed_out" | "cancelled";
+  error: string | null;
+  error_kind: string | null;
+  sessions: number;
+  connections: number;
+  checked: number;
+  flagged: number;
+  duration_ms: number;
+  probe_strategy: string | null;
+  warnings: string[];
+}
+
+export interface ScanSummary {
+  id: number | null;
+  started_at: string;
+  finished_at: string | null;
+  operator: string;
+  status: string;
+  checked: number;
+  flagged: number;
+  nas: NasOutcome[];
+}
+
+export interface RouterInfo {
+  name: string;
+  address: string;
+  access: string;
+  demo: boolean;
+}
+
+export interface Status {
+  demo_running: boolean;
+  routers: RouterInfo[];
+  last_scan: ScanSummary | null;
+  result_count: number;
+  scanning: boolean;
+  database: string;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  operator: string;
+  action: string;
+  subject: string | null;
+  details: unknown;
+}
+
+export interface CommandError {
+  kind: string;
+  message: string;
+}
+
+/** The owner-facing text of any error a command returned. */
+export function errorText(e: unknown): string {
+  if (e && typeof e === "object" && "message" in e) {
+    return String((e as CommandError).message);
+  }
+  return String(e);
+}
+
+export const api = {
+  status: () => invoke<Status>("status"),
+  startDemo: () => invoke<Status>("start_demo"),
+  scanAll: () => invoke<void>("scan_all"),
+  cancelScan: () => invoke<void>("cancel_scan"),
+  results: () => invoke<SubscriberResult[]>("results"),
+  whitelistAdd: (subscriber: string, reason: string) =>
+    invoke<void>("whitelist_add", { subscriber, reason }),
+  whitelistRemove: (subscriber: string) => invoke<void>("whitelist_remove", { subscriber }),
+  auditLog: (limit: number) => invoke<AuditRecord[]>("audit_log", { limit }),
+};
+
+export interface ProgressEvent {
+  nas: string;
+  stage: "started" | "reading" | "finished";
+  rows: number;
+  outcome: NasOutcome | null;
+}
+
+export const events = {
+  progress: (f: (e: ProgressEvent) => void): Promise<UnlistenFn> =>
+    listen<ProgressEvent>("scan-progress", (e) => f(e.payload)),
+  results: (f: (r: SubscriberResult[]) => void): Promise<UnlistenFn> =>
+    listen<SubscriberResult[]>("scan-results", (e) => f(e.payload)),
+  finished: (f: (s: ScanSummary) => void): Promise<UnlistenFn> =>
+    listen<ScanSummary>("scan-finished", (e) => f(e.payload)),
+};

@@ -1,0 +1,93 @@
+// The app shell: first run, navigation, and one place errors are shown in words.
+import "./styles.css";
+import { h, clear } from "./dom";
+import { api, errorText } from "./api";
+import { state } from "./state";
+import { dashboardView } from "./views/dashboard";
+import { sharingView } from "./views/sharing";
+import { auditView } from "./views/audit";
+
+type Screen = "dashboard" | "sharing" | "audit";
+
+const app = document.getElementById("app") as HTMLElement;
+const errorBar = h("div", { class: "error", role: "alert", "data-testid": "error-message", hidden: true });
+const main = h("main");
+let screen: Screen = "sharing";
+
+function showError(message: string): void {
+  errorBar.hidden = false;
+  clear(errorBar).append(
+    h("span", {}, message),
+    h("button", { class: "close", "aria-label": "Dismiss", onclick: () => (errorBar.hidden = true) }, "×"),
+  );
+}
+
+function firstRun(): HTMLElement {
+  const start = h("button", { class: "primary big", "data-testid": "demo-start" }, "Try the demo") as HTMLButtonElement;
+  start.addEventListener("click", async () => {
+    start.disabled = true;
+    start.textContent = "Starting simulated routers…";
+    try {
+      await api.startDemo();
+      await state.refresh();
+      render();
+    } catch (e) {
+      start.disabled = false;
+      start.textContent = "Try the demo";
+      showError(errorText(e));
+    }
+  });
+  return h(
+    "section",
+    { class: "view first-run" },
+    h("h1", {}, "Welcome to ShareGuard"),
+    h(
+      "p",
+      {},
+      "ShareGuard finds subscribers who share one paid account with other households, by the TTL fingerprints and connection counts their MikroTik router reports.",
+    ),
+    h(
+      "p",
+      { class: "muted" },
+      "No router is configured yet. The demo starts three simulated MikroTik routers on this computer (two PPPoE, one hotspot, 600 subscribers), installs the TTL probes on them and lets you scan, whitelist and explore every screen.",
+    ),
+    start,
+  );
+}
+
+function nav(): HTMLElement {
+  const item = (id: Screen, label: string) =>
+    h("button", { class: screen === id ? "nav active" : "nav", onclick: () => ((screen = id), render()) }, label);
+  const demo = state.status?.demo_running ? h("span", { class: "demo-tag", title: "Simulated routers, not a real network" }, "DEMO") : null;
+  return h(
+    "nav",
+    {},
+    h("div", { class: "brand" }, "ShareGuard", demo),
+    item("dashboard", "Dashboard"),
+    item("sharing", "Sharing detection"),
+    item("audit", "Audit log"),
+    h("div", { class: "grow" }),
+    h("div", { class: "muted small", title: state.status?.database ?? "" }, "History is kept on this computer"),
+  );
+}
+
+function render(): void {
+  state.listeners.clear();
+  const s = state.status;
+  clear(app);
+  if (!s || s.routers.length === 0) {
+    app.append(errorBar, firstRun());
+    return;
+  }
+  clear(main);
+  main.append(screen === "dashboard" ? dashboardView() : screen === "audit" ? auditView(showError) : sharingView(showError));
+  app.append(nav(), h("div", { class: "content" }, errorBar, main));
+}
+
+state
+  .refresh()
+  .then(render)
+  .catch((e) => {
+    render();
+    showError(errorText(e));
+  });

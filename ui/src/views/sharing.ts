@@ -1,0 +1,146 @@
+// Sharing detection: scan, watch progress per router, read and act on results.
+import { h, clear, when } from "../dom";
+import { api, errorText, events, LEVELS, type ProgressEvent, type SubscriberResult } from "../api";
+import { state } from "../state";
+import { ResultsTable } from "./table";
+
+export function sharingView(showError: (m: string) => void): HTMLElement {
+  const detail = h("aside", { class: "detail", hidden: true });
+  const table = new ResultsTable((r) => openDetail(r));
+  const progress = h("div", { class: "progress", "data-testid": "scan-progress" });
+  const counter = h("span", { class: "muted" });
+  const search = h("input", {
+    type: "search",
+    placeholder: "Search subscriber, address or router",
+    "aria-label": "Search",
+  }) as HTMLInputElement;
+  const level = h(
+    "select",
+    { "aria-label": "Minimum level" },
+    ...LEVELS.map((l, i) => h("option", { value: i }, i === 0 ? "All levels" : `${l} and above`)),
+  ) as HTMLSelectElement;
+  const refilter = () => {
+    table.filter(search.value, Number(level.value));
+    counter.textContent = `${table.count.toLocaleString()} of ${state.results.length.toLocaleString()} subscribers`;
+  };
+  search.addEventListener("input", refilter);
+  level.addEventListener("change", refilter);
+
+  const scanButton = h("button", { class: "primary", "data-testid": "scan-all" }, "Scan all routers") as HTMLButtonElement;
+  const cancelButton = h("button", { hidden: true }, "Cancel") as HTMLButtonElement;
+  const bars = new Map<string, HTMLElement>();
+
+  scanButton.addEventListener("click", async () => {
+    clear(progress);
+    bars.clear();
+    for (const r of state.status?.routers ?? []) {
+      const bar = h("div", { class: "bar" }, h("span", { class: "fill" }));
+      const row = h("div", { class: "router-progress", "data-router": r.name }, h("span", {}, r.name), bar, h("span", { class: "state muted" }, "waiting"));
+      bars.set(r.name, row);
+      progress.append(row);
+    }
+    try {
+      scanButton.disabled = true;
+      cancelButton.hidden = false;
+      await api.scanAll();
+    } catch (e) {
+      scanButton.disabled = false;
+      cancelButton.hidden = true;
+      showError(errorText(e));
+    }
+  });
+  cancelButton.addEventListener("click", () => api.cancelScan().catch((e) => showError(errorText(e))));
+
+  void events.progress((e: ProgressEvent) => {
+    const row = bars.get(e.nas);
+    if (!row) return;
+    const stateEl = row.querySelector(".state") as HTMLElement;
+    const fill = row.querySelector(".fill") as HTMLElement;
+    if (e.stage === "reading") {
+      stateEl.textContent = `${e.rows.toLocaleString()} connections read`;
+      fill.style.width = "50%";
+    } else if (e.stage === "finished" && e.outcome) {
+      fill.style.width = "100%";
+      row.classList.add(e.outcome.status === "ok" ? "ok" : "failed");
+      stateEl.textContent =
+        e.outcome.status === "ok"
+          ? `${e.outcome.checked} checked, ${e.outcome.flagged} flagged`
+          : e.outcome.error ?? e.outcome.status;
+    } else {
+      stateEl.textContent = "connecting";
+      fill.style.width = "10%";
+    }
+  });
+  void events.results((batch) => {
+    // Results appear inline as each router finishes.
+    const byName = new Map(state.results.map((r) => [r.subscriber, r]));
+    for (const r of batch) byName.set(r.subscriber, r);
+    state.results = [...byName.values()];
+    table.setRows(state.results);
+    refilter();
+  });
+  void events.finished(async () => {
+    scanButton.disabled = false;
+    cancelButton.hidden = true;
+    await state.refresh();
+  });
+
+  function openDetail(r: SubscriberResult): void {
+    detail.hidden = false;
+    const whitelistButton = h(
+      "button",
+      { "data-testid": "whitelist-button" },
+      r.whitelisted ? "Remove from whitelist" : "Whitelist",
+    ) as HTMLButtonElement;
+    whitelistButton.addEventListener("click", async () => {
+      try {
+        if (r.whitelisted) {
+          await api.whitelistRemove(r.subscriber);
+        } else {
+          const reason = window.prompt(`Why is ${r.subscriber} excused?`, "Checked by phone: one household");
+          if (reason === null) return;
+          await api.whitelistAdd(r.subscriber, reason);
+        }
+        r.whitelisted = !r.whitelisted;
+        openDetail(r);
+        table.setRows(state.results);
+      } catch (e) {
+        showError(errorText(e));
+      }
+    });
+    clear(detail).append(
+      h("button", { class: "close", "aria-label": "Close", onclick: () => (detail.hidden = true) }, "×"),
+      h("h2", {}, r.subscriber),
+      h("p", { class: "muted" }, `${r.address} on ${r.nas} · scanned ${when(r.scanned_at)}`),
+      h("p", {}, h("span", { class: `badge ${r.level}` }, r.level), " ", r.ttl_status.replace(/_/g, " "),
+        r.whitelisted ? ` · whitelisted (rules alone: ${r.assessed_level})` : ""),
+      h("h3", {}, "Why"),
+      h("ul", { class: "reasons" }, ...r.reasons.map((x) => h("li", {}, x))),
+      h("h3", {}, "Recommended"),
+      h("p", {}, r.recommended_action.replace(/_/g, " ")),
+      h("div", { class: "actions" }, whitelistButton),
+    );
+  }
+
+  const summary = h("p", { class: "muted" });
+  const render = () => {
+    const last = state.status?.last_scan;
+    summary.textContent = last
+      ? `Last scan ${when(last.started_at)} by ${last.operator}: ${last.checked} checked, ${last.flagged} flagged (${last.status}).`
+      : "No scan yet.";
+    table.setRows(state.results);
+    refilter();
+  };
+  state.listeners.add(render);
+  render();
+
+  return h(
+    "section",
+    { class: "view sharing" },
+    h("header", { class: "toolbar" }, h("h1", {}, "Sharing detection"), scanButton, cancelButton),
+    summary,
+    progress,
+    h("div", { class: "filters" }, search, level, counter),
+    h("div", { class: "split" }, table.root, detail),
+  );
+}

@@ -1,0 +1,127 @@
+// A results table that stays fast at tens of thousands of rows: it sorts and
+// filters an in-memory array and renders only the rows in view.
+import { h, clear } from "../dom";
+import { LEVELS, type SubscriberResult } from "../api";
+
+const ROW_HEIGHT = 34;
+
+type Key = "subscriber" | "nas" | "connections" | "ttl" | "ttl_status" | "level";
+
+const COLUMNS: { key: Key; label: string }[] = [
+  { key: "subscriber", label: "Subscriber" },
+  { key: "nas", label: "Router" },
+  { key: "connections", label: "Connections" },
+  { key: "ttl", label: "TTL values" },
+  { key: "ttl_status", label: "TTL status" },
+  { key: "level", label: "Level" },
+];
+
+function compare(a: SubscriberResult, b: SubscriberResult, key: Key): number {
+  switch (key) {
+    case "connections":
+      return a.connections - b.connections;
+    case "level":
+      return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || a.connections - b.connections;
+    case "ttl":
+      return a.ttl_values.join(",").localeCompare(b.ttl_values.join(","));
+    default:
+      return String(a[key]).localeCompare(String(b[key]));
+  }
+}
+
+export class ResultsTable {
+  readonly root: HTMLElement;
+  private viewport: HTMLElement;
+  private spacer: HTMLElement;
+  private body: HTMLElement;
+  private rows: SubscriberResult[] = [];
+  private shown: SubscriberResult[] = [];
+  private sortKey: Key = "level";
+  private descending = true;
+  private query = "";
+  private minLevel = 0;
+
+  constructor(private onOpen: (r: SubscriberResult) => void) {
+    const head = h(
+      "div",
+      { class: "thead", role: "row" },
+      ...COLUMNS.map((c) =>
+        h("div", { class: `th col-${c.key}`, role: "columnheader", onclick: () => this.sortBy(c.key) }, c.label),
+      ),
+    );
+    this.body = h("div", { class: "rows" });
+    this.spacer = h("div", { class: "spacer" }, this.body);
+    this.viewport = h("div", { class: "viewport", onscroll: () => this.paint() }, this.spacer);
+    this.root = h("div", { class: "table", role: "table", "data-testid": "results-table" }, head, this.viewport);
+  }
+
+  setRows(rows: SubscriberResult[]): void {
+    this.rows = rows;
+    this.apply();
+  }
+
+  filter(query: string, minLevel: number): void {
+    this.query = query.trim().toLowerCase();
+    this.minLevel = minLevel;
+    this.apply();
+  }
+
+  get count(): number {
+    return this.shown.length;
+  }
+
+  private sortBy(key: Key): void {
+    this.descending = this.sortKey === key ? !this.descending : key === "level" || key === "connections";
+    this.sortKey = key;
+    this.apply();
+  }
+
+  private apply(): void {
+    const q = this.query;
+    this.shown = this.rows.filter(
+      (r) =>
+        LEVELS.indexOf(r.level) >= this.minLevel &&
+        (!q || r.subscriber.toLowerCase().includes(q) || r.address.includes(q) || r.nas.toLowerCase().includes(q)),
+    );
+    const dir = this.descending ? -1 : 1;
+    this.shown.sort((a, b) => dir * compare(a, b, this.sortKey));
+    this.spacer.style.height = `${this.shown.length * ROW_HEIGHT}px`;
+    this.paint();
+  }
+
+  private paint(): void {
+    const top = this.viewport.scrollTop;
+    const height = this.viewport.clientHeight || 600;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - 5);
+    const last = Math.min(this.shown.length, Math.ceil((top + height) / ROW_HEIGHT) + 5);
+    this.body.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+    clear(this.body);
+    for (let i = first; i < last; i++) {
+      const r = this.shown[i];
+      this.body.append(
+        h(
+          "div",
+          {
+            class: `tr level-${r.level}`,
+            role: "row",
+            tabindex: 0,
+            "data-testid": "result-row",
+            "data-subscriber": r.subscriber,
+            "data-level": r.level,
+            onclick: () => this.onOpen(r),
+          },
+          h("div", { class: "td col-subscriber" }, r.subscriber),
+          h("div", { class: "td col-nas" }, r.nas),
+          h("div", { class: "td col-connections" }, String(r.connections)),
+          h("div", { class: "td col-ttl" }, r.ttl_values.join(", ") || "–"),
+          h("div", { class: "td col-ttl_status" }, r.ttl_status.replace(/_/g, " ")),
+          h(
+            "div",
+            { class: "td col-level" },
+            h("span", { class: `badge ${r.level}` }, r.whitelisted ? "whitelisted" : r.level),
+          ),
+        ),
+      );
+    }
+  }
+}
