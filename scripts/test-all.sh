@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit, integration (real TCP/UDP to the
 # simulated routers, real SQLite files), the labelled-population quality test
-# (its confusion table is printed at the end) and the desktop app's crate.
+# (its confusion table is printed at the end), and the desktop app's window
+# driven end to end over WebDriver (scripts/test-ui.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-ui.sh
 cargo test --workspace --all-targets --locked
+bash scripts/test-ui.sh
 if [[ -f target/quality-report.txt ]]; then
     echo
     cat target/quality-report.txt

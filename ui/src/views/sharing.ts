@@ -87,6 +87,14 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
 
   function openDetail(r: SubscriberResult): void {
     detail.hidden = false;
+    const actions = h("div", { class: "actions" });
+    const reason = h("input", {
+      type: "text",
+      "data-testid": "whitelist-reason",
+      placeholder: "Why is this subscriber excused?",
+      "aria-label": "Whitelist reason",
+      maxlength: 500,
+    }) as HTMLInputElement;
     const whitelistButton = h(
       "button",
       { "data-testid": "whitelist-button" },
@@ -96,29 +104,36 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
       try {
         if (r.whitelisted) {
           await api.whitelistRemove(r.subscriber);
+          showError(`${r.subscriber} is off the whitelist; the next scan judges them again.`);
         } else {
-          const reason = window.prompt(`Why is ${r.subscriber} excused?`, "Checked by phone: one household");
-          if (reason === null) return;
-          await api.whitelistAdd(r.subscriber, reason);
+          await api.whitelistAdd(r.subscriber, reason.value);
         }
-        r.whitelisted = !r.whitelisted;
-        openDetail(r);
-        table.setRows(state.results);
+        await state.refresh();
+        const fresh = state.results.find((x) => x.subscriber === r.subscriber);
+        if (fresh) openDetail(fresh);
       } catch (e) {
         showError(errorText(e));
       }
     });
+    if (!r.whitelisted) actions.append(reason);
+    actions.append(whitelistButton);
     clear(detail).append(
       h("button", { class: "close", "aria-label": "Close", onclick: () => (detail.hidden = true) }, "×"),
       h("h2", {}, r.subscriber),
       h("p", { class: "muted" }, `${r.address} on ${r.nas} · scanned ${when(r.scanned_at)}`),
-      h("p", {}, h("span", { class: `badge ${r.level}` }, r.level), " ", r.ttl_status.replace(/_/g, " "),
-        r.whitelisted ? ` · whitelisted (rules alone: ${r.assessed_level})` : ""),
+      h(
+        "p",
+        {},
+        h("span", { class: `badge ${r.level}` }, r.level),
+        " ",
+        r.ttl_status.replace(/_/g, " "),
+        r.whitelisted ? ` · whitelisted (rules alone: ${r.assessed_level})` : "",
+      ),
       h("h3", {}, "Why"),
-      h("ul", { class: "reasons" }, ...r.reasons.map((x) => h("li", {}, x))),
+      h("ul", { class: "reasons", "data-testid": "reasons" }, ...r.reasons.map((x) => h("li", {}, x))),
       h("h3", {}, "Recommended"),
       h("p", {}, r.recommended_action.replace(/_/g, " ")),
-      h("div", { class: "actions" }, whitelistButton),
+      actions,
     );
   }
 

@@ -1,0 +1,125 @@
+"""End-to-end tests of the desktop app: the real window, driven over WebDriver
+(tauri-driver + WebKitWebDriver) under Xvfb, against the built-in simulated
+routers. Screenshots go to target/ui-artifacts/ for a person to look at.
+
+Run by scripts/test-ui.sh, which provides the display, the D-Bus session,
+tauri-driver and a fresh data folder.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("SHAREGUARD_APP", ROOT / "target" / "debug" / "shareguard-app"))
+ARTIFACTS = ROOT / "target" / "ui-artifacts"
+DRIVER_PORT = 4444
+
+
+# The screens re-render as data arrives; an element found a moment ago may be
+# replaced, so waits retry through stale and missing elements.
+RETRY = (NoSuchElementException, StaleElementReferenceException)
+
+
+def css(testid, extra=""):
+    return (By.CSS_SELECTOR, f'[data-testid="{testid}"]{extra}')
+
+
+class AppTestCase(unittest.TestCase):
+    driver_process = None
+
+    @classmethod
+    def setUpClass(cls):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        cls.driver_process = subprocess.Popen(
+            ["tauri-driver", "--port", str(DRIVER_PORT)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.driver_process:
+            cls.driver_process.terminate()
+            cls.driver_process.wait(timeout=10)
+
+    def setUp(self):
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(APP)})
+        started = time.monotonic()
+        self.driver = webdriver.Remote(f"http://127.0.0.1:{DRIVER_PORT}", options=options)
+        self.wait = WebDriverWait(self.driver, 30, ignored_exceptions=RETRY)
+        self.started = started
+
+    def tearDown(self):
+        self.driver.quit()
+
+    def shot(self, name):
+        self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+    def test_demo_scan_whitelist_and_audit(self):
+        d, wait = self.driver, self.wait
+        start = wait.until(EC.element_to_be_clickable(css("demo-start")))
+        print(f"cold start to interactive: {time.monotonic() - self.started:.2f} s", file=sys.stderr)
+        self.shot("01-first-run")
+        start.click()
+
+        scan = wait.until(EC.element_to_be_clickable(css("scan-all")))
+        self.shot("02-demo-ready")
+        scan.click()
+        wait.until(EC.presence_of_element_located(css("scan-progress", " .router-progress.ok")))
+        # Flagged rows appear with their level; the most suspicious come first.
+        wait.until(EC.presence_of_element_located(css("result-row", '[data-level="critical"], [data-testid="result-row"][data-level="high"]')))
+        WebDriverWait(d, 30, ignored_exceptions=RETRY).until(
+            lambda d: len(d.find_elements(*css("scan-progress", " .router-progress.ok"))) == 3
+        )
+        self.shot("03-scanned")
+        rows = d.find_elements(*css("result-row"))
+        self.assertGreater(len(rows), 5)
+        first = rows[0]
+        subscriber = first.get_attribute("data-subscriber")
+        self.assertIn(first.get_attribute("data-level"), ("high", "critical"))
+
+        first.click()
+        reasons = wait.until(EC.visibility_of_element_located(css("reasons")))
+        self.assertGreaterEqual(len(reasons.find_elements(By.TAG_NAME, "li")), 2)
+        d.find_element(*css("whitelist-reason")).send_keys("Checked by phone: one family, many devices")
+        d.find_element(*css("whitelist-button")).click()
+        # Whitelisted, it drops to the bottom of the table: search for it.
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+            lambda d: "Remove from whitelist" in d.find_element(*css("whitelist-button")).text
+        )
+        search = d.find_element(By.CSS_SELECTOR, 'input[type="search"]')
+        search.send_keys(subscriber)
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+            lambda d: d.find_element(*css("result-row", f'[data-subscriber="{subscriber}"]')).get_attribute("data-level") == "normal"
+        )
+        self.shot("04-whitelisted")
+
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Audit log']").click()
+        table = wait.until(EC.visibility_of_element_located(css("audit-table")))
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: table.find_elements(By.CSS_SELECTOR, 'tr[data-action="whitelist_add"]'))
+        row = table.find_element(By.CSS_SELECTOR, 'tr[data-action="whitelist_add"]')
+        self.assertIn(subscriber, row.text)
+        self.assertIn("owner", row.text)
+        self.assertTrue(table.find_elements(By.CSS_SELECTOR, 'tr[data-action="scan"]'))
+        self.shot("05-audit")
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print(f"{result.testsRun - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
