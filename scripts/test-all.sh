@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-ui.sh
 cargo test --workspace --all-targets --locked
+# The keyring tests against a real Secret Service (ignored in the plain run).
+bash scripts/with-keyring.sh cargo test -p shareguard-secrets --test secret_service --locked -- --ignored
 bash scripts/test-ui.sh
 if [[ -f target/quality-report.txt ]]; then
     echo
