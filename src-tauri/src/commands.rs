@@ -15,7 +15,7 @@ use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
 /// The operator name used until operator profiles exist: the owner.
-const OWNER: &str = "owner";
+pub const OWNER: &str = "owner";
 
 #[derive(Serialize)]
 pub struct RouterInfo {
@@ -35,11 +35,11 @@ pub struct Status {
     database: String,
 }
 
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-async fn blocking<T: Send + 'static>(
+pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> CommandResult<T> + Send + 'static,
 ) -> CommandResult<T> {
     tokio::task::spawn_blocking(f)
@@ -50,7 +50,7 @@ async fn blocking<T: Send + 'static>(
 #[tauri::command]
 pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
     let demo_running = state.demo.lock().await.is_some();
-    let routers = lock(&state.targets)
+    let routers: Vec<RouterInfo> = lock(&state.targets)
         .iter()
         .map(|t| RouterInfo {
             name: t.name.clone(),
@@ -60,11 +60,26 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
         })
         .collect();
     let store = state.store.clone();
-    let (last_scan, result_count) = blocking(move || {
+    let (last_scan, result_count, stored) = blocking(move || {
         let s = lock(&store);
-        Ok((s.last_scan()?, s.result_count(&ResultFilter::default())?))
+        Ok((
+            s.last_scan()?,
+            s.result_count(&ResultFilter::default())?,
+            s.list_nas()?,
+        ))
     })
     .await?;
+    let mut routers = routers;
+    routers.extend(stored.into_iter().map(|r| RouterInfo {
+        address: if r.host.contains(':') {
+            format!("[{}]:{}", r.host, r.port)
+        } else {
+            format!("{}:{}", r.host, r.port)
+        },
+        name: r.name,
+        access: r.access.as_str(),
+        demo: false,
+    }));
     Ok(Status {
         demo_running,
         routers,
@@ -110,7 +125,12 @@ struct Progress {
 /// (`scan-progress`, `scan-results`, `scan-finished`).
 #[tauri::command]
 pub async fn scan_all(app: AppHandle, state: State<'_, AppState>) -> CommandResult<()> {
-    let targets = lock(&state.targets).clone();
+    let mut targets = lock(&state.targets).clone();
+    let stored = {
+        let s = state.store.clone();
+        blocking(move || crate::routers::stored_targets(&s)).await?
+    };
+    targets.extend(stored);
     if targets.is_empty() {
         return Err(CommandError::invalid(
             "there is no router to scan yet: start the demo or add a router first",

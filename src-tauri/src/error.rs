@@ -40,4 +40,10 @@ impl From<routeros_client::Error> for CommandError {
     }
 }
 
+impl From<shareguard_secrets::SecretError> for CommandError {
+    fn from(e: shareguard_secrets::SecretError) -> Self {
+        Self::new(e.kind(), e.to_string())
+    }
+}
+
 pub type CommandResult<T> = Result<T, CommandError>;

@@ -5,6 +5,7 @@
 
 mod commands;
 mod error;
+mod routers;
 mod state;
 
 use tauri::Manager;
@@ -39,6 +40,11 @@ pub fn run() {
             commands::whitelist_add,
             commands::whitelist_remove,
             commands::audit_log,
+            routers::keyring_status,
+            routers::list_routers,
+            routers::save_router,
+            routers::remove_router,
+            routers::test_router,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -117,6 +117,49 @@ class AppTestCase(unittest.TestCase):
         self.assertTrue(table.find_elements(By.CSS_SELECTOR, 'tr[data-action="scan"]'))
         self.shot("05-audit")
 
+    def test_router_with_password_in_the_keyring(self):
+        d, wait = self.driver, self.wait
+        # Use a simulated router as the "real" one: start the demo, read its address.
+        wait.until(EC.element_to_be_clickable(css("demo-start"))).click()
+        wait.until(EC.element_to_be_clickable(css("scan-all")))
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Routers']").click()
+        demo_row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, 'tr[data-router="demo-nas-01"]')))
+        address = demo_row.find_elements(By.TAG_NAME, "td")[1].text
+        host, port = address.rsplit(":", 1)
+
+        form = wait.until(EC.visibility_of_element_located(css("router-form")))
+        keyring = d.find_element(*css("keyring-status"))
+        self.assertFalse(keyring.is_displayed(), keyring.text)
+
+        def fill(name, password):
+            for field, value in (("name", name), ("host", host), ("port", port), ("username", "demo"), ("password", password)):
+                el = form.find_element(By.NAME, field)
+                el.clear()
+                el.send_keys(value)
+            d.find_element(*css("router-save")).click()
+
+        fill("Tower A", "demo")
+        row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, 'tr[data-router="Tower A"]')))
+        self.assertIn("password in keyring", row.text)
+        row.find_element(*css("router-test")).click()
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(
+            lambda d: "connected" in d.find_element(*css("router-test-result")).text
+        )
+        self.shot("06-router-connected")
+
+        # The same router with a wrong password: the error says so in words.
+        fill("Tower A", "not-the-password")
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-router="Tower A"]')
+        )
+        d.find_element(By.CSS_SELECTOR, 'tr[data-router="Tower A"]').find_element(*css("router-test")).click()
+        error = WebDriverWait(d, 20, ignored_exceptions=RETRY).until(
+            EC.visibility_of_element_located(css("error-message"))
+        )
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(lambda d: "rejected user" in error.text)
+        self.assertIn("password", error.text)
+        self.shot("07-router-wrong-password")
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result

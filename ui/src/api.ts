@@ -83,6 +83,41 @@ export interface AuditRecord {
   details: unknown;
 }
 
+export interface RouterRecord {
+  id: number | null;
+  name: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  tls_fingerprint: string | null;
+  username: string;
+  access: "pppoe" | "hotspot";
+  expected_hops: number;
+  tag: string | null;
+  has_password: boolean;
+}
+
+export interface RouterInput {
+  name: string;
+  host: string;
+  port: number;
+  username: string;
+  password: string | null;
+  tls: boolean;
+  tls_fingerprint: string | null;
+  access: "pppoe" | "hotspot";
+  expected_hops: number | null;
+  tag: string | null;
+}
+
+export interface ConnectionCheck {
+  version: string;
+  board: string;
+  identity: string;
+  probes_installed: number;
+  warnings: string[];
+}
+
 export interface CommandError {
   kind: string;
   message: string;
@@ -106,6 +141,11 @@ export const api = {
     invoke<void>("whitelist_add", { subscriber, reason }),
   whitelistRemove: (subscriber: string) => invoke<void>("whitelist_remove", { subscriber }),
   auditLog: (limit: number) => invoke<AuditRecord[]>("audit_log", { limit }),
+  keyringStatus: () => invoke<string | null>("keyring_status"),
+  listRouters: () => invoke<RouterRecord[]>("list_routers"),
+  saveRouter: (input: RouterInput) => invoke<void>("save_router", { input }),
+  removeRouter: (name: string) => invoke<void>("remove_router", { name }),
+  testRouter: (name: string) => invoke<ConnectionCheck>("test_router", { name }),
 };
 
 export interface ProgressEvent {

@@ -6,8 +6,9 @@ import { state } from "./state";
 import { dashboardView } from "./views/dashboard";
 import { sharingView } from "./views/sharing";
 import { auditView } from "./views/audit";
+import { routersView } from "./views/routers";
 
-type Screen = "dashboard" | "sharing" | "audit";
+type Screen = "dashboard" | "sharing" | "routers" | "audit";
 
 const app = document.getElementById("app") as HTMLElement;
 const errorBar = h("div", { class: "error", role: "alert", "data-testid": "error-message", hidden: true });
@@ -65,6 +66,7 @@ function nav(): HTMLElement {
     h("div", { class: "brand" }, "ShareGuard", demo),
     item("dashboard", "Dashboard"),
     item("sharing", "Sharing detection"),
+    item("routers", "Routers"),
     item("audit", "Audit log"),
     h("div", { class: "grow" }),
     h("div", { class: "muted small", title: state.status?.database ?? "" }, "History is kept on this computer"),
@@ -80,7 +82,13 @@ function render(): void {
     return;
   }
   clear(main);
-  main.append(screen === "dashboard" ? dashboardView() : screen === "audit" ? auditView(showError) : sharingView(showError));
+  const views: Record<Screen, () => HTMLElement> = {
+    dashboard: () => dashboardView(),
+    sharing: () => sharingView(showError),
+    routers: () => routersView(showError),
+    audit: () => auditView(showError),
+  };
+  main.append(views[screen]());
   app.append(nav(), h("div", { class: "content" }, errorBar, main));
 }
 

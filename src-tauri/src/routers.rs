@@ -1,0 +1,205 @@
+//! Router commands: definitions in SQLite, passwords in the OS keyring.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use shareguard_detect::Access;
+use shareguard_engine::routers::{self, ConnectionCheck};
+use shareguard_scan::NasTarget;
+use shareguard_secrets::SecretKind;
+use shareguard_store::{AuditEntry, NasRecord, Store};
+use tauri::State;
+
+use crate::commands::{blocking, lock, OWNER};
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+/// What the router form sends. The password is optional when editing: an
+/// empty one keeps the stored password.
+#[derive(Debug, Deserialize)]
+pub struct RouterInput {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub tls: bool,
+    #[serde(default)]
+    pub tls_fingerprint: Option<String>,
+    pub access: Access,
+    #[serde(default)]
+    pub expected_hops: Option<u8>,
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouterView {
+    #[serde(flatten)]
+    pub record: NasRecord,
+    pub has_password: bool,
+}
+
+/// `Ok(None)` when a keyring is usable, otherwise the words to show.
+#[tauri::command]
+pub async fn keyring_status() -> CommandResult<Option<String>> {
+    blocking(|| {
+        Ok(shareguard_secrets::availability()
+            .err()
+            .map(|e| e.to_string()))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<RouterView>> {
+    let store = state.store.clone();
+    blocking(move || {
+        let records = lock(&store).list_nas()?;
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let has_password = matches!(
+                    shareguard_secrets::load(SecretKind::RouterPassword, &record.name),
+                    Ok(Some(_))
+                );
+                RouterView {
+                    record,
+                    has_password,
+                }
+            })
+            .collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> CommandResult<()> {
+    let mut rec = NasRecord::new(
+        input.name.trim(),
+        input.host.trim(),
+        input.username.trim(),
+        input.access,
+    );
+    rec.port = input.port;
+    rec.tls = input.tls
+        || input
+            .tls_fingerprint
+            .as_deref()
+            .is_some_and(|f| !f.trim().is_empty());
+    rec.tls_fingerprint = input
+        .tls_fingerprint
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty());
+    rec.expected_hops = input
+        .expected_hops
+        .unwrap_or(input.access.default_expected_hops());
+    rec.tag = input
+        .tag
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    routers::validate(&rec).map_err(CommandError::invalid)?;
+    if rec.name.starts_with("demo-") {
+        return Err(CommandError::invalid(
+            "names starting with \"demo-\" are kept for the demo routers",
+        ));
+    }
+    let password = input.password.filter(|p| !p.is_empty());
+    let store = state.store.clone();
+    blocking(move || {
+        let existing = lock(&store).get_nas(&rec.name)?;
+        match &password {
+            // The keyring first: a router is never saved half-way with its
+            // password lost.
+            Some(p) => shareguard_secrets::save(SecretKind::RouterPassword, &rec.name, p)?,
+            None if existing.is_none() => {
+                return Err(CommandError::invalid("enter the router's API password"))
+            }
+            None => {}
+        }
+        let mut s = lock(&store);
+        let saved = s.upsert_nas(&rec)?;
+        let action = if existing.is_some() {
+            "nas_updated"
+        } else {
+            "nas_added"
+        };
+        s.audit(&AuditEntry::new(OWNER, action).subject(&saved.name).details(serde_json::json!({
+            "host": saved.host, "port": saved.port, "tls": saved.tls, "access": saved.access,
+        })))?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_router(state: State<'_, AppState>, name: String) -> CommandResult<()> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut s = lock(&store);
+        if !s.remove_nas(&name)? {
+            return Err(CommandError::invalid(format!(
+                "there is no router named {name:?}"
+            )));
+        }
+        s.audit(&AuditEntry::new(OWNER, "nas_removed").subject(&name))?;
+        drop(s);
+        shareguard_secrets::delete(SecretKind::RouterPassword, &name)?;
+        shareguard_secrets::delete(SecretKind::RadiusSecret, &name)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Stored routers as scan targets, passwords from the keyring. A router whose
+/// password cannot be read is still scanned with none, so its failure shows
+/// in the scan with the router's own words.
+pub fn stored_targets(store: &std::sync::Mutex<Store>) -> CommandResult<Vec<NasTarget>> {
+    let records = lock(store).list_nas()?;
+    let mut out = Vec::new();
+    for rec in records {
+        let password = shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        match routers::target(&rec, password) {
+            Ok(t) => out.push(t),
+            Err(e) => tracing::warn!("router {} skipped: {e}", rec.name),
+        }
+    }
+    Ok(out)
+}
+
+#[tauri::command]
+pub async fn test_router(
+    state: State<'_, AppState>,
+    name: String,
+) -> CommandResult<ConnectionCheck> {
+    let demo: Option<NasTarget> = lock(&state.targets)
+        .iter()
+        .find(|t| t.name == name)
+        .cloned();
+    let target = match demo {
+        Some(t) => t,
+        None => {
+            let store = state.store.clone();
+            let wanted = name.clone();
+            blocking(move || {
+                let rec = lock(&store).get_nas(&wanted)?.ok_or_else(|| {
+                    CommandError::invalid(format!("there is no router named {wanted:?}"))
+                })?;
+                let password = shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?
+                    .ok_or_else(|| {
+                        CommandError::invalid(
+                            "no password is stored for this router: edit it and enter the password",
+                        )
+                    })?;
+                routers::target(&rec, password).map_err(CommandError::invalid)
+            })
+            .await?
+        }
+    };
+    Ok(routers::check_connection(&target, Duration::from_secs(10)).await?)
+}
