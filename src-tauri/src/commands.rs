@@ -124,7 +124,14 @@ struct Progress {
 /// Starts a scan of every router; progress and results arrive as events
 /// (`scan-progress`, `scan-results`, `scan-finished`).
 #[tauri::command]
-pub async fn scan_all(app: AppHandle, state: State<'_, AppState>) -> CommandResult<()> {
+pub async fn scan_all(app: AppHandle) -> CommandResult<()> {
+    start_scan(&app, OWNER).await
+}
+
+/// Starts a scan of every router on behalf of `operator` (`system` for
+/// scheduled scans); used by the command and by the scheduler.
+pub async fn start_scan(app: &AppHandle, operator: &str) -> CommandResult<()> {
+    let state = tauri::Manager::state::<AppState>(app);
     let mut targets = lock(&state.targets).clone();
     let stored = {
         let s = state.store.clone();
@@ -157,7 +164,7 @@ pub async fn scan_all(app: AppHandle, state: State<'_, AppState>) -> CommandResu
         scope: ScanScope::All,
         settings,
         whitelist: Default::default(),
-        operator: OWNER.into(),
+        operator: operator.into(),
         install_probes: false,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<ScanEvent>(256);

@@ -6,6 +6,7 @@
 mod commands;
 mod error;
 mod routers;
+mod settings;
 mod state;
 
 use tauri::Manager;
@@ -29,6 +30,9 @@ pub fn run() {
             let store = shareguard_store::Store::open(&path)?;
             tracing::info!("database: {}", path.display());
             app.manage(AppState::new(store, path.display().to_string()));
+            let state = app.state::<AppState>();
+            let runner = settings::start_scheduler(app.handle(), &state).map_err(|e| e.message)?;
+            *state.runner.lock().unwrap_or_else(|p| p.into_inner()) = Some(runner);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -45,6 +49,10 @@ pub fn run() {
             routers::save_router,
             routers::remove_router,
             routers::test_router,
+            settings::get_settings,
+            settings::save_settings,
+            settings::preview_schedule,
+            settings::set_paused,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

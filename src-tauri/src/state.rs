@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use shareguard_engine::demo::Demo;
 use shareguard_scan::{CancellationToken, NasTarget};
+use shareguard_schedule::Runner;
 use shareguard_store::Store;
 
 pub struct AppState {
@@ -13,6 +14,8 @@ pub struct AppState {
     pub demo: tokio::sync::Mutex<Option<Demo>>,
     pub targets: Mutex<Vec<NasTarget>>,
     pub scan: Mutex<Option<CancellationToken>>,
+    /// Scheduled scans; set once the app has started.
+    pub runner: Mutex<Option<Runner>>,
 }
 
 impl AppState {
@@ -23,6 +26,7 @@ impl AppState {
             demo: tokio::sync::Mutex::new(None),
             targets: Mutex::new(Vec::new()),
             scan: Mutex::new(None),
+            runner: Mutex::new(None),
         }
     }
 }

@@ -7,7 +7,9 @@ tauri-driver and a fresh data folder.
 """
 
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import unittest
@@ -36,25 +38,20 @@ def css(testid, extra=""):
 
 
 class AppTestCase(unittest.TestCase):
-    driver_process = None
+    """Each test gets its own tauri-driver and data folder, so it starts from
+    a first run like a new installation (the keyring session is shared)."""
 
-    @classmethod
-    def setUpClass(cls):
+    def setUp(self):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        cls.driver_process = subprocess.Popen(
+        self.data = tempfile.mkdtemp(prefix="shareguard-ui-")
+        env = dict(os.environ, XDG_DATA_HOME=self.data)
+        self.driver_process = subprocess.Popen(
             ["tauri-driver", "--port", str(DRIVER_PORT)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=env,
         )
         time.sleep(1.0)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.driver_process:
-            cls.driver_process.terminate()
-            cls.driver_process.wait(timeout=10)
-
-    def setUp(self):
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
@@ -65,6 +62,9 @@ class AppTestCase(unittest.TestCase):
 
     def tearDown(self):
         self.driver.quit()
+        self.driver_process.terminate()
+        self.driver_process.wait(timeout=10)
+        shutil.rmtree(self.data, ignore_errors=True)
 
     def shot(self, name):
         self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
@@ -152,13 +152,42 @@ class AppTestCase(unittest.TestCase):
         WebDriverWait(d, 10, ignored_exceptions=RETRY).until(
             lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-router="Tower A"]')
         )
-        d.find_element(By.CSS_SELECTOR, 'tr[data-router="Tower A"]').find_element(*css("router-test")).click()
+        # The list re-renders after saving: click once it has settled.
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-router="Tower A"]').find_element(*css("router-test")).click() or True
+        )
         error = WebDriverWait(d, 20, ignored_exceptions=RETRY).until(
             EC.visibility_of_element_located(css("error-message"))
         )
         WebDriverWait(d, 20, ignored_exceptions=RETRY).until(lambda d: "rejected user" in error.text)
         self.assertIn("password", error.text)
         self.shot("07-router-wrong-password")
+
+    def test_schedule_is_previewed_in_words_and_saved(self):
+        d, wait = self.driver, self.wait
+        wait.until(EC.element_to_be_clickable(css("demo-start"))).click()
+        wait.until(EC.element_to_be_clickable(css("scan-all")))
+        d.find_element(By.CSS_SELECTOR, '[data-testid="settings-panel"] summary').click()
+        cron = wait.until(EC.visibility_of_element_located(css("schedule-cron")))
+        preview = d.find_element(*css("schedule-preview"))
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "Next:" in preview.text)
+        cron.clear()
+        cron.send_keys("0 2 * *")
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "5 fields" in preview.text)
+        cron.clear()
+        cron.send_keys("*/30 * * * *")
+        d.find_element(*css("schedule-enabled")).click()
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "Next:" in preview.text and "off" not in preview.text)
+        self.shot("08-settings")
+        d.find_element(*css("settings-save")).click()
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(
+            lambda d: "Saved" in d.find_element(By.CSS_SELECTOR, ".settings .actions").text
+        )
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Audit log']").click()
+        table = wait.until(EC.visibility_of_element_located(css("audit-table")))
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+            lambda d: table.find_elements(By.CSS_SELECTOR, 'tr[data-action="settings_changed"]')
+        )
 
 
 if __name__ == "__main__":

@@ -118,6 +118,28 @@ export interface ConnectionCheck {
   warnings: string[];
 }
 
+export interface DetectionSettings {
+  connections_low: number;
+  connections_medium: number;
+  connections_high: number;
+  ttl_threshold: number;
+  min_ttl_observations: number;
+  rewrite_min_connections: number;
+  count_p2p_connections: boolean;
+}
+
+export interface ScheduleSettings {
+  automatic: boolean;
+  cron: string;
+}
+
+export interface SettingsView {
+  detection: DetectionSettings;
+  schedule: ScheduleSettings;
+  next_runs: string[];
+  paused: boolean;
+}
+
 export interface CommandError {
   kind: string;
   message: string;
@@ -141,6 +163,11 @@ export const api = {
     invoke<void>("whitelist_add", { subscriber, reason }),
   whitelistRemove: (subscriber: string) => invoke<void>("whitelist_remove", { subscriber }),
   auditLog: (limit: number) => invoke<AuditRecord[]>("audit_log", { limit }),
+  getSettings: () => invoke<SettingsView>("get_settings"),
+  saveSettings: (detection: DetectionSettings, schedule: ScheduleSettings) =>
+    invoke<void>("save_settings", { settings: { detection, schedule } }),
+  previewSchedule: (cron: string) =>
+    invoke<{ description: string; next_runs: string[] }>("preview_schedule", { cron }),
   keyringStatus: () => invoke<string | null>("keyring_status"),
   listRouters: () => invoke<RouterRecord[]>("list_routers"),
   saveRouter: (input: RouterInput) => invoke<void>("save_router", { input }),

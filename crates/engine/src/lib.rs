@@ -8,5 +8,6 @@
 pub mod demo;
 pub mod persist;
 pub mod routers;
+pub mod settings;
 
 pub use persist::{scan_and_store, EngineError};

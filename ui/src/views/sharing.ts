@@ -3,6 +3,7 @@ import { h, clear, when } from "../dom";
 import { api, errorText, events, LEVELS, type ProgressEvent, type SubscriberResult } from "../api";
 import { state } from "../state";
 import { ResultsTable } from "./table";
+import { settingsPanel } from "./settings";
 
 export function sharingView(showError: (m: string) => void): HTMLElement {
   const detail = h("aside", { class: "detail", hidden: true });
@@ -154,6 +155,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     { class: "view sharing" },
     h("header", { class: "toolbar" }, h("h1", {}, "Sharing detection"), scanButton, cancelButton),
     summary,
+    settingsPanel(showError),
     progress,
     h("div", { class: "filters" }, search, level, counter),
     h("div", { class: "split" }, table.root, detail),

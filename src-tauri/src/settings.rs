@@ -1,0 +1,138 @@
+//! Settings commands and the scheduler that acts on them.
+
+use chrono::Local;
+use serde::{Deserialize, Serialize};
+use shareguard_detect::DetectionSettings;
+use shareguard_engine::settings::{ScheduleSettings, SCHEDULE_KEY};
+use shareguard_schedule::{Runner, Schedule};
+use shareguard_store::AuditEntry;
+use tauri::{AppHandle, State};
+
+use crate::commands::{blocking, lock, OWNER};
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub detection: DetectionSettings,
+    pub schedule: ScheduleSettings,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SettingsView {
+    #[serde(flatten)]
+    pub settings: Settings,
+    /// The next scheduled scans (local time, ISO 8601), when scanning is on.
+    pub next_runs: Vec<String>,
+    pub paused: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SchedulePreview {
+    pub description: String,
+    pub next_runs: Vec<String>,
+}
+
+fn load(store: &std::sync::Mutex<shareguard_store::Store>) -> CommandResult<Settings> {
+    let s = lock(store);
+    Ok(Settings {
+        detection: s.detection_settings()?,
+        schedule: s.get_setting(SCHEDULE_KEY)?.unwrap_or_default(),
+    })
+}
+
+/// Starts the scheduler with what is stored; scheduled scans run as `system`.
+pub fn start_scheduler(app: &AppHandle, state: &AppState) -> CommandResult<Runner> {
+    let handle = app.clone();
+    let runner = tauri::async_runtime::block_on(async move {
+        Runner::start(move |_due| {
+            let app = handle.clone();
+            async move {
+                if let Err(e) = crate::commands::start_scan(&app, "system").await {
+                    tracing::warn!("scheduled scan did not start: {}", e.message);
+                }
+            }
+        })
+    });
+    let stored = load(&state.store)?;
+    match stored.schedule.schedule() {
+        Ok(s) => runner.set_schedule(s),
+        Err(e) => tracing::warn!("the stored schedule is not valid ({e}); automatic scans are off"),
+    }
+    Ok(runner)
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsView> {
+    let store = state.store.clone();
+    let settings = blocking(move || load(&store)).await?;
+    let runner = lock(&state.runner);
+    let next_runs = match (settings.schedule.automatic, runner.as_ref()) {
+        (true, Some(r)) if !r.is_paused() => Schedule::parse(&settings.schedule.cron)
+            .map(|s| {
+                s.upcoming(&Local::now(), 3)
+                    .iter()
+                    .map(|t| t.to_rfc3339())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let paused = runner.as_ref().is_some_and(|r| r.is_paused());
+    Ok(SettingsView {
+        settings,
+        next_runs,
+        paused,
+    })
+}
+
+/// A schedule in plain words with its next runs, for the form's preview.
+#[tauri::command]
+pub fn preview_schedule(cron: String) -> CommandResult<SchedulePreview> {
+    let s = Schedule::parse(&cron).map_err(CommandError::invalid)?;
+    Ok(SchedulePreview {
+        description: s.describe().trim_end_matches('.').to_string(),
+        next_runs: s
+            .upcoming(&Local::now(), 3)
+            .iter()
+            .map(|t| t.to_rfc3339())
+            .collect(),
+    })
+}
+
+#[tauri::command]
+pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> CommandResult<()> {
+    settings
+        .detection
+        .validate()
+        .map_err(CommandError::invalid)?;
+    let schedule = settings
+        .schedule
+        .schedule()
+        .map_err(CommandError::invalid)?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut s = lock(&store);
+        s.set_detection_settings(&settings.detection)?;
+        s.set_setting(SCHEDULE_KEY, &settings.schedule)?;
+        s.audit(
+            &AuditEntry::new(OWNER, "settings_changed")
+                .details(serde_json::to_value(&settings).unwrap_or_default()),
+        )?;
+        Ok(())
+    })
+    .await?;
+    if let Some(r) = lock(&state.runner).as_ref() {
+        r.set_schedule(schedule);
+    }
+    Ok(())
+}
+
+/// Pauses or resumes scheduled work (from the tray or the settings panel).
+#[tauri::command]
+pub fn set_paused(state: State<'_, AppState>, paused: bool) -> CommandResult<()> {
+    if let Some(r) = lock(&state.runner).as_ref() {
+        r.set_paused(paused);
+    }
+    Ok(())
+}
