@@ -210,6 +210,19 @@ pub async fn start_scan(app: &AppHandle, operator: &str) -> CommandResult<()> {
         *lock(&state.scan) = None;
         match out {
             Ok(out) => {
+                let s = &out.summary;
+                crate::tray::set_status(
+                    &done,
+                    &format!(
+                        "ShareGuard: last scan {} ({}), {} checked, {} flagged",
+                        s.started_at
+                            .with_timezone(&chrono::Local)
+                            .format("%Y-%m-%d %H:%M"),
+                        s.status.as_str(),
+                        s.checked,
+                        s.flagged
+                    ),
+                );
                 let _ = done.emit("scan-finished", out.summary);
             }
             Err(e) => {

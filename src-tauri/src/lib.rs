@@ -5,9 +5,11 @@
 
 mod commands;
 mod error;
+mod logging;
 mod routers;
 mod settings;
 mod state;
+mod tray;
 
 use tauri::Manager;
 
@@ -17,15 +19,14 @@ use crate::state::AppState;
 const DB_FILE: &str = "shareguard.db";
 
 pub fn run() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SHAREGUARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
     let result = tauri::Builder::default()
+        // First, so a second launch hands over to this one before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_window(app);
+        }))
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
+            app.manage(logging::Guard::new(logging::init(&dir.join("logs"))));
             let path = dir.join(DB_FILE);
             let store = shareguard_store::Store::open(&path)?;
             tracing::info!("database: {}", path.display());
@@ -33,7 +34,21 @@ pub fn run() {
             let state = app.state::<AppState>();
             let runner = settings::start_scheduler(app.handle(), &state).map_err(|e| e.message)?;
             *state.runner.lock().unwrap_or_else(|p| p.into_inner()) = Some(runner);
+            let has_tray = tray::install(app.handle());
+            state
+                .has_tray
+                .store(has_tray, std::sync::atomic::Ordering::Relaxed);
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let state = window.state::<AppState>();
+                // With a tray, closing hides the window and scheduled scans go on.
+                if state.has_tray.load(std::sync::atomic::Ordering::Relaxed) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::status,

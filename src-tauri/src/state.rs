@@ -16,6 +16,8 @@ pub struct AppState {
     pub scan: Mutex<Option<CancellationToken>>,
     /// Scheduled scans; set once the app has started.
     pub runner: Mutex<Option<Runner>>,
+    /// Whether a tray icon exists (closing the window then hides it).
+    pub has_tray: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -27,6 +29,7 @@ impl AppState {
             targets: Mutex::new(Vec::new()),
             scan: Mutex::new(None),
             runner: Mutex::new(None),
+            has_tray: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

@@ -8,6 +8,8 @@ tauri-driver and a fresh data folder.
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
 import sys
@@ -25,12 +27,54 @@ from selenium.webdriver.support.ui import WebDriverWait
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("SHAREGUARD_APP", ROOT / "target" / "debug" / "shareguard-app"))
 ARTIFACTS = ROOT / "target" / "ui-artifacts"
-DRIVER_PORT = 4444
 
 
 # The screens re-render as data arrives; an element found a moment ago may be
 # replaced, so waits retry through stale and missing elements.
 RETRY = (NoSuchElementException, StaleElementReferenceException)
+
+
+def wait_for_port(port, timeout=20.0):
+    """Waits until tauri-driver accepts connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"tauri-driver did not listen on port {port} within {timeout} s")
+
+
+def end_app_processes():
+    """Ends every instance of the app and waits until they are gone: a
+    surviving one would receive the next launch (single instance)."""
+    subprocess.run(["pkill", "-f", str(APP)], check=False)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-f", str(APP)], capture_output=True).returncode == 0:
+        if time.monotonic() > deadline:
+            subprocess.run(["pkill", "-9", "-f", str(APP)], check=False)
+            deadline = time.monotonic() + 10
+        time.sleep(0.1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process_group(process):
+    """Ends tauri-driver and the WebKitWebDriver it started."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 def css(testid, extra=""):
@@ -43,28 +87,49 @@ class AppTestCase(unittest.TestCase):
 
     def setUp(self):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        end_app_processes()
         self.data = tempfile.mkdtemp(prefix="shareguard-ui-")
+        self.addCleanup(shutil.rmtree, self.data, True)
+        # Fresh ports for every test: a leftover driver can never answer for
+        # this one (with another test's environment).
+        self.port, native = free_port(), free_port()
         env = dict(os.environ, XDG_DATA_HOME=self.data)
-        self.driver_process = subprocess.Popen(
-            ["tauri-driver", "--port", str(DRIVER_PORT)],
+        process = subprocess.Popen(
+            ["tauri-driver", "--port", str(self.port), "--native-port", str(native)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
+            start_new_session=True,
         )
-        time.sleep(1.0)
+        # Registered before anything can fail, so the driver and the app end
+        # even when the session cannot be created.
+        self.addCleanup(stop_process_group, process)
+        self.addCleanup(end_app_processes)
+        wait_for_port(self.port)
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
         started = time.monotonic()
-        self.driver = webdriver.Remote(f"http://127.0.0.1:{DRIVER_PORT}", options=options)
+        # tauri-driver accepts connections before WebKitWebDriver behind it
+        # is ready: retry the session a few times.
+        for attempt in range(10):
+            try:
+                self.driver = webdriver.Remote(f"http://127.0.0.1:{self.port}", options=options)
+                break
+            except Exception:
+                if attempt == 9:
+                    raise
+                time.sleep(0.5)
+        self.addCleanup(self.driver.quit)
         self.wait = WebDriverWait(self.driver, 30, ignored_exceptions=RETRY)
         self.started = started
 
     def tearDown(self):
-        self.driver.quit()
-        self.driver_process.terminate()
-        self.driver_process.wait(timeout=10)
-        shutil.rmtree(self.data, ignore_errors=True)
+        # The last state of every test, to look at when one fails.
+        try:
+            self.shot(f"end-{self._testMethodName}")
+        except Exception:
+            pass
 
     def shot(self, name):
         self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
