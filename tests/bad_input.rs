@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use routeros_client::{Client, Command, ConnectOptions, Error, TlsMode};
 use shareguard_detect::{NasStatus, ScanStatus};
-use shareguard_engine::scan_and_store;
 use shareguard_scan::{run_scan, CancellationToken, NasTarget, StrategyChoice};
 use shareguard_sim::population::PopulationSpec;
 use shareguard_sim::Fault;
 use shareguard_store::{ResultFilter, Store};
-use shareguard_tests::{request, start_sim, targets};
+use shareguard_tests::{request, scan_stored, start_sim, targets};
 
 fn small() -> PopulationSpec {
     PopulationSpec::scaled(300, 2, 5)
@@ -148,18 +147,9 @@ async fn stored_results_survive_a_failing_router() {
     let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
     let net = start_sim(small(), false).await;
     let t = quick(targets(&net, StrategyChoice::Auto));
-    let first = scan_and_store(
-        store.clone(),
-        request(t.clone()),
-        CancellationToken::new(),
-        None,
-    )
-    .await
-    .unwrap();
+    let first = scan_stored(&store, t.clone()).await;
     net.nas()[0].set_fault(Fault::CloseAfterRows(10));
-    let second = scan_and_store(store.clone(), request(t), CancellationToken::new(), None)
-        .await
-        .unwrap();
+    let second = scan_stored(&store, t).await;
     assert_eq!(second.summary.status, ScanStatus::Partial);
     let s = store.lock().unwrap();
     let broken = &first.summary.nas[0].nas;

@@ -8,7 +8,7 @@ use shareguard_engine::scan_and_store;
 use shareguard_scan::{probes, run_scan, CancellationToken, ScanEvent, StrategyChoice};
 use shareguard_sim::population::{HouseholdKind, PopulationSpec};
 use shareguard_store::{ResultFilter, Store};
-use shareguard_tests::{install_and_wait, request, start_sim, targets};
+use shareguard_tests::{install_and_wait, request, scan_stored, start_sim, targets};
 
 fn small() -> PopulationSpec {
     PopulationSpec::scaled(400, 2, 3)
@@ -247,14 +247,7 @@ async fn scans_are_stored_whitelist_applies_and_the_audit_log_names_the_operator
     let net = start_sim(small(), false).await;
     let t = targets(&net, StrategyChoice::Auto);
     install_and_wait(&net, &t).await;
-    let first = scan_and_store(
-        store.clone(),
-        request(t.clone()),
-        CancellationToken::new(),
-        None,
-    )
-    .await
-    .unwrap();
+    let first = scan_stored(&store, t.clone()).await;
     let flagged = first
         .results
         .iter()
@@ -268,9 +261,7 @@ async fn scans_are_stored_whitelist_applies_and_the_audit_log_names_the_operator
         .whitelist_add(&flagged, "office building", "owner", None)
         .unwrap();
 
-    let second = scan_and_store(store.clone(), request(t), CancellationToken::new(), None)
-        .await
-        .unwrap();
+    let second = scan_stored(&store, t).await;
     let r = second
         .results
         .iter()
@@ -301,14 +292,7 @@ async fn a_cancelled_scan_keeps_the_previous_results() {
     let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
     let net = start_sim(small(), false).await;
     let t = targets(&net, StrategyChoice::Auto);
-    let first = scan_and_store(
-        store.clone(),
-        request(t.clone()),
-        CancellationToken::new(),
-        None,
-    )
-    .await
-    .unwrap();
+    let first = scan_stored(&store, t.clone()).await;
     let cancel = CancellationToken::new();
     cancel.cancel();
     let second = scan_and_store(store.clone(), request(t), cancel, None)

@@ -59,3 +59,18 @@ pub async fn install_and_wait(net: &SimNetwork, targets: &[NasTarget]) {
     demo::install_probes(targets).await.expect("probes install");
     net.advance(Duration::from_secs(20 * 60));
 }
+
+/// A scan of every target stored in `store`, unwrapped (tests want the outcome).
+pub async fn scan_stored(
+    store: &std::sync::Arc<std::sync::Mutex<shareguard_store::Store>>,
+    targets: Vec<NasTarget>,
+) -> shareguard_scan::ScanOutput {
+    shareguard_engine::scan_and_store(
+        store.clone(),
+        request(targets),
+        shareguard_scan::CancellationToken::new(),
+        None,
+    )
+    .await
+    .expect("the scan is stored")
+}

@@ -136,10 +136,8 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn fires_on_schedule_and_not_while_paused_or_cleared() {
-        let start = Local::now();
-        let (t, now) = clock(start);
+    /// A runner whose job only counts its runs.
+    fn counting(now: Now) -> (Runner, Arc<AtomicUsize>) {
         let runs = Arc::new(AtomicUsize::new(0));
         let counter = runs.clone();
         let r = Runner::start_with_clock(now, move |_| {
@@ -148,6 +146,14 @@ mod tests {
                 c.fetch_add(1, Ordering::SeqCst);
             }
         });
+        (r, runs)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fires_on_schedule_and_not_while_paused_or_cleared() {
+        let start = Local::now();
+        let (t, now) = clock(start);
+        let (r, runs) = counting(now);
         r.set_schedule(Some(Schedule::parse("*/10 * * * *").unwrap()));
         pass(&t, Duration::from_secs(60 * 60)).await;
         let hour = runs.load(Ordering::SeqCst);
@@ -171,14 +177,7 @@ mod tests {
     async fn a_computer_that_slept_through_a_run_does_not_fire_it_late() {
         let start = Local::now();
         let (t, now) = clock(start);
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counter = runs.clone();
-        let r = Runner::start_with_clock(now, move |_| {
-            let c = counter.clone();
-            async move {
-                c.fetch_add(1, Ordering::SeqCst);
-            }
-        });
+        let (r, runs) = counting(now);
         r.set_schedule(Some(Schedule::parse("0 * * * *").unwrap()));
         tokio::task::yield_now().await;
         // The wall clock jumps three hours while the process sleeps one nap.
