@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 bash scripts/setup-ui.sh
-cargo build -p shareguard-app --locked
+# Same targets and features as `cargo test --workspace --all-targets`, so
+# nothing is compiled twice.
+cargo build --workspace --all-targets --locked
 if ! command -v tauri-driver >/dev/null; then
     cargo install tauri-driver --locked
 fi
