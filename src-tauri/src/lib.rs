@@ -9,6 +9,7 @@ mod logging;
 mod routers;
 mod settings;
 mod state;
+mod subscriber;
 mod tray;
 
 use tauri::Manager;
@@ -68,6 +69,7 @@ pub fn run() {
             settings::save_settings,
             settings::preview_schedule,
             settings::set_paused,
+            subscriber::subscriber_detail,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -173,6 +173,17 @@ class AppTestCase(unittest.TestCase):
         )
         self.shot("04-whitelisted")
 
+        # The subscriber page: TTL histogram, history, whitelist state.
+        d.find_element(*css("open-subscriber")).click()
+        page = wait.until(EC.visibility_of_element_located(css("subscriber-page")))
+        wait.until(EC.visibility_of_element_located(css("ttl-histogram")))
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="subscriber-history"] tbody tr')
+        )
+        self.assertIn("Whitelisted by owner", page.text)
+        self.assertIn(subscriber, page.text)
+        self.shot("04b-subscriber")
+
         d.find_element(By.XPATH, "//nav//button[normalize-space()='Audit log']").click()
         table = wait.until(EC.visibility_of_element_located(css("audit-table")))
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: table.find_elements(By.CSS_SELECTOR, 'tr[data-action="whitelist_add"]'))

@@ -140,6 +140,28 @@ export interface SettingsView {
   paused: boolean;
 }
 
+export interface HistoryEntry {
+  scan_id: number;
+  subscriber: string;
+  nas: string;
+  scanned_at: string;
+  level: Level;
+  ttl_status: string;
+  whitelisted: boolean;
+  connections: number;
+  p2p_connections: number;
+  ttl_values: number[];
+  reasons: string[];
+}
+
+export interface SubscriberDetail {
+  result: SubscriberResult | null;
+  history: HistoryEntry[];
+  ttl_histogram: Record<string, number>;
+  whitelist: { subscriber: string; reason: string; added_by: string; added_at: string; expires_at: string | null } | null;
+  audit: AuditRecord[];
+}
+
 export interface CommandError {
   kind: string;
   message: string;
@@ -168,6 +190,7 @@ export const api = {
     invoke<void>("save_settings", { settings: { detection, schedule } }),
   previewSchedule: (cron: string) =>
     invoke<{ description: string; next_runs: string[] }>("preview_schedule", { cron }),
+  subscriberDetail: (subscriber: string) => invoke<SubscriberDetail>("subscriber_detail", { subscriber }),
   keyringStatus: () => invoke<string | null>("keyring_status"),
   listRouters: () => invoke<RouterRecord[]>("list_routers"),
   saveRouter: (input: RouterInput) => invoke<void>("save_router", { input }),

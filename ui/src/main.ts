@@ -7,13 +7,20 @@ import { dashboardView } from "./views/dashboard";
 import { sharingView } from "./views/sharing";
 import { auditView } from "./views/audit";
 import { routersView } from "./views/routers";
+import { subscriberView } from "./views/subscriber";
+import { setNavigator, type Screen } from "./nav";
 
-type Screen = "dashboard" | "sharing" | "routers" | "audit";
 
 const app = document.getElementById("app") as HTMLElement;
 const errorBar = h("div", { class: "error", role: "alert", "data-testid": "error-message", hidden: true });
 const main = h("main");
 let screen: Screen = "sharing";
+let subject = "";
+setNavigator((next, about) => {
+  screen = next;
+  subject = about ?? "";
+  render();
+});
 
 function showError(message: string): void {
   errorBar.hidden = false;
@@ -87,6 +94,7 @@ function render(): void {
     sharing: () => sharingView(showError),
     routers: () => routersView(showError),
     audit: () => auditView(showError),
+    subscriber: () => subscriberView(subject, showError),
   };
   main.append(views[screen]());
   app.append(nav(), h("div", { class: "content" }, errorBar, main));

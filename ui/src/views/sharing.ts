@@ -4,6 +4,7 @@ import { api, errorText, events, LEVELS, type ProgressEvent, type SubscriberResu
 import { state } from "../state";
 import { ResultsTable } from "./table";
 import { settingsPanel } from "./settings";
+import { navigate } from "../nav";
 
 export function sharingView(showError: (m: string) => void): HTMLElement {
   const detail = h("aside", { class: "detail", hidden: true });
@@ -118,6 +119,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     });
     if (!r.whitelisted) actions.append(reason);
     actions.append(whitelistButton);
+    const open = h("button", { class: "link", "data-testid": "open-subscriber", onclick: () => navigate("subscriber", r.subscriber) }, "Open subscriber →");
     clear(detail).append(
       h("button", { class: "close", "aria-label": "Close", onclick: () => (detail.hidden = true) }, "×"),
       h("h2", {}, r.subscriber),
@@ -135,6 +137,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
       h("h3", {}, "Recommended"),
       h("p", {}, r.recommended_action.replace(/_/g, " ")),
       actions,
+      open,
     );
   }
 

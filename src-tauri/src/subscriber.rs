@@ -1,0 +1,71 @@
+//! Everything known about one subscriber, for the page an owner reads before
+//! calling the customer.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use shareguard_detect::SubscriberResult;
+use shareguard_store::{AuditFilter, AuditRecord, HistoryEntry, WhitelistEntry};
+use tauri::State;
+
+use crate::commands::{blocking, lock};
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct SubscriberDetail {
+    pub result: Option<SubscriberResult>,
+    /// Newest first.
+    pub history: Vec<HistoryEntry>,
+    /// Observations per TTL in the latest scan that saw the subscriber.
+    pub ttl_histogram: BTreeMap<u8, u32>,
+    pub whitelist: Option<WhitelistEntry>,
+    pub audit: Vec<AuditRecord>,
+}
+
+#[tauri::command]
+pub async fn subscriber_detail(
+    state: State<'_, AppState>,
+    subscriber: String,
+) -> CommandResult<SubscriberDetail> {
+    let name = subscriber.trim().to_string();
+    if name.is_empty() || name.len() > 128 {
+        return Err(CommandError::invalid("give the subscriber's login name"));
+    }
+    let store = state.store.clone();
+    blocking(move || {
+        let s = lock(&store);
+        let mut result = s.result(&name)?;
+        let history = s.subscriber_history(&name, 100)?;
+        let ttl_histogram = match history.first() {
+            Some(h) => s.ttl_histogram(h.scan_id, &name)?,
+            None => BTreeMap::new(),
+        };
+        let now = chrono::Utc::now();
+        let whitelist = s
+            .whitelist_list(false)?
+            .into_iter()
+            .find(|w| w.subscriber == name && w.is_active(now));
+        if let (Some(r), Some(w)) = (result.as_mut(), whitelist.as_ref()) {
+            r.apply_whitelist(&w.reason);
+        }
+        let audit = s.audit_log(&AuditFilter {
+            subject: Some(name.clone()),
+            limit: Some(200),
+            ..Default::default()
+        })?;
+        if result.is_none() && history.is_empty() {
+            return Err(CommandError::invalid(format!(
+                "no scan has seen a subscriber named {name:?}"
+            )));
+        }
+        Ok(SubscriberDetail {
+            result,
+            history,
+            ttl_histogram,
+            whitelist,
+            audit,
+        })
+    })
+    .await
+}

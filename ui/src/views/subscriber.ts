@@ -1,0 +1,74 @@
+// One subscriber: the verdict and its reasons, the TTL histogram with the
+// values a legitimate device would show marked, connection and verdict
+// history, whitelist state and audit entries.
+import { h, when } from "../dom";
+import { api, errorText, type SubscriberDetail } from "../api";
+import { navigate } from "../nav";
+
+function expectedTtls(access: string): number[] {
+  return access === "hotspot" ? [64, 128] : [63, 127];
+}
+
+function histogram(d: SubscriberDetail): HTMLElement {
+  const entries = Object.entries(d.ttl_histogram).map(([t, n]) => [Number(t), n] as const);
+  if (!entries.length) return h("p", { class: "muted" }, "No TTL observations in the latest scan.");
+  const max = Math.max(...entries.map(([, n]) => n));
+  const expected = expectedTtls(d.result?.access ?? "pppoe");
+  return h(
+    "div",
+    { class: "histogram", "data-testid": "ttl-histogram" },
+    ...entries.map(([ttl, n]) => {
+      const fill = h("span", { class: "hfill" });
+      // Set through the CSSOM: the window's CSP forbids inline style attributes.
+      fill.style.width = `${Math.max(2, (100 * n) / max)}%`;
+      return h(
+        "div",
+        { class: expected.includes(ttl) ? "hbar expected" : "hbar" },
+        h("span", { class: "hlabel" }, String(ttl)),
+        h("span", { class: "htrack" }, fill),
+        h("span", { class: "hcount" }, `${n}${expected.includes(ttl) ? " · expected" : ""}`),
+      );
+    }),
+  );
+}
+
+export function subscriberView(name: string, showError: (m: string) => void): HTMLElement {
+  const root = h("section", { class: "view subscriber", "data-testid": "subscriber-page" },
+    h("button", { class: "link", onclick: () => navigate("sharing") }, "← Sharing detection"),
+    h("h1", {}, name),
+  );
+  api
+    .subscriberDetail(name)
+    .then((d) => {
+      const r = d.result;
+      if (r) {
+        root.append(
+          h("p", { class: "muted" }, `${r.address} on ${r.nas} (${r.access}) · last scanned ${when(r.scanned_at)}`),
+          h("p", {}, h("span", { class: `badge ${r.level}` }, r.level), " ", r.ttl_status.replace(/_/g, " "), " · recommended: ", r.recommended_action.replace(/_/g, " ")),
+          h("h2", {}, "Why"),
+          h("ul", { class: "reasons" }, ...r.reasons.map((x) => h("li", {}, x))),
+        );
+      }
+      root.append(
+        h("h2", {}, "TTL values seen"),
+        histogram(d),
+        h("h2", {}, "Whitelist"),
+        h("p", {}, d.whitelist ? `Whitelisted by ${d.whitelist.added_by} on ${when(d.whitelist.added_at)}: ${d.whitelist.reason}${d.whitelist.expires_at ? ` (until ${when(d.whitelist.expires_at)})` : ""}` : "Not whitelisted."),
+        h("h2", {}, "History"),
+        h(
+          "table",
+          { class: "plain", "data-testid": "subscriber-history" },
+          h("thead", {}, h("tr", {}, h("th", {}, "Scanned"), h("th", {}, "Router"), h("th", {}, "Level"), h("th", {}, "TTL status"), h("th", {}, "Connections"), h("th", {}, "TTL values"))),
+          h("tbody", {}, ...d.history.map((e) =>
+            h("tr", {}, h("td", {}, when(e.scanned_at)), h("td", {}, e.nas), h("td", {}, h("span", { class: `badge ${e.level}` }, e.whitelisted ? "whitelisted" : e.level)),
+              h("td", {}, e.ttl_status.replace(/_/g, " ")), h("td", {}, String(e.connections)), h("td", {}, e.ttl_values.join(", "))))),
+        ),
+        h("h2", {}, "Audit"),
+        d.audit.length
+          ? h("table", { class: "plain" }, h("tbody", {}, ...d.audit.map((a) => h("tr", {}, h("td", {}, when(a.at)), h("td", {}, a.operator), h("td", {}, a.action.replace(/_/g, " "))))))
+          : h("p", { class: "muted" }, "Nothing recorded."),
+      );
+    })
+    .catch((e) => showError(errorText(e)));
+  return root;
+}
