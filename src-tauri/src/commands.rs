@@ -315,3 +315,13 @@ pub async fn audit_log(state: State<'_, AppState>, limit: u32) -> CommandResult<
     })
     .await
 }
+
+/// The whitelist, newest first; expired entries too when asked.
+#[tauri::command]
+pub async fn whitelist_list(
+    state: State<'_, AppState>,
+    include_expired: bool,
+) -> CommandResult<Vec<shareguard_store::WhitelistEntry>> {
+    let store = state.store.clone();
+    blocking(move || Ok(lock(&store).whitelist_list(include_expired)?)).await
+}

@@ -59,6 +59,7 @@ pub fn run() {
             commands::results,
             commands::whitelist_add,
             commands::whitelist_remove,
+            commands::whitelist_list,
             commands::audit_log,
             routers::keyring_status,
             routers::list_routers,

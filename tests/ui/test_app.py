@@ -193,6 +193,11 @@ class AppTestCase(unittest.TestCase):
         self.assertTrue(table.find_elements(By.CSS_SELECTOR, 'tr[data-action="scan"]'))
         self.shot("05-audit")
 
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Whitelist']").click()
+        listed = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="whitelist-table"] tr[data-subscriber="{subscriber}"]')))
+        self.assertIn("Checked by phone", listed.text)
+        self.shot("05b-whitelist")
+
     def test_router_with_password_in_the_keyring(self):
         d, wait = self.driver, self.wait
         # Use a simulated router as the "real" one: start the demo, read its address.

@@ -162,6 +162,14 @@ export interface SubscriberDetail {
   audit: AuditRecord[];
 }
 
+export interface WhitelistEntry {
+  subscriber: string;
+  reason: string;
+  added_by: string;
+  added_at: string;
+  expires_at: string | null;
+}
+
 export interface CommandError {
   kind: string;
   message: string;
@@ -184,6 +192,8 @@ export const api = {
   whitelistAdd: (subscriber: string, reason: string) =>
     invoke<void>("whitelist_add", { subscriber, reason }),
   whitelistRemove: (subscriber: string) => invoke<void>("whitelist_remove", { subscriber }),
+  whitelistList: (includeExpired: boolean) =>
+    invoke<WhitelistEntry[]>("whitelist_list", { includeExpired }),
   auditLog: (limit: number) => invoke<AuditRecord[]>("audit_log", { limit }),
   getSettings: () => invoke<SettingsView>("get_settings"),
   saveSettings: (detection: DetectionSettings, schedule: ScheduleSettings) =>

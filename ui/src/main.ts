@@ -8,6 +8,7 @@ import { sharingView } from "./views/sharing";
 import { auditView } from "./views/audit";
 import { routersView } from "./views/routers";
 import { subscriberView } from "./views/subscriber";
+import { whitelistView } from "./views/whitelist";
 import { setNavigator, type Screen } from "./nav";
 
 
@@ -74,6 +75,7 @@ function nav(): HTMLElement {
     item("dashboard", "Dashboard"),
     item("sharing", "Sharing detection"),
     item("routers", "Routers"),
+    item("whitelist", "Whitelist"),
     item("audit", "Audit log"),
     h("div", { class: "grow" }),
     h("div", { class: "muted small", title: state.status?.database ?? "" }, "History is kept on this computer"),
@@ -93,6 +95,7 @@ function render(): void {
     dashboard: () => dashboardView(),
     sharing: () => sharingView(showError),
     routers: () => routersView(showError),
+    whitelist: () => whitelistView(showError),
     audit: () => auditView(showError),
     subscriber: () => subscriberView(subject, showError),
   };
