@@ -218,6 +218,11 @@ class AppTestCase(unittest.TestCase):
                 el.clear()
                 el.send_keys(value)
             d.find_element(*css("router-save")).click()
+            # The form clears the password once the router (and the password,
+            # in the keyring) is saved: only then is the next step meaningful.
+            WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+                lambda d: form.find_element(By.NAME, "password").get_attribute("value") == ""
+            )
 
         fill("Tower A", "demo")
         row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, 'tr[data-router="Tower A"]')))
