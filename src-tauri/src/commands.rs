@@ -304,16 +304,24 @@ pub async fn whitelist_remove(state: State<'_, AppState>, subscriber: String) ->
 }
 
 #[tauri::command]
-pub async fn audit_log(state: State<'_, AppState>, limit: u32) -> CommandResult<Vec<AuditRecord>> {
+pub async fn audit_log(
+    state: State<'_, AppState>,
+    limit: u32,
+    operator: Option<String>,
+    action: Option<String>,
+    subject: Option<String>,
+) -> CommandResult<Vec<AuditRecord>> {
     let store = state.store.clone();
     let limit = limit.clamp(1, 10_000);
-    blocking(move || {
-        Ok(lock(&store).audit_log(&AuditFilter {
-            limit: Some(limit),
-            ..Default::default()
-        })?)
-    })
-    .await
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let filter = AuditFilter {
+        operator: clean(operator),
+        action: clean(action),
+        subject: clean(subject),
+        limit: Some(limit),
+        ..Default::default()
+    };
+    blocking(move || Ok(lock(&store).audit_log(&filter)?)).await
 }
 
 /// The whitelist, newest first; expired entries too when asked.

@@ -22,7 +22,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("SHAREGUARD_APP", ROOT / "target" / "debug" / "shareguard-app"))
@@ -192,6 +192,13 @@ class AppTestCase(unittest.TestCase):
         self.assertIn("owner", row.text)
         self.assertTrue(table.find_elements(By.CSS_SELECTOR, 'tr[data-action="scan"]'))
         self.shot("05-audit")
+        # Filtered on the backend: only the whitelist entry is left.
+        Select(d.find_element(*css("audit-action"))).select_by_value("whitelist_add")
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="audit-table"] tr[data-action="flag"]')
+        )
+        rows = d.find_elements(By.CSS_SELECTOR, '[data-testid="audit-table"] tbody tr')
+        self.assertEqual([r.get_attribute("data-action") for r in rows], ["whitelist_add"])
 
         d.find_element(By.XPATH, "//nav//button[normalize-space()='Whitelist']").click()
         listed = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="whitelist-table"] tr[data-subscriber="{subscriber}"]')))

@@ -194,7 +194,8 @@ export const api = {
   whitelistRemove: (subscriber: string) => invoke<void>("whitelist_remove", { subscriber }),
   whitelistList: (includeExpired: boolean) =>
     invoke<WhitelistEntry[]>("whitelist_list", { includeExpired }),
-  auditLog: (limit: number) => invoke<AuditRecord[]>("audit_log", { limit }),
+  auditLog: (limit: number, filter: { operator?: string; action?: string; subject?: string } = {}) =>
+    invoke<AuditRecord[]>("audit_log", { limit, ...filter }),
   getSettings: () => invoke<SettingsView>("get_settings"),
   saveSettings: (detection: DetectionSettings, schedule: ScheduleSettings) =>
     invoke<void>("save_settings", { settings: { detection, schedule } }),

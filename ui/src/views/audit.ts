@@ -1,24 +1,66 @@
-// The audit log: who did what, newest first.
-import { h, when } from "../dom";
+// The audit log: who did what, newest first, filtered on the backend (the
+// log grows without bound).
+import { h, clear, when } from "../dom";
 import { api, errorText } from "../api";
+
+const ACTIONS = [
+  "scan",
+  "flag",
+  "whitelist_add",
+  "whitelist_remove",
+  "results_cleared",
+  "nas_added",
+  "nas_updated",
+  "nas_removed",
+  "probes_installed",
+  "probes_removed",
+  "settings_changed",
+  "disconnect",
+];
 
 export function auditView(showError: (m: string) => void): HTMLElement {
   const body = h("tbody");
-  const table = h(
-    "table",
-    { class: "plain", "data-testid": "audit-table" },
-    h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Who"), h("th", {}, "Action"), h("th", {}, "Subject"))),
-    body,
+  const action = h(
+    "select",
+    { "aria-label": "Action", "data-testid": "audit-action" },
+    h("option", { value: "" }, "All actions"),
+    ...ACTIONS.map((a) => h("option", { value: a }, a.replace(/_/g, " "))),
+  ) as HTMLSelectElement;
+  const subject = h("input", { type: "search", placeholder: "Subscriber or router (exact)", "aria-label": "Subject", "data-testid": "audit-subject" }) as HTMLInputElement;
+  const operator = h("input", { type: "search", placeholder: "Who (exact)", "aria-label": "Operator" }) as HTMLInputElement;
+  const count = h("span", { class: "muted" });
+
+  let timer = 0;
+  const load = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      api
+        .auditLog(1000, { action: action.value, subject: subject.value, operator: operator.value })
+        .then((entries) => {
+          count.textContent = `${entries.length}${entries.length === 1000 ? "+" : ""} entries`;
+          clear(body).append(
+            ...entries.map((e) =>
+              h("tr", { "data-action": e.action }, h("td", {}, when(e.at)), h("td", {}, e.operator), h("td", {}, e.action.replace(/_/g, " ")), h("td", {}, e.subject ?? "")),
+            ),
+          );
+        })
+        .catch((e) => showError(errorText(e)));
+    }, 150);
+  };
+  action.addEventListener("change", load);
+  subject.addEventListener("input", load);
+  operator.addEventListener("input", load);
+  load();
+  return h(
+    "section",
+    { class: "view" },
+    h("h1", {}, "Audit log"),
+    h("div", { class: "filters" }, action, subject, operator, count),
+    h(
+      "table",
+      { class: "plain", "data-testid": "audit-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Who"), h("th", {}, "Action"), h("th", {}, "Subject"))),
+      body,
+    ),
   );
-  api
-    .auditLog(500)
-    .then((entries) => {
-      body.append(
-        ...entries.map((e) =>
-          h("tr", { "data-action": e.action }, h("td", {}, when(e.at)), h("td", {}, e.operator), h("td", {}, e.action.replace(/_/g, " ")), h("td", {}, e.subject ?? "")),
-        ),
-      );
-    })
-    .catch((e) => showError(errorText(e)));
-  return h("section", { class: "view" }, h("h1", {}, "Audit log"), table);
 }
