@@ -341,3 +341,24 @@ async fn scanning_over_tls_with_a_pinned_certificate_works() {
     );
     assert_eq!(out.results.len(), net.population().subscribers.len());
 }
+
+#[tokio::test]
+async fn a_router_scanned_with_the_wrong_access_type_says_so() {
+    let net = start_sim(PopulationSpec::demo(), false).await;
+    let mut t = targets(&net, StrategyChoice::Auto);
+    let hotspot = t
+        .iter()
+        .position(|x| x.access == shareguard_detect::Access::Hotspot)
+        .expect("the demo has a hotspot router");
+    t[hotspot].access = shareguard_detect::Access::Pppoe;
+    let out = run_scan(request(t), CancellationToken::new(), None).await;
+    let n = &out.summary.nas[hotspot];
+    assert_eq!(n.sessions, 0);
+    assert!(
+        n.warnings
+            .iter()
+            .any(|w| w.contains("access type to hotspot")),
+        "{:?}",
+        n.warnings
+    );
+}

@@ -81,7 +81,20 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// Lets `shareguard results | head` end quietly: with the default Rust
+/// setting a closed pipe makes every print fail (and panic); a command-line
+/// tool should simply stop, as `ls` or `grep` do.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread
+    // starts; no Rust invariant depends on SIGPIPE being ignored.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -441,3 +441,36 @@ async fn the_demo_runs_start_to_finish() {
     assert_eq!(doc["results"].as_array().unwrap().len(), 600);
     assert!(doc["scan"]["flagged"].as_u64().unwrap() > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piping_a_long_listing_into_head_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    {
+        let mut store = shareguard_store::Store::open(&db).unwrap();
+        for i in 0..5_000 {
+            store
+                .whitelist_add(
+                    &format!("subscriber-{i:05}"),
+                    "bulk import for the test",
+                    "owner",
+                    None,
+                )
+                .unwrap();
+        }
+    }
+    // More output than a pipe holds, into a reader that leaves after one line.
+    let script = format!("{BIN} whitelist list --db {} | head -n 1", db.display());
+    let o = tokio::task::spawn_blocking(move || {
+        Command::new("sh").arg("-c").arg(script).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+    let err = stderr(&o);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+}

@@ -12,7 +12,7 @@ use std::time::Instant;
 use chrono::Utc;
 use routeros_client::{Client, Error};
 use shareguard_detect::{
-    assess, DetectionSettings, NasOutcome, NasStatus, ProbeStrategy, ScanScope, ScanStatus,
+    assess, Access, DetectionSettings, NasOutcome, NasStatus, ProbeStrategy, ScanScope, ScanStatus,
     ScanSummary, SubscriberObservation, SubscriberResult, TtlEvidence,
 };
 use tokio::sync::mpsc;
@@ -263,6 +263,15 @@ async fn read_nas(
     let sessions = read_sessions(&mut client, target.access, only).await?;
     outcome.sessions = sessions.len() as u32;
     if sessions.is_empty() {
+        if matches!(scope, ScanScope::All) {
+            let (menu, other) = match target.access {
+                Access::Pppoe => ("/ppp/active", "hotspot"),
+                Access::Hotspot => ("/ip/hotspot/active", "pppoe"),
+            };
+            outcome.warnings.push(format!(
+                "No online sessions in {menu}: if this router serves {other} subscribers, set its access type to {other}."
+            ));
+        }
         return Ok(Vec::new());
     }
     let mut tallies = Tallies::for_sessions(&sessions);
