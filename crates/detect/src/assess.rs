@@ -263,11 +263,18 @@ fn read_ttls(
     if !lowered.is_empty() {
         let extra_max = extras.iter().copied().max().unwrap_or(router_extra);
         if extras.len() >= 2 || extra_max > router_extra {
-            reasons.push(format!(
-                "TTLs {} show devices behind {} different numbers of extra routers (up to {extra_max}): several networks, most likely several households, share this line.",
-                list(&lowered),
-                extras.len().max(2)
-            ));
+            reasons.push(if extras.len() >= 2 {
+                format!(
+                    "TTLs {} show devices behind {} different numbers of extra routers (up to {extra_max}): several networks, most likely several households, share this line.",
+                    list(&lowered),
+                    extras.len()
+                )
+            } else {
+                format!(
+                    "TTLs {} show devices {extra_max} routers further than expected: a chain of routers, most likely several households, share this line.",
+                    list(&lowered)
+                )
+            });
             return TtlReading {
                 status: TtlStatus::DoubleRouter,
                 level: Level::High,

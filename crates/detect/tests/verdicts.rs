@@ -85,6 +85,20 @@ fn several_distances_mean_several_households() {
 }
 
 #[test]
+fn devices_two_routers_away_are_explained_as_one_distance() {
+    let v = judge(&sub(Access::Pppoe, 200, &[(63, 100), (61, 100)]));
+    assert_eq!(
+        (v.ttl_status, v.level),
+        (TtlStatus::DoubleRouter, Level::High)
+    );
+    assert!(
+        v.reasons[0].contains("2 routers further than expected"),
+        "{:?}",
+        v.reasons
+    );
+}
+
+#[test]
 fn router_evidence_plus_800_connections_is_critical() {
     let v = judge(&sub(Access::Pppoe, 900, &[(63, 400), (62, 500)]));
     assert_eq!(v.level, Level::Critical);
