@@ -71,11 +71,7 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
     .await?;
     let mut routers = routers;
     routers.extend(stored.into_iter().map(|r| RouterInfo {
-        address: if r.host.contains(':') {
-            format!("[{}]:{}", r.host, r.port)
-        } else {
-            format!("{}:{}", r.host, r.port)
-        },
+        address: routeros_client::join_addr(&r.host, r.port),
         name: r.name,
         access: r.access.as_str(),
         demo: false,

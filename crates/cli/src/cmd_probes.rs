@@ -103,13 +103,7 @@ async fn one(
     let state = probes::inspect(&mut client, t.access).await?;
     let plan = match mode {
         Mode::Remove => probes::plan_remove(&state),
-        _ => {
-            let interfaces =
-                probes::probe_interfaces(t.access, t.probe_interface.as_deref(), &state)
-                    .map_err(Failure::usage)?;
-            let (strategy, why) = state.choose(t.strategy);
-            probes::plan_install(&state, strategy, why, interfaces, Utc::now())
-        }
+        _ => probes::plan_install_for(t, &state, Utc::now()).map_err(Failure::usage)?,
     };
     let apply = !matches!(mode, Mode::Show) && !dry_run;
     if apply {

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use clap::Args;
 use routeros_client::{fetch_fingerprint, format_fingerprint, ConnectOptions};
@@ -250,12 +249,8 @@ pub struct FingerprintArgs {
 pub async fn fingerprint(a: FingerprintArgs) -> CliResult {
     let (host, port) =
         ConnectOptions::parse_router(&a.router, true).map_err(|e| Failure::usage(e.to_string()))?;
-    if !(a.timeout.is_finite() && a.timeout > 0.0 && a.timeout <= 3600.0) {
-        return Err(Failure::usage(
-            "--timeout must be a number of seconds between 0 and 3600",
-        ));
-    }
-    let fp = fetch_fingerprint(&host, port, Duration::from_secs_f64(a.timeout)).await?;
+    let timeout = crate::router_args::seconds("timeout", a.timeout)?;
+    let fp = fetch_fingerprint(&host, port, timeout).await?;
     println!("{}", format_fingerprint(&fp));
     eprintln!(
         "Compare this with the router's own display (/certificate print detail, fingerprint) before trusting it; then pass it as --tls-fingerprint."

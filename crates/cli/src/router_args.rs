@@ -61,7 +61,8 @@ fn parse_strategy(s: &str) -> Result<StrategyChoice, String> {
     s.parse()
 }
 
-fn seconds(name: &str, v: f64) -> Result<Duration, Failure> {
+/// A positive number of seconds from flag `--name`, at most an hour.
+pub fn seconds(name: &str, v: f64) -> Result<Duration, Failure> {
     if v.is_finite() && v > 0.0 && v <= 3600.0 {
         Ok(Duration::from_secs_f64(v))
     } else {

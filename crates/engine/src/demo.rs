@@ -65,18 +65,10 @@ pub async fn install_probes(targets: &[NasTarget]) -> Result<(), routeros_client
     for t in targets {
         let mut c = Client::connect(&t.connect).await?;
         let state = probes::inspect(&mut c, t.access).await?;
-        let Ok(interfaces) =
-            probes::probe_interfaces(t.access, t.probe_interface.as_deref(), &state)
-        else {
-            tracing::warn!(
-                "{}: no subscriber-facing interface found; probes skipped",
-                t.name
-            );
-            continue;
-        };
-        let (strategy, why) = state.choose(t.strategy);
-        let plan = probes::plan_install(&state, strategy, why, interfaces, Utc::now());
-        probes::apply(&mut c, &plan).await?;
+        match probes::plan_install_for(t, &state, Utc::now()) {
+            Ok(plan) => probes::apply(&mut c, &plan).await?,
+            Err(why) => tracing::warn!("{}: probes skipped: {why}", t.name),
+        }
     }
     Ok(())
 }

@@ -92,7 +92,8 @@ impl ConnectOptions {
     }
 }
 
-pub(crate) fn join_addr(host: &str, port: u16) -> String {
+/// `host:port`, with brackets around an IPv6 host.
+pub fn join_addr(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {

@@ -12,7 +12,7 @@ mod client;
 mod error;
 mod tls;
 
-pub use client::{Client, ConnectOptions, Rows};
+pub use client::{join_addr, Client, ConnectOptions, Rows};
 pub use error::Error;
 pub use routeros_proto::{Command, QueryOp, Reply, ReplyKind, SentenceRef};
 pub use tls::{fetch_fingerprint, format_fingerprint, parse_fingerprint, Fingerprint, TlsMode};

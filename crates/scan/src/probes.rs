@@ -295,6 +295,19 @@ pub fn probe_interfaces(
     }
 }
 
+/// The install plan for `target` on a router in `state`: its strategy choice
+/// resolved and the rules limited to its subscriber-facing interfaces. Fails
+/// (saying why) when those interfaces cannot be known.
+pub fn plan_install_for(
+    target: &crate::NasTarget,
+    state: &ProbeState,
+    now: DateTime<Utc>,
+) -> Result<ProbePlan, String> {
+    let interfaces = probe_interfaces(target.access, target.probe_interface.as_deref(), state)?;
+    let (strategy, why) = state.choose(target.strategy);
+    Ok(plan_install(state, strategy, why, interfaces, now))
+}
+
 /// Plans an idempotent install: nothing if the same rules are already there,
 /// otherwise remove ours and add the wanted set at the top of prerouting.
 pub fn plan_install(

@@ -333,18 +333,15 @@ async fn install_probes(
     state: ProbeState,
     outcome: &mut NasOutcome,
 ) -> Result<ProbeState, Error> {
-    let interfaces =
-        match probes::probe_interfaces(target.access, target.probe_interface.as_deref(), &state) {
-            Ok(i) => i,
-            Err(why) => {
-                outcome
-                    .warnings
-                    .push(format!("TTL probes were not installed: {why}."));
-                return Ok(state);
-            }
-        };
-    let (strategy, why) = state.choose(target.strategy);
-    let plan = probes::plan_install(&state, strategy, why, interfaces, Utc::now());
+    let plan = match probes::plan_install_for(target, &state, Utc::now()) {
+        Ok(plan) => plan,
+        Err(why) => {
+            outcome
+                .warnings
+                .push(format!("TTL probes were not installed: {why}."));
+            return Ok(state);
+        }
+    };
     if plan.is_noop() {
         return Ok(state);
     }

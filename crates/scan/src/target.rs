@@ -39,10 +39,6 @@ impl NasTarget {
 
     /// `host:port` for messages.
     pub fn address(&self) -> String {
-        if self.connect.host.contains(':') {
-            format!("[{}]:{}", self.connect.host, self.connect.port)
-        } else {
-            format!("{}:{}", self.connect.host, self.connect.port)
-        }
+        routeros_client::join_addr(&self.connect.host, self.connect.port)
     }
 }
