@@ -26,6 +26,12 @@ pub mod action {
     pub const PROBES_INSTALLED: &str = "probes_installed";
     pub const PROBES_REMOVED: &str = "probes_removed";
     pub const DISCONNECT: &str = "disconnect";
+    pub const OPERATOR_SAVED: &str = "operator_saved";
+    pub const OPERATOR_REMOVED: &str = "operator_removed";
+    pub const OPERATOR_SWITCHED: &str = "operator_switched";
+    pub const PIN_REFUSED: &str = "pin_refused";
+    pub const TAG_SET: &str = "tag_set";
+    pub const HISTORY_PRUNED: &str = "history_pruned";
 }
 
 /// An entry to append.

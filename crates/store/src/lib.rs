@@ -10,6 +10,9 @@
 //! * [`results`]: the latest result per subscriber, history and TTL evidence.
 //! * [`whitelist`]: subscribers the owner has excused, optionally until a date.
 //! * [`audit`]: the append-only record of who did what.
+//! * [`operators`]: owner and staff profiles with hashed PINs.
+//! * [`tags`]: reseller/area tags on subscribers.
+//! * [`retention`]: the clean-up of old history.
 //! * [`settings`]: tunable settings as JSON values.
 //!
 //! The invariant everything else serves: a failed or cancelled scan, a full
@@ -23,9 +26,12 @@ pub mod migrations;
 
 pub mod audit;
 pub mod nas;
+pub mod operators;
 pub mod results;
+pub mod retention;
 pub mod scans;
 pub mod settings;
+pub mod tags;
 pub mod whitelist;
 
 use std::path::{Path, PathBuf};
@@ -37,7 +43,9 @@ pub use audit::{action, AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use nas::NasRecord;
-pub use results::{HistoryEntry, ResultFilter};
+pub use operators::{Operator, Permission};
+pub use results::{HistoryEntry, ResultFilter, TrendPoint};
+pub use retention::{Pruned, Retention, RETENTION_KEY};
 pub use settings::DETECTION_SETTINGS_KEY;
 pub use whitelist::WhitelistEntry;
 

@@ -173,7 +173,36 @@ CREATE TABLE settings (
 ) STRICT;
 "#;
 
-const STEPS: &[M<'static>] = &[M::up(V1)];
+/// The first schema as released, for upgrade tests.
+#[doc(hidden)]
+pub const V1_FOR_TESTS: &str = V1;
+
+/// Version 2: staff profiles with hashed PINs, reseller/area tags on
+/// subscribers, and an index for the retention clean-up.
+const V2: &str = r#"
+-- Who may use the app and what they may do. The PIN is stored only as an
+-- Argon2id hash (PHC string); the owner's row exists once a PIN is set.
+CREATE TABLE operators (
+    name        TEXT PRIMARY KEY,
+    pin_hash    TEXT NOT NULL CHECK (pin_hash LIKE '$argon2%'),
+    permissions TEXT NOT NULL CHECK (json_valid(permissions)),
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+) STRICT;
+
+-- A reseller or area per subscriber; when absent the router's tag applies.
+CREATE TABLE subscriber_tags (
+    subscriber TEXT PRIMARY KEY,
+    tag        TEXT NOT NULL CHECK (length(tag) BETWEEN 1 AND 64),
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX subscriber_tags_by_tag ON subscriber_tags (tag);
+
+CREATE INDEX scans_by_start ON scans (started_at);
+CREATE INDEX result_history_by_time ON result_history (scanned_at);
+"#;
+
+const STEPS: &[M<'static>] = &[M::up(V1), M::up(V2)];
 
 /// The schema version this build writes and the newest it can read.
 pub const SCHEMA_VERSION: u32 = STEPS.len() as u32;

@@ -32,8 +32,21 @@ pub struct ResultFilter {
     pub search: Option<String>,
     /// Only results needing attention: medium or above and not whitelisted.
     pub flagged_only: bool,
+    /// Only subscribers with this reseller/area tag (their own, else their router's).
+    pub tag: Option<String>,
     pub limit: Option<u32>,
     pub offset: u32,
+}
+
+/// Flagged subscribers in one scan, for the warnings trend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub scan_id: i64,
+    pub at: DateTime<Utc>,
+    pub checked: u32,
+    /// Medium or above and not whitelisted at the time.
+    pub flagged: u32,
+    pub high: u32,
 }
 
 /// One subscriber in one scan, for verdict and connection history charts.
@@ -197,6 +210,14 @@ fn filter_sql(filter: &ResultFilter) -> (String, Vec<SqlValue>) {
             " AND (instr(lower(subscriber), ?{n}) > 0 OR instr(lower(address), ?{n}) > 0)"
         ));
     }
+    if let Some(tag) = &filter.tag {
+        args.push(SqlValue::Text(tag.clone()));
+        sql.push_str(&format!(
+            " AND {} = ?{}",
+            crate::tags::EFFECTIVE_TAG,
+            args.len()
+        ));
+    }
     if filter.flagged_only {
         // Mirrors SubscriberResult::is_flagged.
         sql.push_str(&format!(
@@ -216,7 +237,7 @@ impl Store {
         args.push(SqlValue::Integer(i64::from(filter.offset)));
         let n = args.len();
         let sql = format!(
-            "SELECT {RESULT_COLUMNS} FROM results{where_sql}
+            "SELECT {RESULT_COLUMNS} FROM results r{where_sql}
              ORDER BY level_rank DESC, connections DESC, subscriber
              LIMIT ?{} OFFSET ?{n}",
             n - 1
@@ -236,7 +257,7 @@ impl Store {
     /// for paging.
     pub fn result_count(&self, filter: &ResultFilter) -> Result<u64, StoreError> {
         let (where_sql, args) = filter_sql(filter);
-        let sql = format!("SELECT count(*) FROM results{where_sql}");
+        let sql = format!("SELECT count(*) FROM results r{where_sql}");
         self.read(|c| {
             let n: i64 = c
                 .prepare_cached(&sql)?
@@ -303,6 +324,40 @@ impl Store {
             )?;
             let rows = stmt.query_map((scan_id, subscriber), |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<Result<BTreeMap<u8, u32>, _>>()?)
+        })
+    }
+
+    /// Checked and flagged subscribers per scan for the last `scans` scans
+    /// that stored results, oldest first; only subscribers with `tag` if given.
+    pub fn flag_trend(&self, scans: u32, tag: Option<&str>) -> Result<Vec<TrendPoint>, StoreError> {
+        let tag_sql = if tag.is_some() {
+            format!(" AND {} = ?2", crate::tags::EFFECTIVE_TAG)
+        } else {
+            " AND ?2 IS NULL".to_string()
+        };
+        let sql = format!(
+            "SELECT * FROM (
+                 SELECT r.scan_id, min(r.scanned_at), count(*),
+                        sum(r.whitelisted = 0 AND r.level IN ('medium', 'high', 'critical')),
+                        sum(r.whitelisted = 0 AND r.level IN ('high', 'critical'))
+                 FROM result_history r WHERE 1 = 1{tag_sql}
+                 GROUP BY r.scan_id ORDER BY r.scan_id DESC LIMIT ?1)
+             ORDER BY 1"
+        );
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query((scans, tag))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(TrendPoint {
+                    scan_id: row.get(0)?,
+                    at: parse_ts(&row.get::<_, String>(1)?, "scan time")?,
+                    checked: crate::codec::sql_to_u32(row.get(2)?),
+                    flagged: crate::codec::sql_to_u32(row.get(3)?),
+                    high: crate::codec::sql_to_u32(row.get(4)?),
+                });
+            }
+            Ok(out)
         })
     }
 
