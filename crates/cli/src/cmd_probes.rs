@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::Utc;
 use clap::{Args, Subcommand};
-use routeros_client::Client;
-use shareguard_scan::probes::{self, ProbePlan, ProbeState};
+use shareguard_engine::probe_ops::{self, ProbeAction, ProbeError};
+use shareguard_scan::probes::{ProbePlan, ProbeState};
 use shareguard_scan::NasTarget;
 use shareguard_store::{AuditEntry, Store};
 
@@ -99,19 +98,18 @@ async fn one(
     mode: &Mode,
     dry_run: bool,
 ) -> Result<(ProbeState, ProbePlan, bool), Failure> {
-    let mut client = Client::connect(&t.connect).await?;
-    let state = probes::inspect(&mut client, t.access).await?;
-    let plan = match mode {
-        Mode::Remove => probes::plan_remove(&state),
-        _ => probes::plan_install_for(t, &state, Utc::now()).map_err(Failure::usage)?,
+    let action = match mode {
+        Mode::Remove => ProbeAction::Remove,
+        _ => ProbeAction::Install,
     };
     let apply = !matches!(mode, Mode::Show) && !dry_run;
-    if apply {
-        probes::apply(&mut client, &plan).await?;
-        let after = probes::inspect(&mut client, t.access).await?;
-        return Ok((after, plan, true));
-    }
-    Ok((state, plan, false))
+    let r = probe_ops::probes(t, action, apply)
+        .await
+        .map_err(|e| match e {
+            ProbeError::Router(e) => Failure::from(e),
+            ProbeError::Plan(m) => Failure::usage(m),
+        })?;
+    Ok((r.state, r.plan, r.applied))
 }
 
 fn print_human(

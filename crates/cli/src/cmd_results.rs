@@ -27,6 +27,9 @@ pub struct ResultsArgs {
     /// Only subscribers whose name or address contains this text.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+    /// Only subscribers with this reseller/area tag (their own, else their router's).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
     /// At most this many rows.
     #[arg(long, default_value_t = 200)]
     pub limit: u32,
@@ -73,6 +76,7 @@ pub fn results(a: ResultsArgs) -> CliResult {
         nas: a.router.clone(),
         search: a.search.clone(),
         flagged_only: a.flagged,
+        tag: a.tag.clone(),
         limit: Some(a.limit),
         offset: 0,
     };

@@ -3,10 +3,16 @@
 //! * [`persist`]: a scan that loads the whitelist and settings from storage,
 //!   runs, and stores its outcome atomically.
 //! * [`demo`]: the built-in simulated network and the router entries that reach it.
+//! * [`access`]: the current operator, permissions and the PIN throttle.
+//! * [`probe_ops`]: probe preview, install and removal for the CLI and the app.
+//! * [`notify`]: which results are new flags worth a desktop notification.
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
 
+pub mod access;
 pub mod demo;
+pub mod notify;
 pub mod persist;
+pub mod probe_ops;
 pub mod routers;
 pub mod settings;
 

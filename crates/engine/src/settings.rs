@@ -32,3 +32,42 @@ impl ScheduleSettings {
         Ok(self.automatic.then_some(parsed))
     }
 }
+
+/// The settings key of [`DesktopSettings`].
+pub const DESKTOP_KEY: &str = "desktop";
+
+/// How the desktop app behaves around the owner's day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DesktopSettings {
+    /// Closing the window keeps ShareGuard in the tray so scheduled scans go on.
+    pub close_to_tray: bool,
+    /// A desktop notification when a scan flags subscribers not flagged before.
+    pub notify_on_flag: bool,
+    /// The lowest level that notifies.
+    pub notify_min_level: shareguard_detect::Level,
+    /// Start with the computer, minimised to the tray.
+    pub start_at_login: bool,
+}
+
+impl Default for DesktopSettings {
+    fn default() -> Self {
+        Self {
+            close_to_tray: true,
+            notify_on_flag: true,
+            notify_min_level: shareguard_detect::Level::High,
+            start_at_login: false,
+        }
+    }
+}
+
+impl DesktopSettings {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.notify_min_level < shareguard_detect::Level::Medium {
+            return Err(
+                "notify for medium, high or critical results; lower levels are not flags".into(),
+            );
+        }
+        Ok(())
+    }
+}
