@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit, integration (real TCP/UDP to the
 # simulated routers, real SQLite files), the labelled-population quality test
-# (its confusion table is printed at the end), and the desktop app's window
-# driven end to end over WebDriver (scripts/test-ui.sh).
+# (its confusion table is printed at the end), the desktop app's window
+# driven end to end over WebDriver (scripts/test-ui.sh), and the Linux .deb
+# built and checked (scripts/build-bundles.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-ui.sh
@@ -10,6 +11,7 @@ cargo test --workspace --all-targets --locked
 # The keyring tests against a real Secret Service (ignored in the plain run).
 bash scripts/with-keyring.sh cargo test -p shareguard-secrets --test secret_service --locked -- --ignored
 bash scripts/test-ui.sh
+bash scripts/build-bundles.sh
 if [[ -f target/quality-report.txt ]]; then
     echo
     cat target/quality-report.txt
