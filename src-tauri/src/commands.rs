@@ -1,6 +1,8 @@
-//! IPC commands: validate, call the engine, map errors to words. No rule of
+//! IPC commands for scans, results, whitelist, tags and the audit log:
+//! check who asks, validate, call the engine, map errors to words. No rule of
 //! detection lives here.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -8,20 +10,21 @@ use shareguard_detect::{NasOutcome, ScanScope, ScanSummary, SubscriberResult};
 use shareguard_engine::{demo, scan_and_store};
 use shareguard_scan::{CancellationToken, ScanEvent, ScanRequest};
 use shareguard_sim::population::PopulationSpec;
-use shareguard_store::{AuditFilter, AuditRecord, ResultFilter};
-use tauri::{AppHandle, Emitter, State};
+use shareguard_store::{
+    AuditFilter, AuditRecord, Operator, Permission, ResultFilter, TrendPoint, SYSTEM_OPERATOR,
+};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
+pub use crate::state::lock;
 use crate::state::AppState;
-
-/// The operator name used until operator profiles exist: the owner.
-pub const OWNER: &str = "owner";
 
 #[derive(Serialize)]
 pub struct RouterInfo {
     name: String,
     address: String,
     access: &'static str,
+    tag: Option<String>,
     demo: bool,
 }
 
@@ -33,10 +36,14 @@ pub struct Status {
     result_count: u64,
     scanning: bool,
     database: String,
-}
-
-pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    /// Who is at the desk; `None` while the app is locked.
+    operator: Option<Operator>,
+    /// Profile names for the lock screen (empty: no profiles, owner only).
+    profiles: Vec<String>,
+    /// Reseller/area tags in use.
+    tags: Vec<String>,
+    /// The next scheduled scan (local time, RFC 3339), if any.
+    next_scan: Option<String>,
 }
 
 pub async fn blocking<T: Send + 'static>(
@@ -47,33 +54,52 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| CommandError::new("internal", format!("a background task failed: {e}")))?
 }
 
+/// What every screen needs first. Answers even while locked (with no data),
+/// so the lock screen can list the profiles.
 #[tauri::command]
 pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
+    let operator = lock(&state.session).current().cloned();
     let demo_running = state.demo.lock().await.is_some();
-    let routers: Vec<RouterInfo> = lock(&state.targets)
-        .iter()
-        .map(|t| RouterInfo {
-            name: t.name.clone(),
-            address: t.address(),
-            access: t.access.as_str(),
-            demo: demo_running && t.name.starts_with("demo-"),
-        })
-        .collect();
+    let next_scan = lock(&state.runner)
+        .as_ref()
+        .and_then(|r| r.next_run())
+        .map(|t| t.to_rfc3339());
     let store = state.store.clone();
-    let (last_scan, result_count, stored) = blocking(move || {
+    let unlocked = operator.is_some();
+    let (stored, last_scan, result_count, tags, profiles) = blocking(move || {
         let s = lock(&store);
+        let profiles = s.operators()?.into_iter().map(|o| o.name).collect();
+        if !unlocked {
+            return Ok((Vec::new(), None, 0, Vec::new(), profiles));
+        }
         Ok((
+            s.list_nas()?,
             s.last_scan()?,
             s.result_count(&ResultFilter::default())?,
-            s.list_nas()?,
+            s.tags()?,
+            profiles,
         ))
     })
     .await?;
-    let mut routers = routers;
+    let mut routers: Vec<RouterInfo> = if unlocked {
+        lock(&state.targets)
+            .iter()
+            .map(|t| RouterInfo {
+                name: t.name.clone(),
+                address: t.address(),
+                access: t.access.as_str(),
+                tag: None,
+                demo: demo_running && t.name.starts_with("demo-"),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     routers.extend(stored.into_iter().map(|r| RouterInfo {
         address: routeros_client::join_addr(&r.host, r.port),
         name: r.name,
         access: r.access.as_str(),
+        tag: r.tag,
         demo: false,
     }));
     Ok(Status {
@@ -83,6 +109,10 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
         result_count,
         scanning: lock(&state.scan).is_some(),
         database: state.db_path.clone(),
+        operator,
+        profiles,
+        tags,
+        next_scan,
     })
 }
 
@@ -90,6 +120,7 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
 /// simulated minutes pass, so the first scan has evidence to show.
 #[tauri::command]
 pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
+    state.require(Permission::Edit)?;
     let mut slot = state.demo.lock().await;
     if slot.is_some() {
         return Ok(());
@@ -117,23 +148,47 @@ struct Progress {
     outcome: Option<NasOutcome>,
 }
 
-/// Starts a scan of every router; progress and results arrive as events
-/// (`scan-progress`, `scan-results`, `scan-finished`).
+/// Starts a scan; progress and results arrive as events (`scan-progress`,
+/// `scan-results`, `scan-finished`). With `router`, only that router; with
+/// `subscriber`, only that subscriber (on every router, in case they moved).
 #[tauri::command]
-pub async fn scan_all(app: AppHandle) -> CommandResult<()> {
-    start_scan(&app, OWNER).await
+pub async fn scan<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    router: Option<String>,
+    subscriber: Option<String>,
+) -> CommandResult<()> {
+    let operator = state.require(Permission::Scan)?;
+    let scope = match (router, subscriber) {
+        (_, Some(s)) => ScanScope::Subscriber(check_subscriber(&s)?),
+        (Some(r), None) if !r.trim().is_empty() => ScanScope::Nas(r.trim().to_string()),
+        _ => ScanScope::All,
+    };
+    start_scan(&app, &operator, scope).await
 }
 
-/// Starts a scan of every router on behalf of `operator` (`system` for
-/// scheduled scans); used by the command and by the scheduler.
-pub async fn start_scan(app: &AppHandle, operator: &str) -> CommandResult<()> {
-    let state = tauri::Manager::state::<AppState>(app);
+/// Starts a scan on behalf of `operator` (`system` for scheduled scans);
+/// used by the command, the tray and the scheduler.
+pub async fn start_scan<R: Runtime>(
+    app: &AppHandle<R>,
+    operator: &str,
+    scope: ScanScope,
+) -> CommandResult<()> {
+    let state = app.state::<AppState>();
     let mut targets = lock(&state.targets).clone();
     let stored = {
         let s = state.store.clone();
         blocking(move || crate::routers::stored_targets(&s)).await?
     };
     targets.extend(stored);
+    if let ScanScope::Nas(name) = &scope {
+        targets.retain(|t| &t.name == name);
+        if targets.is_empty() {
+            return Err(CommandError::invalid(format!(
+                "there is no router named {name:?}"
+            )));
+        }
+    }
     if targets.is_empty() {
         return Err(CommandError::invalid(
             "there is no router to scan yet: start the demo or add a router first",
@@ -151,58 +206,46 @@ pub async fn start_scan(app: &AppHandle, operator: &str) -> CommandResult<()> {
         c
     };
     let store = state.store.clone();
-    let settings = {
+    let desktop = lock(&state.desktop).clone();
+    let prepared = {
         let s = store.clone();
-        blocking(move || Ok(lock(&s).detection_settings()?)).await?
+        let min = desktop.notify_min_level;
+        blocking(move || {
+            let s = lock(&s);
+            let flagged_before = s
+                .results(&ResultFilter {
+                    min_level: Some(min),
+                    ..Default::default()
+                })?
+                .into_iter()
+                .filter(|r| !r.whitelisted)
+                .map(|r| r.subscriber)
+                .collect::<std::collections::HashSet<_>>();
+            Ok((s.detection_settings()?, flagged_before))
+        })
+        .await
+    };
+    let (settings, flagged_before) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            *lock(&state.scan) = None;
+            return Err(e);
+        }
     };
     let req = ScanRequest {
         targets,
-        scope: ScanScope::All,
+        scope,
         settings,
         whitelist: Default::default(),
         operator: operator.into(),
         install_probes: false,
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<ScanEvent>(256);
-    let forward = app.clone();
-    tauri::async_runtime::spawn(async move {
-        while let Some(e) = rx.recv().await {
-            let _ = match e {
-                ScanEvent::NasStarted { nas } => forward.emit(
-                    "scan-progress",
-                    Progress {
-                        nas,
-                        stage: "started",
-                        rows: 0,
-                        outcome: None,
-                    },
-                ),
-                ScanEvent::NasRows { nas, rows } => forward.emit(
-                    "scan-progress",
-                    Progress {
-                        nas,
-                        stage: "reading",
-                        rows,
-                        outcome: None,
-                    },
-                ),
-                ScanEvent::NasResults { results, .. } => forward.emit("scan-results", results),
-                ScanEvent::NasFinished(o) => forward.emit(
-                    "scan-progress",
-                    Progress {
-                        nas: o.nas.clone(),
-                        stage: "finished",
-                        rows: o.connections,
-                        outcome: Some(o),
-                    },
-                ),
-            };
-        }
-    });
+    let (tx, rx) = tokio::sync::mpsc::channel::<ScanEvent>(256);
+    tauri::async_runtime::spawn(forward_events(app.clone(), rx));
     let done = app.clone();
     tauri::async_runtime::spawn(async move {
         let out = scan_and_store(store, req, cancel, Some(tx)).await;
-        let state = tauri::Manager::state::<AppState>(&done);
+        let state = done.state::<AppState>();
         *lock(&state.scan) = None;
         match out {
             Ok(out) => {
@@ -219,6 +262,15 @@ pub async fn start_scan(app: &AppHandle, operator: &str) -> CommandResult<()> {
                         s.flagged
                     ),
                 );
+                if desktop.notify_on_flag {
+                    crate::background::notify_new_flags(
+                        &done,
+                        &flagged_before,
+                        &out.results,
+                        desktop.notify_min_level,
+                    )
+                    .await;
+                }
                 let _ = done.emit("scan-finished", out.summary);
             }
             Err(e) => {
@@ -230,18 +282,55 @@ pub async fn start_scan(app: &AppHandle, operator: &str) -> CommandResult<()> {
     Ok(())
 }
 
+/// Turns the scanner's events into the UI's.
+async fn forward_events<R: Runtime>(
+    app: AppHandle<R>,
+    mut rx: tokio::sync::mpsc::Receiver<ScanEvent>,
+) {
+    while let Some(e) = rx.recv().await {
+        let progress = |nas: String, stage, rows, outcome| Progress {
+            nas,
+            stage,
+            rows,
+            outcome,
+        };
+        let _ = match e {
+            ScanEvent::NasStarted { nas } => {
+                app.emit("scan-progress", progress(nas, "started", 0, None))
+            }
+            ScanEvent::NasRows { nas, rows } => {
+                app.emit("scan-progress", progress(nas, "reading", rows, None))
+            }
+            ScanEvent::NasResults { results, .. } => app.emit("scan-results", results),
+            ScanEvent::NasFinished(o) => app.emit(
+                "scan-progress",
+                progress(o.nas.clone(), "finished", o.connections, Some(o)),
+            ),
+        };
+    }
+}
+
 #[tauri::command]
 pub fn cancel_scan(state: State<'_, AppState>) -> CommandResult<()> {
+    state.require(Permission::Scan)?;
     if let Some(c) = lock(&state.scan).as_ref() {
         c.cancel();
     }
     Ok(())
 }
 
+#[derive(Serialize)]
+pub struct Results {
+    pub rows: Vec<SubscriberResult>,
+    /// Effective reseller/area tag per subscriber (only tagged ones).
+    pub tags: HashMap<String, String>,
+}
+
 /// The stored results, with whitelist entries made since the scan applied
 /// (by the engine's rule) so the table shows the owner's decision at once.
 #[tauri::command]
-pub async fn results(state: State<'_, AppState>) -> CommandResult<Vec<SubscriberResult>> {
+pub async fn results(state: State<'_, AppState>) -> CommandResult<Results> {
+    state.require(Permission::View)?;
     let store = state.store.clone();
     blocking(move || {
         let s = lock(&store);
@@ -252,12 +341,28 @@ pub async fn results(state: State<'_, AppState>) -> CommandResult<Vec<Subscriber
                 r.apply_whitelist(reason);
             }
         }
-        Ok(rows)
+        Ok(Results {
+            rows,
+            tags: s.result_tags()?,
+        })
     })
     .await
 }
 
-fn check_subscriber(s: &str) -> CommandResult<String> {
+/// Forgets every latest result (history and the audit log stay).
+#[tauri::command]
+pub async fn clear_results(state: State<'_, AppState>) -> CommandResult<u64> {
+    let operator = state.require(Permission::Edit)?;
+    if lock(&state.scan).is_some() {
+        return Err(CommandError::invalid(
+            "a scan is running: wait for it to finish or cancel it before clearing results",
+        ));
+    }
+    let store = state.store.clone();
+    blocking(move || Ok(lock(&store).clear_results(&operator)?)).await
+}
+
+pub fn check_subscriber(s: &str) -> CommandResult<String> {
     let s = s.trim();
     if s.is_empty() || s.len() > 128 || s.chars().any(char::is_control) {
         return Err(CommandError::invalid(
@@ -273,6 +378,7 @@ pub async fn whitelist_add(
     subscriber: String,
     reason: String,
 ) -> CommandResult<()> {
+    let operator = state.require(Permission::Whitelist)?;
     let subscriber = check_subscriber(&subscriber)?;
     let reason = reason.trim().to_string();
     if reason.is_empty() || reason.len() > 500 {
@@ -282,7 +388,7 @@ pub async fn whitelist_add(
     }
     let store = state.store.clone();
     blocking(move || {
-        lock(&store).whitelist_add(&subscriber, &reason, OWNER, None)?;
+        lock(&store).whitelist_add(&subscriber, &reason, &operator, None)?;
         Ok(())
     })
     .await
@@ -290,10 +396,40 @@ pub async fn whitelist_add(
 
 #[tauri::command]
 pub async fn whitelist_remove(state: State<'_, AppState>, subscriber: String) -> CommandResult<()> {
+    let operator = state.require(Permission::Whitelist)?;
     let subscriber = check_subscriber(&subscriber)?;
     let store = state.store.clone();
     blocking(move || {
-        lock(&store).whitelist_remove(&subscriber, OWNER)?;
+        lock(&store).whitelist_remove(&subscriber, &operator)?;
+        Ok(())
+    })
+    .await
+}
+
+/// The whitelist, newest first; expired entries too when asked.
+#[tauri::command]
+pub async fn whitelist_list(
+    state: State<'_, AppState>,
+    include_expired: bool,
+) -> CommandResult<Vec<shareguard_store::WhitelistEntry>> {
+    state.require(Permission::View)?;
+    let store = state.store.clone();
+    blocking(move || Ok(lock(&store).whitelist_list(include_expired)?)).await
+}
+
+/// Sets or (with an empty tag) removes a subscriber's reseller/area tag.
+#[tauri::command]
+pub async fn set_subscriber_tag(
+    state: State<'_, AppState>,
+    subscriber: String,
+    tag: Option<String>,
+) -> CommandResult<()> {
+    let operator = state.require(Permission::Edit)?;
+    let subscriber = check_subscriber(&subscriber)?;
+    let tag = tag.filter(|t| !t.trim().is_empty());
+    let store = state.store.clone();
+    blocking(move || {
+        lock(&store).set_subscriber_tag(&subscriber, tag.as_deref(), &operator)?;
         Ok(())
     })
     .await
@@ -307,6 +443,7 @@ pub async fn audit_log(
     action: Option<String>,
     subject: Option<String>,
 ) -> CommandResult<Vec<AuditRecord>> {
+    state.require(Permission::View)?;
     let store = state.store.clone();
     let limit = limit.clamp(1, 10_000);
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -320,12 +457,17 @@ pub async fn audit_log(
     blocking(move || Ok(lock(&store).audit_log(&filter)?)).await
 }
 
-/// The whitelist, newest first; expired entries too when asked.
+/// Flagged subscribers per scan for the dashboard's trend, optionally for one tag.
 #[tauri::command]
-pub async fn whitelist_list(
+pub async fn flag_trend(
     state: State<'_, AppState>,
-    include_expired: bool,
-) -> CommandResult<Vec<shareguard_store::WhitelistEntry>> {
+    tag: Option<String>,
+) -> CommandResult<Vec<TrendPoint>> {
+    state.require(Permission::View)?;
     let store = state.store.clone();
-    blocking(move || Ok(lock(&store).whitelist_list(include_expired)?)).await
+    let tag = tag.filter(|t| !t.trim().is_empty());
+    blocking(move || Ok(lock(&store).flag_trend(30, tag.as_deref())?)).await
 }
+
+/// The operator name scheduled work is recorded under.
+pub const SYSTEM: &str = SYSTEM_OPERATOR;

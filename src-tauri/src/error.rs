@@ -46,4 +46,27 @@ impl From<shareguard_secrets::SecretError> for CommandError {
     }
 }
 
+impl From<shareguard_engine::access::AccessError> for CommandError {
+    fn from(e: shareguard_engine::access::AccessError) -> Self {
+        use shareguard_engine::access::AccessError as A;
+        let kind = match &e {
+            A::Locked => "locked",
+            A::Denied { .. } | A::OwnerOnly => "denied",
+            A::WrongPin(_) | A::Paused { .. } => "pin",
+            A::Store(_) => "storage",
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<shareguard_engine::probe_ops::ProbeError> for CommandError {
+    fn from(e: shareguard_engine::probe_ops::ProbeError) -> Self {
+        use shareguard_engine::probe_ops::ProbeError as P;
+        match e {
+            P::Router(e) => e.into(),
+            P::Plan(m) => Self::invalid(m),
+        }
+    }
+}
+
 pub type CommandResult<T> = Result<T, CommandError>;

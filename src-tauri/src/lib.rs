@@ -1,77 +1,117 @@
 //! The ShareGuard desktop app: a thin Tauri layer. It opens the database in
 //! the app's data folder, keeps the app state, and exposes the engine through
-//! a handful of commands (see `commands`); everything it decides comes from
-//! the engine crates.
+//! commands (see `commands` and its siblings); everything it decides comes
+//! from the engine crates.
 
-mod commands;
+mod background;
+pub mod commands;
 mod error;
 mod logging;
+mod operators;
 mod routers;
 mod settings;
-mod state;
+pub mod state;
 mod subscriber;
 mod tray;
 
-use tauri::Manager;
+use tauri::{Manager, Runtime};
 
+pub use crate::error::CommandError;
 use crate::state::AppState;
 
 /// The database file inside the app's data folder (shared with the CLI's default).
-const DB_FILE: &str = "shareguard.db";
+pub const DB_FILE: &str = "shareguard.db";
+
+/// The argument the login item starts the app with: straight to the tray.
+pub const MINIMISED_ARG: &str = "--minimized";
+
+/// Every IPC command, for the app and for the IPC tests.
+pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![
+        commands::status,
+        commands::start_demo,
+        commands::scan,
+        commands::cancel_scan,
+        commands::results,
+        commands::clear_results,
+        commands::whitelist_add,
+        commands::whitelist_remove,
+        commands::whitelist_list,
+        commands::set_subscriber_tag,
+        commands::audit_log,
+        commands::flag_trend,
+        operators::list_operators,
+        operators::save_operator,
+        operators::remove_operator,
+        operators::switch_operator,
+        operators::lock_app,
+        routers::keyring_status,
+        routers::list_routers,
+        routers::save_router,
+        routers::remove_router,
+        routers::test_router,
+        routers::probes,
+        routers::fetch_fingerprint,
+        settings::get_settings,
+        settings::save_settings,
+        settings::preview_schedule,
+        settings::set_paused,
+        subscriber::subscriber_detail,
+    ]
+}
+
+/// The plugins every build uses (the single-instance one is added by `run`
+/// before these, as it must come first).
+pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![MINIMISED_ARG]),
+        ))
+}
 
 pub fn run() {
-    let result = tauri::Builder::default()
-        // First, so a second launch hands over to this one before anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+    let minimised = std::env::args().any(|a| a == MINIMISED_ARG);
+    // First, so a second launch hands over to this one before anything else starts.
+    let builder =
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_window(app);
-        }))
-        .setup(|app| {
+        }));
+    let result = plugins(builder)
+        .setup(move |app| {
             let dir = app.path().app_data_dir()?;
             app.manage(logging::Guard::new(logging::init(&dir.join("logs"))));
             let path = dir.join(DB_FILE);
             let store = shareguard_store::Store::open(&path)?;
             tracing::info!("database: {}", path.display());
-            app.manage(AppState::new(store, path.display().to_string()));
+            app.manage(AppState::new(store, path.display().to_string())?);
             let state = app.state::<AppState>();
             let runner = settings::start_scheduler(app.handle(), &state).map_err(|e| e.message)?;
-            *state.runner.lock().unwrap_or_else(|p| p.into_inner()) = Some(runner);
+            *state::lock(&state.runner) = Some(runner);
             let has_tray = tray::install(app.handle());
             state
                 .has_tray
                 .store(has_tray, std::sync::atomic::Ordering::Relaxed);
+            background::start_clean_up(app.handle());
+            // Started at login: stay in the tray until the owner opens the window.
+            if !(minimised && has_tray) {
+                tray::show_window(app.handle());
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                let state = window.state::<AppState>();
-                // With a tray, closing hides the window and scheduled scans go on.
-                if state.has_tray.load(std::sync::atomic::Ordering::Relaxed) {
+                // With a tray (and unless the owner turned it off), closing
+                // hides the window and scheduled scans go on.
+                if window.state::<AppState>().keeps_running_in_tray() {
                     api.prevent_close();
                     let _ = window.hide();
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::status,
-            commands::start_demo,
-            commands::scan_all,
-            commands::cancel_scan,
-            commands::results,
-            commands::whitelist_add,
-            commands::whitelist_remove,
-            commands::whitelist_list,
-            commands::audit_log,
-            routers::keyring_status,
-            routers::list_routers,
-            routers::save_router,
-            routers::remove_router,
-            routers::test_router,
-            settings::get_settings,
-            settings::save_settings,
-            settings::preview_schedule,
-            settings::set_paused,
-            subscriber::subscriber_detail,
-        ])
+        .invoke_handler(invoke_handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("ShareGuard could not start: {e}");

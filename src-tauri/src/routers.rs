@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shareguard_detect::Access;
+use shareguard_engine::probe_ops::{self, ProbeAction, ProbeReport};
 use shareguard_engine::routers::{self, ConnectionCheck};
 use shareguard_scan::NasTarget;
 use shareguard_secrets::SecretKind;
-use shareguard_store::{AuditEntry, NasRecord, Store};
+use shareguard_store::{action, AuditEntry, NasRecord, Permission, Store};
 use tauri::State;
 
-use crate::commands::{blocking, lock, OWNER};
+use crate::commands::{blocking, lock};
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
@@ -55,6 +56,7 @@ pub async fn keyring_status() -> CommandResult<Option<String>> {
 
 #[tauri::command]
 pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<RouterView>> {
+    state.require(Permission::View)?;
     let store = state.store.clone();
     blocking(move || {
         let records = lock(&store).list_nas()?;
@@ -77,6 +79,7 @@ pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<Route
 
 #[tauri::command]
 pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> CommandResult<()> {
+    let operator = state.require(Permission::Edit)?;
     let mut rec = NasRecord::new(
         input.name.trim(),
         input.host.trim(),
@@ -126,7 +129,7 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
         } else {
             "nas_added"
         };
-        s.audit(&AuditEntry::new(OWNER, action).subject(&saved.name).details(serde_json::json!({
+        s.audit(&AuditEntry::new(&operator, action).subject(&saved.name).details(serde_json::json!({
             "host": saved.host, "port": saved.port, "tls": saved.tls, "access": saved.access,
         })))?;
         Ok(())
@@ -136,6 +139,7 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
 
 #[tauri::command]
 pub async fn remove_router(state: State<'_, AppState>, name: String) -> CommandResult<()> {
+    let operator = state.require(Permission::Edit)?;
     let store = state.store.clone();
     blocking(move || {
         let mut s = lock(&store);
@@ -144,7 +148,7 @@ pub async fn remove_router(state: State<'_, AppState>, name: String) -> CommandR
                 "there is no router named {name:?}"
             )));
         }
-        s.audit(&AuditEntry::new(OWNER, "nas_removed").subject(&name))?;
+        s.audit(&AuditEntry::new(&operator, action::NAS_REMOVED).subject(&name))?;
         drop(s);
         shareguard_secrets::delete(SecretKind::RouterPassword, &name)?;
         shareguard_secrets::delete(SecretKind::RadiusSecret, &name)?;
@@ -172,34 +176,100 @@ pub fn stored_targets(store: &std::sync::Mutex<Store>) -> CommandResult<Vec<NasT
     Ok(out)
 }
 
+/// A router by name: a demo router, or a stored one with its password.
+async fn resolve_target(state: &AppState, name: &str) -> CommandResult<NasTarget> {
+    let demo: Option<NasTarget> = lock(&state.targets)
+        .iter()
+        .find(|t| t.name == name)
+        .cloned();
+    if let Some(t) = demo {
+        return Ok(t);
+    }
+    let store = state.store.clone();
+    let wanted = name.to_string();
+    blocking(move || {
+        let rec = lock(&store)
+            .get_nas(&wanted)?
+            .ok_or_else(|| CommandError::invalid(format!("there is no router named {wanted:?}")))?;
+        let password = shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?
+            .ok_or_else(|| {
+                CommandError::invalid(
+                    "no password is stored for this router: edit it and enter the password",
+                )
+            })?;
+        routers::target(&rec, password).map_err(CommandError::invalid)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn test_router(
     state: State<'_, AppState>,
     name: String,
 ) -> CommandResult<ConnectionCheck> {
-    let demo: Option<NasTarget> = lock(&state.targets)
-        .iter()
-        .find(|t| t.name == name)
-        .cloned();
-    let target = match demo {
-        Some(t) => t,
-        None => {
-            let store = state.store.clone();
-            let wanted = name.clone();
-            blocking(move || {
-                let rec = lock(&store).get_nas(&wanted)?.ok_or_else(|| {
-                    CommandError::invalid(format!("there is no router named {wanted:?}"))
-                })?;
-                let password = shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?
-                    .ok_or_else(|| {
-                        CommandError::invalid(
-                            "no password is stored for this router: edit it and enter the password",
-                        )
-                    })?;
-                routers::target(&rec, password).map_err(CommandError::invalid)
-            })
-            .await?
-        }
-    };
+    state.require(Permission::Scan)?;
+    let target = resolve_target(&state, &name).await?;
     Ok(routers::check_connection(&target, Duration::from_secs(10)).await?)
+}
+
+/// The router's TTL probes and the exact commands that installing (or
+/// removing) them would send; with `apply`, sends them and records it.
+#[tauri::command]
+pub async fn probes(
+    state: State<'_, AppState>,
+    name: String,
+    remove: bool,
+    apply: bool,
+) -> CommandResult<ProbeReport> {
+    let operator = if apply {
+        state.require(Permission::Edit)?
+    } else {
+        state.require(Permission::Scan)?
+    };
+    let target = resolve_target(&state, &name).await?;
+    let what = if remove {
+        ProbeAction::Remove
+    } else {
+        ProbeAction::Install
+    };
+    let job = probe_ops::probes(&target, what, apply);
+    let report = tokio::time::timeout(Duration::from_secs(20), job)
+        .await
+        .map_err(|_| {
+            CommandError::new(
+                "timeout",
+                format!("{name} did not finish the probe change within 20 s: check the link, then look at the router's firewall before trying again"),
+            )
+        })??;
+    if report.applied && !report.plan.is_noop() {
+        let store = state.store.clone();
+        let entry = AuditEntry::new(
+            &operator,
+            if remove {
+                action::PROBES_REMOVED
+            } else {
+                action::PROBES_INSTALLED
+            },
+        )
+        .subject(&name)
+        .details(serde_json::json!({ "commands": report.plan.preview() }));
+        blocking(move || Ok(lock(&store).audit(&entry)?)).await?;
+    }
+    Ok(report)
+}
+
+/// The SHA-256 fingerprint of the certificate a router presents on api-ssl,
+/// for the owner to compare with the router's own (`/certificate print`)
+/// before pinning it.
+#[tauri::command]
+pub async fn fetch_fingerprint(
+    state: State<'_, AppState>,
+    host: String,
+    port: u16,
+) -> CommandResult<String> {
+    state.require(Permission::Edit)?;
+    routeros_client::ConnectOptions::parse_router(host.trim(), true)
+        .map_err(|e| CommandError::invalid(e.to_string()))?;
+    let fp = routeros_client::fetch_fingerprint(host.trim(), port, Duration::from_secs(5)).await?;
+    Ok(routeros_client::format_fingerprint(&fp))
 }

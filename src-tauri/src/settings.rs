@@ -3,12 +3,13 @@
 use chrono::Local;
 use serde::{Deserialize, Serialize};
 use shareguard_detect::DetectionSettings;
-use shareguard_engine::settings::{ScheduleSettings, SCHEDULE_KEY};
+use shareguard_engine::settings::{DesktopSettings, ScheduleSettings, DESKTOP_KEY, SCHEDULE_KEY};
 use shareguard_schedule::{Runner, Schedule};
-use shareguard_store::AuditEntry;
-use tauri::{AppHandle, State};
+use shareguard_store::{AuditEntry, Permission, Retention, RETENTION_KEY, SYSTEM_OPERATOR};
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_autostart::ManagerExt;
 
-use crate::commands::{blocking, lock, OWNER};
+use crate::commands::{blocking, lock};
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
@@ -16,6 +17,10 @@ use crate::state::AppState;
 pub struct Settings {
     pub detection: DetectionSettings,
     pub schedule: ScheduleSettings,
+    #[serde(default)]
+    pub desktop: DesktopSettings,
+    #[serde(default)]
+    pub retention: Retention,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,17 +43,25 @@ fn load(store: &std::sync::Mutex<shareguard_store::Store>) -> CommandResult<Sett
     Ok(Settings {
         detection: s.detection_settings()?,
         schedule: s.get_setting(SCHEDULE_KEY)?.unwrap_or_default(),
+        desktop: s.get_setting(DESKTOP_KEY)?.unwrap_or_default(),
+        retention: s.get_setting(RETENTION_KEY)?.unwrap_or_default(),
     })
 }
 
 /// Starts the scheduler with what is stored; scheduled scans run as `system`.
-pub fn start_scheduler(app: &AppHandle, state: &AppState) -> CommandResult<Runner> {
+pub fn start_scheduler<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> CommandResult<Runner> {
     let handle = app.clone();
     let runner = tauri::async_runtime::block_on(async move {
         Runner::start(move |_due| {
             let app = handle.clone();
             async move {
-                if let Err(e) = crate::commands::start_scan(&app, "system").await {
+                if let Err(e) = crate::commands::start_scan(
+                    &app,
+                    SYSTEM_OPERATOR,
+                    shareguard_detect::ScanScope::All,
+                )
+                .await
+                {
                     tracing::warn!("scheduled scan did not start: {}", e.message);
                 }
             }
@@ -64,6 +77,7 @@ pub fn start_scheduler(app: &AppHandle, state: &AppState) -> CommandResult<Runne
 
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsView> {
+    state.require(Permission::View)?;
     let store = state.store.clone();
     let settings = blocking(move || load(&store)).await?;
     let runner = lock(&state.runner);
@@ -101,36 +115,70 @@ pub fn preview_schedule(cron: String) -> CommandResult<SchedulePreview> {
 }
 
 #[tauri::command]
-pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> CommandResult<()> {
+pub async fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> CommandResult<()> {
+    let operator = state.require(Permission::Edit)?;
     settings
         .detection
+        .validate()
+        .map_err(CommandError::invalid)?;
+    settings.desktop.validate().map_err(CommandError::invalid)?;
+    settings
+        .retention
         .validate()
         .map_err(CommandError::invalid)?;
     let schedule = settings
         .schedule
         .schedule()
         .map_err(CommandError::invalid)?;
+    // Start at login first: if the system refuses, nothing is saved.
+    set_start_at_login(&app, settings.desktop.start_at_login)?;
     let store = state.store.clone();
+    let desktop = settings.desktop.clone();
     blocking(move || {
         let mut s = lock(&store);
         s.set_detection_settings(&settings.detection)?;
         s.set_setting(SCHEDULE_KEY, &settings.schedule)?;
+        s.set_setting(DESKTOP_KEY, &settings.desktop)?;
+        s.set_setting(RETENTION_KEY, &settings.retention)?;
         s.audit(
-            &AuditEntry::new(OWNER, "settings_changed")
+            &AuditEntry::new(&operator, "settings_changed")
                 .details(serde_json::to_value(&settings).unwrap_or_default()),
         )?;
         Ok(())
     })
     .await?;
+    *lock(&state.desktop) = desktop;
     if let Some(r) = lock(&state.runner).as_ref() {
         r.set_schedule(schedule);
     }
     Ok(())
 }
 
+/// Registers (or removes) ShareGuard as a login item that starts minimised.
+fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, on: bool) -> CommandResult<()> {
+    let launcher = app.autolaunch();
+    let now = launcher.is_enabled().unwrap_or(false);
+    let result = match (on, now) {
+        (true, false) => launcher.enable(),
+        (false, true) => launcher.disable(),
+        _ => Ok(()),
+    };
+    result.map_err(|e| {
+        CommandError::new(
+            "system",
+            format!("the login item could not be changed ({e}); check that your user may add startup applications"),
+        )
+    })
+}
+
 /// Pauses or resumes scheduled work (from the tray or the settings panel).
 #[tauri::command]
 pub fn set_paused(state: State<'_, AppState>, paused: bool) -> CommandResult<()> {
+    state.require(Permission::Scan)?;
     if let Some(r) = lock(&state.runner).as_ref() {
         r.set_paused(paused);
     }

@@ -1,12 +1,18 @@
 //! What the app keeps while it runs: the database, the demo network when it
-//! is on, the routers to scan, and the scan in progress (to cancel it).
+//! is on, the routers to scan, the scan in progress (to cancel it), who is at
+//! the desk, and the desktop settings the window events need at once.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use shareguard_engine::access::Session;
 use shareguard_engine::demo::Demo;
+use shareguard_engine::settings::{DesktopSettings, DESKTOP_KEY};
 use shareguard_scan::{CancellationToken, NasTarget};
 use shareguard_schedule::Runner;
-use shareguard_store::Store;
+use shareguard_store::{Permission, Store, StoreError};
+
+use crate::error::CommandResult;
 
 pub struct AppState {
     pub store: Arc<Mutex<Store>>,
@@ -16,20 +22,43 @@ pub struct AppState {
     pub scan: Mutex<Option<CancellationToken>>,
     /// Scheduled scans; set once the app has started.
     pub runner: Mutex<Option<Runner>>,
-    /// Whether a tray icon exists (closing the window then hides it).
-    pub has_tray: std::sync::atomic::AtomicBool,
+    /// Whether a tray icon exists (closing the window can then hide it).
+    pub has_tray: AtomicBool,
+    /// Who is using the app and what they may do.
+    pub session: Arc<Mutex<Session>>,
+    pub desktop: Mutex<DesktopSettings>,
+}
+
+/// Locks a mutex, carrying on after a panic elsewhere (the data is plain
+/// values that stay consistent).
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AppState {
-    pub fn new(store: Store, db_path: String) -> Self {
-        Self {
+    pub fn new(store: Store, db_path: String) -> Result<Self, StoreError> {
+        let session = Session::start(&store)?;
+        let desktop = store.get_setting(DESKTOP_KEY)?.unwrap_or_default();
+        Ok(Self {
             store: Arc::new(Mutex::new(store)),
             db_path,
             demo: tokio::sync::Mutex::new(None),
             targets: Mutex::new(Vec::new()),
             scan: Mutex::new(None),
             runner: Mutex::new(None),
-            has_tray: std::sync::atomic::AtomicBool::new(false),
-        }
+            has_tray: AtomicBool::new(false),
+            session: Arc::new(Mutex::new(session)),
+            desktop: Mutex::new(desktop),
+        })
+    }
+
+    /// The current operator's name if they may do `p` (for the audit log).
+    pub fn require(&self, p: Permission) -> CommandResult<String> {
+        Ok(lock(&self.session).require(p)?)
+    }
+
+    /// Whether closing the window should keep the app in the tray.
+    pub fn keeps_running_in_tray(&self) -> bool {
+        self.has_tray.load(Ordering::Relaxed) && lock(&self.desktop).close_to_tray
     }
 }

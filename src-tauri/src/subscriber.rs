@@ -28,6 +28,7 @@ pub async fn subscriber_detail(
     state: State<'_, AppState>,
     subscriber: String,
 ) -> CommandResult<SubscriberDetail> {
+    state.require(shareguard_store::Permission::View)?;
     let name = subscriber.trim().to_string();
     if name.is_empty() || name.len() > 128 {
         return Err(CommandError::invalid("give the subscriber's login name"));

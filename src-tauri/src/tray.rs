@@ -10,15 +10,15 @@ use std::panic::AssertUnwindSafe;
 
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Runtime};
 
-use crate::commands::lock;
+use crate::state::lock;
 use crate::state::AppState;
 
 pub const TRAY_ID: &str = "main";
 
 /// Builds the tray; `false` when this desktop has none.
-pub fn install(app: &AppHandle) -> bool {
+pub fn install<R: Runtime>(app: &AppHandle<R>) -> bool {
     match std::panic::catch_unwind(AssertUnwindSafe(|| build(app))) {
         Ok(Ok(_tray)) => true,
         Ok(Err(e)) => {
@@ -32,7 +32,7 @@ pub fn install(app: &AppHandle) -> bool {
     }
 }
 
-fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
+fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
     let open = MenuItem::with_id(app, "open", "Open ShareGuard", true, None::<&str>)?;
     let scan = MenuItem::with_id(app, "scan", "Scan now", true, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", "Pause scheduled scans", true, None::<&str>)?;
@@ -45,11 +45,26 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
         .on_menu_event(move |app, event| match event.id.as_ref() {
             "open" => show_window(app),
             "scan" => {
+                // As whoever is at the desk; a locked app opens its window instead.
+                let operator = app
+                    .state::<AppState>()
+                    .require(shareguard_store::Permission::Scan);
                 let app = app.clone();
                 tauri::async_runtime::spawn(async move {
-                    if let Err(e) = crate::commands::start_scan(&app, crate::commands::OWNER).await
-                    {
+                    let started = match operator {
+                        Ok(op) => {
+                            crate::commands::start_scan(
+                                &app,
+                                &op,
+                                shareguard_detect::ScanScope::All,
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = started {
                         set_status(&app, &format!("ShareGuard: {}", e.message));
+                        show_window(&app);
                     }
                 });
             }
@@ -78,7 +93,7 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
 }
 
 /// Brings the main window back (from the tray, or a second launch).
-pub fn show_window(app: &AppHandle) {
+pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.show();
         let _ = w.unminimize();
@@ -87,7 +102,7 @@ pub fn show_window(app: &AppHandle) {
 }
 
 /// The tray tooltip: the last scan's status in a line.
-pub fn set_status(app: &AppHandle, text: &str) {
+pub fn set_status<R: Runtime>(app: &AppHandle<R>, text: &str) {
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         let _ = tray.set_tooltip(Some(text));
     }

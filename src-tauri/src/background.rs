@@ -1,0 +1,88 @@
+//! Work the app does on its own: desktop notifications for new flags and the
+//! daily history clean-up. Both are recorded in the audit log as `system`.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use shareguard_detect::{Level, SubscriberResult};
+use shareguard_engine::notify;
+use shareguard_store::{AuditEntry, Retention, RETENTION_KEY, SYSTEM_OPERATOR};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::commands::blocking;
+use crate::state::{lock, AppState};
+
+/// How often the clean-up runs while the app is open (and once at start).
+const CLEAN_UP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Shows one notification for the subscribers this scan newly flagged at
+/// `min_level` or above, and records it.
+pub async fn notify_new_flags<R: Runtime>(
+    app: &AppHandle<R>,
+    flagged_before: &HashSet<String>,
+    results: &[SubscriberResult],
+    min_level: Level,
+) {
+    let new = notify::newly_flagged(flagged_before, results, min_level);
+    let Some((title, body)) = notify::message(&new) else {
+        return;
+    };
+    let shown = match app
+        .notification()
+        .builder()
+        .title(&title)
+        .body(&body)
+        .show()
+    {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("the desktop notification could not be shown ({e}): {title}");
+            false
+        }
+    };
+    let subscribers: Vec<&str> = new.iter().map(|r| r.subscriber.as_str()).collect();
+    let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified").details(serde_json::json!({
+        "title": title,
+        "body": body,
+        "subscribers": subscribers,
+        "min_level": min_level,
+        "shown": shown,
+    }));
+    let store = app.state::<AppState>().store.clone();
+    if let Err(e) = blocking(move || Ok(lock(&store).audit(&entry)?)).await {
+        tracing::warn!("the notification could not be recorded: {}", e.message);
+    }
+}
+
+/// Removes history older than the retention setting; never the latest results.
+pub async fn clean_up_history<R: Runtime>(app: &AppHandle<R>) {
+    let store = app.state::<AppState>().store.clone();
+    let outcome = blocking(move || {
+        let mut s = lock(&store);
+        let keep: Retention = s.get_setting(RETENTION_KEY)?.unwrap_or_default();
+        Ok(s.prune_history(keep.cutoff(chrono::Utc::now()), SYSTEM_OPERATOR)?)
+    })
+    .await;
+    match outcome {
+        Ok(p) if p.scans + p.history_rows > 0 => tracing::info!(
+            "history clean-up removed {} scan(s) and {} history row(s)",
+            p.scans,
+            p.history_rows
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("history clean-up failed: {}", e.message),
+    }
+}
+
+/// Runs the clean-up now and then daily while the app is open.
+pub fn start_clean_up<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut every = tokio::time::interval(CLEAN_UP_EVERY);
+        loop {
+            every.tick().await;
+            clean_up_history(&app).await;
+        }
+    });
+}

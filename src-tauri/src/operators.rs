@@ -1,0 +1,92 @@
+//! Operator profiles: listing, saving and removing them (owner only),
+//! switching with a PIN, and locking the app.
+
+use serde::Deserialize;
+use shareguard_store::{Operator, Permission};
+use tauri::State;
+
+use crate::commands::blocking;
+use crate::error::CommandResult;
+use crate::state::{lock, AppState};
+
+#[derive(Debug, Deserialize)]
+pub struct OperatorInput {
+    pub name: String,
+    /// Empty or absent keeps the stored PIN of an existing profile.
+    #[serde(default)]
+    pub pin: Option<String>,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+}
+
+#[tauri::command]
+pub async fn list_operators(state: State<'_, AppState>) -> CommandResult<Vec<Operator>> {
+    lock(&state.session).require_owner()?;
+    let store = state.store.clone();
+    blocking(move || Ok(lock(&store).operators()?)).await
+}
+
+#[tauri::command]
+pub async fn save_operator(state: State<'_, AppState>, input: OperatorInput) -> CommandResult<()> {
+    let by = lock(&state.session).require_owner()?;
+    let store = state.store.clone();
+    let saved = blocking(move || {
+        let mut s = lock(&store);
+        let pin = input.pin.filter(|p| !p.is_empty());
+        s.save_operator(input.name.trim(), pin.as_deref(), input.permissions, &by)?;
+        Ok(())
+    })
+    .await;
+    refresh(&state)?;
+    saved
+}
+
+#[tauri::command]
+pub async fn remove_operator(state: State<'_, AppState>, name: String) -> CommandResult<()> {
+    let by = lock(&state.session).require_owner()?;
+    let store = state.store.clone();
+    let removed = blocking(move || {
+        if !lock(&store).remove_operator(&name, &by)? {
+            return Err(crate::error::CommandError::invalid(format!(
+                "there is no profile named {name:?}"
+            )));
+        }
+        Ok(())
+    })
+    .await;
+    refresh(&state)?;
+    removed
+}
+
+fn refresh(state: &AppState) -> CommandResult<()> {
+    let store = lock(&state.store);
+    lock(&state.session).refresh(&store)?;
+    Ok(())
+}
+
+/// Switches to a profile; the PIN is checked against its stored hash.
+#[tauri::command]
+pub async fn switch_operator(
+    state: State<'_, AppState>,
+    name: String,
+    pin: String,
+) -> CommandResult<Operator> {
+    // Argon2 takes a moment: off the async runtime.
+    let store = state.store.clone();
+    let session = state.session.clone();
+    blocking(move || {
+        // Always the store first, then the session (as everywhere else).
+        let mut store = lock(&store);
+        let mut session = lock(&session);
+        Ok(session.switch(&mut store, &name, &pin, std::time::Instant::now())?)
+    })
+    .await
+}
+
+/// Locks the app until someone enters a PIN (no effect without staff profiles).
+#[tauri::command]
+pub fn lock_app(state: State<'_, AppState>) -> CommandResult<()> {
+    let store = lock(&state.store);
+    lock(&state.session).lock(&store)?;
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! The app's IPC commands through Tauri's own invoke path (serialisation,
+//! argument names, error shapes), against a real SQLite file and the
+//! simulated routers over TCP.
+//!
+//! Tauri's mock runtime stands in for the window system only: there is no
+//! webview to draw in a test process. The window itself is driven for real
+//! by the WebDriver tests in `tests/ui`.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use shareguard_app::state::AppState;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
+
+/// One temporary home for the whole test binary, so login items written by
+/// the autostart test land there and not in the developer's session.
+fn home() -> &'static Path {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        std::env::set_var("HOME", &dir);
+        dir
+    })
+}
+
+struct TestApp {
+    _dir: tempfile::TempDir,
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+}
+
+fn start() -> TestApp {
+    home();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(shareguard_app::DB_FILE);
+    let store = shareguard_store::Store::open(&path).unwrap();
+    let state = AppState::new(store, path.display().to_string()).unwrap();
+    let app = shareguard_app::plugins(mock_builder())
+        .manage(state)
+        .invoke_handler(shareguard_app::invoke_handler())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    TestApp {
+        _dir: dir,
+        app,
+        window,
+    }
+}
+
+/// A command's error as the UI receives it.
+#[derive(Debug, serde::Deserialize)]
+struct Failure {
+    kind: String,
+    message: String,
+}
+
+impl TestApp {
+    fn call<T: DeserializeOwned>(&self, cmd: &str, args: Value) -> Result<T, Failure> {
+        let req = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            // The app's own origin on Linux and macOS.
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        };
+        match get_ipc_response(&self.window, req) {
+            Ok(body) => Ok(body.deserialize::<T>().expect("response shape")),
+            // Tauri itself answers with a plain string when the arguments
+            // do not fit the command (the UI shows it as it is).
+            Err(Value::String(message)) => Err(Failure {
+                kind: "ipc".into(),
+                message,
+            }),
+            Err(v) => Err(serde_json::from_value(v.clone())
+                .unwrap_or_else(|_| panic!("untyped error from {cmd}: {v}"))),
+        }
+    }
+
+    fn ok<T: DeserializeOwned>(&self, cmd: &str, args: Value) -> T {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {} ({})", e.message, e.kind))
+    }
+
+    fn fails(&self, cmd: &str, args: Value) -> Failure {
+        match self.call::<Value>(cmd, args) {
+            Ok(v) => panic!("{cmd} should have failed, answered {v}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Starts a scan and waits for its summary.
+    fn scan(&self, args: Value) -> Value {
+        let (tx, rx) = mpsc::channel::<String>();
+        let id = self.app.listen_any("scan-finished", move |e| {
+            let _ = tx.send(e.payload().to_string());
+        });
+        self.ok::<()>("scan", args);
+        let summary = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("scan finished");
+        self.app.unlisten(id);
+        serde_json::from_str(&summary).unwrap()
+    }
+
+    fn audit(&self, action: &str) -> Vec<Value> {
+        self.ok("audit_log", json!({ "limit": 100, "action": action }))
+    }
+}
+
+fn demo_app() -> TestApp {
+    let t = start();
+    t.ok::<()>("start_demo", json!({}));
+    t
+}
+
+#[test]
+fn demo_scan_whitelist_tags_trend_and_clear() {
+    let t = demo_app();
+    let status: Value = t.ok("status", json!({}));
+    assert_eq!(status["demo_running"], true);
+    assert_eq!(status["routers"].as_array().unwrap().len(), 3);
+    assert_eq!(status["operator"]["name"], "owner");
+
+    let summary = t.scan(json!({}));
+    assert_eq!(summary["status"], "completed");
+    let results: Value = t.ok("results", json!({}));
+    let rows = results["rows"].as_array().unwrap();
+    assert_eq!(rows.len() as u64, summary["checked"].as_u64().unwrap());
+    let flagged: Vec<&Value> = rows
+        .iter()
+        .filter(|r| ["high", "critical"].contains(&r["level"].as_str().unwrap()))
+        .collect();
+    assert!(!flagged.is_empty());
+    let who = flagged[0]["subscriber"].as_str().unwrap().to_string();
+
+    // The first scan's new flags were announced once, and recorded.
+    let notified = t.audit("owner_notified");
+    assert_eq!(notified.len(), 1);
+    let named = notified[0]["details"]["subscribers"].as_array().unwrap();
+    assert!(named.iter().any(|s| s == &json!(who)));
+    assert_eq!(notified[0]["operator"], "system");
+
+    t.ok::<()>(
+        "whitelist_add",
+        json!({ "subscriber": who, "reason": "business line, 3 offices" }),
+    );
+    let results: Value = t.ok("results", json!({}));
+    let row = results["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subscriber"] == json!(who))
+        .unwrap()
+        .clone();
+    assert_eq!(row["whitelisted"], true);
+    assert_eq!(row["level"], "normal");
+    let wl = t.audit("whitelist_add");
+    assert_eq!(wl[0]["subject"], json!(who));
+    assert_eq!(wl[0]["operator"], "owner");
+
+    // A tag on one subscriber comes back with the results and in the status.
+    t.ok::<()>(
+        "set_subscriber_tag",
+        json!({ "subscriber": who, "tag": "Reseller A" }),
+    );
+    let results: Value = t.ok("results", json!({}));
+    assert_eq!(results["tags"][&who], "Reseller A");
+    let status: Value = t.ok("status", json!({}));
+    assert_eq!(status["tags"], json!(["Reseller A"]));
+
+    // One router only (the whitelisted subscriber's); the same flags again
+    // do not notify again.
+    let router = row["nas"].as_str().unwrap().to_string();
+    let one = t.scan(json!({ "router": router }));
+    let nas: Vec<&str> = one["nas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["nas"].as_str().unwrap())
+        .collect();
+    assert_eq!(nas, [router.as_str()]);
+    assert_eq!(t.audit("owner_notified").len(), 1);
+
+    // One subscriber.
+    let single = t.scan(json!({ "subscriber": who }));
+    assert_eq!(
+        single["scope"],
+        json!({ "kind": "subscriber", "target": who })
+    );
+    assert_eq!(single["checked"], 1);
+
+    let trend: Vec<Value> = t.ok("flag_trend", json!({}));
+    assert_eq!(trend.len(), 3);
+    let tagged: Vec<Value> = t.ok("flag_trend", json!({ "tag": "Reseller A" }));
+    assert!(tagged.iter().all(|p| p["checked"].as_u64().unwrap() <= 1));
+
+    let cleared: u64 = t.ok("clear_results", json!({}));
+    assert_eq!(cleared as usize, rows.len());
+    let results: Value = t.ok("results", json!({}));
+    assert!(results["rows"].as_array().unwrap().is_empty());
+    let detail: Value = t.ok("subscriber_detail", json!({ "subscriber": who }));
+    assert!(detail["result"].is_null());
+    assert_eq!(
+        detail["history"].as_array().unwrap().len(),
+        3,
+        "history stays"
+    );
+}
+
+#[test]
+fn bad_input_gets_typed_errors_in_words() {
+    let t = start();
+    let e = t.fails("scan", json!({}));
+    assert_eq!(e.kind, "invalid_input");
+    assert!(
+        e.message.contains("start the demo or add a router"),
+        "{}",
+        e.message
+    );
+
+    let e = t.fails(
+        "whitelist_add",
+        json!({ "subscriber": "ann", "reason": " " }),
+    );
+    assert_eq!(e.kind, "invalid_input");
+    assert!(e.message.contains("say why"), "{}", e.message);
+
+    let e = t.fails("preview_schedule", json!({ "cron": "every night" }));
+    assert_eq!(e.kind, "invalid_input");
+
+    let mut settings: Value = t.ok("get_settings", json!({}));
+    settings["retention"]["days"] = json!(5);
+    let e = t.fails("save_settings", json!({ "settings": settings.clone() }));
+    assert!(e.message.contains("30 to 3650"), "{}", e.message);
+    settings["retention"]["days"] = json!(365);
+    settings["schedule"]["cron"] = json!("61 2 * * *");
+    let e = t.fails("save_settings", json!({ "settings": settings }));
+    assert_eq!(e.kind, "invalid_input");
+
+    // A wrong type is refused by the IPC layer before the command runs.
+    let e = t.fails("audit_log", json!({ "limit": "many" }));
+    assert_eq!(e.kind, "ipc");
+    assert!(e.message.contains("limit"), "{}", e.message);
+
+    let e = t.fails(
+        "fetch_fingerprint",
+        json!({ "host": "not a host", "port": 8729 }),
+    );
+    assert_eq!(e.kind, "invalid_input");
+    let e = t.fails("test_router", json!({ "name": "nowhere" }));
+    assert!(e.message.contains("no router named"), "{}", e.message);
+}
+
+#[test]
+fn staff_profiles_limit_what_can_be_done_and_are_named_in_the_audit_log() {
+    let t = demo_app();
+    let staff = json!({ "name": "ana", "pin": "2468", "permissions": ["view", "whitelist"] });
+    let e = t.fails("save_operator", json!({ "input": staff.clone() }));
+    assert!(e.message.contains("owner's PIN first"), "{}", e.message);
+    t.ok::<()>(
+        "save_operator",
+        json!({ "input": { "name": "owner", "pin": "9753" } }),
+    );
+    t.ok::<()>("save_operator", json!({ "input": staff }));
+    let profiles: Vec<Value> = t.ok("list_operators", json!({}));
+    assert_eq!(profiles.len(), 2);
+    assert!(profiles.iter().all(|p| p.get("pin_hash").is_none()));
+
+    t.ok::<()>("lock_app", json!({}));
+    let status: Value = t.ok("status", json!({}));
+    assert!(status["operator"].is_null());
+    assert_eq!(status["profiles"], json!(["owner", "ana"]));
+    assert!(
+        status["routers"].as_array().unwrap().is_empty(),
+        "nothing shows while locked"
+    );
+    assert_eq!(t.fails("results", json!({})).kind, "locked");
+
+    let e = t.fails("switch_operator", json!({ "name": "ana", "pin": "1111" }));
+    assert_eq!(e.kind, "pin");
+    let ana: Value = t.ok("switch_operator", json!({ "name": "ana", "pin": "2468" }));
+    assert_eq!(ana["permissions"], json!(["view", "whitelist"]));
+
+    let e = t.fails("scan", json!({}));
+    assert_eq!(e.kind, "denied");
+    assert!(
+        e.message.contains("ana's profile may not start scans"),
+        "{}",
+        e.message
+    );
+    assert_eq!(t.fails("list_operators", json!({})).kind, "denied");
+    assert_eq!(t.fails("clear_results", json!({})).kind, "denied");
+    t.ok::<()>(
+        "whitelist_add",
+        json!({ "subscriber": "someone", "reason": "school, shared lab" }),
+    );
+    assert_eq!(t.audit("whitelist_add")[0]["operator"], "ana");
+    assert_eq!(t.audit("operator_switched")[0]["operator"], "ana");
+    assert_eq!(t.audit("pin_refused")[0]["subject"], "ana");
+
+    // Back to the owner, who removes the staff profile: no PIN needed any more.
+    t.ok::<Value>("switch_operator", json!({ "name": "owner", "pin": "9753" }));
+    t.ok::<()>("remove_operator", json!({ "name": "ana" }));
+    t.ok::<()>("remove_operator", json!({ "name": "owner" }));
+    t.ok::<()>("lock_app", json!({}));
+    let status: Value = t.ok("status", json!({}));
+    assert_eq!(status["operator"]["name"], "owner");
+}
+
+#[test]
+fn probes_are_previewed_removed_and_installed_from_the_app() {
+    let t = demo_app();
+    let status: Value = t.ok("status", json!({}));
+    let router = status["routers"][0]["name"].as_str().unwrap().to_string();
+    let args =
+        |remove: bool, apply: bool| json!({ "name": router, "remove": remove, "apply": apply });
+
+    let preview: Value = t.ok("probes", args(false, false));
+    assert!(!preview["state"]["rules"].as_array().unwrap().is_empty());
+    assert_eq!(preview["plan"]["commands"], json!([]), "already installed");
+
+    let plan: Value = t.ok("probes", args(true, false));
+    let commands = plan["plan"]["commands"].as_array().unwrap().clone();
+    assert!(
+        commands
+            .iter()
+            .all(|c| c.as_str().unwrap().contains("remove")),
+        "{commands:?}"
+    );
+    assert_eq!(plan["applied"], false);
+
+    let removed: Value = t.ok("probes", args(true, true));
+    assert_eq!(removed["applied"], true);
+    assert_eq!(removed["state"]["rules"], json!([]));
+    let logged = t.audit("probes_removed");
+    assert_eq!(logged[0]["subject"], json!(router));
+    assert_eq!(logged[0]["details"]["commands"], json!(commands));
+
+    let installed: Value = t.ok("probes", args(false, true));
+    assert!(!installed["state"]["rules"].as_array().unwrap().is_empty());
+    assert_eq!(t.audit("probes_installed").len(), 1);
+}
+
+#[test]
+fn start_at_login_writes_and_removes_the_login_item() {
+    let t = start();
+    let item = home().join(".config/autostart");
+    let mut settings: Value = t.ok("get_settings", json!({}));
+    assert_eq!(settings["desktop"]["start_at_login"], false);
+    assert_eq!(settings["desktop"]["close_to_tray"], true);
+    settings["desktop"]["start_at_login"] = json!(true);
+    t.ok::<()>("save_settings", json!({ "settings": settings.clone() }));
+    let files: Vec<PathBuf> = std::fs::read_dir(&item)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let desktop = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(desktop.contains(shareguard_app::MINIMISED_ARG), "{desktop}");
+
+    let stored: Value = t.ok("get_settings", json!({}));
+    assert_eq!(stored["desktop"]["start_at_login"], true);
+    settings["desktop"]["start_at_login"] = json!(false);
+    t.ok::<()>("save_settings", json!({ "settings": settings }));
+    assert_eq!(std::fs::read_dir(&item).unwrap().count(), 0);
+}
+
+#[test]
+fn a_router_cannot_be_saved_without_a_keyring_and_nothing_is_stored() {
+    if shareguard_secrets::availability().is_ok() {
+        // This machine has a keyring: the real store is covered by the
+        // keyring tests (scripts/with-keyring.sh) and the UI tests.
+        eprintln!("skipped: a Secret Service is running here");
+        return;
+    }
+    let t = start();
+    let e = t.fails(
+        "save_router",
+        json!({ "input": { "name": "Main NAS", "host": "127.0.0.1", "port": 8728,
+                           "username": "admin", "password": "secret", "access": "pppoe" } }),
+    );
+    assert!(
+        e.message.to_lowercase().contains("keyring") || e.message.contains("Secret Service"),
+        "{}",
+        e.message
+    );
+    let routers: Vec<Value> = t.ok("list_routers", json!({}));
+    assert!(routers.is_empty());
+    let keyring: Option<String> = t.ok("keyring_status", json!({}));
+    assert!(keyring.is_some());
+}
