@@ -77,6 +77,23 @@ def stop_process_group(process):
         process.wait()
 
 
+def app_memory_mib():
+    """Resident memory of the app and the WebKit processes it started."""
+    app = subprocess.run(["pgrep", "-f", str(APP)], capture_output=True, text=True).stdout.split()
+    pids = set(app)
+    for pid in app:
+        pids.update(subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split())
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
 def css(testid, extra=""):
     return (By.CSS_SELECTOR, f'[data-testid="{testid}"]{extra}')
 
@@ -94,6 +111,9 @@ class AppTestCase(unittest.TestCase):
         # this one (with another test's environment).
         self.port, native = free_port(), free_port()
         env = dict(os.environ, XDG_DATA_HOME=self.data)
+        prepare = getattr(self, "prepare_" + self._testMethodName, None)
+        if prepare:
+            prepare(Path(self.data) / "net.shareguard.app")
         process = subprocess.Popen(
             ["tauri-driver", "--port", str(self.port), "--native-port", str(native)],
             stdout=subprocess.DEVNULL,
@@ -166,7 +186,7 @@ class AppTestCase(unittest.TestCase):
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
             lambda d: "Remove from whitelist" in d.find_element(*css("whitelist-button")).text
         )
-        search = d.find_element(By.CSS_SELECTOR, 'input[type="search"]')
+        search = d.find_element(*css("results-search"))
         search.send_keys(subscriber)
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
             lambda d: d.find_element(*css("result-row", f'[data-subscriber="{subscriber}"]')).get_attribute("data-level") == "normal"
@@ -204,6 +224,31 @@ class AppTestCase(unittest.TestCase):
         listed = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="whitelist-table"] tr[data-subscriber="{subscriber}"]')))
         self.assertIn("Checked by phone", listed.text)
         self.shot("05b-whitelist")
+
+        # The dashboard: TTL distribution across subscribers and the trend.
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Dashboard']").click()
+        dist = wait.until(EC.visibility_of_element_located(css("ttl-distribution")))
+        self.assertGreaterEqual(len(dist.find_elements(By.CSS_SELECTOR, ".hbar")), 3)
+        self.assertTrue(dist.find_elements(By.CSS_SELECTOR, '.hbar.expected[data-ttl="63"]'))
+        trend = wait.until(EC.presence_of_element_located(css("warnings-trend")))
+        self.assertEqual(len(trend.find_elements(By.CSS_SELECTOR, "circle")), 1)
+        self.assertIn("off", d.find_element(*css("next-scan")).text)
+        self.shot("05c-dashboard")
+
+        # One router only, then clear the results (after a confirmation).
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Sharing detection']").click()
+        Select(wait.until(EC.visibility_of_element_located(css("scan-router-pick")))).select_by_value("demo-nas-02")
+        d.find_element(*css("scan-router")).click()
+        WebDriverWait(d, 30, ignored_exceptions=RETRY).until(
+            lambda d: [e.get_attribute("data-router") for e in d.find_elements(*css("scan-progress", " .router-progress.ok"))] == ["demo-nas-02"]
+        )
+        WebDriverWait(d, 30, ignored_exceptions=RETRY).until(lambda d: d.find_element(*css("scan-all")).is_enabled())
+        d.find_element(*css("clear-results")).click()
+        alert = WebDriverWait(d, 10).until(EC.alert_is_present())
+        self.assertIn("Scan history and the audit log are kept", alert.text)
+        alert.accept()
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: not d.find_elements(*css("result-row")))
+        self.shot("05d-cleared")
 
     def test_router_with_password_in_the_keyring(self):
         d, wait = self.driver, self.wait
@@ -255,6 +300,95 @@ class AppTestCase(unittest.TestCase):
         WebDriverWait(d, 20, ignored_exceptions=RETRY).until(lambda d: "rejected user" in error.text)
         self.assertIn("password", error.text)
         self.shot("07-router-wrong-password")
+
+    def test_probes_operators_and_lock(self):
+        d, wait = self.driver, self.wait
+        wait.until(EC.element_to_be_clickable(css("demo-start"))).click()
+        wait.until(EC.element_to_be_clickable(css("scan-all")))
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Routers']").click()
+        wait.until(EC.visibility_of_element_located(css("setup-guide")))
+        row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, 'tr[data-router="demo-nas-01"]')))
+        row.find_element(By.XPATH, ".//button[normalize-space()='TTL probes…']").click()
+        panel = wait.until(EC.visibility_of_element_located(css("probe-panel")))
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: "already in place" in panel.text)
+        panel.find_element(By.XPATH, ".//button[normalize-space()='Preview removal']").click()
+        commands = wait.until(EC.visibility_of_element_located(css("probe-commands")))
+        self.assertIn("remove", commands.text)
+        self.shot("09-probe-removal-preview")
+        d.find_element(*css("probes-remove")).click()
+        WebDriverWait(d, 10).until(EC.alert_is_present()).accept()
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: "Sent:" in d.find_element(*css("probe-panel")).text)
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: d.find_elements(*css("probe-warning")))
+        self.assertIn("0 probe rule(s) in force", d.find_element(*css("probe-panel")).text)
+        self.shot("10-probes-removed")
+
+        # Staff profile with view only; the app locks and asks who is there.
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Operators']").click()
+        wait.until(EC.visibility_of_element_located(css("owner-pin"))).send_keys("9753")
+        d.find_element(*css("owner-pin-save")).click()
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, 'tr[data-operator="owner"]')))
+        d.find_element(*css("operator-name")).send_keys("ana")
+        d.find_element(*css("operator-pin")).send_keys("2468")
+        d.find_element(*css("operator-save")).click()
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, 'tr[data-operator="ana"]')))
+        self.shot("11-operators")
+        wait.until(EC.element_to_be_clickable(css("lock-app"))).click()
+        lock = wait.until(EC.visibility_of_element_located(css("lock-screen")))
+        lock.find_element(By.CSS_SELECTOR, 'button[data-profile="ana"]').click()
+        d.find_element(*css("lock-pin")).send_keys("1111")
+        d.find_element(*css("lock-unlock")).click()
+        error = wait.until(EC.visibility_of_element_located(css("error-message")))
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "wrong PIN for ana" in error.text)
+        self.shot("12-lock-wrong-pin")
+        d.find_element(*css("lock-pin")).send_keys("2468")
+        d.find_element(*css("lock-unlock")).click()
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: "ana" in d.find_element(*css("current-operator")).text)
+        wait.until(EC.element_to_be_clickable(css("scan-all"))).click()
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+            lambda d: "may not start scans" in d.find_element(*css("error-message")).text
+        )
+        self.shot("13-staff-denied")
+
+    def prepare_test_measurements_with_30000_results(self, data_dir):
+        """A database with 30,000 scanned subscribers, made with the CLI."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        cli = APP.with_name("shareguard")
+        subprocess.run(
+            [str(cli), "demo", "--subscribers", "30000", "--db", str(data_dir / "shareguard.db"), "--json"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def test_measurements_with_30000_results(self):
+        """Cold start, idle memory and filter time with 30,000 stored
+        results. Figures are written down, never asserted: timings depend on
+        the machine."""
+        d, wait = self.driver, self.wait
+        WebDriverWait(d, 60, ignored_exceptions=RETRY).until(lambda d: d.find_elements(*css("result-row")))
+        cold = time.monotonic() - self.started
+        table = d.find_element(*css("results-table"))
+        total = d.execute_script("return document.querySelectorAll('[data-testid=result-row]').length")
+        self.assertGreater(total, 10)
+        time.sleep(3)  # idle
+        memory = app_memory_mib()
+        search = d.find_element(*css("results-search"))
+        timings = []
+        for text in ("sub-2", "sub-29", "10.", "zz-nobody"):
+            search.clear()
+            search.send_keys(text)
+            WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: table.get_attribute("data-filter-ms"))
+            timings.append(float(table.get_attribute("data-filter-ms")))
+        counter = d.find_element(By.CSS_SELECTOR, ".filters .muted").text
+        self.assertIn("of 30000 subscribers", counter.replace(",", "").replace("\u202f", ""))
+        self.shot("14-30000-results")
+        lines = [
+            f"cold start to 30,000 results shown: {cold:.2f} s (debug build)",
+            f"memory after idle (app + web processes, RSS): {memory:.0f} MiB",
+            f"filter + sort + paint of 30,000 rows: {', '.join(f'{t:.1f}' for t in timings)} ms (max {max(timings):.1f} ms)",
+        ]
+        (ARTIFACTS / "measurements.txt").write_text("\n".join(lines) + "\n")
+        for line in lines:
+            print(line, file=sys.stderr)
 
     def test_schedule_is_previewed_in_words_and_saved(self):
         d, wait = self.driver, self.wait

@@ -62,7 +62,24 @@ export interface RouterInfo {
   name: string;
   address: string;
   access: string;
+  tag: string | null;
   demo: boolean;
+}
+
+export type Permission = "view" | "scan" | "edit" | "whitelist" | "act";
+export const PERMISSIONS: { key: Permission; label: string }[] = [
+  { key: "view", label: "View results" },
+  { key: "scan", label: "Scan" },
+  { key: "edit", label: "Edit settings and routers" },
+  { key: "whitelist", label: "Whitelist" },
+  { key: "act", label: "Act on subscribers" },
+];
+
+export interface Operator {
+  name: string;
+  permissions: Permission[];
+  created_at: string;
+  updated_at: string;
 }
 
 export interface Status {
@@ -72,6 +89,10 @@ export interface Status {
   result_count: number;
   scanning: boolean;
   database: string;
+  operator: Operator | null;
+  profiles: string[];
+  tags: string[];
+  next_scan: string | null;
 }
 
 export interface AuditRecord {
@@ -133,9 +154,44 @@ export interface ScheduleSettings {
   cron: string;
 }
 
+export interface DesktopSettings {
+  close_to_tray: boolean;
+  notify_on_flag: boolean;
+  notify_min_level: Level;
+  start_at_login: boolean;
+}
+
+export interface Settings {
+  detection: DetectionSettings;
+  schedule: ScheduleSettings;
+  desktop: DesktopSettings;
+  retention: { days: number };
+}
+
+export interface TrendPoint {
+  scan_id: number;
+  at: string;
+  checked: number;
+  flagged: number;
+  high: number;
+}
+
+export interface ProbeReport {
+  state: {
+    rules: { id: string; ttl: number; strategy: string; interface: string; disabled: boolean; installed_at: string | null }[];
+    fasttrack_rules: number;
+    foreign_connection_marks: number;
+  };
+  plan: { strategy: string | null; interfaces: string[]; notes: string[]; commands: string[] };
+  warnings: string[];
+  applied: boolean;
+}
+
 export interface SettingsView {
   detection: DetectionSettings;
   schedule: ScheduleSettings;
+  desktop: DesktopSettings;
+  retention: { days: number };
   next_runs: string[];
   paused: boolean;
 }
@@ -186,9 +242,22 @@ export function errorText(e: unknown): string {
 export const api = {
   status: () => invoke<Status>("status"),
   startDemo: () => invoke<Status>("start_demo"),
-  scanAll: () => invoke<void>("scan_all"),
+  scan: (scope: { router?: string; subscriber?: string } = {}) => invoke<void>("scan", scope),
   cancelScan: () => invoke<void>("cancel_scan"),
-  results: () => invoke<SubscriberResult[]>("results"),
+  results: () => invoke<{ rows: SubscriberResult[]; tags: Record<string, string> }>("results"),
+  clearResults: () => invoke<number>("clear_results"),
+  setSubscriberTag: (subscriber: string, tag: string | null) =>
+    invoke<void>("set_subscriber_tag", { subscriber, tag }),
+  flagTrend: (tag: string | null) => invoke<TrendPoint[]>("flag_trend", { tag }),
+  listOperators: () => invoke<Operator[]>("list_operators"),
+  saveOperator: (name: string, pin: string | null, permissions: Permission[]) =>
+    invoke<void>("save_operator", { input: { name, pin, permissions } }),
+  removeOperator: (name: string) => invoke<void>("remove_operator", { name }),
+  switchOperator: (name: string, pin: string) => invoke<Operator>("switch_operator", { name, pin }),
+  lockApp: () => invoke<void>("lock_app"),
+  probes: (name: string, remove: boolean, apply: boolean) =>
+    invoke<ProbeReport>("probes", { name, remove, apply }),
+  fetchFingerprint: (host: string, port: number) => invoke<string>("fetch_fingerprint", { host, port }),
   whitelistAdd: (subscriber: string, reason: string) =>
     invoke<void>("whitelist_add", { subscriber, reason }),
   whitelistRemove: (subscriber: string) => invoke<void>("whitelist_remove", { subscriber }),
@@ -197,8 +266,7 @@ export const api = {
   auditLog: (limit: number, filter: { operator?: string; action?: string; subject?: string } = {}) =>
     invoke<AuditRecord[]>("audit_log", { limit, ...filter }),
   getSettings: () => invoke<SettingsView>("get_settings"),
-  saveSettings: (detection: DetectionSettings, schedule: ScheduleSettings) =>
-    invoke<void>("save_settings", { settings: { detection, schedule } }),
+  saveSettings: (settings: Settings) => invoke<void>("save_settings", { settings }),
   previewSchedule: (cron: string) =>
     invoke<{ description: string; next_runs: string[] }>("preview_schedule", { cron }),
   subscriberDetail: (subscriber: string) => invoke<SubscriberDetail>("subscriber_detail", { subscriber }),

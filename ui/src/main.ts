@@ -9,6 +9,7 @@ import { auditView } from "./views/audit";
 import { routersView } from "./views/routers";
 import { subscriberView } from "./views/subscriber";
 import { whitelistView } from "./views/whitelist";
+import { lockScreen, operatorsView } from "./views/operators";
 import { setNavigator, type Screen } from "./nav";
 
 
@@ -61,12 +62,22 @@ function firstRun(): HTMLElement {
       "No router is configured yet. The demo starts three simulated MikroTik routers on this computer (two PPPoE, one hotspot, 600 subscribers), installs the TTL probes on them and lets you scan, whitelist and explore every screen.",
     ),
     start,
+    h("h2", {}, "Or connect your own router"),
+    h(
+      "p",
+      { class: "muted" },
+      "Add the router's address and an API user (read access plus firewall write for the probes), test the connection, preview the TTL probe rules and install them, then run the first scan. The Routers screen walks you through it.",
+    ),
+    h("button", { "data-testid": "setup-router", onclick: () => ((screen = "routers"), (setupMode = true), render()) }, "Set up a router"),
   );
 }
+
+let setupMode = false;
 
 function nav(): HTMLElement {
   const item = (id: Screen, label: string) =>
     h("button", { class: screen === id ? "nav active" : "nav", onclick: () => ((screen = id), render()) }, label);
+  const s = state.status;
   const demo = state.status?.demo_running ? h("span", { class: "demo-tag", title: "Simulated routers, not a real network" }, "DEMO") : null;
   return h(
     "nav",
@@ -77,7 +88,24 @@ function nav(): HTMLElement {
     item("routers", "Routers"),
     item("whitelist", "Whitelist"),
     item("audit", "Audit log"),
+    s?.operator?.name === "owner" ? item("operators", "Operators") : null,
     h("div", { class: "grow" }),
+    h(
+      "div",
+      { class: "operator muted small", "data-testid": "current-operator" },
+      `Signed in: ${s?.operator?.name ?? "–"}`,
+      (s?.profiles.length ?? 0) > 1
+        ? h("button", {
+            class: "link",
+            "data-testid": "lock-app",
+            onclick: async () => {
+              await api.lockApp();
+              await state.refresh();
+              render();
+            },
+          }, " Switch / lock")
+        : null,
+    ),
     h("div", { class: "muted small", title: state.status?.database ?? "" }, "History is kept on this computer"),
   );
 }
@@ -86,17 +114,23 @@ function render(): void {
   state.listeners.clear();
   const s = state.status;
   clear(app);
-  if (!s || s.routers.length === 0) {
+  if (s && !s.operator) {
+    app.append(errorBar, lockScreen(() => ((screen = "sharing"), state.refresh().then(render)), showError));
+    return;
+  }
+  // Stored results without routers (history from the CLI) still open the app.
+  if ((!s || (s.routers.length === 0 && s.result_count === 0)) && !setupMode) {
     app.append(errorBar, firstRun());
     return;
   }
   clear(main);
   const views: Record<Screen, () => HTMLElement> = {
-    dashboard: () => dashboardView(),
+    dashboard: () => dashboardView(showError),
     sharing: () => sharingView(showError),
     routers: () => routersView(showError),
     whitelist: () => whitelistView(showError),
     audit: () => auditView(showError),
+    operators: () => operatorsView(showError),
     subscriber: () => subscriberView(subject, showError),
   };
   main.append(views[screen]());

@@ -143,10 +143,17 @@ pub struct DemoArgs {
     /// List every subscriber, not only flagged ones.
     #[arg(long)]
     pub all: bool,
+    /// Simulate this many subscribers on 8 routers instead of the
+    /// 600-subscriber demo (for trying ShareGuard at a large ISP's scale).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=480_000))]
+    pub subscribers: Option<u32>,
 }
 
 pub async fn demo(a: DemoArgs) -> CliResult {
-    let mut spec = PopulationSpec::demo();
+    let mut spec = match a.subscribers {
+        Some(n) => PopulationSpec::scaled(n as usize, 8, a.seed),
+        None => PopulationSpec::demo(),
+    };
     spec.seed = a.seed;
     let demo = demo::start(spec, 1.0).await.map_err(|e| {
         Failure::new(

@@ -20,6 +20,9 @@ pub enum ProbeAction {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
     pub state: ProbeState,
+    /// What the owner should know about the router's firewall (FastTrack,
+    /// other connection marks, no probes yet), in words.
+    pub warnings: Vec<String>,
     pub plan: ProbePlan,
     pub applied: bool,
 }
@@ -49,6 +52,7 @@ pub async fn probes(
     };
     if !apply {
         return Ok(ProbeReport {
+            warnings: state.warnings(),
             state,
             plan,
             applied: false,
@@ -57,6 +61,7 @@ pub async fn probes(
     probes::apply(&mut client, &plan).await?;
     let state = probes::inspect(&mut client, t.access).await?;
     Ok(ProbeReport {
+        warnings: state.warnings(),
         state,
         plan,
         applied: true,

@@ -116,7 +116,7 @@ impl ProbeState {
             ));
         }
         if self.rules.is_empty() {
-            w.push("No TTL probes are installed on this router: only connection counts were judged. Preview and install them with `shareguard probes show` / `shareguard probes install`.".into());
+            w.push("No TTL probes are installed on this router: only connection counts were judged. Preview and install them in the app (Routers, TTL probes) or with `shareguard probes show` and `shareguard probes install`.".into());
         } else if self.rules.iter().all(|r| r.disabled) {
             w.push("The TTL probes on this router are disabled: enable them or reinstall with `shareguard probes install`.".into());
         }

@@ -1,8 +1,9 @@
 // Routers: the demo routers, the owner's own, and the form to add one.
 // Passwords go to the operating system's keyring, never to the database.
 import { h, clear } from "../dom";
-import { api, errorText, type RouterInput } from "../api";
+import { api, errorText, type ProbeReport, type RouterInput } from "../api";
 import { state } from "../state";
+import { navigate } from "../nav";
 
 function field(label: string, input: HTMLElement, hint = ""): HTMLElement {
   return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
@@ -23,6 +24,17 @@ export function routersView(showError: (m: string) => void): HTMLElement {
   const fingerprint = input({ name: "tls_fingerprint", placeholder: "AB:CD:… (SHA-256), for a self-signed certificate" });
   const access = h("select", { name: "access" }, h("option", { value: "pppoe" }, "PPPoE (customer router is one hop)"), h("option", { value: "hotspot" }, "Hotspot / direct Wi-Fi (devices attach directly)")) as HTMLSelectElement;
   const tag = input({ name: "tag", placeholder: "Reseller or area (optional)" });
+  const hops = input({ name: "expected_hops", type: "number", min: "0", max: "8", placeholder: "1 for PPPoE, 0 for hotspot" });
+  const fetchFp = h("button", { type: "button", "data-testid": "fetch-fingerprint" }, "Fetch from router") as HTMLButtonElement;
+  fetchFp.addEventListener("click", async () => {
+    try {
+      fingerprint.value = await api.fetchFingerprint(host.value, Number(port.value));
+      tls.checked = true;
+      showError(`Compare ${fingerprint.value} with the router's own (/certificate print detail) before saving: a match means nobody is in between.`);
+    } catch (e) {
+      showError(errorText(e));
+    }
+  });
   tls.addEventListener("change", () => {
     if (tls.checked && port.value === "8728") port.value = "8729";
     if (!tls.checked && port.value === "8729") port.value = "8728";
@@ -38,7 +50,8 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     h("div", { class: "row" }, field("API user", user), field("Password", password, "Kept in this computer's keyring.")),
     field("Access type", access),
     h("label", { class: "check" }, tls, " Use api-ssl (TLS)"),
-    field("Certificate fingerprint", fingerprint, "Leave empty to verify the certificate against the system's trusted authorities."),
+    field("Certificate fingerprint", h("span", { class: "row-inline" }, fingerprint, " ", fetchFp), "Leave empty to verify the certificate against the system's trusted authorities; pin it for a self-signed certificate."),
+    field("Expected hop count", hops, "How many routers sit between a subscriber's device and this NAS when nothing is shared. Empty: 1 for PPPoE (the customer's own router), 0 for hotspot."),
     field("Tag", tag),
     save,
   ) as HTMLFormElement;
@@ -54,7 +67,7 @@ export function routersView(showError: (m: string) => void): HTMLElement {
       tls: tls.checked,
       tls_fingerprint: fingerprint.value || null,
       access: access.value as "pppoe" | "hotspot",
-      expected_hops: null,
+      expected_hops: hops.value === "" ? null : Number(hops.value),
       tag: tag.value || null,
     };
     try {
@@ -73,6 +86,8 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     try {
       const r = await api.testRouter(routerName);
       testResult.classList.add("ok");
+      tested.add(routerName);
+      paintGuide(r.probes_installed > 0 ? routerName : "");
       testResult.textContent = `${routerName}: connected. RouterOS ${r.version} on ${r.board} (${r.identity}); ${r.probes_installed} TTL probe rule(s).${r.warnings.length ? " " + r.warnings.join(" ") : ""}`;
     } catch (e) {
       testResult.textContent = "";
@@ -80,8 +95,86 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     }
   }
 
+  // The probe panel: what is installed, what would be sent, then the change.
+  const probePanel = h("div", { class: "probe-panel", hidden: true, "data-testid": "probe-panel" });
+  function paintProbes(name: string, r: ProbeReport, remove: boolean): void {
+    probePanel.hidden = false;
+    const installed = r.state.rules.filter((x) => !x.disabled).length;
+    const apply = h("button", { class: remove ? "danger" : "primary", "data-testid": remove ? "probes-remove" : "probes-install" }, remove ? "Remove these rules" : "Install probes") as HTMLButtonElement;
+    apply.disabled = r.plan.commands.length === 0;
+    apply.addEventListener("click", async () => {
+      if (!window.confirm(`Send ${r.plan.commands.length} command(s) to ${name}?`)) return;
+      try {
+        const done = await api.probes(name, remove, true);
+        paintProbes(name, done, remove);
+        if (!remove) probed.add(name);
+        paintGuide("");
+      } catch (e) {
+        showError(errorText(e));
+      }
+    });
+    clear(probePanel).append(
+      h("h2", {}, `TTL probes on ${name}`),
+      h("p", {}, r.applied ? "Done. The router now has:" : "", ` ${installed} probe rule(s) in force.`),
+      ...r.warnings.map((w) => h("p", { class: "warning", "data-testid": "probe-warning" }, w)),
+      ...r.plan.notes.map((n) => h("p", { class: "muted" }, n)),
+      r.plan.commands.length
+        ? h("div", {}, h("p", {}, r.applied ? "Sent:" : remove ? "Removing would send:" : "Installing would send:"), h("pre", { "data-testid": "probe-commands" }, r.plan.commands.join("\n")))
+        : h("p", { class: "muted" }, remove ? "Nothing to remove." : "The probes are already in place; nothing to send."),
+      ...(r.applied ? [] : [apply]),
+      " ",
+      h("button", { onclick: () => showProbes(name, !remove) }, remove ? "Back to install" : "Preview removal"),
+    );
+  }
+  async function showProbes(name: string, remove = false): Promise<void> {
+    try {
+      paintProbes(name, await api.probes(name, remove, false), remove);
+    } catch (e) {
+      showError(errorText(e));
+    }
+  }
+
+  // The first-run guide for a real router.
+  const tested = new Set<string>();
+  const probed = new Set<string>();
+  const guide = h("details", { class: "guide", "data-testid": "setup-guide" });
+  let storedNames: string[] = [];
+  function paintGuide(withProbes: string): void {
+    if (withProbes) probed.add(withProbes);
+    const steps: [string, boolean][] = [
+      ["Add your router below (address, API user, password).", storedNames.length > 0],
+      ["Test the connection.", storedNames.some((n) => tested.has(n))],
+      ["Preview the TTL probe rules, then install them (TTL probes…).", storedNames.some((n) => probed.has(n))],
+      ["Run the first scan.", Boolean(state.status?.last_scan)],
+    ];
+    const allDone = steps.every(([, d]) => d);
+    // Open until a real router is set up; folded while only the demo runs.
+    guide.toggleAttribute("open", !allDone && !(state.status?.demo_running && storedNames.length === 0));
+    const first = storedNames[0];
+    clear(guide).append(
+      h("summary", {}, allDone ? "Router set up" : "Set up a router in four steps"),
+      h("ol", {}, ...steps.map(([t, d]) => h("li", { class: d ? "done" : "" }, d ? `✓ ${t}` : t))),
+      ...(first
+        ? [h("button", {
+            class: "primary",
+            "data-testid": "guide-scan",
+            onclick: async () => {
+              try {
+                await api.scan({ router: first });
+                navigate("sharing");
+              } catch (e) {
+                showError(errorText(e));
+              }
+            },
+          }, `Scan ${first} now`)]
+        : []),
+    );
+  }
+
   async function load(): Promise<void> {
     const [stored, keyring] = await Promise.all([api.listRouters(), api.keyringStatus()]);
+    storedNames = stored.map((r) => r.name);
+    paintGuide("");
     keyringNote.hidden = !keyring;
     keyringNote.textContent = keyring ?? "";
     save.toggleAttribute("disabled", Boolean(keyring));
@@ -89,7 +182,7 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     for (const r of state.status?.routers.filter((x) => x.demo) ?? []) {
       list.append(
         h("tr", { "data-router": r.name }, h("td", {}, r.name, " ", h("span", { class: "demo-tag" }, "DEMO")), h("td", {}, r.address), h("td", {}, r.access), h("td", {}, "simulated"),
-          h("td", {}, h("button", { onclick: () => test(r.name) }, "Test connection"))),
+          h("td", {}, h("button", { onclick: () => test(r.name) }, "Test connection"), " ", h("button", { onclick: () => showProbes(r.name) }, "TTL probes…"))),
       );
     }
     for (const r of stored) {
@@ -105,6 +198,8 @@ export function routersView(showError: (m: string) => void): HTMLElement {
             "td",
             {},
             h("button", { "data-testid": "router-test", onclick: () => test(r.name) }, "Test connection"),
+            " ",
+            h("button", { "data-testid": "router-probes", onclick: () => showProbes(r.name) }, "TTL probes…"),
             " ",
             h("button", {
               onclick: async () => {
@@ -129,9 +224,11 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     "section",
     { class: "view routers" },
     h("h1", {}, "Routers"),
+    guide,
     keyringNote,
     h("table", { class: "plain", "data-testid": "router-list" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Address"), h("th", {}, "Access"), h("th", {}, "Credentials"), h("th", {}, ""))), list),
     testResult,
+    probePanel,
     form,
   );
 }

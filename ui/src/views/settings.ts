@@ -1,7 +1,7 @@
 // The sharing-detection settings panel: automatic scanning, its schedule
 // (with the next runs in plain words), and the thresholds.
 import { h, clear, when } from "../dom";
-import { api, errorText, type SettingsView } from "../api";
+import { api, errorText, LEVELS, type Level, type SettingsView } from "../api";
 
 export function settingsPanel(showError: (m: string) => void): HTMLElement {
   const box = h("details", { class: "settings", "data-testid": "settings-panel" }, h("summary", {}, "Settings"));
@@ -18,6 +18,12 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
   const high = num("connections_high", 1, 1_000_000);
   const ttl = num("ttl_threshold", 1, 8);
   const p2p = h("input", { type: "checkbox", name: "count_p2p" }) as HTMLInputElement;
+  const notify = h("input", { type: "checkbox", name: "notify_on_flag", "data-testid": "notify-on-flag" }) as HTMLInputElement;
+  const notifyLevel = h("select", { name: "notify_min_level", "aria-label": "Notify from level" },
+    ...LEVELS.slice(2).map((l) => h("option", { value: l }, `${l} and above`))) as HTMLSelectElement;
+  const toTray = h("input", { type: "checkbox", name: "close_to_tray" }) as HTMLInputElement;
+  const atLogin = h("input", { type: "checkbox", name: "start_at_login", "data-testid": "start-at-login" }) as HTMLInputElement;
+  const keepDays = num("retention_days", 30, 3650);
   const save = h("button", { class: "primary", "data-testid": "settings-save" }, "Save settings") as HTMLButtonElement;
   const saved = h("span", { class: "muted" });
   let current: SettingsView | null = null;
@@ -50,7 +56,17 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
       count_p2p_connections: p2p.checked,
     };
     try {
-      await api.saveSettings(detection, { automatic: automatic.checked, cron: cron.value });
+      await api.saveSettings({
+        detection,
+        schedule: { automatic: automatic.checked, cron: cron.value },
+        desktop: {
+          close_to_tray: toTray.checked,
+          notify_on_flag: notify.checked,
+          notify_min_level: notifyLevel.value as Level,
+          start_at_login: atLogin.checked,
+        },
+        retention: { days: Number(keepDays.value) },
+      });
       saved.textContent = "Saved. New thresholds apply from the next scan.";
       await load();
     } catch (e) {
@@ -68,6 +84,11 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     high.value = String(current.detection.connections_high);
     ttl.value = String(current.detection.ttl_threshold);
     p2p.checked = current.detection.count_p2p_connections;
+    notify.checked = current.desktop.notify_on_flag;
+    notifyLevel.value = current.desktop.notify_min_level;
+    toTray.checked = current.desktop.close_to_tray;
+    atLogin.checked = current.desktop.start_at_login;
+    keepDays.value = String(current.retention.days);
     refreshPreview();
   }
 
@@ -80,6 +101,10 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     h("p", { class: "muted small" }, "Connections per subscriber. Peer-to-peer connections are not counted unless you tick the box below."),
     row("TTL threshold (hops below the OS default on PPPoE)", ttl),
     h("label", { class: "check" }, p2p, " Count peer-to-peer connections towards sharing"),
+    h("label", { class: "check" }, notify, " Notify me when a scan flags new subscribers at ", notifyLevel),
+    h("label", { class: "check" }, toTray, " Closing the window keeps ShareGuard running in the tray (scheduled scans go on)"),
+    h("label", { class: "check" }, atLogin, " Start ShareGuard when I log in (minimised to the tray)"),
+    row("Keep scan history for (days; the latest result of every subscriber is always kept)", keepDays),
     h("div", { class: "actions" }, save, saved),
   );
   load().catch((e) => showError(errorText(e)));

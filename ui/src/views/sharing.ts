@@ -8,12 +8,13 @@ import { navigate } from "../nav";
 
 export function sharingView(showError: (m: string) => void): HTMLElement {
   const detail = h("aside", { class: "detail", hidden: true });
-  const table = new ResultsTable((r) => openDetail(r));
+  const table = new ResultsTable((r) => openDetail(r), (r) => state.tagOf(r));
   const progress = h("div", { class: "progress", "data-testid": "scan-progress" });
   const counter = h("span", { class: "muted" });
   const search = h("input", {
     type: "search",
     placeholder: "Search subscriber, address or router",
+    "data-testid": "results-search",
     "aria-label": "Search",
   }) as HTMLInputElement;
   const level = h(
@@ -21,41 +22,98 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     { "aria-label": "Minimum level" },
     ...LEVELS.map((l, i) => h("option", { value: i }, i === 0 ? "All levels" : `${l} and above`)),
   ) as HTMLSelectElement;
+  const tag = h(
+    "select",
+    { "aria-label": "Reseller or area", "data-testid": "tag-filter" },
+    h("option", { value: "" }, "All tags"),
+    ...(state.status?.tags ?? []).map((t) => h("option", { value: t }, t)),
+  ) as HTMLSelectElement;
+  tag.value = state.tagFilter;
   const refilter = () => {
-    table.filter(search.value, Number(level.value));
+    state.tagFilter = tag.value;
+    table.filter(search.value, Number(level.value), tag.value);
     counter.textContent = `${table.count.toLocaleString()} of ${state.results.length.toLocaleString()} subscribers`;
   };
   search.addEventListener("input", refilter);
   level.addEventListener("change", refilter);
+  tag.addEventListener("change", refilter);
 
   const scanButton = h("button", { class: "primary", "data-testid": "scan-all" }, "Scan all routers") as HTMLButtonElement;
+  const routerPick = h(
+    "select",
+    { "aria-label": "Router to scan", "data-testid": "scan-router-pick" },
+    ...(state.status?.routers ?? []).map((r) => h("option", { value: r.name }, r.name)),
+  ) as HTMLSelectElement;
+  const routerButton = h("button", { "data-testid": "scan-router" }, "Scan router") as HTMLButtonElement;
+  const known = h("datalist", { id: "known-subscribers" });
+  const subscriberPick = h("input", {
+    type: "search",
+    list: "known-subscribers",
+    placeholder: "Subscriber login",
+    "aria-label": "Subscriber to scan",
+    "data-testid": "scan-subscriber-name",
+  }) as HTMLInputElement;
+  // Suggestions from the stored results, narrowed as the owner types.
+  subscriberPick.addEventListener("input", () => {
+    const q = subscriberPick.value.trim().toLowerCase();
+    const hits = q ? state.results.filter((r) => r.subscriber.toLowerCase().includes(q)).slice(0, 20) : [];
+    clear(known).append(...hits.map((r) => h("option", { value: r.subscriber }, `${r.nas} · ${r.level}`)));
+  });
+  const subscriberButton = h("button", { "data-testid": "scan-subscriber" }, "Scan subscriber") as HTMLButtonElement;
   const cancelButton = h("button", { hidden: true }, "Cancel") as HTMLButtonElement;
+  const clearButton = h("button", { class: "danger", "data-testid": "clear-results" }, "Clear results") as HTMLButtonElement;
   const bars = new Map<string, HTMLElement>();
+  const scanButtons = [scanButton, routerButton, subscriberButton];
 
-  scanButton.addEventListener("click", async () => {
-    clear(progress);
-    bars.clear();
-    for (const r of state.status?.routers ?? []) {
+  const barFor = (name: string): HTMLElement => {
+    let row = bars.get(name);
+    if (!row) {
       const bar = h("div", { class: "bar" }, h("span", { class: "fill" }));
-      const row = h("div", { class: "router-progress", "data-router": r.name }, h("span", {}, r.name), bar, h("span", { class: "state muted" }, "waiting"));
-      bars.set(r.name, row);
+      row = h("div", { class: "router-progress", "data-router": name }, h("span", {}, name), bar, h("span", { class: "state muted" }, "waiting"));
+      bars.set(name, row);
       progress.append(row);
     }
+    return row;
+  };
+
+  async function startScan(scope: { router?: string; subscriber?: string }): Promise<void> {
+    clear(progress);
+    bars.clear();
+    if (!scope.subscriber) {
+      for (const r of state.status?.routers ?? []) if (!scope.router || r.name === scope.router) barFor(r.name);
+    }
     try {
-      scanButton.disabled = true;
+      scanButtons.forEach((b) => (b.disabled = true));
       cancelButton.hidden = false;
-      await api.scanAll();
+      await api.scan(scope);
     } catch (e) {
-      scanButton.disabled = false;
+      scanButtons.forEach((b) => (b.disabled = false));
       cancelButton.hidden = true;
       showError(errorText(e));
     }
+  }
+  scanButton.addEventListener("click", () => startScan({}));
+  routerButton.addEventListener("click", () => startScan({ router: routerPick.value }));
+  subscriberButton.addEventListener("click", () => {
+    const name = subscriberPick.value.trim();
+    if (!name) return showError("Type the subscriber's login name to scan them.");
+    void startScan({ subscriber: name });
   });
   cancelButton.addEventListener("click", () => api.cancelScan().catch((e) => showError(errorText(e))));
+  clearButton.addEventListener("click", async () => {
+    const n = state.results.length;
+    if (!window.confirm(`Clear all ${n.toLocaleString()} stored results? Scan history and the audit log are kept; the next scan fills the table again.`)) return;
+    try {
+      await api.clearResults();
+      detail.hidden = true;
+      await state.refresh();
+    } catch (e) {
+      showError(errorText(e));
+    }
+  });
 
   void events.progress((e: ProgressEvent) => {
-    const row = bars.get(e.nas);
-    if (!row) return;
+    const row = barFor(e.nas);
     const stateEl = row.querySelector(".state") as HTMLElement;
     const fill = row.querySelector(".fill") as HTMLElement;
     if (e.stage === "reading") {
@@ -82,7 +140,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     refilter();
   });
   void events.finished(async () => {
-    scanButton.disabled = false;
+    scanButtons.forEach((b) => (b.disabled = false));
     cancelButton.hidden = true;
     await state.refresh();
   });
@@ -119,6 +177,16 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     });
     if (!r.whitelisted) actions.append(reason);
     actions.append(whitelistButton);
+    const tagInput = h("input", { type: "text", value: state.tags[r.subscriber] ?? "", placeholder: "Reseller or area", "aria-label": "Tag", maxlength: 64, "data-testid": "subscriber-tag" }) as HTMLInputElement;
+    const tagSave = h("button", { "data-testid": "subscriber-tag-save" }, "Set tag") as HTMLButtonElement;
+    tagSave.addEventListener("click", async () => {
+      try {
+        await api.setSubscriberTag(r.subscriber, tagInput.value.trim() || null);
+        await state.refresh();
+      } catch (e) {
+        showError(errorText(e));
+      }
+    });
     const open = h("button", { class: "link", "data-testid": "open-subscriber", onclick: () => navigate("subscriber", r.subscriber) }, "Open subscriber →");
     clear(detail).append(
       h("button", { class: "close", "aria-label": "Close", onclick: () => (detail.hidden = true) }, "×"),
@@ -137,6 +205,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
       h("h3", {}, "Recommended"),
       h("p", {}, r.recommended_action.replace(/_/g, " ")),
       actions,
+      h("div", { class: "actions" }, tagInput, tagSave),
       open,
     );
   }
@@ -156,11 +225,12 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   return h(
     "section",
     { class: "view sharing" },
-    h("header", { class: "toolbar" }, h("h1", {}, "Sharing detection"), scanButton, cancelButton),
+    h("header", { class: "toolbar" }, h("h1", {}, "Sharing detection"), scanButton, cancelButton, clearButton),
+    h("div", { class: "toolbar scan-one" }, routerPick, routerButton, subscriberPick, known, subscriberButton),
     summary,
     settingsPanel(showError),
     progress,
-    h("div", { class: "filters" }, search, level, counter),
+    h("div", { class: "filters" }, search, level, tag, counter),
     h("div", { class: "split" }, table.root, detail),
   );
 }

@@ -4,32 +4,12 @@
 import { h, when } from "../dom";
 import { api, errorText, type SubscriberDetail } from "../api";
 import { navigate } from "../nav";
-
-function expectedTtls(access: string): number[] {
-  return access === "hotspot" ? [64, 128] : [63, 127];
-}
+import { expectedTtls, ttlBars } from "./charts";
 
 function histogram(d: SubscriberDetail): HTMLElement {
-  const entries = Object.entries(d.ttl_histogram).map(([t, n]) => [Number(t), n] as const);
+  const entries = Object.entries(d.ttl_histogram).map(([t, n]) => [Number(t), n] as [number, number]);
   if (!entries.length) return h("p", { class: "muted" }, "No TTL observations in the latest scan.");
-  const max = Math.max(...entries.map(([, n]) => n));
-  const expected = expectedTtls(d.result?.access ?? "pppoe");
-  return h(
-    "div",
-    { class: "histogram", "data-testid": "ttl-histogram" },
-    ...entries.map(([ttl, n]) => {
-      const fill = h("span", { class: "hfill" });
-      // Set through the CSSOM: the window's CSP forbids inline style attributes.
-      fill.style.width = `${Math.max(2, (100 * n) / max)}%`;
-      return h(
-        "div",
-        { class: expected.includes(ttl) ? "hbar expected" : "hbar" },
-        h("span", { class: "hlabel" }, String(ttl)),
-        h("span", { class: "htrack" }, fill),
-        h("span", { class: "hcount" }, `${n}${expected.includes(ttl) ? " · expected" : ""}`),
-      );
-    }),
-  );
+  return ttlBars(entries, expectedTtls(d.result?.access ?? "pppoe"), "ttl-histogram");
 }
 
 export function subscriberView(name: string, showError: (m: string) => void): HTMLElement {

@@ -5,19 +5,22 @@ import { LEVELS, type SubscriberResult } from "../api";
 
 const ROW_HEIGHT = 34;
 
-type Key = "subscriber" | "nas" | "connections" | "ttl" | "ttl_status" | "level";
+type Key = "subscriber" | "nas" | "tag" | "connections" | "ttl" | "ttl_status" | "level";
 
 const COLUMNS: { key: Key; label: string }[] = [
   { key: "subscriber", label: "Subscriber" },
   { key: "nas", label: "Router" },
+  { key: "tag", label: "Tag" },
   { key: "connections", label: "Connections" },
   { key: "ttl", label: "TTL values" },
   { key: "ttl_status", label: "TTL status" },
   { key: "level", label: "Level" },
 ];
 
-function compare(a: SubscriberResult, b: SubscriberResult, key: Key): number {
+function compare(a: SubscriberResult, b: SubscriberResult, key: Key, tagOf: (r: SubscriberResult) => string): number {
   switch (key) {
+    case "tag":
+      return tagOf(a).localeCompare(tagOf(b));
     case "connections":
       return a.connections - b.connections;
     case "level":
@@ -40,8 +43,14 @@ export class ResultsTable {
   private descending = true;
   private query = "";
   private minLevel = 0;
+  private tag = "";
+  /** Milliseconds the last filter-and-sort took (shown for the record). */
+  lastApplyMs = 0;
 
-  constructor(private onOpen: (r: SubscriberResult) => void) {
+  constructor(
+    private onOpen: (r: SubscriberResult) => void,
+    private tagOf: (r: SubscriberResult) => string,
+  ) {
     const head = h(
       "div",
       { class: "thead", role: "row" },
@@ -60,9 +69,10 @@ export class ResultsTable {
     this.apply();
   }
 
-  filter(query: string, minLevel: number): void {
+  filter(query: string, minLevel: number, tag = ""): void {
     this.query = query.trim().toLowerCase();
     this.minLevel = minLevel;
+    this.tag = tag;
     this.apply();
   }
 
@@ -77,16 +87,21 @@ export class ResultsTable {
   }
 
   private apply(): void {
+    const started = performance.now();
     const q = this.query;
+    const tag = this.tag;
     this.shown = this.rows.filter(
       (r) =>
         LEVELS.indexOf(r.level) >= this.minLevel &&
+        (!tag || this.tagOf(r) === tag) &&
         (!q || r.subscriber.toLowerCase().includes(q) || r.address.includes(q) || r.nas.toLowerCase().includes(q)),
     );
     const dir = this.descending ? -1 : 1;
-    this.shown.sort((a, b) => dir * compare(a, b, this.sortKey));
+    this.shown.sort((a, b) => dir * compare(a, b, this.sortKey, this.tagOf));
     this.spacer.style.height = `${this.shown.length * ROW_HEIGHT}px`;
     this.paint();
+    this.lastApplyMs = performance.now() - started;
+    this.root.dataset.filterMs = this.lastApplyMs.toFixed(1);
   }
 
   private paint(): void {
@@ -112,6 +127,7 @@ export class ResultsTable {
           },
           h("div", { class: "td col-subscriber" }, r.subscriber),
           h("div", { class: "td col-nas" }, r.nas),
+          h("div", { class: "td col-tag muted" }, this.tagOf(r)),
           h("div", { class: "td col-connections" }, String(r.connections)),
           h("div", { class: "td col-ttl" }, r.ttl_values.join(", ") || "–"),
           h("div", { class: "td col-ttl_status" }, r.ttl_status.replace(/_/g, " ")),
