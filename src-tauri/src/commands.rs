@@ -10,14 +10,11 @@ use shareguard_detect::{NasOutcome, ScanScope, ScanSummary, SubscriberResult};
 use shareguard_engine::{demo, scan_and_store};
 use shareguard_scan::{CancellationToken, ScanEvent, ScanRequest};
 use shareguard_sim::population::PopulationSpec;
-use shareguard_store::{
-    AuditFilter, AuditRecord, Operator, Permission, ResultFilter, TrendPoint, SYSTEM_OPERATOR,
-};
+use shareguard_store::{AuditFilter, AuditRecord, Operator, Permission, ResultFilter, TrendPoint};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
-pub use crate::state::lock;
-use crate::state::AppState;
+use crate::state::{lock, AppState};
 
 #[derive(Serialize)]
 pub struct RouterInfo {
@@ -210,17 +207,22 @@ pub async fn start_scan<R: Runtime>(
     let prepared = {
         let s = store.clone();
         let min = desktop.notify_min_level;
+        let notify = desktop.notify_on_flag;
         blocking(move || {
             let s = lock(&s);
-            let flagged_before = s
-                .results(&ResultFilter {
-                    min_level: Some(min),
-                    ..Default::default()
-                })?
-                .into_iter()
-                .filter(|r| !r.whitelisted)
-                .map(|r| r.subscriber)
-                .collect::<std::collections::HashSet<_>>();
+            // Who was flagged before, only when new flags will be announced.
+            let mut flagged_before = std::collections::HashSet::new();
+            if notify {
+                flagged_before.extend(
+                    s.results(&ResultFilter {
+                        min_level: Some(min),
+                        ..Default::default()
+                    })?
+                    .into_iter()
+                    .filter(|r| !r.whitelisted)
+                    .map(|r| r.subscriber),
+                );
+            }
             Ok((s.detection_settings()?, flagged_before))
         })
         .await
@@ -468,6 +470,3 @@ pub async fn flag_trend(
     let tag = tag.filter(|t| !t.trim().is_empty());
     blocking(move || Ok(lock(&store).flag_trend(30, tag.as_deref())?)).await
 }
-
-/// The operator name scheduled work is recorded under.
-pub const SYSTEM: &str = SYSTEM_OPERATOR;

@@ -11,9 +11,9 @@ use shareguard_secrets::SecretKind;
 use shareguard_store::{action, AuditEntry, NasRecord, Permission, Store};
 use tauri::State;
 
-use crate::commands::{blocking, lock};
+use crate::commands::blocking;
 use crate::error::{CommandError, CommandResult};
-use crate::state::AppState;
+use crate::state::{lock, AppState};
 
 /// What the router form sends. The password is optional when editing: an
 /// empty one keeps the stored password.

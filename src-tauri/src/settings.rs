@@ -9,9 +9,9 @@ use shareguard_store::{AuditEntry, Permission, Retention, RETENTION_KEY, SYSTEM_
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::commands::{blocking, lock};
+use crate::commands::blocking;
 use crate::error::{CommandError, CommandResult};
-use crate::state::AppState;
+use crate::state::{lock, AppState};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Settings {

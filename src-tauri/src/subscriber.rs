@@ -8,9 +8,9 @@ use shareguard_detect::SubscriberResult;
 use shareguard_store::{AuditFilter, AuditRecord, HistoryEntry, WhitelistEntry};
 use tauri::State;
 
-use crate::commands::{blocking, lock};
+use crate::commands::blocking;
 use crate::error::{CommandError, CommandResult};
-use crate::state::AppState;
+use crate::state::{lock, AppState};
 
 #[derive(Debug, Serialize)]
 pub struct SubscriberDetail {
@@ -29,10 +29,7 @@ pub async fn subscriber_detail(
     subscriber: String,
 ) -> CommandResult<SubscriberDetail> {
     state.require(shareguard_store::Permission::View)?;
-    let name = subscriber.trim().to_string();
-    if name.is_empty() || name.len() > 128 {
-        return Err(CommandError::invalid("give the subscriber's login name"));
-    }
+    let name = crate::commands::check_subscriber(&subscriber)?;
     let store = state.store.clone();
     blocking(move || {
         let s = lock(&store);

@@ -73,16 +73,17 @@ fn implicit_owner() -> Operator {
     }
 }
 
+/// Who is at the desk before anyone enters a PIN: the owner when there are
+/// no staff profiles, else nobody (locked).
+fn without_pin(store: &Store) -> Result<Option<Operator>, StoreError> {
+    Ok((!store.has_staff()?).then(implicit_owner))
+}
+
 impl Session {
     /// The session at start-up: the owner without staff profiles, else locked.
     pub fn start(store: &Store) -> Result<Self, StoreError> {
-        let current = if store.has_staff()? {
-            None
-        } else {
-            Some(implicit_owner())
-        };
         Ok(Self {
-            current,
+            current: without_pin(store)?,
             failures: HashMap::new(),
         })
     }
@@ -161,11 +162,7 @@ impl Session {
     /// Locks the app (staff leave the desk); without staff profiles there is
     /// nothing to lock and the owner stays.
     pub fn lock(&mut self, store: &Store) -> Result<(), StoreError> {
-        self.current = if store.has_staff()? {
-            None
-        } else {
-            Some(implicit_owner())
-        };
+        self.current = without_pin(store)?;
         Ok(())
     }
 

@@ -43,7 +43,7 @@ pub use audit::{action, AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use nas::NasRecord;
-pub use operators::{Operator, Permission, OWNER as OWNER_OPERATOR, SYSTEM as SYSTEM_OPERATOR};
+pub use operators::{Operator, Permission, SYSTEM as SYSTEM_OPERATOR};
 pub use results::{HistoryEntry, ResultFilter, TrendPoint};
 pub use retention::{Pruned, Retention, RETENTION_KEY};
 pub use settings::DETECTION_SETTINGS_KEY;

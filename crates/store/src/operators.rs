@@ -13,7 +13,7 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use chrono::{DateTime, Utc};
-use rusqlite::OptionalExtension;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -152,6 +152,18 @@ fn operator_from_row(row: &rusqlite::Row<'_>) -> Result<Operator, Fail> {
     })
 }
 
+/// Whether any profile other than the owner's exists.
+fn staff_exist(c: &Connection) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT EXISTS (SELECT 1 FROM operators WHERE name != 'owner')")?
+        .query_row([], |r| r.get(0))
+}
+
+/// Whether the owner has set a PIN.
+fn owner_exists(c: &Connection) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT EXISTS (SELECT 1 FROM operators WHERE name = 'owner')")?
+        .query_row([], |r| r.get(0))
+}
+
 impl Store {
     /// Every profile, the owner first (if it has a PIN), then staff by name.
     pub fn operators(&self) -> Result<Vec<Operator>, StoreError> {
@@ -172,12 +184,7 @@ impl Store {
     /// True when at least one staff profile exists, so the app must ask who
     /// is using it.
     pub fn has_staff(&self) -> Result<bool, StoreError> {
-        self.read(|c| {
-            Ok(
-                c.prepare_cached("SELECT EXISTS (SELECT 1 FROM operators WHERE name != 'owner')")?
-                    .query_row([], |r| r.get(0))?,
-            )
-        })
+        self.read(|c| Ok(staff_exist(c)?))
     }
 
     /// Creates or updates a profile; `pin` may be `None` to keep the stored
@@ -209,17 +216,10 @@ impl Store {
                 .prepare_cached("SELECT pin_hash FROM operators WHERE name = ?1")?
                 .query_row([name], |r| r.get(0))
                 .optional()?;
-            if name != OWNER {
-                let owner: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM operators WHERE name = 'owner')",
-                    [],
-                    |r| r.get(0),
-                )?;
-                if !owner {
-                    return Err(Fail::invalid(
-                        "set the owner's PIN first, so staff cannot switch to the owner's profile",
-                    ));
-                }
+            if name != OWNER && !owner_exists(tx)? {
+                return Err(Fail::invalid(
+                    "set the owner's PIN first, so staff cannot switch to the owner's profile",
+                ));
             }
             let Some(hash) = hash.or(existing.clone()) else {
                 return Err(Fail::invalid(format!("choose a PIN for {name}")));
@@ -254,17 +254,10 @@ impl Store {
     /// Returns false if there was no such profile.
     pub fn remove_operator(&mut self, name: &str, by: &str) -> Result<bool, StoreError> {
         self.write(|tx| {
-            if name == OWNER {
-                let staff: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM operators WHERE name != 'owner')",
-                    [],
-                    |r| r.get(0),
-                )?;
-                if staff {
-                    return Err(Fail::invalid(
-                        "remove the staff profiles first: while they exist the owner needs a PIN",
-                    ));
-                }
+            if name == OWNER && staff_exist(tx)? {
+                return Err(Fail::invalid(
+                    "remove the staff profiles first: while they exist the owner needs a PIN",
+                ));
             }
             let removed = tx
                 .prepare_cached("DELETE FROM operators WHERE name = ?1")?

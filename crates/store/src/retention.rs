@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, action, AuditEntry};
-use crate::codec::{sql_to_u64, ts};
+use crate::codec::ts;
 use crate::{Store, StoreError};
 
 /// The settings key of [`Retention`].
@@ -80,8 +80,8 @@ impl Store {
                 )?
                 .execute([&cutoff])?;
             let pruned = Pruned {
-                scans: sql_to_u64(scans as i64),
-                history_rows: sql_to_u64(history_rows as i64),
+                scans: u64::try_from(scans).unwrap_or(u64::MAX),
+                history_rows: u64::try_from(history_rows).unwrap_or(u64::MAX),
             };
             if pruned != Pruned::default() {
                 audit::insert(
