@@ -29,6 +29,9 @@ pub fn validate(rec: &NasRecord) -> Result<(), String> {
     if let Some(fp) = &rec.tls_fingerprint {
         parse_fingerprint(fp)?;
     }
+    if let Some(tag) = &rec.tag {
+        shareguard_store::tags::check_tag(tag).map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 
@@ -153,6 +156,13 @@ mod tests {
                     ..ok.clone()
                 },
                 "64 hexadecimal",
+            ),
+            (
+                NasRecord {
+                    tag: Some("x".repeat(65)),
+                    ..ok.clone()
+                },
+                "1 to 64 characters",
             ),
         ] {
             let e = validate(&bad).unwrap_err();
