@@ -4,7 +4,7 @@
 import { h, clear, when } from "../dom";
 import { api, errorText, LEVELS } from "../api";
 import { state } from "../state";
-import { ttlBars, trendChart } from "./charts";
+import { expectedTtls, ttlBars, trendChart } from "./charts";
 
 export function dashboardView(showError: (m: string) => void): HTMLElement {
   const s = state.status;
@@ -30,10 +30,11 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
     const sum = new Map<number, number>();
     for (const r of rows) for (const [t, n] of Object.entries(r.ttl_counts)) sum.set(Number(t), (sum.get(Number(t)) ?? 0) + n);
     const entries = [...sum.entries()].sort((a, b) => a[0] - b[0]);
-    const access = rows[0]?.access ?? "pppoe";
+    // Expected values of every access type in view (PPPoE and hotspot differ).
+    const expected = [...new Set(rows.map((r) => r.access))].flatMap(expectedTtls);
     clear(ttl).append(
       entries.length
-        ? ttlBars(entries, access === "hotspot" ? [64, 128] : [63, 127, 64, 128], "ttl-distribution")
+        ? ttlBars(entries, expected, "ttl-distribution")
         : h("p", { class: "muted" }, "No TTL observations yet."),
       h("p", { class: "muted small" }, "Green: what a subscriber's own router (PPPoE) or a device attached directly (hotspot) sends. Lower values come from devices behind another router."),
     );
