@@ -417,6 +417,15 @@ impl SimNas {
             .and_then(|l| self.state.rate_limit(l))
     }
 
+    /// Loses the next `n` RADIUS replies of this NAS on the way back; the
+    /// requests themselves are applied, as when a reply datagram is dropped.
+    pub fn lose_radius_replies(&self, n: u64) {
+        self.state
+            .radius
+            .lose_replies
+            .store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn radius_stats(&self) -> RadiusStats {
         self.state.radius.snapshot()
     }

@@ -72,6 +72,8 @@ pub(crate) struct RadiusCounters {
     pub dropped_bad_auth: AtomicU64,
     pub dropped_malformed: AtomicU64,
     pub duplicates: AtomicU64,
+    /// Replies still to be lost on the way back (the request is applied).
+    pub lose_replies: AtomicU64,
 }
 
 impl RadiusCounters {

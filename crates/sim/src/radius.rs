@@ -54,6 +54,15 @@ pub(crate) async fn run(socket: UdpSocket, nas: Arc<NasState>, secret: Vec<u8>) 
         let Some(reply) = answer(&nas, &secret, &buf[..n], peer, &mut cache, now) else {
             continue;
         };
+        let lost = nas
+            .radius
+            .lose_replies
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok();
+        if lost {
+            tracing::debug!(nas = %nas.name, %peer, "radius reply lost on purpose");
+            continue;
+        }
         if let Err(e) = socket.send_to(&reply, peer).await {
             tracing::debug!(error = %e, %peer, "radius send failed");
         }
