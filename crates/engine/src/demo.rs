@@ -2,11 +2,14 @@
 //! router. Its router entries are clearly named as demo routers.
 
 use chrono::Utc;
+use radius_dac::DacClient;
 use routeros_client::{Client, ConnectOptions};
 use shareguard_detect::Access;
 use shareguard_scan::{probes, NasTarget};
 use shareguard_sim::population::{self, PopulationSpec};
 use shareguard_sim::{SimConfig, SimNetwork};
+
+use crate::sharing_actions::Router;
 
 /// The simulated routers' API user. Not a secret: the routers exist only on loopback.
 pub const DEMO_USER: &str = "demo";
@@ -37,6 +40,26 @@ pub fn targets_for(net: &SimNetwork, user: &str, password: &str) -> Vec<NasTarge
             let addr = n.api_addr();
             let connect = ConnectOptions::new(addr.ip().to_string(), addr.port(), user, password);
             NasTarget::new(format!("demo-{}", n.name()), connect, access_of(n.access()))
+        })
+        .collect()
+}
+
+impl Demo {
+    /// The demo routers as actions reach them: API and RADIUS.
+    pub fn routers(&self) -> Vec<Router> {
+        routers_for(&self.network, &self.targets, DEMO_RADIUS_SECRET)
+    }
+}
+
+/// Pairs scan targets (from [`targets_for`]) with the RADIUS endpoint of
+/// the same simulated router.
+pub fn routers_for(net: &SimNetwork, targets: &[NasTarget], radius_secret: &str) -> Vec<Router> {
+    net.nas()
+        .iter()
+        .zip(targets)
+        .map(|(n, t)| Router {
+            target: t.clone(),
+            radius: Some(DacClient::new(n.radius_addr(), radius_secret)),
         })
         .collect()
 }

@@ -6,14 +6,19 @@
 //! * [`access`]: the current operator, permissions and the PIN throttle.
 //! * [`probe_ops`]: probe preview, install and removal for the CLI and the app.
 //! * [`notify`]: which results are new flags worth a desktop notification.
+//! * [`enforce`]: ending one subscriber's session, by RADIUS or through the API.
+//! * [`sharing_actions`]: "Disconnect now" and the automatic disconnect after
+//!   a scan, with the circuit breaker.
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
 
 pub mod access;
 pub mod demo;
+pub mod enforce;
 pub mod notify;
 pub mod persist;
 pub mod probe_ops;
 pub mod routers;
 pub mod settings;
+pub mod sharing_actions;
 
 pub use persist::{scan_and_store, EngineError};

@@ -26,6 +26,18 @@ fn with_store<T>(
     Ok(f(&mut guard)?)
 }
 
+/// Runs `f` on the store on the blocking pool, so SQLite never stalls the
+/// async workers.
+pub(crate) async fn store_task<T: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, EngineError> {
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || with_store(&s, f))
+        .await
+        .map_err(|e| EngineError::Internal(e.to_string()))?
+}
+
 /// Runs `req` and stores it: the scan row first (so a crash mid-scan still
 /// shows that a scan started), then outcome and results in one transaction.
 /// The whitelist in force is read from storage and merged into `req`'s.
@@ -37,35 +49,29 @@ pub async fn scan_and_store(
 ) -> Result<ScanOutput, EngineError> {
     let now = Utc::now();
     let (scan_id, whitelist) = {
-        let s = store.clone();
         let (op, scope, settings) = (
             req.operator.clone(),
             req.scope.clone(),
             req.settings.clone(),
         );
-        tokio::task::spawn_blocking(move || {
-            with_store(&s, |st| {
-                let id = st.begin_scan(&op, &scope, &settings, now)?;
-                let wl = st.active_whitelist(now)?;
-                Ok((id, wl))
-            })
+        store_task(&store, move |st| {
+            let id = st.begin_scan(&op, &scope, &settings, now)?;
+            let wl = st.active_whitelist(now)?;
+            Ok((id, wl))
         })
-        .await
-        .map_err(|e| EngineError::Internal(e.to_string()))??
+        .await?
     };
     for (k, v) in whitelist {
         req.whitelist.entry(k).or_insert(v);
     }
     let mut out = run_scan(req, cancel, events).await;
     out.summary.id = Some(scan_id);
-    let s = store.clone();
     let summary = out.summary.clone();
     let results = std::mem::take(&mut out.results);
-    let results = tokio::task::spawn_blocking(move || {
-        with_store(&s, |st| st.finish_scan(&summary, &results)).map(|_| results)
+    let results = store_task(&store, move |st| {
+        st.finish_scan(&summary, &results).map(|_| results)
     })
-    .await
-    .map_err(|e| EngineError::Internal(e.to_string()))??;
+    .await?;
     out.results = results;
     Ok(out)
 }

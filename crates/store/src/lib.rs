@@ -10,6 +10,7 @@
 //! * [`results`]: the latest result per subscriber, history and TTL evidence.
 //! * [`whitelist`]: subscribers the owner has excused, optionally until a date.
 //! * [`audit`]: the append-only record of who did what.
+//! * [`actions`]: enforcement actions (disconnects), stored with their audit entry.
 //! * [`operators`]: owner and staff profiles with hashed PINs.
 //! * [`tags`]: reseller/area tags on subscribers.
 //! * [`retention`]: the clean-up of old history.
@@ -24,6 +25,7 @@ mod codec;
 pub mod error;
 pub mod migrations;
 
+pub mod actions;
 pub mod audit;
 pub mod nas;
 pub mod operators;
@@ -39,6 +41,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use actions::{Action, ActionKind, ActionMethod};
 pub use audit::{action, AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;

@@ -202,7 +202,33 @@ CREATE INDEX scans_by_start ON scans (started_at);
 CREATE INDEX result_history_by_time ON result_history (scanned_at);
 "#;
 
-const STEPS: &[M<'static>] = &[M::up(V1), M::up(V2)];
+/// Version 3: enforcement actions (disconnect now; throttles and bans with an
+/// expiry later), and the time ShareGuard ended a subscriber's session, shown
+/// until the next scan sees the subscriber again.
+const V3: &str = r#"
+CREATE TABLE actions (
+    id         INTEGER PRIMARY KEY,
+    subscriber TEXT NOT NULL,
+    nas        TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('disconnect', 'throttle', 'ban', 'limit')),
+    method     TEXT NOT NULL CHECK (method IN ('radius', 'api')),
+    operator   TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    details    TEXT NOT NULL CHECK (json_valid(details)),
+    started_at TEXT NOT NULL,
+    -- NULL for actions without a duration (a disconnect).
+    expires_at TEXT,
+    -- Set when the action is over: at once for a disconnect, on expiry or
+    -- lifting for the others.
+    ended_at   TEXT
+) STRICT;
+CREATE INDEX actions_by_subscriber ON actions (subscriber, started_at);
+CREATE INDEX actions_in_force ON actions (ended_at, expires_at);
+
+ALTER TABLE results ADD COLUMN disconnected_at TEXT;
+"#;
+
+const STEPS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3)];
 
 /// The schema version this build writes and the newest it can read.
 pub const SCHEMA_VERSION: u32 = STEPS.len() as u32;

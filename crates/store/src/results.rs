@@ -77,7 +77,8 @@ const UPSERT_RESULT: &str = "
         ttl_counts = excluded.ttl_counts, ttl_status = excluded.ttl_status, level = excluded.level,
         assessed_level = excluded.assessed_level, whitelisted = excluded.whitelisted,
         reasons = excluded.reasons, recommended_action = excluded.recommended_action,
-        evidence = excluded.evidence, scanned_at = excluded.scanned_at";
+        evidence = excluded.evidence, scanned_at = excluded.scanned_at,
+        disconnected_at = NULL";
 
 const INSERT_HISTORY: &str = "
     INSERT INTO result_history (scan_id, subscriber, nas, level, ttl_status, whitelisted, connections,

@@ -1,0 +1,217 @@
+//! Acting on one subscriber's session on a router.
+//!
+//! The session is looked up through the API with one filtered query (its
+//! `.id`, address and RADIUS session id). With RADIUS set up for the router
+//! and a RADIUS-authenticated session, the session is ended by a
+//! Disconnect-Request naming it by user name, address and session id, so
+//! the accounting record closes properly. Otherwise, or when the NAS gives no
+//! answer at all, the session is removed through the API. A NAK is reported
+//! as is: the router refused, and forcing it another way would hide why.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use radius_dac::{error_cause_text, Answer, DacClient, DacError, Request, SessionIds};
+use routeros_client::{Client, Command, QueryOp};
+use serde::Serialize;
+use shareguard_detect::Access;
+use shareguard_scan::NasTarget;
+use shareguard_store::ActionMethod;
+use thiserror::Error;
+
+/// One online session as the router reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActiveSession {
+    /// The row's `.id` in `/ppp/active` or `/ip/hotspot/active`.
+    pub item: String,
+    pub user: String,
+    pub address: Option<Ipv4Addr>,
+    /// Acct-Session-Id (PPP only; hotspot rows carry none).
+    pub session_id: Option<String>,
+    /// Whether the session was authorised by RADIUS (only those accept
+    /// dynamic authorization).
+    pub radius: bool,
+}
+
+/// What a disconnect did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DisconnectReport {
+    pub subscriber: String,
+    pub nas: String,
+    pub method: ActionMethod,
+    pub session: ActiveSession,
+    /// RADIUS datagrams sent, when RADIUS was used or tried.
+    pub radius_tries: Option<u32>,
+    /// Lookup plus action, in milliseconds.
+    pub elapsed_ms: f64,
+    /// Why the fallback was used, when it was.
+    pub note: Option<String>,
+    /// Nothing was sent: this is what would have been done.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Router(#[from] routeros_client::Error),
+    #[error(transparent)]
+    Radius(#[from] DacError),
+    #[error("{subscriber} is not online on {nas}: there is no session to end")]
+    NotOnline { subscriber: String, nas: String },
+    #[error("{nas} refused the {request} for {subscriber}: {why}")]
+    Refused {
+        subscriber: String,
+        nas: String,
+        request: &'static str,
+        why: String,
+    },
+    #[error("{nas} did not finish the action within {} s: check the link to the router, then look at the subscriber's session before trying again", .after.as_secs())]
+    Timeout { nas: String, after: Duration },
+}
+
+impl ActionError {
+    /// A stable class name for the UI and scripts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Router(e) => e.kind(),
+            Self::Radius(e) => e.kind(),
+            Self::NotOnline { .. } => "not_online",
+            Self::Refused { .. } => "refused",
+            Self::Timeout { .. } => "timeout",
+        }
+    }
+}
+
+/// The menu of a router's online sessions and its user-name field.
+fn session_menu(access: Access) -> (&'static str, &'static str) {
+    match access {
+        Access::Pppoe => ("/ppp/active", "name"),
+        Access::Hotspot => ("/ip/hotspot/active", "user"),
+    }
+}
+
+/// Finds a subscriber's online session with one filtered query.
+pub async fn find_session(
+    c: &mut Client,
+    access: Access,
+    subscriber: &str,
+) -> Result<Option<ActiveSession>, routeros_client::Error> {
+    let (menu, user_field) = session_menu(access);
+    let rows = c
+        .run(
+            Command::new(format!("{menu}/print"))
+                .query(QueryOp::Eq(user_field.into(), subscriber.into()))
+                .proplist(&[".id", user_field, "address", "session-id", "radius"]),
+        )
+        .await?;
+    Ok(rows.first().and_then(|r| {
+        Some(ActiveSession {
+            item: r.get_str(".id")?.into_owned(),
+            user: r.get_str(user_field)?.into_owned(),
+            address: r.get_str("address").and_then(|a| a.parse().ok()),
+            session_id: r
+                .get_str("session-id")
+                .map(|s| s.trim_start_matches("0x").to_string())
+                .filter(|s| !s.is_empty()),
+            radius: r.get_str("radius").is_some_and(|v| v == "true"),
+        })
+    }))
+}
+
+/// Ends `subscriber`'s session on `target`: by RADIUS when `radius` is given
+/// and the session came from RADIUS, otherwise (or when RADIUS gets no
+/// answer) through the API. With `dry_run`, only looks the session up.
+pub async fn disconnect(
+    target: &NasTarget,
+    radius: Option<&DacClient>,
+    subscriber: &str,
+    dry_run: bool,
+    budget: Duration,
+) -> Result<DisconnectReport, ActionError> {
+    let job = disconnect_inner(target, radius, subscriber, dry_run);
+    tokio::time::timeout(budget, job)
+        .await
+        .map_err(|_| ActionError::Timeout {
+            nas: target.name.clone(),
+            after: budget,
+        })?
+}
+
+async fn disconnect_inner(
+    target: &NasTarget,
+    radius: Option<&DacClient>,
+    subscriber: &str,
+    dry_run: bool,
+) -> Result<DisconnectReport, ActionError> {
+    let started = Instant::now();
+    let mut c = Client::connect(&target.connect).await?;
+    let session = find_session(&mut c, target.access, subscriber)
+        .await?
+        .ok_or_else(|| ActionError::NotOnline {
+            subscriber: subscriber.into(),
+            nas: target.name.clone(),
+        })?;
+    let mut report = DisconnectReport {
+        subscriber: subscriber.into(),
+        nas: target.name.clone(),
+        method: ActionMethod::Api,
+        session: session.clone(),
+        radius_tries: None,
+        elapsed_ms: 0.0,
+        note: None,
+        dry_run,
+    };
+    let dac = radius.filter(|_| session.radius);
+    if radius.is_some() && !session.radius {
+        report.note = Some(
+            "the session was not authorised by RADIUS, so it was removed through the API".into(),
+        );
+    }
+    if let Some(dac) = dac {
+        report.method = ActionMethod::Radius;
+        if dry_run {
+            return Ok(finish(report, started));
+        }
+        let ids = SessionIds {
+            user_name: session.user.clone(),
+            framed_ip: session.address,
+            acct_session_id: session.session_id.clone(),
+        };
+        match dac.send(&Request::Disconnect(ids)).await {
+            Ok(x) => {
+                report.radius_tries = Some(x.tries);
+                return match x.answer {
+                    Answer::Ack => Ok(finish(report, started)),
+                    Answer::Nak { cause } => Err(ActionError::Refused {
+                        subscriber: subscriber.into(),
+                        nas: target.name.clone(),
+                        request: "Disconnect-Request",
+                        why: error_cause_text(cause),
+                    }),
+                };
+            }
+            Err(e @ DacError::NoAnswer { .. }) => {
+                tracing::warn!(nas = %target.name, "{e}");
+                if let DacError::NoAnswer { tries, .. } = e {
+                    report.radius_tries = Some(tries);
+                }
+                report.method = ActionMethod::Api;
+                report.note = Some(format!(
+                    "RADIUS: {e}. The session was removed through the API instead."
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !dry_run {
+        let (menu, _) = session_menu(target.access);
+        c.run(Command::new(format!("{menu}/remove")).attr(".id", session.item.as_str()))
+            .await?;
+    }
+    Ok(finish(report, started))
+}
+
+fn finish(mut r: DisconnectReport, started: Instant) -> DisconnectReport {
+    r.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    r
+}

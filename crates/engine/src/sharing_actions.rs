@@ -1,0 +1,479 @@
+//! Disconnects that follow sharing verdicts: the owner's "Disconnect now" and
+//! the optional automatic disconnect after a scan. Both go through
+//! [`enforce::disconnect`] and are stored with their audit entry; the
+//! automatic one only within the circuit breaker.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use radius_dac::DacClient;
+use serde::{Deserialize, Serialize};
+use shareguard_detect::{Level, SubscriberResult};
+use shareguard_scan::NasTarget;
+use shareguard_store::{action, Action, ActionKind, AuditEntry, Store};
+use thiserror::Error;
+
+use crate::enforce::{self, ActionError, DisconnectReport};
+use crate::persist::{store_task, EngineError};
+
+/// How long one disconnect may take, lookup included (three RADIUS tries of
+/// one second plus the API fallback fit).
+pub const ACTION_BUDGET: Duration = Duration::from_secs(10);
+
+/// A router as actions reach it: the API, and RADIUS when set up.
+#[derive(Debug, Clone)]
+pub struct Router {
+    pub target: NasTarget,
+    pub radius: Option<DacClient>,
+}
+
+/// The settings key of [`SharingActions`].
+pub const SHARING_ACTIONS_KEY: &str = "sharing_actions";
+
+/// What happens on its own after a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SharingActions {
+    /// Off by default: nobody is cut off until the owner decides so.
+    pub auto_disconnect: bool,
+    /// The lowest level that is disconnected automatically.
+    pub min_level: Level,
+    /// Record what would be done without sending anything.
+    pub dry_run: bool,
+}
+
+impl Default for SharingActions {
+    fn default() -> Self {
+        Self {
+            auto_disconnect: false,
+            min_level: Level::Critical,
+            dry_run: false,
+        }
+    }
+}
+
+impl SharingActions {
+    pub fn validate(&self) -> Result<(), String> {
+        // A medium verdict asks for a look, not a cut: disconnecting on it
+        // would hit households whose line merely looks busy.
+        if self.min_level < Level::High {
+            return Err("automatic disconnect is for high or critical verdicts only".into());
+        }
+        Ok(())
+    }
+}
+
+/// The settings key of [`Breaker`].
+pub const BREAKER_KEY: &str = "action_breaker";
+
+/// The circuit breaker on automatic actions: at most `max_subscribers`, or
+/// `max_percent` of the subscribers online, whichever is lower, per cycle.
+///
+/// When a cycle would act on more, it acts on none and the breaker trips:
+/// so many verdicts at once usually mean a wrong setting (an expected hop
+/// count off by one flags a whole router), and cutting off the first twenty
+/// of them would be as wrong as cutting off all. Automatic actions then stay
+/// paused until the owner resets the breaker; manual actions still work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Breaker {
+    pub max_subscribers: u32,
+    pub max_percent: f64,
+    pub tripped: Option<Trip>,
+}
+
+/// Why the breaker tripped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trip {
+    pub at: DateTime<Utc>,
+    /// Subscribers the cycle would have acted on.
+    pub candidates: usize,
+    pub cap: usize,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Self {
+            max_subscribers: 20,
+            max_percent: 2.0,
+            tripped: None,
+        }
+    }
+}
+
+impl Breaker {
+    /// Automatic actions allowed in one cycle with `online` subscribers
+    /// (at least one, so a small network can use automation at all).
+    pub fn cap(&self, online: usize) -> usize {
+        let share = (online as f64 * self.max_percent / 100.0).ceil() as usize;
+        share.min(self.max_subscribers as usize).max(1)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=10_000).contains(&self.max_subscribers) {
+            return Err("the breaker's subscriber cap must be 1 to 10000".into());
+        }
+        if !(self.max_percent > 0.0 && self.max_percent <= 100.0) {
+            return Err("the breaker's share must be above 0 and at most 100 percent".into());
+        }
+        Ok(())
+    }
+}
+
+/// What the automatic disconnect will do after a scan.
+#[derive(Debug, PartialEq)]
+pub enum AutoPlan<'a> {
+    /// Automatic disconnect is off.
+    Off,
+    /// The breaker tripped earlier and the owner has not reset it.
+    Paused,
+    /// Disconnect these (possibly none), most severe first.
+    Act(Vec<&'a SubscriberResult>),
+    /// Too many at once: trip the breaker, act on none.
+    Trip { candidates: usize, cap: usize },
+}
+
+/// Decides the automatic disconnects for a scan's results. Whitelisted
+/// subscribers are never candidates.
+pub fn plan_auto<'a>(
+    results: &'a [SubscriberResult],
+    settings: &SharingActions,
+    breaker: &Breaker,
+) -> AutoPlan<'a> {
+    if !settings.auto_disconnect {
+        return AutoPlan::Off;
+    }
+    if breaker.tripped.is_some() {
+        return AutoPlan::Paused;
+    }
+    let mut act: Vec<&SubscriberResult> = results
+        .iter()
+        .filter(|r| !r.whitelisted && r.level >= settings.min_level)
+        .collect();
+    let cap = breaker.cap(results.len());
+    if act.len() > cap {
+        return AutoPlan::Trip {
+            candidates: act.len(),
+            cap,
+        };
+    }
+    act.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(b.connections.cmp(&a.connections))
+    });
+    AutoPlan::Act(act)
+}
+
+#[derive(Debug, Error)]
+pub enum DisconnectError {
+    #[error("{0} is on the whitelist: remove them from it first if they must be disconnected")]
+    Whitelisted(String),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl DisconnectError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Whitelisted(_) => "whitelisted",
+            Self::Action(e) => e.kind(),
+            Self::Engine(_) => "storage",
+        }
+    }
+}
+
+/// Disconnects one subscriber and records it (action and audit entry, as
+/// `operator`, with `reason`). A dry run is recorded in the audit log only.
+pub async fn disconnect_and_record(
+    store: &Arc<Mutex<Store>>,
+    router: &Router,
+    subscriber: &str,
+    operator: &str,
+    reason: &str,
+    dry_run: bool,
+) -> Result<DisconnectReport, DisconnectError> {
+    let who = subscriber.to_string();
+    let whitelisted = store_task(store, move |s| {
+        Ok(s.active_whitelist(Utc::now())?.contains_key(&who))
+    })
+    .await?;
+    if whitelisted {
+        return Err(DisconnectError::Whitelisted(subscriber.into()));
+    }
+    let report = enforce::disconnect(
+        &router.target,
+        router.radius.as_ref(),
+        subscriber,
+        dry_run,
+        ACTION_BUDGET,
+    )
+    .await?;
+    let details = serde_json::json!({
+        "nas": report.nas,
+        "method": report.method,
+        "address": report.session.address,
+        "session_id": report.session.session_id,
+        "radius_tries": report.radius_tries,
+        "elapsed_ms": (report.elapsed_ms * 10.0).round() / 10.0,
+        "note": report.note,
+        "reason": reason,
+        "dry_run": dry_run,
+    });
+    let now = Utc::now();
+    let (operator, reason) = (operator.to_string(), reason.to_string());
+    let r = report.clone();
+    store_task(store, move |s| {
+        if dry_run {
+            let entry = AuditEntry::new(&operator, "disconnect_dry_run")
+                .subject(&r.subscriber)
+                .details(details);
+            return s.audit(&entry).map(|_| ());
+        }
+        let entry = AuditEntry::new(&operator, action::DISCONNECT)
+            .subject(&r.subscriber)
+            .details(details.clone());
+        let a = Action {
+            id: None,
+            subscriber: r.subscriber.clone(),
+            nas: r.nas.clone(),
+            kind: ActionKind::Disconnect,
+            method: r.method,
+            operator,
+            reason,
+            details,
+            started_at: now,
+            expires_at: None,
+            ended_at: Some(now),
+        };
+        s.record_action(&a, &entry).map(|_| ())
+    })
+    .await?;
+    Ok(report)
+}
+
+/// What the automatic disconnect did after one scan.
+#[derive(Debug, Default, Serialize)]
+pub struct AutoOutcome {
+    pub disconnected: Vec<String>,
+    /// Subscriber and why it failed.
+    pub failed: Vec<(String, String)>,
+    pub dry_run: bool,
+    /// Set when this cycle tripped the breaker.
+    pub tripped: Option<Trip>,
+    /// The breaker was already tripped: nothing was done.
+    pub paused: bool,
+}
+
+/// Runs the automatic disconnect for a scan's results as `system`: reads
+/// the settings and the breaker, acts within the cap, or trips the breaker
+/// (recorded in the audit log). `routers` are looked up by name.
+pub async fn auto_disconnect(
+    store: &Arc<Mutex<Store>>,
+    routers: &[Router],
+    results: &[SubscriberResult],
+) -> Result<AutoOutcome, EngineError> {
+    let (settings, breaker): (SharingActions, Breaker) = store_task(store, |s| {
+        Ok((
+            s.get_setting(SHARING_ACTIONS_KEY)?.unwrap_or_default(),
+            s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
+        ))
+    })
+    .await?;
+    let mut out = AutoOutcome {
+        dry_run: settings.dry_run,
+        ..AutoOutcome::default()
+    };
+    match plan_auto(results, &settings, &breaker) {
+        AutoPlan::Off => {}
+        AutoPlan::Paused => out.paused = true,
+        AutoPlan::Trip { candidates, cap } => {
+            let trip = Trip {
+                at: Utc::now(),
+                candidates,
+                cap,
+            };
+            let mut b = breaker.clone();
+            b.tripped = Some(trip.clone());
+            store_task(store, move |s| {
+                s.set_setting(BREAKER_KEY, &b)?;
+                s.audit(
+                    &AuditEntry::new(shareguard_store::SYSTEM_OPERATOR, "breaker_tripped").details(
+                        serde_json::json!({ "candidates": candidates, "cap": cap, "source": "sharing" }),
+                    ),
+                )
+                .map(|_| ())
+            })
+            .await?;
+            tracing::warn!(
+                "automatic disconnect paused: {candidates} subscribers at once, the cap is {cap}"
+            );
+            out.tripped = Some(trip);
+        }
+        AutoPlan::Act(list) => {
+            for r in list {
+                let Some(router) = routers.iter().find(|x| x.target.name == r.nas) else {
+                    out.failed.push((
+                        r.subscriber.clone(),
+                        format!("router {} is not configured", r.nas),
+                    ));
+                    continue;
+                };
+                let reason = format!(
+                    "automatic: {} sharing verdict{}",
+                    r.level,
+                    r.reasons
+                        .first()
+                        .map(|x| format!(" ({x})"))
+                        .unwrap_or_default()
+                );
+                match disconnect_and_record(
+                    store,
+                    router,
+                    &r.subscriber,
+                    shareguard_store::SYSTEM_OPERATOR,
+                    &reason,
+                    settings.dry_run,
+                )
+                .await
+                {
+                    Ok(_) => out.disconnected.push(r.subscriber.clone()),
+                    Err(e) => {
+                        tracing::warn!(subscriber = %r.subscriber, "automatic disconnect failed: {e}");
+                        out.failed.push((r.subscriber.clone(), e.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Clears a tripped breaker so automatic actions resume; recorded.
+pub fn reset_breaker(
+    store: &mut Store,
+    operator: &str,
+) -> Result<bool, shareguard_store::StoreError> {
+    let mut b: Breaker = store.get_setting(BREAKER_KEY)?.unwrap_or_default();
+    if b.tripped.take().is_none() {
+        return Ok(false);
+    }
+    store.set_setting(BREAKER_KEY, &b)?;
+    store.audit(&AuditEntry::new(operator, "breaker_reset"))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shareguard_detect::{Access, Evidence, EvidenceStatus, RecommendedAction, TtlStatus};
+
+    fn result(name: &str, level: Level, whitelisted: bool) -> SubscriberResult {
+        SubscriberResult {
+            subscriber: name.into(),
+            nas: "nas".into(),
+            address: "10.0.0.1".into(),
+            access: Access::Pppoe,
+            connections: 10,
+            p2p_connections: 0,
+            ttl_values: vec![],
+            ttl_counts: Default::default(),
+            ttl_status: TtlStatus::Normal,
+            level,
+            assessed_level: level,
+            whitelisted,
+            reasons: vec![],
+            recommended_action: RecommendedAction::None,
+            evidence: Evidence {
+                status: EvidenceStatus::Sufficient,
+                observations: 0,
+                share: None,
+                probe_age_secs: None,
+            },
+            scanned_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn only_unexcused_results_at_the_level_are_planned_most_severe_first() {
+        let mut rs: Vec<_> = (0..200)
+            .map(|i| result(&format!("n{i}"), Level::Normal, false))
+            .collect();
+        rs.push(result("high", Level::High, false));
+        rs.push(result("crit", Level::Critical, false));
+        rs.push(result("excused", Level::Critical, true));
+        let on = SharingActions {
+            auto_disconnect: true,
+            min_level: Level::High,
+            dry_run: false,
+        };
+        let b = Breaker::default();
+        let AutoPlan::Act(list) = plan_auto(&rs, &on, &b) else {
+            panic!("expected a plan")
+        };
+        let names: Vec<_> = list.iter().map(|r| r.subscriber.as_str()).collect();
+        assert_eq!(names, ["crit", "high"]);
+        assert_eq!(
+            plan_auto(&rs, &SharingActions::default(), &b),
+            AutoPlan::Off
+        );
+        let tripped = Breaker {
+            tripped: Some(Trip {
+                at: Utc::now(),
+                candidates: 9,
+                cap: 1,
+            }),
+            ..Breaker::default()
+        };
+        assert_eq!(plan_auto(&rs, &on, &tripped), AutoPlan::Paused);
+    }
+
+    #[test]
+    fn the_breaker_caps_at_twenty_or_two_percent_and_trips_instead_of_acting() {
+        let b = Breaker::default();
+        assert_eq!(b.cap(30), 1);
+        assert_eq!(b.cap(500), 10);
+        assert_eq!(b.cap(30_000), 20);
+        assert_eq!(b.cap(0), 1);
+        let mut rs: Vec<_> = (0..100)
+            .map(|i| result(&format!("n{i}"), Level::Normal, false))
+            .collect();
+        for i in 0..3 {
+            rs.push(result(&format!("c{i}"), Level::Critical, false));
+        }
+        let on = SharingActions {
+            auto_disconnect: true,
+            ..SharingActions::default()
+        };
+        // 103 online: cap 3, three candidates: act.
+        assert!(matches!(plan_auto(&rs, &on, &b), AutoPlan::Act(l) if l.len() == 3));
+        rs.push(result("c3", Level::Critical, false));
+        // 104 online: cap 3, four candidates: trip, act on none.
+        assert_eq!(
+            plan_auto(&rs, &on, &b),
+            AutoPlan::Trip {
+                candidates: 4,
+                cap: 3
+            }
+        );
+    }
+
+    #[test]
+    fn settings_refuse_automatic_disconnect_below_high() {
+        let s = SharingActions {
+            min_level: Level::Medium,
+            ..SharingActions::default()
+        };
+        assert!(s.validate().unwrap_err().contains("high or critical"));
+        assert!(SharingActions::default().validate().is_ok());
+        assert!(Breaker {
+            max_percent: 0.0,
+            ..Breaker::default()
+        }
+        .validate()
+        .is_err());
+    }
+}
