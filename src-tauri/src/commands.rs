@@ -2,7 +2,6 @@
 //! check who asks, validate, call the engine, map errors to words. No rule of
 //! detection lives here.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -274,6 +273,7 @@ pub async fn start_scan<R: Runtime>(
                     .await;
                 }
                 let _ = done.emit("scan-finished", out.summary);
+                crate::actions::after_scan(&done, &out.results).await;
             }
             Err(e) => {
                 tracing::error!("scan could not be stored: {e}");
@@ -303,7 +303,10 @@ async fn forward_events<R: Runtime>(
             ScanEvent::NasRows { nas, rows } => {
                 app.emit("scan-progress", progress(nas, "reading", rows, None))
             }
-            ScanEvent::NasResults { results, .. } => app.emit("scan-results", results),
+            ScanEvent::NasResults { results, .. } => app.emit(
+                "scan-results",
+                results.into_iter().map(ResultRow::from).collect::<Vec<_>>(),
+            ),
             ScanEvent::NasFinished(o) => app.emit(
                 "scan-progress",
                 progress(o.nas.clone(), "finished", o.connections, Some(o)),
@@ -321,11 +324,54 @@ pub fn cancel_scan(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(())
 }
 
+/// One line of the results table: what the table shows, sorts and filters
+/// on, and no more. Evidence, recommendation and scan time are read with
+/// the subscriber's details when a row is opened, which keeps 30,000 rows
+/// light in the page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultRow {
+    pub subscriber: String,
+    pub nas: String,
+    pub address: String,
+    pub connections: u32,
+    pub p2p_connections: u32,
+    pub ttl_values: Vec<u8>,
+    pub ttl_counts: std::collections::BTreeMap<u8, u32>,
+    pub ttl_status: shareguard_detect::TtlStatus,
+    pub level: shareguard_detect::Level,
+    pub whitelisted: bool,
+    pub reasons: Vec<String>,
+    /// The effective reseller/area tag (the subscriber's own, else the router's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Set when ShareGuard ended the session and no scan has seen them since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disconnected_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<SubscriberResult> for ResultRow {
+    fn from(r: SubscriberResult) -> Self {
+        Self {
+            subscriber: r.subscriber,
+            nas: r.nas,
+            address: r.address,
+            connections: r.connections,
+            p2p_connections: r.p2p_connections,
+            ttl_values: r.ttl_values,
+            ttl_counts: r.ttl_counts,
+            ttl_status: r.ttl_status,
+            level: r.level,
+            whitelisted: r.whitelisted,
+            reasons: r.reasons,
+            tag: None,
+            disconnected_at: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct Results {
-    pub rows: Vec<SubscriberResult>,
-    /// Effective reseller/area tag per subscriber (only tagged ones).
-    pub tags: HashMap<String, String>,
+    pub rows: Vec<ResultRow>,
 }
 
 /// The stored results, with whitelist entries made since the scan applied
@@ -336,17 +382,27 @@ pub async fn results(state: State<'_, AppState>) -> CommandResult<Results> {
     let store = state.store.clone();
     blocking(move || {
         let s = lock(&store);
-        let mut rows = s.results(&ResultFilter::default())?;
+        let results = s.results(&ResultFilter::default())?;
         let whitelist = s.active_whitelist(chrono::Utc::now())?;
-        for r in &mut rows {
-            if let Some(reason) = whitelist.get(&r.subscriber) {
-                r.apply_whitelist(reason);
-            }
-        }
-        Ok(Results {
-            rows,
-            tags: s.result_tags()?,
-        })
+        let mut tags = s.result_tags()?;
+        let mut disconnected = s.disconnected()?;
+        drop(s);
+        let rows = results
+            .into_iter()
+            .map(|mut r| {
+                if let Some(reason) = whitelist.get(&r.subscriber) {
+                    r.apply_whitelist(reason);
+                }
+                let tag = tags.remove(&r.subscriber);
+                let disconnected_at = disconnected.remove(&r.subscriber);
+                ResultRow {
+                    tag,
+                    disconnected_at,
+                    ..ResultRow::from(r)
+                }
+            })
+            .collect();
+        Ok(Results { rows })
     })
     .await
 }

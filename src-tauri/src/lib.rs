@@ -3,6 +3,7 @@
 //! commands (see `commands` and its siblings); everything it decides comes
 //! from the engine crates.
 
+mod actions;
 mod background;
 pub mod commands;
 mod error;
@@ -58,6 +59,8 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         settings::preview_schedule,
         settings::set_paused,
         subscriber::subscriber_detail,
+        actions::disconnect_subscriber,
+        actions::reset_breaker,
     ]
 }
 

@@ -34,6 +34,13 @@ pub struct RouterInput {
     pub expected_hops: Option<u8>,
     #[serde(default)]
     pub tag: Option<String>,
+    /// End sessions by RADIUS Disconnect-Request on this port (3799 on
+    /// RouterOS) instead of through the API.
+    #[serde(default)]
+    pub radius_port: Option<u16>,
+    /// The RADIUS shared secret; empty keeps the stored one.
+    #[serde(default)]
+    pub radius_secret: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -41,6 +48,7 @@ pub struct RouterView {
     #[serde(flatten)]
     pub record: NasRecord,
     pub has_password: bool,
+    pub has_radius_secret: bool,
 }
 
 /// `Ok(None)` when a keyring is usable, otherwise the words to show.
@@ -63,13 +71,15 @@ pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<Route
         Ok(records
             .into_iter()
             .map(|record| {
-                let has_password = matches!(
-                    shareguard_secrets::load(SecretKind::RouterPassword, &record.name),
-                    Ok(Some(_))
-                );
+                let stored =
+                    |kind| matches!(shareguard_secrets::load(kind, &record.name), Ok(Some(_)));
+                let has_password = stored(SecretKind::RouterPassword);
+                let has_radius_secret =
+                    record.radius_port.is_some() && stored(SecretKind::RadiusSecret);
                 RouterView {
                     record,
                     has_password,
+                    has_radius_secret,
                 }
             })
             .collect())
@@ -103,6 +113,12 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
         .tag
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
+    if input.radius_port == Some(0) {
+        return Err(CommandError::invalid(
+            "the RADIUS port must be 1 to 65535 (3799 on RouterOS: /radius incoming)",
+        ));
+    }
+    rec.radius_port = input.radius_port;
     routers::validate(&rec).map_err(CommandError::invalid)?;
     if rec.name.starts_with("demo-") {
         return Err(CommandError::invalid(
@@ -110,9 +126,21 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
         ));
     }
     let password = input.password.filter(|p| !p.is_empty());
+    let radius_secret = input.radius_secret.filter(|p| !p.is_empty());
     let store = state.store.clone();
     blocking(move || {
         let existing = lock(&store).get_nas(&rec.name)?;
+        let has_secret = || {
+            matches!(
+                shareguard_secrets::load(SecretKind::RadiusSecret, &rec.name),
+                Ok(Some(_))
+            )
+        };
+        if rec.radius_port.is_some() && radius_secret.is_none() && !has_secret() {
+            return Err(CommandError::invalid(
+                "enter the RADIUS shared secret (the one in /radius on the router), or turn RADIUS off",
+            ));
+        }
         match &password {
             // The keyring first: a router is never saved half-way with its
             // password lost.
@@ -121,6 +149,9 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
                 return Err(CommandError::invalid("enter the router's API password"))
             }
             None => {}
+        }
+        if let Some(secret) = &radius_secret {
+            shareguard_secrets::save(SecretKind::RadiusSecret, &rec.name, secret)?;
         }
         let mut s = lock(&store);
         let saved = s.upsert_nas(&rec)?;
@@ -131,6 +162,7 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
         };
         s.audit(&AuditEntry::new(&operator, action).subject(&saved.name).details(serde_json::json!({
             "host": saved.host, "port": saved.port, "tls": saved.tls, "access": saved.access,
+            "radius_port": saved.radius_port,
         })))?;
         Ok(())
     })

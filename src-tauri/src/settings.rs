@@ -4,6 +4,9 @@ use chrono::Local;
 use serde::{Deserialize, Serialize};
 use shareguard_detect::DetectionSettings;
 use shareguard_engine::settings::{DesktopSettings, ScheduleSettings, DESKTOP_KEY, SCHEDULE_KEY};
+use shareguard_engine::sharing_actions::{
+    Breaker, SharingActions, BREAKER_KEY, SHARING_ACTIONS_KEY,
+};
 use shareguard_schedule::{Runner, Schedule};
 use shareguard_store::{AuditEntry, Permission, Retention, RETENTION_KEY, SYSTEM_OPERATOR};
 use tauri::{AppHandle, Runtime, State};
@@ -21,6 +24,13 @@ pub struct Settings {
     pub desktop: DesktopSettings,
     #[serde(default)]
     pub retention: Retention,
+    /// Automatic disconnect after a scan.
+    #[serde(default)]
+    pub actions: SharingActions,
+    /// The circuit breaker's caps; its tripped state is only changed by the
+    /// engine and by "Resume" (`reset_breaker`), never by saving settings.
+    #[serde(default)]
+    pub breaker: Breaker,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +55,8 @@ fn load(store: &std::sync::Mutex<shareguard_store::Store>) -> CommandResult<Sett
         schedule: s.get_setting(SCHEDULE_KEY)?.unwrap_or_default(),
         desktop: s.get_setting(DESKTOP_KEY)?.unwrap_or_default(),
         retention: s.get_setting(RETENTION_KEY)?.unwrap_or_default(),
+        actions: s.get_setting(SHARING_ACTIONS_KEY)?.unwrap_or_default(),
+        breaker: s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
     })
 }
 
@@ -130,6 +142,8 @@ pub async fn save_settings<R: Runtime>(
         .retention
         .validate()
         .map_err(CommandError::invalid)?;
+    settings.actions.validate().map_err(CommandError::invalid)?;
+    settings.breaker.validate().map_err(CommandError::invalid)?;
     let schedule = settings
         .schedule
         .schedule()
@@ -144,6 +158,15 @@ pub async fn save_settings<R: Runtime>(
         s.set_setting(SCHEDULE_KEY, &settings.schedule)?;
         s.set_setting(DESKTOP_KEY, &settings.desktop)?;
         s.set_setting(RETENTION_KEY, &settings.retention)?;
+        s.set_setting(SHARING_ACTIONS_KEY, &settings.actions)?;
+        let stored: Breaker = s.get_setting(BREAKER_KEY)?.unwrap_or_default();
+        s.set_setting(
+            BREAKER_KEY,
+            &Breaker {
+                tripped: stored.tripped,
+                ..settings.breaker.clone()
+            },
+        )?;
         s.audit(
             &AuditEntry::new(&operator, "settings_changed")
                 .details(serde_json::to_value(&settings).unwrap_or_default()),

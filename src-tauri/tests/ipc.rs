@@ -177,7 +177,15 @@ fn demo_scan_whitelist_tags_trend_and_clear() {
         json!({ "subscriber": who, "tag": "Reseller A" }),
     );
     let results: Value = t.ok("results", json!({}));
-    assert_eq!(results["tags"][&who], "Reseller A");
+    let tagged_row = results["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subscriber"] == json!(who))
+        .unwrap();
+    assert_eq!(tagged_row["tag"], "Reseller A");
+    // Table rows are slim: the evidence comes with the subscriber's details.
+    assert!(tagged_row.get("evidence").is_none());
     let status: Value = t.ok("status", json!({}));
     assert_eq!(status["tags"], json!(["Reseller A"]));
 
@@ -303,6 +311,11 @@ fn staff_profiles_limit_what_can_be_done_and_are_named_in_the_audit_log() {
     );
     assert_eq!(t.fails("list_operators", json!({})).kind, "denied");
     assert_eq!(t.fails("clear_results", json!({})).kind, "denied");
+    assert_eq!(
+        t.fails("disconnect_subscriber", json!({ "subscriber": "anyone" }))
+            .kind,
+        "denied"
+    );
     t.ok::<()>(
         "whitelist_add",
         json!({ "subscriber": "someone", "reason": "school, shared lab" }),
@@ -401,4 +414,111 @@ fn a_router_cannot_be_saved_without_a_keyring_and_nothing_is_stored() {
     assert!(routers.is_empty());
     let keyring: Option<String> = t.ok("keyring_status", json!({}));
     assert!(keyring.is_some());
+}
+
+/// Waits for the automatic actions that follow a scan.
+fn auto_actions(t: &TestApp, args: Value) -> Value {
+    let (tx, rx) = mpsc::channel::<String>();
+    let id = t.app.listen_any("auto-actions", move |e| {
+        let _ = tx.send(e.payload().to_string());
+    });
+    t.scan(args);
+    let payload = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("automatic actions reported");
+    t.app.unlisten(id);
+    serde_json::from_str(&payload).unwrap()
+}
+
+#[test]
+fn disconnect_now_and_the_automatic_disconnect_with_its_breaker() {
+    let t = demo_app();
+    t.scan(json!({}));
+    let results: Value = t.ok("results", json!({}));
+    let rows = results["rows"].as_array().unwrap().clone();
+    let flagged: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["level"] == "critical" || r["level"] == "high")
+        .collect();
+    assert!(flagged.len() >= 2);
+    let who = flagged[0]["subscriber"].as_str().unwrap().to_string();
+
+    // Disconnect now: by RADIUS on the demo routers, recorded as the owner.
+    let report: Value = t.ok(
+        "disconnect_subscriber",
+        json!({ "subscriber": who, "reason": "confirmed by phone" }),
+    );
+    assert_eq!(report["method"], "radius");
+    assert_eq!(report["radius_tries"], 1);
+    let results: Value = t.ok("results", json!({}));
+    let row = results["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subscriber"] == json!(who))
+        .unwrap()
+        .clone();
+    assert!(row["disconnected_at"].is_string(), "{row}");
+    let audit = t.audit("disconnect");
+    assert_eq!(audit[0]["subject"], json!(who));
+    assert_eq!(audit[0]["operator"], "owner");
+    assert_eq!(audit[0]["details"]["reason"], "confirmed by phone");
+    // Gone from the router: a second attempt says so in words.
+    let e = t.fails("disconnect_subscriber", json!({ "subscriber": who }));
+    assert_eq!(e.kind, "not_online");
+    assert!(e.message.contains("not online"), "{}", e.message);
+
+    // Whitelisted subscribers are never disconnected.
+    let excused = flagged[1]["subscriber"].as_str().unwrap();
+    t.ok::<()>(
+        "whitelist_add",
+        json!({ "subscriber": excused, "reason": "owner's cousin" }),
+    );
+    let e = t.fails("disconnect_subscriber", json!({ "subscriber": excused }));
+    assert_eq!(e.kind, "whitelisted");
+
+    // Automatic disconnect: a cap of one trips the breaker, nothing is cut.
+    let mut settings: Value = t.ok("get_settings", json!({}));
+    settings["actions"] = json!({ "auto_disconnect": true, "min_level": "high", "dry_run": false });
+    settings["breaker"]["max_subscribers"] = json!(1);
+    for k in ["next_runs", "paused"] {
+        settings.as_object_mut().unwrap().remove(k);
+    }
+    let bad = {
+        let mut b = settings.clone();
+        b["actions"]["min_level"] = json!("medium");
+        b
+    };
+    assert_eq!(
+        t.fails("save_settings", json!({ "settings": bad })).kind,
+        "invalid_input"
+    );
+    t.ok::<()>("save_settings", json!({ "settings": settings.clone() }));
+    let tripped = auto_actions(&t, json!({}));
+    assert_eq!(tripped["tripped"], true);
+    assert_eq!(tripped["disconnected"], json!([]));
+    assert_eq!(t.audit("breaker_tripped").len(), 1);
+    let view: Value = t.ok("get_settings", json!({}));
+    assert!(view["breaker"]["tripped"].is_object());
+    // Saving settings does not clear the breaker; "Resume" does.
+    t.ok::<()>("save_settings", json!({ "settings": settings.clone() }));
+    let view: Value = t.ok("get_settings", json!({}));
+    assert!(view["breaker"]["tripped"].is_object());
+    assert!(t.ok::<bool>("reset_breaker", json!({})));
+
+    // Within the cap, high and critical subscribers are cut as `system`.
+    settings["breaker"]["max_subscribers"] = json!(1000);
+    settings["breaker"]["max_percent"] = json!(100.0);
+    t.ok::<()>("save_settings", json!({ "settings": settings }));
+    let acted = auto_actions(&t, json!({}));
+    assert_eq!(acted["tripped"], false);
+    let cut = acted["disconnected"].as_array().unwrap();
+    assert!(!cut.is_empty());
+    assert!(!cut.contains(&json!(excused)));
+    let system: Vec<Value> = t
+        .audit("disconnect")
+        .into_iter()
+        .filter(|e| e["operator"] == "system")
+        .collect();
+    assert_eq!(system.len(), cut.len());
 }

@@ -1,6 +1,8 @@
 //! Enforcement actions taken on subscribers: what was done, how, by whom and
 //! why. Each is stored together with its audit entry, in one transaction.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
@@ -136,6 +138,25 @@ impl Store {
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 out.push(from_row(r)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every subscriber whose session ShareGuard ended since a scan last saw
+    /// them, with the time.
+    pub fn disconnected(&self) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT subscriber, disconnected_at FROM results WHERE disconnected_at IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = HashMap::new();
+            while let Some(r) = rows.next()? {
+                out.insert(
+                    r.get(0)?,
+                    parse_ts(&r.get::<_, String>(1)?, "disconnect time")?,
+                );
             }
             Ok(out)
         })

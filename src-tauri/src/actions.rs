@@ -1,0 +1,256 @@
+//! Disconnect commands and the automatic disconnect after a scan. The path
+//! itself (lookup, RADIUS or API, record) is the engine's; this module finds
+//! the router, checks who asks and tells the owner.
+
+use radius_dac::DacClient;
+use serde::Serialize;
+use shareguard_detect::SubscriberResult;
+use shareguard_engine::enforce::DisconnectReport;
+use shareguard_engine::routers;
+use shareguard_engine::sharing_actions::{
+    self, AutoOutcome, DisconnectError, Router, SharingActions, SHARING_ACTIONS_KEY,
+};
+use shareguard_secrets::SecretKind;
+use shareguard_store::{NasRecord, Permission};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::commands::{blocking, check_subscriber};
+use crate::error::{CommandError, CommandResult};
+use crate::state::{lock, AppState};
+
+impl From<DisconnectError> for CommandError {
+    fn from(e: DisconnectError) -> Self {
+        Self::new(e.kind(), e.to_string())
+    }
+}
+
+/// A stored router as actions reach it: its API password and, when RADIUS
+/// is set up for it, its shared secret, both from the keyring.
+fn stored_router(rec: &NasRecord) -> CommandResult<Router> {
+    let password =
+        shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?.ok_or_else(|| {
+            CommandError::invalid(format!(
+                "no password is stored for {}: edit the router and enter its password",
+                rec.name
+            ))
+        })?;
+    let target = routers::target(rec, password).map_err(CommandError::invalid)?;
+    let radius = match rec.radius_port {
+        None => None,
+        Some(port) => {
+            let secret = shareguard_secrets::load(SecretKind::RadiusSecret, &rec.name)?
+                .ok_or_else(|| {
+                    CommandError::invalid(format!(
+                        "RADIUS is on for {} but no shared secret is stored: edit the router and enter it",
+                        rec.name
+                    ))
+                })?;
+            let host = rec
+                .host
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or_else(|| {
+                    CommandError::invalid(format!("cannot resolve {} for RADIUS", rec.host))
+                })?;
+            Some(DacClient::new(addr, secret))
+        }
+    };
+    Ok(Router { target, radius })
+}
+
+/// Every router actions may need: the demo's, then the stored ones (those
+/// whose secrets cannot be read are left out and logged).
+async fn action_routers(state: &AppState) -> CommandResult<Vec<Router>> {
+    let mut out = match state.demo.lock().await.as_ref() {
+        Some(d) => d.routers(),
+        None => Vec::new(),
+    };
+    let store = state.store.clone();
+    let stored = blocking(move || {
+        let records = lock(&store).list_nas()?;
+        Ok(records
+            .iter()
+            .filter_map(|rec| match stored_router(rec) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::warn!("router {} cannot be acted on: {}", rec.name, e.message);
+                    None
+                }
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    out.extend(stored);
+    Ok(out)
+}
+
+/// The router by name, with the reason it cannot be used in words.
+async fn action_router(state: &AppState, name: &str) -> CommandResult<Router> {
+    if let Some(r) = state
+        .demo
+        .lock()
+        .await
+        .as_ref()
+        .and_then(|d| d.routers().into_iter().find(|r| r.target.name == name))
+    {
+        return Ok(r);
+    }
+    let store = state.store.clone();
+    let wanted = name.to_string();
+    blocking(move || {
+        let rec = lock(&store).get_nas(&wanted)?.ok_or_else(|| {
+            CommandError::invalid(format!(
+                "the router {wanted:?} is not configured any more (a demo router goes when the app closes): scan again"
+            ))
+        })?;
+        stored_router(&rec)
+    })
+    .await
+}
+
+/// Ends a subscriber's session now, on the router of their latest result.
+#[tauri::command]
+pub async fn disconnect_subscriber(
+    state: State<'_, AppState>,
+    subscriber: String,
+    reason: Option<String>,
+) -> CommandResult<DisconnectReport> {
+    let operator = state.require(Permission::Act)?;
+    let name = check_subscriber(&subscriber)?;
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "disconnected from the results".into());
+    if reason.len() > 500 {
+        return Err(CommandError::invalid(
+            "keep the reason under 500 characters",
+        ));
+    }
+    let store = state.store.clone();
+    let wanted = name.clone();
+    let nas = blocking(move || {
+        lock(&store).result(&wanted)?.map(|r| r.nas).ok_or_else(|| {
+            CommandError::invalid(format!("no scan has seen {wanted:?}: scan first"))
+        })
+    })
+    .await?;
+    let router = action_router(&state, &nas).await?;
+    Ok(sharing_actions::disconnect_and_record(
+        &state.store,
+        &router,
+        &name,
+        &operator,
+        &reason,
+        false,
+    )
+    .await?)
+}
+
+/// Resumes automatic actions after the circuit breaker tripped.
+#[tauri::command]
+pub async fn reset_breaker(state: State<'_, AppState>) -> CommandResult<bool> {
+    let operator = state.require(Permission::Edit)?;
+    let store = state.store.clone();
+    blocking(move || {
+        Ok(sharing_actions::reset_breaker(
+            &mut lock(&store),
+            &operator,
+        )?)
+    })
+    .await
+}
+
+/// What the UI hears after an automatic disconnect.
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoActionEvent {
+    pub disconnected: Vec<String>,
+    pub failed: usize,
+    pub dry_run: bool,
+    pub tripped: bool,
+}
+
+/// Runs the automatic disconnect for a finished scan; tells the owner when
+/// it acted or when the breaker tripped.
+pub async fn after_scan<R: Runtime>(app: &AppHandle<R>, results: &[SubscriberResult]) {
+    let state = app.state::<AppState>();
+    let store = state.store.clone();
+    let on = blocking(move || {
+        let s: SharingActions = lock(&store)
+            .get_setting(SHARING_ACTIONS_KEY)?
+            .unwrap_or_default();
+        Ok(s.auto_disconnect)
+    })
+    .await;
+    // Off (the default): no keyring reads, no router connections.
+    if !matches!(on, Ok(true)) {
+        return;
+    }
+    let routers = match action_routers(&state).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("automatic disconnect skipped: {}", e.message);
+            return;
+        }
+    };
+    let out: AutoOutcome =
+        match sharing_actions::auto_disconnect(&state.store, &routers, results).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!("automatic disconnect failed: {e}");
+                return;
+            }
+        };
+    let message = if let Some(t) = &out.tripped {
+        Some(format!(
+            "Automatic disconnect paused: {} subscribers qualified at once, more than the limit of {}. Check the detection settings, then resume it in Settings.",
+            t.candidates, t.cap
+        ))
+    } else if !out.disconnected.is_empty() {
+        Some(format!(
+            "{} {} {}{}.",
+            if out.dry_run {
+                "Dry run: would have disconnected"
+            } else {
+                "Disconnected"
+            },
+            out.disconnected.len(),
+            if out.disconnected.len() == 1 {
+                "subscriber"
+            } else {
+                "subscribers"
+            },
+            if out.failed.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} failed, see the audit log)", out.failed.len())
+            }
+        ))
+    } else {
+        None
+    };
+    if let Some(body) = message {
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title("ShareGuard")
+            .body(&body)
+            .show()
+        {
+            tracing::warn!("the desktop notification could not be shown ({e}): {body}");
+        }
+        let _ = app.emit(
+            "auto-actions",
+            AutoActionEvent {
+                disconnected: out.disconnected,
+                failed: out.failed.len(),
+                dry_run: out.dry_run,
+                tripped: out.tripped.is_some(),
+            },
+        );
+    }
+}
