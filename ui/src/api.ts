@@ -32,6 +32,48 @@ export interface SubscriberResult {
   scanned_at: string;
 }
 
+/** One line of the results table (details load when a row is opened). */
+export interface ResultRow {
+  subscriber: string;
+  nas: string;
+  address: string;
+  connections: number;
+  p2p_connections: number;
+  ttl_values: number[];
+  ttl_counts: Record<string, number>;
+  ttl_status: string;
+  level: Level;
+  whitelisted: boolean;
+  reasons: string[];
+  /** The subscriber's own tag, else the router's (absent: untagged or not yet known). */
+  tag?: string;
+  /** When ShareGuard ended the session, until a scan sees them again. */
+  disconnected_at?: string;
+}
+
+export interface DisconnectReport {
+  subscriber: string;
+  nas: string;
+  method: "radius" | "api";
+  session: { item: string; user: string; address: string | null; session_id: string | null; radius: boolean };
+  radius_tries: number | null;
+  elapsed_ms: number;
+  note: string | null;
+  dry_run: boolean;
+}
+
+export interface SharingActions {
+  auto_disconnect: boolean;
+  min_level: Level;
+  dry_run: boolean;
+}
+
+export interface Breaker {
+  max_subscribers: number;
+  max_percent: number;
+  tripped: { at: string; candidates: number; cap: number } | null;
+}
+
 export interface NasOutcome {
   nas: string;
   address: string;
@@ -115,7 +157,9 @@ export interface RouterRecord {
   access: "pppoe" | "hotspot";
   expected_hops: number;
   tag: string | null;
+  radius_port: number | null;
   has_password: boolean;
+  has_radius_secret: boolean;
 }
 
 export interface RouterInput {
@@ -129,6 +173,8 @@ export interface RouterInput {
   access: "pppoe" | "hotspot";
   expected_hops: number | null;
   tag: string | null;
+  radius_port: number | null;
+  radius_secret: string | null;
 }
 
 export interface ConnectionCheck {
@@ -166,6 +212,8 @@ export interface Settings {
   schedule: ScheduleSettings;
   desktop: DesktopSettings;
   retention: { days: number };
+  actions: SharingActions;
+  breaker: Breaker;
 }
 
 export interface TrendPoint {
@@ -187,11 +235,7 @@ export interface ProbeReport {
   applied: boolean;
 }
 
-export interface SettingsView {
-  detection: DetectionSettings;
-  schedule: ScheduleSettings;
-  desktop: DesktopSettings;
-  retention: { days: number };
+export interface SettingsView extends Settings {
   next_runs: string[];
   paused: boolean;
 }
@@ -244,7 +288,10 @@ export const api = {
   startDemo: () => invoke<Status>("start_demo"),
   scan: (scope: { router?: string; subscriber?: string } = {}) => invoke<void>("scan", scope),
   cancelScan: () => invoke<void>("cancel_scan"),
-  results: () => invoke<{ rows: SubscriberResult[]; tags: Record<string, string> }>("results"),
+  results: () => invoke<{ rows: ResultRow[] }>("results"),
+  disconnect: (subscriber: string, reason: string | null) =>
+    invoke<DisconnectReport>("disconnect_subscriber", { subscriber, reason }),
+  resetBreaker: () => invoke<boolean>("reset_breaker"),
   clearResults: () => invoke<number>("clear_results"),
   setSubscriberTag: (subscriber: string, tag: string | null) =>
     invoke<void>("set_subscriber_tag", { subscriber, tag }),
@@ -287,8 +334,10 @@ export interface ProgressEvent {
 export const events = {
   progress: (f: (e: ProgressEvent) => void): Promise<UnlistenFn> =>
     listen<ProgressEvent>("scan-progress", (e) => f(e.payload)),
-  results: (f: (r: SubscriberResult[]) => void): Promise<UnlistenFn> =>
-    listen<SubscriberResult[]>("scan-results", (e) => f(e.payload)),
+  results: (f: (r: ResultRow[]) => void): Promise<UnlistenFn> =>
+    listen<ResultRow[]>("scan-results", (e) => f(e.payload)),
+  autoActions: (f: (a: { disconnected: string[]; failed: number; dry_run: boolean; tripped: boolean }) => void): Promise<UnlistenFn> =>
+    listen<{ disconnected: string[]; failed: number; dry_run: boolean; tripped: boolean }>("auto-actions", (e) => f(e.payload)),
   finished: (f: (s: ScanSummary) => void): Promise<UnlistenFn> =>
     listen<ScanSummary>("scan-finished", (e) => f(e.payload)),
 };

@@ -40,7 +40,7 @@ export function auditView(showError: (m: string) => void): HTMLElement {
           count.textContent = `${entries.length}${entries.length === 1000 ? "+" : ""} entries`;
           clear(body).append(
             ...entries.map((e) =>
-              h("tr", { "data-action": e.action }, h("td", {}, when(e.at)), h("td", {}, e.operator), h("td", {}, e.action.replace(/_/g, " ")), h("td", {}, e.subject ?? "")),
+              h("tr", { "data-action": e.action }, h("td", {}, when(e.at)), h("td", {}, e.operator), h("td", {}, e.action.replace(/_/g, " ")), h("td", {}, e.subject ?? ""), h("td", { class: "muted small" }, summary(e.details))),
             ),
           );
         })
@@ -59,8 +59,21 @@ export function auditView(showError: (m: string) => void): HTMLElement {
     h(
       "table",
       { class: "plain", "data-testid": "audit-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Who"), h("th", {}, "Action"), h("th", {}, "Subject"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Who"), h("th", {}, "Action"), h("th", {}, "Subject"), h("th", {}, "Details"))),
       body,
     ),
   );
+}
+
+/** An entry's details in one line: its plain values, long lists shortened. */
+function summary(details: unknown): string {
+  if (!details || typeof details !== "object") return "";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(details as Record<string, unknown>)) {
+    if (v === null || v === undefined || v === "" || typeof v === "object" && !Array.isArray(v)) continue;
+    const text = Array.isArray(v) ? (v.length > 3 ? `${v.slice(0, 3).join(", ")} and ${v.length - 3} more` : v.join(", ")) : String(v);
+    parts.push(`${k.replace(/_/g, " ")}: ${text}`);
+  }
+  const line = parts.join(" · ");
+  return line.length > 240 ? line.slice(0, 239) + "…" : line;
 }

@@ -31,7 +31,8 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
     for (const r of rows) for (const [t, n] of Object.entries(r.ttl_counts)) sum.set(Number(t), (sum.get(Number(t)) ?? 0) + n);
     const entries = [...sum.entries()].sort((a, b) => a[0] - b[0]);
     // Expected values of every access type in view (PPPoE and hotspot differ).
-    const expected = [...new Set(rows.map((r) => r.access))].flatMap(expectedTtls);
+    const accessOf = new Map((state.status?.routers ?? []).map((x) => [x.name, x.access]));
+    const expected = [...new Set(rows.map((r) => accessOf.get(r.nas) ?? "pppoe"))].flatMap(expectedTtls);
     clear(ttl).append(
       entries.length
         ? ttlBars(entries, expected, "ttl-distribution")

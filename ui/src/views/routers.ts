@@ -25,6 +25,11 @@ export function routersView(showError: (m: string) => void): HTMLElement {
   const access = h("select", { name: "access" }, h("option", { value: "pppoe" }, "PPPoE (customer router is one hop)"), h("option", { value: "hotspot" }, "Hotspot / direct Wi-Fi (devices attach directly)")) as HTMLSelectElement;
   const tag = input({ name: "tag", placeholder: "Reseller or area (optional)" });
   const hops = input({ name: "expected_hops", type: "number", min: "0", max: "8", placeholder: "1 for PPPoE, 0 for hotspot" });
+  const radius = input({ name: "radius", type: "checkbox", "data-testid": "router-radius" });
+  const radiusPort = input({ name: "radius_port", type: "number", min: "1", max: "65535", value: "3799", "data-testid": "router-radius-port" });
+  const radiusSecret = input({ name: "radius_secret", type: "password", autocomplete: "new-password", "data-testid": "router-radius-secret" });
+  const radiusFields = h("div", { class: "row", hidden: true }, field("RADIUS port (/radius incoming)", radiusPort), field("RADIUS shared secret", radiusSecret, "Kept in this computer's keyring; empty keeps the stored one."));
+  radius.addEventListener("change", () => (radiusFields.hidden = !radius.checked));
   const fetchFp = h("button", { type: "button", "data-testid": "fetch-fingerprint" }, "Fetch from router") as HTMLButtonElement;
   fetchFp.addEventListener("click", async () => {
     try {
@@ -53,6 +58,8 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     field("Certificate fingerprint", h("span", { class: "row-inline" }, fingerprint, " ", fetchFp), "Leave empty to verify the certificate against the system's trusted authorities; pin it for a self-signed certificate."),
     field("Expected hop count", hops, "How many routers sit between a subscriber's device and this NAS when nothing is shared. Empty: 1 for PPPoE (the customer's own router), 0 for hotspot."),
     field("Tag", tag),
+    h("label", { class: "check" }, radius, " Disconnect sessions by RADIUS (needs /radius incoming set accept=yes on the router; otherwise sessions are removed through the API)"),
+    radiusFields,
     save,
   ) as HTMLFormElement;
 
@@ -69,10 +76,13 @@ export function routersView(showError: (m: string) => void): HTMLElement {
       access: access.value as "pppoe" | "hotspot",
       expected_hops: hops.value === "" ? null : Number(hops.value),
       tag: tag.value || null,
+      radius_port: radius.checked ? Number(radiusPort.value) : null,
+      radius_secret: radius.checked && radiusSecret.value ? radiusSecret.value : null,
     };
     try {
       await api.saveRouter(value);
       password.value = "";
+      radiusSecret.value = "";
       await state.refresh();
       await load();
     } catch (e) {
@@ -193,7 +203,7 @@ export function routersView(showError: (m: string) => void): HTMLElement {
           h("td", {}, r.name, r.tag ? h("span", { class: "muted" }, ` · ${r.tag}`) : null),
           h("td", {}, `${r.host}:${r.port}${r.tls ? " (api-ssl)" : ""}`),
           h("td", {}, r.access),
-          h("td", {}, r.has_password ? "password in keyring" : "no password stored"),
+          h("td", {}, r.has_password ? "password in keyring" : "no password stored", r.radius_port ? ` · RADIUS ${r.radius_port}${r.has_radius_secret ? "" : " (no secret stored)"}` : ""),
           h(
             "td",
             {},

@@ -24,6 +24,23 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
   const toTray = h("input", { type: "checkbox", name: "close_to_tray" }) as HTMLInputElement;
   const atLogin = h("input", { type: "checkbox", name: "start_at_login", "data-testid": "start-at-login" }) as HTMLInputElement;
   const keepDays = num("retention_days", 30, 3650);
+  const autoDisconnect = h("input", { type: "checkbox", name: "auto_disconnect", "data-testid": "auto-disconnect" }) as HTMLInputElement;
+  const autoLevel = h("select", { name: "auto_disconnect_level", "aria-label": "Disconnect from level", "data-testid": "auto-disconnect-level" },
+    ...LEVELS.slice(3).map((l) => h("option", { value: l }, `${l} and above`))) as HTMLSelectElement;
+  const dryRun = h("input", { type: "checkbox", name: "dry_run", "data-testid": "auto-dry-run" }) as HTMLInputElement;
+  const capSubscribers = num("breaker_max_subscribers", 1, 10_000);
+  const capPercent = num("breaker_max_percent", 0.1, 100);
+  capPercent.step = "0.1";
+  const breakerState = h("p", { class: "muted", "data-testid": "breaker-state" });
+  const resume = h("button", { "data-testid": "breaker-resume", hidden: true }, "Resume automatic disconnect") as HTMLButtonElement;
+  resume.addEventListener("click", async () => {
+    try {
+      await api.resetBreaker();
+      await load();
+    } catch (e) {
+      showError(errorText(e));
+    }
+  });
   const save = h("button", { class: "primary", "data-testid": "settings-save" }, "Save settings") as HTMLButtonElement;
   const saved = h("span", { class: "muted" });
   let current: SettingsView | null = null;
@@ -66,6 +83,8 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
           start_at_login: atLogin.checked,
         },
         retention: { days: Number(keepDays.value) },
+        actions: { auto_disconnect: autoDisconnect.checked, min_level: autoLevel.value as Level, dry_run: dryRun.checked },
+        breaker: { ...current.breaker, max_subscribers: Number(capSubscribers.value), max_percent: Number(capPercent.value) },
       });
       saved.textContent = "Saved. New thresholds apply from the next scan.";
       await load();
@@ -89,6 +108,17 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     toTray.checked = current.desktop.close_to_tray;
     atLogin.checked = current.desktop.start_at_login;
     keepDays.value = String(current.retention.days);
+    autoDisconnect.checked = current.actions.auto_disconnect;
+    autoLevel.value = current.actions.min_level;
+    dryRun.checked = current.actions.dry_run;
+    capSubscribers.value = String(current.breaker.max_subscribers);
+    capPercent.value = String(current.breaker.max_percent);
+    const trip = current.breaker.tripped;
+    breakerState.className = trip ? "invalid" : "muted";
+    breakerState.textContent = trip
+      ? `Paused since ${when(trip.at)}: ${trip.candidates} subscribers qualified at once, more than the limit of ${trip.cap}. Nothing was disconnected.`
+      : "Automatic disconnects per scan stop at the lower of the two limits; above it, nothing is disconnected and automation pauses until you resume it.";
+    resume.hidden = !trip;
     refreshPreview();
   }
 
@@ -102,6 +132,11 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     row("TTL threshold (hops below the OS default on PPPoE)", ttl),
     h("label", { class: "check" }, p2p, " Count peer-to-peer connections towards sharing"),
     h("label", { class: "check" }, notify, " Notify me when a scan flags new subscribers at ", notifyLevel),
+    h("label", { class: "check" }, autoDisconnect, " Disconnect automatically after each scan at ", autoLevel, " (whitelisted subscribers never)"),
+    h("label", { class: "check" }, dryRun, " Dry run: record what would be disconnected, send nothing"),
+    h("div", { class: "row3" }, row("At most (subscribers per scan)", capSubscribers), row("At most (% of those checked)", capPercent)),
+    breakerState,
+    resume,
     h("label", { class: "check" }, toTray, " Closing the window keeps ShareGuard running in the tray (scheduled scans go on)"),
     h("label", { class: "check" }, atLogin, " Start ShareGuard when I log in (minimised to the tray)"),
     row("Keep scan history for (days; the latest result of every subscriber is always kept)", keepDays),

@@ -1,6 +1,6 @@
 // Sharing detection: scan, watch progress per router, read and act on results.
 import { h, clear, when } from "../dom";
-import { api, errorText, events, LEVELS, type ProgressEvent, type SubscriberResult } from "../api";
+import { api, errorText, events, LEVELS, type ProgressEvent, type ResultRow } from "../api";
 import { state } from "../state";
 import { ResultsTable } from "./table";
 import { settingsPanel } from "./settings";
@@ -8,7 +8,32 @@ import { navigate } from "../nav";
 
 export function sharingView(showError: (m: string) => void): HTMLElement {
   const detail = h("aside", { class: "detail", hidden: true });
-  const table = new ResultsTable((r) => openDetail(r), (r) => state.tagOf(r));
+  const table = new ResultsTable(
+    (r) => openDetail(r),
+    (r) => state.tagOf(r),
+    () => ({
+      disconnect: state.may("act") ? (r) => void disconnect(r) : undefined,
+      whitelist: state.may("whitelist") ? (r) => openDetail(r, true) : undefined,
+      open: (r) => navigate("subscriber", r.subscriber),
+    }),
+  );
+
+  /** Ends the subscriber's session after the owner confirms, and says how it went. */
+  async function disconnect(r: ResultRow): Promise<void> {
+    const why = window.prompt(
+      `Disconnect ${r.subscriber} from ${r.nas} now?\n\nTheir session ends at once (they can log in again). The reason goes into the audit log:`,
+      r.reasons[0] ?? "",
+    );
+    if (why === null) return;
+    try {
+      const rep = await api.disconnect(r.subscriber, why);
+      const how = rep.method === "radius" ? `RADIUS Disconnect-Request (${rep.radius_tries} ${rep.radius_tries === 1 ? "try" : "tries"})` : "the router's API";
+      showError(`${r.subscriber} was disconnected through ${how} in ${Math.round(rep.elapsed_ms)} ms.${rep.note ? " " + rep.note : ""}`);
+      await state.refresh();
+    } catch (e) {
+      showError(errorText(e));
+    }
+  }
   const progress = h("div", { class: "progress", "data-testid": "scan-progress" });
   const counter = h("span", { class: "muted" });
   const search = h("input", {
@@ -136,8 +161,16 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     const byName = new Map(state.results.map((r) => [r.subscriber, r]));
     for (const r of batch) byName.set(r.subscriber, r);
     state.results = [...byName.values()];
-    table.setRows(state.results);
+    table.setRows(state.results, (state.status?.tags.length ?? 0) > 0);
     refilter();
+  });
+  void events.autoActions(async (a) => {
+    showError(
+      a.tripped
+        ? "Automatic disconnect is paused: too many subscribers qualified at once. Check the detection settings, then resume it in the settings panel."
+        : `${a.dry_run ? "Dry run: would have disconnected" : "Automatically disconnected"} ${a.disconnected.length} subscriber(s)${a.failed ? `, ${a.failed} failed (see the audit log)` : ""}.`,
+    );
+    await state.refresh();
   });
   void events.finished(async () => {
     scanButtons.forEach((b) => (b.disabled = false));
@@ -145,7 +178,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     await state.refresh();
   });
 
-  function openDetail(r: SubscriberResult): void {
+  function openDetail(r: ResultRow, focusWhitelist = false): void {
     detail.hidden = false;
     const actions = h("div", { class: "actions" });
     const reason = h("input", {
@@ -177,7 +210,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     });
     if (!r.whitelisted) actions.append(reason);
     actions.append(whitelistButton);
-    const tagInput = h("input", { type: "text", value: state.tags[r.subscriber] ?? "", placeholder: "Reseller or area", "aria-label": "Tag", maxlength: 64, "data-testid": "subscriber-tag" }) as HTMLInputElement;
+    const tagInput = h("input", { type: "text", value: r.tag ?? "", placeholder: "Reseller or area", "aria-label": "Tag", maxlength: 64, "data-testid": "subscriber-tag" }) as HTMLInputElement;
     const tagSave = h("button", { "data-testid": "subscriber-tag-save" }, "Set tag") as HTMLButtonElement;
     tagSave.addEventListener("click", async () => {
       try {
@@ -188,26 +221,40 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
       }
     });
     const open = h("button", { class: "link", "data-testid": "open-subscriber", onclick: () => navigate("subscriber", r.subscriber) }, "Open subscriber →");
+    // The table row is slim; the rest comes with the subscriber's details.
+    const scanned = h("p", { class: "muted" }, `${r.address} on ${r.nas}`);
+    const recommended = h("p", { class: "muted" }, "…");
+    api
+      .subscriberDetail(r.subscriber)
+      .then((d) => {
+        const full = d.result;
+        if (!full) return;
+        scanned.textContent = `${full.address} on ${full.nas} (${full.access}) · scanned ${when(full.scanned_at)}${full.whitelisted ? ` · the rules alone say ${full.assessed_level}` : ""}`;
+        recommended.textContent = full.recommended_action.replace(/_/g, " ");
+        recommended.className = "";
+      })
+      .catch((e) => (recommended.textContent = errorText(e)));
     clear(detail).append(
       h("button", { class: "close", "aria-label": "Close", onclick: () => (detail.hidden = true) }, "×"),
       h("h2", {}, r.subscriber),
-      h("p", { class: "muted" }, `${r.address} on ${r.nas} · scanned ${when(r.scanned_at)}`),
+      scanned,
       h(
         "p",
         {},
-        h("span", { class: `badge ${r.level}` }, r.level),
+        h("span", { class: `badge ${r.level}` }, r.whitelisted ? "whitelisted" : r.level),
         " ",
         r.ttl_status.replace(/_/g, " "),
-        r.whitelisted ? ` · whitelisted (rules alone: ${r.assessed_level})` : "",
+        r.disconnected_at ? ` · disconnected ${when(r.disconnected_at)}` : "",
       ),
       h("h3", {}, "Why"),
       h("ul", { class: "reasons", "data-testid": "reasons" }, ...r.reasons.map((x) => h("li", {}, x))),
       h("h3", {}, "Recommended"),
-      h("p", {}, r.recommended_action.replace(/_/g, " ")),
+      recommended,
       actions,
       h("div", { class: "actions" }, tagInput, tagSave),
       open,
     );
+    if (focusWhitelist) reason.focus();
   }
 
   const summary = h("p", { class: "muted" });
@@ -216,7 +263,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     summary.textContent = last
       ? `Last scan ${when(last.started_at)} by ${last.operator}: ${last.checked} checked, ${last.flagged} flagged (${last.status}).`
       : "No scan yet.";
-    table.setRows(state.results);
+    table.setRows(state.results, (state.status?.tags.length ?? 0) > 0);
     refilter();
   };
   state.listeners.add(render);

@@ -1,11 +1,11 @@
 // A results table that stays fast at tens of thousands of rows: it sorts and
 // filters an in-memory array and renders only the rows in view.
 import { h, clear } from "../dom";
-import { LEVELS, type SubscriberResult } from "../api";
+import { LEVELS, type ResultRow } from "../api";
 
 const ROW_HEIGHT = 34;
 
-type Key = "subscriber" | "nas" | "tag" | "connections" | "ttl" | "ttl_status" | "level";
+type Key = "subscriber" | "nas" | "tag" | "connections" | "ttl" | "ttl_status" | "level" | "reasons";
 
 const COLUMNS: { key: Key; label: string }[] = [
   { key: "subscriber", label: "Subscriber" },
@@ -15,9 +15,17 @@ const COLUMNS: { key: Key; label: string }[] = [
   { key: "ttl", label: "TTL values" },
   { key: "ttl_status", label: "TTL status" },
   { key: "level", label: "Level" },
+  { key: "reasons", label: "Reasons" },
 ];
 
-function compare(a: SubscriberResult, b: SubscriberResult, key: Key, tagOf: (r: SubscriberResult) => string): number {
+/** What the row buttons do; absent ones are not offered (no permission). */
+export interface RowActions {
+  disconnect?: (r: ResultRow) => void;
+  whitelist?: (r: ResultRow) => void;
+  open: (r: ResultRow) => void;
+}
+
+function compare(a: ResultRow, b: ResultRow, key: Key, tagOf: (r: ResultRow) => string): number {
   switch (key) {
     case "tag":
       return tagOf(a).localeCompare(tagOf(b));
@@ -27,6 +35,8 @@ function compare(a: SubscriberResult, b: SubscriberResult, key: Key, tagOf: (r: 
       return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || a.connections - b.connections;
     case "ttl":
       return a.ttl_values.join(",").localeCompare(b.ttl_values.join(","));
+    case "reasons":
+      return a.reasons.length - b.reasons.length;
     default:
       return String(a[key]).localeCompare(String(b[key]));
   }
@@ -37,8 +47,8 @@ export class ResultsTable {
   private viewport: HTMLElement;
   private spacer: HTMLElement;
   private body: HTMLElement;
-  private rows: SubscriberResult[] = [];
-  private shown: SubscriberResult[] = [];
+  private rows: ResultRow[] = [];
+  private shown: ResultRow[] = [];
   private sortKey: Key = "level";
   private descending = true;
   private query = "";
@@ -48,8 +58,9 @@ export class ResultsTable {
   lastApplyMs = 0;
 
   constructor(
-    private onOpen: (r: SubscriberResult) => void,
-    private tagOf: (r: SubscriberResult) => string,
+    private onOpen: (r: ResultRow) => void,
+    private tagOf: (r: ResultRow) => string,
+    private actions: () => RowActions,
   ) {
     const head = h(
       "div",
@@ -57,6 +68,7 @@ export class ResultsTable {
       ...COLUMNS.map((c) =>
         h("div", { class: `th col-${c.key}`, role: "columnheader", onclick: () => this.sortBy(c.key) }, c.label),
       ),
+      h("div", { class: "th col-actions", role: "columnheader" }, "Actions"),
     );
     this.body = h("div", { class: "rows" });
     this.spacer = h("div", { class: "spacer" }, this.body);
@@ -64,7 +76,8 @@ export class ResultsTable {
     this.root = h("div", { class: "table", role: "table", "data-testid": "results-table" }, head, this.viewport);
   }
 
-  setRows(rows: SubscriberResult[]): void {
+  setRows(rows: ResultRow[], withTags = false): void {
+    this.root.classList.toggle("with-tags", withTags);
     this.rows = rows;
     this.apply();
   }
@@ -111,8 +124,33 @@ export class ResultsTable {
     const last = Math.min(this.shown.length, Math.ceil((top + height) / ROW_HEIGHT) + 5);
     this.body.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     clear(this.body);
+    const act = this.actions();
+    // A row button acts on its own; the click must not also open the row.
+    const button = (label: string, testid: string, f: (r: ResultRow) => void, r: ResultRow, cls = "") =>
+      h(
+        "button",
+        {
+          class: `small ${cls}`,
+          "data-testid": testid,
+          onclick: (e: Event) => {
+            e.stopPropagation();
+            f(r);
+          },
+        },
+        label,
+      );
     for (let i = first; i < last; i++) {
       const r = this.shown[i];
+      const rowActions = h("div", { class: "td col-actions" });
+      if (r.disconnected_at) {
+        rowActions.append(h("span", { class: "badge offline", "data-testid": "disconnected", title: `Disconnected ${new Date(r.disconnected_at).toLocaleString()}` }, "disconnected"));
+      } else if (act.disconnect && !r.whitelisted && r.level !== "normal") {
+        rowActions.append(button("Disconnect", "action-disconnect", act.disconnect, r, "danger"));
+      }
+      if (act.whitelist && !r.whitelisted && r.level !== "normal") {
+        rowActions.append(button("Whitelist", "row-whitelist", act.whitelist, r));
+      }
+      rowActions.append(button("Open", "row-open", act.open, r, "link"));
       this.body.append(
         h(
           "div",
@@ -136,6 +174,8 @@ export class ResultsTable {
             { class: "td col-level" },
             h("span", { class: `badge ${r.level}` }, r.whitelisted ? "whitelisted" : r.level),
           ),
+          h("div", { class: "td col-reasons muted", title: r.reasons.join("\n") }, r.reasons[0] ?? ""),
+          rowActions,
         ),
       );
     }
