@@ -22,6 +22,9 @@ pub const ROUTER: u8 = 7;
 pub const STORAGE: u8 = 8;
 /// Several routers failed for different reasons.
 pub const MIXED: u8 = 9;
+/// The action was refused: the subscriber is not online, is whitelisted, or
+/// the router answered with a NAK.
+pub const REFUSED: u8 = 10;
 /// Interrupted (Ctrl-C).
 pub const CANCELLED: u8 = 130;
 

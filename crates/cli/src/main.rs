@@ -2,6 +2,7 @@
 //! does to routers and the database can be done from here, by a person or a
 //! script (see `exit` for the exit codes).
 
+mod cmd_act;
 mod cmd_probes;
 mod cmd_results;
 mod cmd_scan;
@@ -55,6 +56,8 @@ enum Command {
     TlsFingerprint(cmd_scan::FingerprintArgs),
     /// Run simulated MikroTik routers on this computer (for trying ShareGuard without hardware).
     Sim(cmd_sim::SimArgs),
+    /// End a subscriber's session now (RADIUS Disconnect-Request, or through the API).
+    Disconnect(cmd_act::DisconnectArgs),
     /// Start simulated routers, install probes, scan them and show the results.
     Demo(cmd_sim::DemoArgs),
 }
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
             Command::TlsFingerprint(a) => cmd_scan::fingerprint(a).await,
             Command::Sim(a) => cmd_sim::sim(a).await,
             Command::Demo(a) => cmd_sim::demo(a).await,
+            Command::Disconnect(a) => cmd_act::disconnect(a).await,
         }
     });
     match result {

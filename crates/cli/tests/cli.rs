@@ -474,3 +474,77 @@ async fn piping_a_long_listing_into_head_ends_quietly() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_by_radius_or_api_with_dry_run_and_refusals() {
+    let net = sim(false).await;
+    let nas = &net.nas()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let api = nas.api_addr().to_string();
+    let base = |who: &str| {
+        args(&[
+            "disconnect",
+            "--router",
+            &api,
+            "--password-env",
+            "SG_PASSWORD",
+            "--subscriber",
+            who,
+            "--db",
+            db.to_str().unwrap(),
+        ])
+    };
+    let subs = nas.subscribers();
+
+    // Dry run: found, nothing sent.
+    let mut a = base(&subs[0].name);
+    a.push("--dry-run".into());
+    let o = run(a).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("dry run"));
+    assert!(nas.is_online(&subs[0].name));
+
+    // RADIUS, with the secret from the environment and the port given.
+    let mut a = base(&subs[0].name);
+    a.extend(args(&[
+        "--radius-secret-env",
+        "SG_RADIUS",
+        "--coa-port",
+        &nas.radius_addr().port().to_string(),
+        "--json",
+        "--reason",
+        "shared with the shop next door",
+    ]));
+    let o = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(&a)
+            .env("SG_PASSWORD", "s3cret")
+            .env("SG_RADIUS", "radius")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["method"], "radius");
+    assert!(!nas.is_online(&subs[0].name));
+
+    // Through the API without a secret.
+    let o = run(base(&subs[1].name)).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("through the API"));
+    assert!(!nas.is_online(&subs[1].name));
+
+    // Not online any more: exit 10 with the reason in words.
+    let o = run(base(&subs[1].name)).await;
+    assert_eq!(code(&o), 10);
+    assert!(stderr(&o).contains("not online"), "{}", stderr(&o));
+
+    // The database has both actions with their reasons.
+    let store = shareguard_store::Store::open(&db).unwrap();
+    let a = store.actions_for(&subs[0].name, 5).unwrap();
+    assert_eq!(a[0].reason, "shared with the shop next door");
+    assert_eq!(store.actions_for(&subs[1].name, 5).unwrap().len(), 1);
+}
