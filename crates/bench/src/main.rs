@@ -12,6 +12,8 @@
 //! which a real router, being another machine, would not), and with one core
 //! each, which is closer to a router and the owner's computer.
 
+mod actions;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command as Process, Stdio};
@@ -457,6 +459,8 @@ async fn run(quick: bool) {
         det * 1000.0
     );
 
+    report += &actions::rows(if quick { 50 } else { 500 }).await;
+
     println!("{report}");
     let _ = std::fs::create_dir_all("target");
     let _ = std::fs::write("target/bench-report.md", &report);
@@ -484,6 +488,7 @@ fn main() {
         .unwrap();
     match mode {
         Some("serve") => rt.block_on(serve(&args[1..])),
+        Some("actions") => println!("{}", rt.block_on(actions::rows(500))),
         Some("pinned") => {
             let (subs, nas, conns, _, rounds) = sizes(quick);
             print!(
