@@ -98,22 +98,23 @@ async fn radius_disconnect_ends_the_session_and_is_recorded_with_the_operator() 
     assert!(!f.online(0, &name));
     assert_eq!(f.demo.network.nas()[0].radius_stats().acked, 1);
 
-    let s = f.store.lock().unwrap();
-    let actions = s.actions_for(&name, 10).unwrap();
-    assert_eq!(actions.len(), 1);
-    assert_eq!(actions[0].kind, ActionKind::Disconnect);
-    assert_eq!(actions[0].operator, "owner");
-    assert_eq!(actions[0].reason, "checked by phone");
-    assert!(s.disconnected_at(&name).unwrap().is_some());
-    let audit = s
-        .audit_log(&AuditFilter {
-            action: Some("disconnect".into()),
-            ..AuditFilter::default()
-        })
-        .unwrap();
-    assert_eq!(audit[0].subject.as_deref(), Some(name.as_str()));
-    assert_eq!(audit[0].details["method"], "radius");
-    drop(s);
+    {
+        let s = f.store.lock().unwrap();
+        let actions = s.actions_for(&name, 10).unwrap();
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0].kind, ActionKind::Disconnect);
+        assert_eq!(actions[0].operator, "owner");
+        assert_eq!(actions[0].reason, "checked by phone");
+        assert!(s.disconnected_at(&name).unwrap().is_some());
+        let audit = s
+            .audit_log(&AuditFilter {
+                action: Some("disconnect".into()),
+                ..AuditFilter::default()
+            })
+            .unwrap();
+        assert_eq!(audit[0].subject.as_deref(), Some(name.as_str()));
+        assert_eq!(audit[0].details["method"], "radius");
+    }
 
     // Once a scan sees the subscriber online again, the mark goes.
     assert!(f.demo.network.nas()[0].reconnect(&name));
