@@ -445,11 +445,20 @@ class AppTestCase(unittest.TestCase):
         cron.send_keys("*/30 * * * *")
         d.find_element(*css("schedule-enabled")).click()
         WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "Next:" in preview.text and "off" not in preview.text)
+        # Automatic disconnect at high and above, as a dry run.
+        d.find_element(*css("auto-disconnect")).click()
+        Select(d.find_element(*css("auto-disconnect-level"))).select_by_value("high")
+        d.find_element(*css("auto-dry-run")).click()
         self.shot("08-settings")
         d.find_element(*css("settings-save")).click()
         WebDriverWait(d, 10, ignored_exceptions=RETRY).until(
             lambda d: "Saved" in d.find_element(By.CSS_SELECTOR, ".settings .actions").text
         )
+        # Read back from the database after saving.
+        self.assertTrue(d.find_element(*css("auto-disconnect")).is_selected())
+        self.assertTrue(d.find_element(*css("auto-dry-run")).is_selected())
+        self.assertEqual(Select(d.find_element(*css("auto-disconnect-level"))).first_selected_option.get_attribute("value"), "high")
+        self.assertIn("lower of the two limits", d.find_element(*css("breaker-state")).text)
         d.find_element(By.XPATH, "//nav//button[normalize-space()='Audit log']").click()
         table = wait.until(EC.visibility_of_element_located(css("audit-table")))
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
