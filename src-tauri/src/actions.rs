@@ -6,17 +6,16 @@ use radius_dac::DacClient;
 use serde::Serialize;
 use shareguard_detect::SubscriberResult;
 use shareguard_engine::enforce::DisconnectReport;
-use shareguard_engine::routers;
 use shareguard_engine::sharing_actions::{
     self, AutoOutcome, DisconnectError, Router, SharingActions, SHARING_ACTIONS_KEY,
 };
 use shareguard_secrets::SecretKind;
 use shareguard_store::{NasRecord, Permission};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
-use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::{blocking, check_subscriber};
 use crate::error::{CommandError, CommandResult};
+use crate::routers::stored_target;
 use crate::state::{lock, AppState};
 
 impl From<DisconnectError> for CommandError {
@@ -25,40 +24,35 @@ impl From<DisconnectError> for CommandError {
     }
 }
 
-/// A stored router as actions reach it: its API password and, when RADIUS
-/// is set up for it, its shared secret, both from the keyring.
-fn stored_router(rec: &NasRecord) -> CommandResult<Router> {
-    let password =
-        shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?.ok_or_else(|| {
-            CommandError::invalid(format!(
-                "no password is stored for {}: edit the router and enter its password",
-                rec.name
-            ))
-        })?;
-    let target = routers::target(rec, password).map_err(CommandError::invalid)?;
-    let radius = match rec.radius_port {
+/// A stored router as actions reach it: its scan target (password from the
+/// keyring) and, when RADIUS is set up for it, its shared secret from the
+/// keyring and its resolved address.
+async fn stored_router(rec: NasRecord) -> CommandResult<Router> {
+    let (target, radius) = blocking(move || {
+        let target = stored_target(&rec)?;
+        let radius = match rec.radius_port {
+            None => None,
+            Some(port) => {
+                let secret = shareguard_secrets::load(SecretKind::RadiusSecret, &rec.name)?
+                    .ok_or_else(|| {
+                        CommandError::invalid(format!(
+                            "RADIUS is on for {} but no shared secret is stored: edit the router and enter it",
+                            rec.name
+                        ))
+                    })?;
+                Some((rec.host, port, secret))
+            }
+        };
+        Ok((target, radius))
+    })
+    .await?;
+    let radius = match radius {
         None => None,
-        Some(port) => {
-            let secret = shareguard_secrets::load(SecretKind::RadiusSecret, &rec.name)?
-                .ok_or_else(|| {
-                    CommandError::invalid(format!(
-                        "RADIUS is on for {} but no shared secret is stored: edit the router and enter it",
-                        rec.name
-                    ))
-                })?;
-            let host = rec
-                .host
-                .trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| {
-                    CommandError::invalid(format!("cannot resolve {} for RADIUS", rec.host))
-                })?;
-            Some(DacClient::new(addr, secret))
-        }
+        Some((host, port, secret)) => Some(
+            DacClient::resolve(&host, port, secret)
+                .await
+                .map_err(|e| CommandError::invalid(e.to_string()))?,
+        ),
     };
     Ok(Router { target, radius })
 }
@@ -71,21 +65,14 @@ async fn action_routers(state: &AppState) -> CommandResult<Vec<Router>> {
         None => Vec::new(),
     };
     let store = state.store.clone();
-    let stored = blocking(move || {
-        let records = lock(&store).list_nas()?;
-        Ok(records
-            .iter()
-            .filter_map(|rec| match stored_router(rec) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    tracing::warn!("router {} cannot be acted on: {}", rec.name, e.message);
-                    None
-                }
-            })
-            .collect::<Vec<_>>())
-    })
-    .await?;
-    out.extend(stored);
+    let records = blocking(move || Ok(lock(&store).list_nas()?)).await?;
+    for rec in records {
+        let name = rec.name.clone();
+        match stored_router(rec).await {
+            Ok(r) => out.push(r),
+            Err(e) => tracing::warn!("router {name} cannot be acted on: {}", e.message),
+        }
+    }
     Ok(out)
 }
 
@@ -102,15 +89,15 @@ async fn action_router(state: &AppState, name: &str) -> CommandResult<Router> {
     }
     let store = state.store.clone();
     let wanted = name.to_string();
-    blocking(move || {
-        let rec = lock(&store).get_nas(&wanted)?.ok_or_else(|| {
+    let rec = blocking(move || {
+        lock(&store).get_nas(&wanted)?.ok_or_else(|| {
             CommandError::invalid(format!(
                 "the router {wanted:?} is not configured any more (a demo router goes when the app closes): scan again"
             ))
-        })?;
-        stored_router(&rec)
+        })
     })
-    .await
+    .await?;
+    stored_router(rec).await
 }
 
 /// Ends a subscriber's session now, on the router of their latest result.
@@ -179,17 +166,22 @@ pub struct AutoActionEvent {
 pub async fn after_scan<R: Runtime>(app: &AppHandle<R>, results: &[SubscriberResult]) {
     let state = app.state::<AppState>();
     let store = state.store.clone();
-    let on = blocking(move || {
+    let settings = blocking(move || {
         let s: SharingActions = lock(&store)
             .get_setting(SHARING_ACTIONS_KEY)?
             .unwrap_or_default();
-        Ok(s.auto_disconnect)
+        Ok(s)
     })
     .await;
     // Off (the default): no keyring reads, no router connections.
-    if !matches!(on, Ok(true)) {
-        return;
-    }
+    let settings = match settings {
+        Ok(s) if s.auto_disconnect => s,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!("automatic disconnect skipped: {}", e.message);
+            return;
+        }
+    };
     let routers = match action_routers(&state).await {
         Ok(r) => r,
         Err(e) => {
@@ -198,7 +190,7 @@ pub async fn after_scan<R: Runtime>(app: &AppHandle<R>, results: &[SubscriberRes
         }
     };
     let out: AutoOutcome =
-        match sharing_actions::auto_disconnect(&state.store, &routers, results).await {
+        match sharing_actions::auto_disconnect(&state.store, &settings, &routers, results).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!("automatic disconnect failed: {e}");
@@ -234,15 +226,7 @@ pub async fn after_scan<R: Runtime>(app: &AppHandle<R>, results: &[SubscriberRes
         None
     };
     if let Some(body) = message {
-        if let Err(e) = app
-            .notification()
-            .builder()
-            .title("ShareGuard")
-            .body(&body)
-            .show()
-        {
-            tracing::warn!("the desktop notification could not be shown ({e}): {body}");
-        }
+        crate::background::show_notification(app, "ShareGuard", &body);
         let _ = app.emit(
             "auto-actions",
             AutoActionEvent {

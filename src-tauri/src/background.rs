@@ -28,19 +28,7 @@ pub async fn notify_new_flags<R: Runtime>(
     let Some((title, body)) = notify::message(&new) else {
         return;
     };
-    let shown = match app
-        .notification()
-        .builder()
-        .title(&title)
-        .body(&body)
-        .show()
-    {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!("the desktop notification could not be shown ({e}): {title}");
-            false
-        }
-    };
+    let shown = show_notification(app, &title, &body);
     let subscribers: Vec<&str> = new.iter().map(|r| r.subscriber.as_str()).collect();
     let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified").details(serde_json::json!({
         "title": title,
@@ -52,6 +40,18 @@ pub async fn notify_new_flags<R: Runtime>(
     let store = app.state::<AppState>().store.clone();
     if let Err(e) = blocking(move || Ok(lock(&store).audit(&entry)?)).await {
         tracing::warn!("the notification could not be recorded: {}", e.message);
+    }
+}
+
+/// Shows a desktop notification; false (and logged with its text) when the
+/// system has no notification service to show it.
+pub fn show_notification<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) -> bool {
+    match app.notification().builder().title(title).body(body).show() {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("the desktop notification could not be shown ({e}): {title}: {body}");
+            false
+        }
     }
 }
 

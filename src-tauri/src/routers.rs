@@ -51,6 +51,11 @@ pub struct RouterView {
     pub has_radius_secret: bool,
 }
 
+/// Whether the keyring holds this router's secret of `kind`.
+fn has_secret(kind: SecretKind, router: &str) -> bool {
+    matches!(shareguard_secrets::load(kind, router), Ok(Some(_)))
+}
+
 /// `Ok(None)` when a keyring is usable, otherwise the words to show.
 #[tauri::command]
 pub async fn keyring_status() -> CommandResult<Option<String>> {
@@ -71,11 +76,9 @@ pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<Route
         Ok(records
             .into_iter()
             .map(|record| {
-                let stored =
-                    |kind| matches!(shareguard_secrets::load(kind, &record.name), Ok(Some(_)));
-                let has_password = stored(SecretKind::RouterPassword);
-                let has_radius_secret =
-                    record.radius_port.is_some() && stored(SecretKind::RadiusSecret);
+                let has_password = has_secret(SecretKind::RouterPassword, &record.name);
+                let has_radius_secret = record.radius_port.is_some()
+                    && has_secret(SecretKind::RadiusSecret, &record.name);
                 RouterView {
                     record,
                     has_password,
@@ -113,11 +116,6 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
         .tag
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
-    if input.radius_port == Some(0) {
-        return Err(CommandError::invalid(
-            "the RADIUS port must be 1 to 65535 (3799 on RouterOS: /radius incoming)",
-        ));
-    }
     rec.radius_port = input.radius_port;
     routers::validate(&rec).map_err(CommandError::invalid)?;
     if rec.name.starts_with("demo-") {
@@ -130,13 +128,10 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
     let store = state.store.clone();
     blocking(move || {
         let existing = lock(&store).get_nas(&rec.name)?;
-        let has_secret = || {
-            matches!(
-                shareguard_secrets::load(SecretKind::RadiusSecret, &rec.name),
-                Ok(Some(_))
-            )
-        };
-        if rec.radius_port.is_some() && radius_secret.is_none() && !has_secret() {
+        if rec.radius_port.is_some()
+            && radius_secret.is_none()
+            && !has_secret(SecretKind::RadiusSecret, &rec.name)
+        {
             return Err(CommandError::invalid(
                 "enter the RADIUS shared secret (the one in /radius on the router), or turn RADIUS off",
             ));
@@ -223,15 +218,22 @@ async fn resolve_target(state: &AppState, name: &str) -> CommandResult<NasTarget
         let rec = lock(&store)
             .get_nas(&wanted)?
             .ok_or_else(|| CommandError::invalid(format!("there is no router named {wanted:?}")))?;
-        let password = shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?
-            .ok_or_else(|| {
-                CommandError::invalid(
-                    "no password is stored for this router: edit it and enter the password",
-                )
-            })?;
-        routers::target(&rec, password).map_err(CommandError::invalid)
+        stored_target(&rec)
     })
     .await
+}
+
+/// A stored router's scan target with its password from the keyring
+/// (blocking: the keyring may ask the OS).
+pub fn stored_target(rec: &NasRecord) -> CommandResult<NasTarget> {
+    let password =
+        shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?.ok_or_else(|| {
+            CommandError::invalid(format!(
+                "no password is stored for {}: edit the router and enter its password",
+                rec.name
+            ))
+        })?;
+    routers::target(rec, password).map_err(CommandError::invalid)
 }
 
 #[tauri::command]

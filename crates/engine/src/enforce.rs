@@ -190,11 +190,9 @@ async fn disconnect_inner(
                     }),
                 };
             }
-            Err(e @ DacError::NoAnswer { .. }) => {
+            Err(e @ DacError::NoAnswer { tries, .. }) => {
                 tracing::warn!(nas = %target.name, "{e}");
-                if let DacError::NoAnswer { tries, .. } = e {
-                    report.radius_tries = Some(tries);
-                }
+                report.radius_tries = Some(tries);
                 report.method = ActionMethod::Api;
                 report.note = Some(format!(
                     "RADIUS: {e}. The session was removed through the API instead."

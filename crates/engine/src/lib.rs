@@ -20,5 +20,7 @@ pub mod probe_ops;
 pub mod routers;
 pub mod settings;
 pub mod sharing_actions;
+#[cfg(test)]
+mod test_support;
 
 pub use persist::{scan_and_store, EngineError};

@@ -51,33 +51,7 @@ pub fn message(new: &[&SubscriberResult]) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shareguard_detect::{Access, Evidence, EvidenceStatus, RecommendedAction, TtlStatus};
-
-    fn r(name: &str, level: Level, whitelisted: bool) -> SubscriberResult {
-        SubscriberResult {
-            subscriber: name.into(),
-            nas: "tower".into(),
-            address: "10.0.0.1".into(),
-            access: Access::Pppoe,
-            connections: 10,
-            p2p_connections: 0,
-            ttl_values: vec![],
-            ttl_counts: Default::default(),
-            ttl_status: TtlStatus::Normal,
-            level,
-            assessed_level: level,
-            whitelisted,
-            reasons: vec![format!("{name}'s reason")],
-            recommended_action: RecommendedAction::None,
-            evidence: Evidence {
-                status: EvidenceStatus::Sufficient,
-                observations: 1,
-                share: None,
-                probe_age_secs: None,
-            },
-            scanned_at: chrono::Utc::now(),
-        }
-    }
+    use crate::test_support::result as r;
 
     #[test]
     fn only_new_flags_at_the_level_notify() {

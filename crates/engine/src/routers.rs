@@ -20,6 +20,11 @@ pub fn validate(rec: &NasRecord) -> Result<(), String> {
     if rec.port == 0 {
         return Err("the API port must be 1 to 65535 (8728 for api, 8729 for api-ssl)".into());
     }
+    if rec.radius_port == Some(0) {
+        return Err(
+            "the RADIUS port must be 1 to 65535 (3799 on RouterOS: /radius incoming)".into(),
+        );
+    }
     if rec.username.trim().is_empty() {
         return Err("give the API user name".into());
     }
@@ -142,6 +147,13 @@ mod tests {
                     ..ok.clone()
                 },
                 "port",
+            ),
+            (
+                NasRecord {
+                    radius_port: Some(0),
+                    ..ok.clone()
+                },
+                "RADIUS port",
             ),
             (
                 NasRecord {

@@ -268,26 +268,25 @@ pub struct AutoOutcome {
     pub paused: bool,
 }
 
-/// Runs the automatic disconnect for a scan's results as `system`: reads
-/// the settings and the breaker, acts within the cap, or trips the breaker
-/// (recorded in the audit log). `routers` are looked up by name.
+/// Runs the automatic disconnect for a scan's results as `system` with the
+/// owner's `settings` (the caller has read them, to skip reaching routers
+/// at all when it is off): reads the breaker, acts within the cap, or trips
+/// the breaker (recorded in the audit log). `routers` are looked up by name.
 pub async fn auto_disconnect(
     store: &Arc<Mutex<Store>>,
+    settings: &SharingActions,
     routers: &[Router],
     results: &[SubscriberResult],
 ) -> Result<AutoOutcome, EngineError> {
-    let (settings, breaker): (SharingActions, Breaker) = store_task(store, |s| {
-        Ok((
-            s.get_setting(SHARING_ACTIONS_KEY)?.unwrap_or_default(),
-            s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
-        ))
+    let breaker: Breaker = store_task(store, |s| {
+        Ok(s.get_setting(BREAKER_KEY)?.unwrap_or_default())
     })
     .await?;
     let mut out = AutoOutcome {
         dry_run: settings.dry_run,
         ..AutoOutcome::default()
     };
-    match plan_auto(results, &settings, &breaker) {
+    match plan_auto(results, settings, &breaker) {
         AutoPlan::Off => {}
         AutoPlan::Paused => out.paused = true,
         AutoPlan::Trip { candidates, cap } => {
@@ -369,33 +368,7 @@ pub fn reset_breaker(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shareguard_detect::{Access, Evidence, EvidenceStatus, RecommendedAction, TtlStatus};
-
-    fn result(name: &str, level: Level, whitelisted: bool) -> SubscriberResult {
-        SubscriberResult {
-            subscriber: name.into(),
-            nas: "nas".into(),
-            address: "10.0.0.1".into(),
-            access: Access::Pppoe,
-            connections: 10,
-            p2p_connections: 0,
-            ttl_values: vec![],
-            ttl_counts: Default::default(),
-            ttl_status: TtlStatus::Normal,
-            level,
-            assessed_level: level,
-            whitelisted,
-            reasons: vec![],
-            recommended_action: RecommendedAction::None,
-            evidence: Evidence {
-                status: EvidenceStatus::Sufficient,
-                observations: 0,
-                share: None,
-                probe_age_secs: None,
-            },
-            scanned_at: Utc::now(),
-        }
-    }
+    use crate::test_support::result;
 
     #[test]
     fn only_unexcused_results_at_the_level_are_planned_most_severe_first() {

@@ -10,7 +10,6 @@ use shareguard_engine::demo::{self, Demo};
 use shareguard_engine::scan_and_store;
 use shareguard_engine::sharing_actions::{
     self, auto_disconnect, disconnect_and_record, Breaker, Router, SharingActions, BREAKER_KEY,
-    SHARING_ACTIONS_KEY,
 };
 use shareguard_scan::{CancellationToken, ScanRequest};
 use shareguard_sim::population::PopulationSpec;
@@ -221,17 +220,13 @@ async fn automatic_disconnect_trips_the_breaker_or_acts_within_the_cap() {
         .collect();
     assert!(critical.len() > 1, "the demo has high and critical sharers");
     let routers = f.demo.routers();
+    let on = SharingActions {
+        auto_disconnect: true,
+        min_level: Level::High,
+        dry_run: false,
+    };
     {
         let mut s = f.store.lock().unwrap();
-        s.set_setting(
-            SHARING_ACTIONS_KEY,
-            &SharingActions {
-                auto_disconnect: true,
-                min_level: Level::High,
-                dry_run: false,
-            },
-        )
-        .unwrap();
         // A cap of one: more critical verdicts than that trip the breaker.
         s.set_setting(
             BREAKER_KEY,
@@ -242,7 +237,9 @@ async fn automatic_disconnect_trips_the_breaker_or_acts_within_the_cap() {
         )
         .unwrap();
     }
-    let out = auto_disconnect(&f.store, &routers, &results).await.unwrap();
+    let out = auto_disconnect(&f.store, &on, &routers, &results)
+        .await
+        .unwrap();
     let trip = out.tripped.expect("tripped");
     assert_eq!((trip.candidates, trip.cap), (critical.len(), 1));
     assert!(out.disconnected.is_empty());
@@ -253,7 +250,9 @@ async fn automatic_disconnect_trips_the_breaker_or_acts_within_the_cap() {
         .unwrap()
         .is_online(&r.subscriber)));
     // Paused until the owner resets it.
-    let again = auto_disconnect(&f.store, &routers, &results).await.unwrap();
+    let again = auto_disconnect(&f.store, &on, &routers, &results)
+        .await
+        .unwrap();
     assert!(again.paused);
 
     {
@@ -266,7 +265,9 @@ async fn automatic_disconnect_trips_the_breaker_or_acts_within_the_cap() {
         };
         s.set_setting(BREAKER_KEY, &roomy).unwrap();
     }
-    let out = auto_disconnect(&f.store, &routers, &results).await.unwrap();
+    let out = auto_disconnect(&f.store, &on, &routers, &results)
+        .await
+        .unwrap();
     assert_eq!(out.disconnected.len(), critical.len(), "{:?}", out.failed);
     for r in &critical {
         let nas = f

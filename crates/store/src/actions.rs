@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::Row;
+use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, AuditEntry};
@@ -169,11 +169,7 @@ impl Store {
             let v: Option<Option<String>> = c
                 .prepare_cached("SELECT disconnected_at FROM results WHERE subscriber = ?1")?
                 .query_row([subscriber], |r| r.get(0))
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })?;
+                .optional()?;
             parse_opt_ts(v.flatten(), "disconnect time")
         })
     }
