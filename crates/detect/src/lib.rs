@@ -9,7 +9,9 @@
 //! * [`ttl`]: how one observed TTL is read (expected, lowered, edge, implausible).
 //! * [`assess`]: the rules that turn an observation into a [`Verdict`].
 //! * [`report`]: the records a scan produces (shared by the scanner, storage and UI).
+//! * [`abuse`]: the abuse monitor's detectors and escalation, equally pure.
 
+pub mod abuse;
 pub mod assess;
 pub mod observation;
 pub mod report;

@@ -143,6 +143,47 @@ impl Store {
         })
     }
 
+    /// Throttles, bans and limits not yet lifted, oldest expiry first. After a
+    /// restart this is what the app must still restore when each expires.
+    pub fn actions_in_force(&self) -> Result<Vec<Action>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM actions WHERE ended_at IS NULL AND expires_at IS NOT NULL
+                 ORDER BY expires_at, id"
+            ))?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(from_row(r)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Marks an action as over (expired or lifted) together with its audit
+    /// entry. Ending an action twice is refused, so a restore is recorded once.
+    pub fn end_action(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE actions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+                )?
+                .execute((id, ts(&at)))?;
+            if n == 0 {
+                return Err(Fail::invalid(format!(
+                    "action {id} does not exist or has already ended"
+                )));
+            }
+            audit::insert(tx, entry)?;
+            Ok(())
+        })
+    }
+
     /// Every subscriber whose session ShareGuard ended since a scan last saw
     /// them, with the time.
     pub fn disconnected(&self) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {

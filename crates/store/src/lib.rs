@@ -10,7 +10,9 @@
 //! * [`results`]: the latest result per subscriber, history and TTL evidence.
 //! * [`whitelist`]: subscribers the owner has excused, optionally until a date.
 //! * [`audit`]: the append-only record of who did what.
-//! * [`actions`]: enforcement actions (disconnects), stored with their audit entry.
+//! * [`actions`]: enforcement actions (disconnects, throttles, bans), stored with
+//!   their audit entry; the ones in force survive a restart.
+//! * [`warnings`]: abuse warnings, monitor cycle figures and abuse metrics.
 //! * [`operators`]: owner and staff profiles with hashed PINs.
 //! * [`tags`]: reseller/area tags on subscribers.
 //! * [`retention`]: the clean-up of old history.
@@ -34,6 +36,7 @@ pub mod retention;
 pub mod scans;
 pub mod settings;
 pub mod tags;
+pub mod warnings;
 pub mod whitelist;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +53,7 @@ pub use operators::{Operator, Permission, SYSTEM as SYSTEM_OPERATOR};
 pub use results::{HistoryEntry, ResultFilter, TrendPoint};
 pub use retention::{Pruned, Retention, RETENTION_KEY};
 pub use settings::DETECTION_SETTINGS_KEY;
+pub use warnings::{AbuseMetrics, CycleStats, Offender, Sighted, Sighting, Warning, WarningQuery};
 pub use whitelist::WhitelistEntry;
 
 use error::Fail;

@@ -228,7 +228,46 @@ CREATE INDEX actions_in_force ON actions (ended_at, expires_at);
 ALTER TABLE results ADD COLUMN disconnected_at TEXT;
 "#;
 
-const STEPS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3)];
+/// Version 4: the abuse monitor. Warnings are deduplicated per subscriber and
+/// kind while open; each opening is one violation for escalation. Per-router
+/// cycle figures back the metrics (average connections, P2P share).
+const V4: &str = r#"
+CREATE TABLE warnings (
+    id         INTEGER PRIMARY KEY,
+    subscriber TEXT NOT NULL,
+    nas        TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('connection_flood', 'connection_rate', 'p2p',
+                                             'bandwidth_hog', 'tethering')),
+    severity   TEXT NOT NULL CHECK (severity IN ('warning', 'throttle', 'ban')),
+    measured   REAL NOT NULL,
+    threshold  REAL NOT NULL,
+    details    TEXT NOT NULL,
+    -- What was done about it: none, throttle, ban, or dry_run (with the step
+    -- in action_note), skipped (whitelisted, breaker) with the reason.
+    action     TEXT NOT NULL DEFAULT 'none',
+    action_note TEXT,
+    action_id  INTEGER REFERENCES actions (id),
+    first_seen TEXT NOT NULL,
+    last_seen  TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    cycles     INTEGER NOT NULL DEFAULT 1 CHECK (cycles >= 1)
+) STRICT;
+CREATE INDEX warnings_by_time ON warnings (first_seen);
+CREATE INDEX warnings_open ON warnings (subscriber, kind, expires_at);
+
+CREATE TABLE monitor_cycles (
+    id              INTEGER PRIMARY KEY,
+    at              TEXT NOT NULL,
+    nas             TEXT NOT NULL,
+    subscribers     INTEGER NOT NULL,
+    connections     INTEGER NOT NULL,
+    p2p_connections INTEGER NOT NULL,
+    elapsed_ms      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX monitor_cycles_by_time ON monitor_cycles (at);
+"#;
+
+const STEPS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4)];
 
 /// The schema version this build writes and the newest it can read.
 pub const SCHEMA_VERSION: u32 = STEPS.len() as u32;
