@@ -1,0 +1,229 @@
+//! What the owner configures, and the checks run before anything is sent.
+//!
+//! The configuration is stored with the app's settings, so it holds nothing
+//! secret: the Telegram bot token lives in the OS keyring and is handed to
+//! [`crate::Notifier::new`] separately.
+
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+
+use crate::error::WebhookError;
+
+/// Where Telegram's Bot API lives unless [`TelegramHook::api_base`] says
+/// otherwise.
+pub const TELEGRAM_API_BASE: &str = "https://api.telegram.org";
+
+/// Every notification channel the owner may turn on; `None` means off.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookConfig {
+    pub generic: Option<GenericHook>,
+    pub telegram: Option<TelegramHook>,
+}
+
+/// A JSON POST to an address of the owner's choosing, for home-made scripts,
+/// chat bridges and automation services.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenericHook {
+    pub url: String,
+}
+
+/// A message from the owner's own Telegram bot, because that is where many
+/// small ISP owners already talk to their staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramHook {
+    /// A numeric chat id (negative for groups and channels) or `@channelname`.
+    pub chat_id: String,
+    /// Another Bot API server (a self-hosted one, or a local one in tests);
+    /// `None` means [`TELEGRAM_API_BASE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
+}
+
+/// Checks every configured hook without sending anything, so the settings
+/// page can refuse a typo when it is saved rather than when abuse happens.
+pub fn validate(config: &WebhookConfig) -> Result<(), WebhookError> {
+    if let Some(hook) = &config.generic {
+        hook.endpoint()?;
+    }
+    if let Some(hook) = &config.telegram {
+        hook.chat()?;
+        hook.api_base_url()?;
+    }
+    Ok(())
+}
+
+/// Checks that a bot token looks like `<bot id>:<secret>` before it is stored.
+///
+/// The secret's length is not checked because Telegram has never promised
+/// one; its characters are, because the token becomes part of the request
+/// path and a `/` or `?` in it would send the message somewhere else.
+/// Surrounding whitespace (a common copy-paste accident) is ignored.
+pub fn validate_bot_token(token: &str) -> Result<(), WebhookError> {
+    let (id, secret) = token
+        .trim()
+        .split_once(':')
+        .ok_or(WebhookError::InvalidBotToken)?;
+    let id_ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    let secret_ok = !secret.is_empty()
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if id_ok && secret_ok {
+        Ok(())
+    } else {
+        Err(WebhookError::InvalidBotToken)
+    }
+}
+
+impl GenericHook {
+    /// The parsed address to POST to.
+    pub(crate) fn endpoint(&self) -> Result<Url, WebhookError> {
+        parse_http_url("webhook URL", &self.url)
+    }
+}
+
+impl TelegramHook {
+    /// The chat id as Telegram expects it, surrounding whitespace removed.
+    pub(crate) fn chat(&self) -> Result<&str, WebhookError> {
+        let chat_id = self.chat_id.trim();
+        if is_chat_id(chat_id) {
+            Ok(chat_id)
+        } else {
+            Err(WebhookError::InvalidChatId {
+                chat_id: self.chat_id.clone(),
+            })
+        }
+    }
+
+    /// The Bot API server to talk to.
+    pub(crate) fn api_base_url(&self) -> Result<Url, WebhookError> {
+        let base = self.api_base.as_deref().unwrap_or(TELEGRAM_API_BASE);
+        parse_http_url("Telegram API address", base)
+    }
+}
+
+/// A number (negative for groups and channels) or `@` and a public username.
+fn is_chat_id(chat_id: &str) -> bool {
+    if let Some(name) = chat_id.strip_prefix('@') {
+        return !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    }
+    let digits = chat_id.strip_prefix('-').unwrap_or(chat_id);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Accepts only absolute http(s) addresses with a host: anything else either
+/// cannot be sent by an HTTP client or is a typo that would fail silently.
+fn parse_http_url(what: &'static str, text: &str) -> Result<Url, WebhookError> {
+    let invalid = |reason: String| WebhookError::InvalidUrl {
+        what,
+        url: text.to_owned(),
+        reason,
+    };
+    let url = Url::parse(text.trim()).map_err(|e| {
+        invalid(if text.contains("://") {
+            format!("{e}; check it for typos")
+        } else {
+            "it does not start with https:// or http://; enter the full address".to_owned()
+        })
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(invalid(format!(
+            "it starts with {}: instead of https: or http:",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(
+            "it has no host name; enter the full address, e.g. https://hooks.example.com/..."
+                .to_owned(),
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_ids() {
+        for good in ["123456789", "-1001234567890", "@my_channel", " 42 "] {
+            let hook = TelegramHook {
+                chat_id: good.into(),
+                api_base: None,
+            };
+            assert!(hook.chat().is_ok(), "{good:?} should be accepted");
+        }
+        for bad in ["", "  ", "-", "@", "12a", "@bad name", "https://t.me/x"] {
+            let hook = TelegramHook {
+                chat_id: bad.into(),
+                api_base: None,
+            };
+            assert!(hook.chat().is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn chat_is_trimmed() {
+        let hook = TelegramHook {
+            chat_id: " -100 ".into(),
+            api_base: None,
+        };
+        assert_eq!(hook.chat().unwrap(), "-100");
+    }
+
+    #[test]
+    fn urls() {
+        assert!(parse_http_url("webhook URL", "https://hooks.example.com/a?b=c").is_ok());
+        assert!(parse_http_url("webhook URL", "http://127.0.0.1:8080").is_ok());
+        for bad in [
+            "ftp://x",
+            "not a url",
+            "",
+            "https://",
+            "mailto:a@b.c",
+            "file:///etc",
+        ] {
+            let err = parse_http_url("webhook URL", bad).unwrap_err();
+            assert_eq!(err.kind(), "invalid_config", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn scheme_error_names_the_scheme() {
+        let err = parse_http_url("webhook URL", "ftp://x").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("the webhook URL \"ftp://x\" is not a valid http(s) address"));
+        assert!(text.contains("ftp"), "{text}");
+    }
+
+    #[test]
+    fn api_base_defaults_to_telegram() {
+        let hook = TelegramHook {
+            chat_id: "1".into(),
+            api_base: None,
+        };
+        assert_eq!(
+            hook.api_base_url().unwrap().as_str(),
+            "https://api.telegram.org/"
+        );
+    }
+
+    #[test]
+    fn config_round_trips_and_tolerates_missing_fields() {
+        let config: WebhookConfig =
+            serde_json::from_str(r#"{"telegram":{"chat_id":"5"}}"#).unwrap();
+        assert_eq!(config.generic, None);
+        assert_eq!(config.telegram.as_ref().unwrap().api_base, None);
+        let text = serde_json::to_string(&config).unwrap();
+        assert_eq!(
+            serde_json::from_str::<WebhookConfig>(&text).unwrap(),
+            config
+        );
+        assert_eq!(
+            serde_json::from_str::<WebhookConfig>("{}").unwrap(),
+            WebhookConfig::default()
+        );
+    }
+}
