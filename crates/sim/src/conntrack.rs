@@ -4,18 +4,25 @@
 //! connection from the clock, applies the compiled mangle chain, and writes
 //! the row straight into the output buffer. Nothing is materialized, so a
 //! print of a few hundred thousand rows costs one buffer of about a chunk.
+//!
+//! After a subscriber's slots come its injected extra connections
+//! ([`crate::load`]), generated and marked the same way. Banned subscribers
+//! ([`crate::bans`]) have no rows. Both are decided once per print by a
+//! [`ConnView`], so a row costs no more than before.
 
 use std::borrow::Cow;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 
 use routeros_proto::sentence::{encode_attribute, encode_word};
 
-use crate::clock::{connection_id, current, generation_at, CurrentConn};
+use crate::clock::{connection_id, current, generation_at};
 use crate::fmt::{push_duration, push_id, push_sockaddr, push_u64};
+use crate::load::{ConnView, Extra};
 use crate::nas::NasState;
-use crate::population::{splitmix, Proto, SimSubscriber, Slot};
+use crate::population::{splitmix, Access, Proto, SimSubscriber};
 use crate::query::Query;
-use crate::rules::Compiled;
+use crate::rules::{Compiled, ConnCtx};
 
 /// The fields of a connection row, in the order a router prints them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,9 +78,11 @@ impl Field {
 
 /// One connection as it is at the moment of the print.
 struct ConnRow<'a> {
-    sub: &'a SimSubscriber,
-    slot: &'a Slot,
-    conn: CurrentConn,
+    src: Ipv4Addr,
+    src_port: u16,
+    proto: Proto,
+    dst: SocketAddrV4,
+    start_ms: u64,
     id: u64,
     mark: Option<&'a str>,
     now: u64,
@@ -83,15 +92,17 @@ impl ConnRow<'_> {
     /// Writes the field's value; false if this row lacks the field.
     #[inline]
     fn write(&self, f: Field, out: &mut Vec<u8>) -> bool {
-        let src = (self.sub.address, self.conn.src_port);
-        let dst = (*self.slot.dst.ip(), self.slot.dst.port());
         match f {
             Field::Id => push_id(out, self.id),
-            Field::Protocol => out.extend_from_slice(self.slot.protocol.as_str().as_bytes()),
-            Field::SrcAddress | Field::ReplyDstAddress => push_sockaddr(out, src.0, src.1),
-            Field::DstAddress | Field::ReplySrcAddress => push_sockaddr(out, dst.0, dst.1),
+            Field::Protocol => out.extend_from_slice(self.proto.as_str().as_bytes()),
+            Field::SrcAddress | Field::ReplyDstAddress => {
+                push_sockaddr(out, self.src, self.src_port)
+            }
+            Field::DstAddress | Field::ReplySrcAddress => {
+                push_sockaddr(out, *self.dst.ip(), self.dst.port())
+            }
             Field::TcpState => {
-                if self.slot.protocol != Proto::Tcp {
+                if self.proto != Proto::Tcp {
                     return false;
                 }
                 out.extend_from_slice(b"established");
@@ -100,14 +111,14 @@ impl ConnRow<'_> {
                 // The timer restarts with every packet, so a busy connection
                 // always shows close to the full timeout.
                 let jitter = splitmix(self.id) % 30_000;
-                let full = match self.slot.protocol {
+                let full = match self.proto {
                     Proto::Tcp => 86_400_000,
                     Proto::Udp => 180_000,
                 };
                 push_duration(out, full - jitter);
             }
             Field::OrigBytes | Field::ReplBytes => {
-                let age_s = self.now.saturating_sub(self.conn.start_ms) / 1000;
+                let age_s = self.now.saturating_sub(self.start_ms) / 1000;
                 let h = splitmix(self.id ^ 0xB7E5);
                 let v = if f == Field::OrigBytes {
                     120 + age_s * (100 + h % 4_000)
@@ -135,7 +146,7 @@ impl ConnRow<'_> {
 pub(crate) struct ConnPrint {
     nas: Arc<NasState>,
     compiled: Arc<Compiled>,
-    online: Vec<bool>,
+    view: ConnView,
     now: u64,
     epoch: u64,
     fields: Vec<Field>,
@@ -159,10 +170,11 @@ impl ConnPrint {
             Some(names) => names.iter().filter_map(|n| Field::parse(n)).collect(),
             None => Field::ALL.to_vec(),
         };
+        let now = nas.now_ms();
         Self {
             compiled: nas.compiled(),
-            online: nas.online_snapshot(),
-            now: nas.now_ms(),
+            view: nas.conn_view(now),
+            now,
             epoch: nas.clock.epoch_ms(),
             nas,
             fields,
@@ -181,19 +193,21 @@ impl ConnPrint {
         let compiled = Arc::clone(&self.compiled);
         let mut rows = 0;
         while self.local < nas.count {
-            if !self.online[self.local] {
+            if !self.view.visible(self.local) {
                 self.local += 1;
                 self.slot = 0;
                 continue;
             }
             let sub = nas.sub(self.local);
-            while self.slot < sub.slots.len() {
+            let extra = self.view.extra(self.local).copied();
+            let total = sub.slots.len() + extra.map_or(0, |e| e.count as usize);
+            while self.slot < total {
                 if rows >= max_rows || out.len() >= budget {
                     return (rows, false);
                 }
                 let k = self.slot;
                 self.slot += 1;
-                let row = self.row(&nas, &compiled, sub, k);
+                let row = self.row(&nas, &compiled, sub, extra.as_ref(), k);
                 if !self.query.is_empty()
                     && !self.query.matches(|name| {
                         Field::parse(name)
@@ -228,17 +242,19 @@ impl ConnPrint {
         let compiled = Arc::clone(&self.compiled);
         let mut n = 0;
         for local in 0..nas.count {
-            if !self.online[local] {
+            if !self.view.visible(local) {
                 continue;
             }
             let sub = nas.sub(local);
+            let extra = self.view.extra(local).copied();
+            let total = sub.slots.len() + extra.map_or(0, |e| e.count as usize);
             if self.query.is_empty() {
-                n += sub.slots.len();
+                n += total;
                 continue;
             }
             self.local = local;
-            for k in 0..sub.slots.len() {
-                let row = self.row(&nas, &compiled, sub, k);
+            for k in 0..total {
+                let row = self.row(&nas, &compiled, sub, extra.as_ref(), k);
                 if self.query.matches(|name| {
                     Field::parse(name)
                         .and_then(|f| row.value(f))
@@ -251,38 +267,65 @@ impl ConnPrint {
         n
     }
 
+    /// Row `k` of the current subscriber: a slot, or past the slots one of
+    /// its extra connections.
     #[inline]
     fn row<'a>(
         &self,
         nas: &NasState,
         compiled: &'a Compiled,
-        sub: &'a SimSubscriber,
+        sub: &SimSubscriber,
+        extra: Option<&Extra>,
         k: usize,
     ) -> ConnRow<'a> {
-        let slot = &sub.slots[k];
-        let conn = current(slot, nas.first + self.local, k, self.now);
-        let mark = if compiled.idle_for(slot.seen_ttl) {
-            None
-        } else {
-            let ctx = nas.ctx(self.local, sub, slot, conn.start_ms, conn.src_port);
-            compiled
-                .walk(&ctx, |_, _| {})
-                .map(|m| compiled.mark_name(m))
-        };
+        if let Some(slot) = sub.slots.get(k) {
+            let conn = current(slot, nas.first + self.local, k, self.now);
+            return ConnRow {
+                src: sub.address,
+                src_port: conn.src_port,
+                proto: slot.protocol,
+                dst: slot.dst,
+                start_ms: conn.start_ms,
+                id: connection_id(
+                    nas.slot_base[self.local] + k as u64,
+                    nas.total_slots,
+                    conn.generation
+                        .saturating_sub(generation_at(slot, self.epoch)),
+                ),
+                mark: mark(compiled, slot.seen_ttl, || {
+                    nas.ctx(self.local, sub, slot, conn.start_ms, conn.src_port)
+                }),
+                now: self.now,
+            };
+        }
+        let e = extra.expect("row index within slots and extra connections");
+        let conn = e.conn((k - sub.slots.len()) as u32, self.now);
+        let pppoe = nas.access == Access::Pppoe;
         ConnRow {
-            sub,
-            slot,
-            conn,
-            id: connection_id(
-                nas.slot_base[self.local] + k as u64,
-                nas.total_slots,
-                conn.generation
-                    .saturating_sub(generation_at(slot, self.epoch)),
-            ),
-            mark,
+            src: sub.address,
+            src_port: conn.src_port,
+            proto: conn.proto,
+            dst: conn.dst,
+            start_ms: conn.start_ms,
+            id: conn.id,
+            mark: mark(compiled, e.ttl, || {
+                e.ctx(&conn, self.local, pppoe, sub.address)
+            }),
             now: self.now,
         }
     }
+}
+
+/// The connection mark the mangle chain gives a new connection; the context
+/// is built only when some rule can match the TTL (rarely, outside a scan).
+#[inline]
+fn mark(compiled: &Compiled, ttl: u8, ctx: impl FnOnce() -> ConnCtx) -> Option<&str> {
+    if compiled.idle_for(ttl) {
+        return None;
+    }
+    compiled
+        .walk(&ctx(), |_, _| {})
+        .map(|m| compiled.mark_name(m))
 }
 
 #[cfg(test)]

@@ -8,6 +8,14 @@
 //! requests (RFC 5176). Because the population carries ground-truth labels,
 //! a detector run against the simulator can be scored.
 //!
+//! For abuse monitoring, every subscriber also has a plan and a byte meter
+//! (shown as a dynamic simple queue per session, and as hotspot counters),
+//! which CoA rate limits, static queues and bans act on; and a test can
+//! inject [`Load`] (extra connections, heavy bandwidth use) into any
+//! subscriber without touching the seeded population. Address-list entries
+//! with a `timeout` expire on the sim clock, and a `drop`/`reject` filter
+//! rule on `src-address-list` bans the addresses on that list.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use shareguard_sim::{SimConfig, SimNetwork};
@@ -20,9 +28,11 @@
 //! ```
 
 mod api_server;
+mod bans;
 pub mod clock;
 mod conntrack;
 pub mod fmt;
+mod load;
 mod nas;
 pub mod population;
 pub mod query;
@@ -30,6 +40,7 @@ pub mod radius;
 pub mod rules;
 pub mod tables;
 mod tls;
+mod usage;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -42,6 +53,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 pub use clock::SimClock;
+pub use load::Load;
 pub use nas::{Fault, RadiusStats};
 pub use population::{
     generate, Access, HouseholdKind, NasSpec, Population, PopulationSpec, Proto, SimSubscriber,
@@ -210,6 +222,25 @@ impl SimNetwork {
     /// Ground truth: every subscriber with its label.
     pub fn population(&self) -> &Population {
         &self.population
+    }
+
+    /// The NAS the subscriber is homed on.
+    pub fn nas_of(&self, subscriber: &str) -> Option<&SimNas> {
+        self.nas
+            .iter()
+            .find(|n| n.state.local_by_name(subscriber).is_some())
+    }
+
+    /// [`SimNas::set_load`] on whichever NAS the subscriber is homed on.
+    pub fn set_load(&self, subscriber: &str, load: Load) -> bool {
+        self.nas_of(subscriber)
+            .is_some_and(|n| n.set_load(subscriber, load))
+    }
+
+    /// [`SimNas::clear_load`] on whichever NAS the subscriber is homed on.
+    pub fn clear_load(&self, subscriber: &str) -> bool {
+        self.nas_of(subscriber)
+            .is_some_and(|n| n.clear_load(subscriber))
     }
 
     /// Moves the shared clock forward.
@@ -430,8 +461,64 @@ impl SimNas {
         self.state.radius.snapshot()
     }
 
-    /// Connections in the table right now (all slots of online subscribers).
+    /// Connections in the table right now: all slots and extra connections
+    /// of online subscribers that are not banned.
     pub fn connection_count(&self) -> usize {
         self.state.connection_count()
+    }
+
+    /// Injects abuse load into a subscriber (replacing any earlier load);
+    /// false for a subscriber this NAS does not serve. Setting a load that
+    /// differs only in `usage_share` keeps the extra connections as they are.
+    pub fn set_load(&self, subscriber: &str, load: Load) -> bool {
+        self.state
+            .local_by_name(subscriber)
+            .is_some_and(|l| self.state.set_load(l, load))
+    }
+
+    /// Removes injected load: the extra connections go, usage returns to normal.
+    pub fn clear_load(&self, subscriber: &str) -> bool {
+        self.state
+            .local_by_name(subscriber)
+            .is_some_and(|l| self.state.clear_load(l))
+    }
+
+    /// The load set by [`SimNas::set_load`], if any.
+    pub fn load(&self, subscriber: &str) -> Option<Load> {
+        self.state
+            .local_by_name(subscriber)
+            .and_then(|l| self.state.load(l))
+    }
+
+    /// (upload, download) bytes of the subscriber's current session, as its
+    /// dynamic queue shows them; zero while offline.
+    pub fn bytes(&self, subscriber: &str) -> Option<(u64, u64)> {
+        self.state
+            .local_by_name(subscriber)
+            .and_then(|l| self.state.bytes(l))
+    }
+
+    /// The subscriber's plan, (upload, download) in bits per second.
+    pub fn plan(&self, subscriber: &str) -> Option<(u64, u64)> {
+        self.state
+            .local_by_name(subscriber)
+            .and_then(|l| self.state.plan(l))
+    }
+
+    /// What the subscriber transfers now, (upload, download) in bits per
+    /// second: its usage share of the plan, capped by the CoA rate limit and
+    /// static queues; zero while offline or banned.
+    pub fn effective_rate(&self, subscriber: &str) -> Option<(u64, u64)> {
+        self.state
+            .local_by_name(subscriber)
+            .and_then(|l| self.state.effective_rate(l))
+    }
+
+    /// True while the subscriber's address is on a list that an enabled
+    /// `drop`/`reject` filter rule matches with `src-address-list`.
+    pub fn is_banned(&self, subscriber: &str) -> bool {
+        self.state
+            .local_by_name(subscriber)
+            .is_some_and(|l| self.state.is_banned(l))
     }
 }

@@ -2,7 +2,14 @@
 //! rules, faults, and the read-only views the API serves.
 //!
 //! Everything here is synchronous and guarded by short-lived std locks; the
-//! async servers take snapshots and never hold a lock across an await.
+//! async servers take snapshots and never hold a lock across an await. When
+//! both are needed, `tables` is locked before `sessions`.
+//!
+//! Each session carries its injected [`Load`] and a byte [`Meter`]. Anything
+//! that may change a session's effective rate (CoA, load, static queues,
+//! filter rules, address lists, disconnect/reconnect) folds the meter and
+//! recomputes the rate and ban end from the tables in one place,
+//! [`NasState::refresh`], so counters stay consistent between reads.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
@@ -10,11 +17,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
+use crate::bans::{take_timeout, BanSet, Timeouts};
 use crate::clock::{current, SimClock};
 use crate::fmt::{datetime_string, duration_string, id_string};
+use crate::load::{ConnView, Installed, Load};
 use crate::population::{splitmix, Access, Population, SimSubscriber};
 use crate::rules::{Compiled, ConnCtx, TtlMatch};
 use crate::tables::{item_row, Table};
+use crate::usage::{self, Meter, QueueCaps, Rate};
 
 /// A misbehaviour a test can ask a NAS to show once.
 ///
@@ -94,7 +104,13 @@ pub(crate) struct Session {
     pub online: bool,
     pub since_ms: u64,
     pub rate_limit: Option<String>,
+    /// Injected abuse load; kept across disconnects, like the household.
+    pub load: Option<Installed>,
+    pub meter: Meter,
 }
+
+/// `.id`s of dynamic simple queues: `DYNAMIC_QUEUE_BASE + local`.
+const DYNAMIC_QUEUE_BASE: u64 = 0x0100_0000;
 
 /// The stored menus of a NAS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +138,25 @@ struct Tables {
     filter: Table,
     address_list: Table,
     queue: Table,
+    /// Deadlines of address-list entries added with a timeout.
+    timeouts: Timeouts,
     /// Dynamic address-list entries removed by a client: (list, address) →
     /// sim time of removal. Only connections that start later add them back.
     suppressed: HashMap<(String, Ipv4Addr), u64>,
 }
 
+/// What the tables impose on sessions at one moment.
+struct Limits {
+    caps: QueueCaps,
+    bans: BanSet,
+}
+
 impl Tables {
+    /// Forgets address-list entries whose timeout has run out.
+    fn purge_expired(&mut self, now: u64) {
+        self.timeouts.purge(&mut self.address_list, now);
+    }
+
     fn get_mut(&mut self, m: Menu) -> &mut Table {
         match m {
             Menu::Mangle => &mut self.mangle,
@@ -192,6 +221,8 @@ pub(crate) struct NasState {
     compiled: RwLock<Arc<Compiled>>,
     fault: Mutex<Fault>,
     pub radius: RadiusCounters,
+    /// Next free extra-connection slot number (see [`crate::load`]).
+    next_xslot: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -236,10 +267,16 @@ impl NasState {
             by_session.insert(s.session_id.to_ascii_lowercase(), local);
             // Sessions have been up between five minutes and three days.
             let up = 300_000 + splitmix(0xA11CE ^ (range.start + local) as u64) % (3 * 86_400_000);
+            let since_ms = epoch.saturating_sub(up);
+            let global = range.start + local;
+            let plan = usage::plan_of(global);
+            let rate = usage::effective(plan, usage::normal_share_of(global), plan, plan);
             sessions.push(Session {
                 online: true,
-                since_ms: epoch.saturating_sub(up),
+                since_ms,
                 rate_limit: None,
+                load: None,
+                meter: Meter::started(since_ms, rate),
             });
         }
         let boot_ms = epoch
@@ -265,11 +302,13 @@ impl NasState {
                 filter: Table::new(0x100),
                 address_list: Table::new(0x200),
                 queue: Table::new(0x300),
+                timeouts: Timeouts::default(),
                 suppressed: HashMap::new(),
             }),
             compiled: RwLock::new(Arc::new(Compiled::compile(&[], |_| None))),
             fault: Mutex::new(Fault::None),
             radius: RadiusCounters::default(),
+            next_xslot: AtomicU64::new(0),
             pop,
         }
     }
@@ -316,29 +355,28 @@ impl NasState {
 
     /// Takes a subscriber offline; false if it already was.
     pub fn disconnect(&self, local: usize) -> bool {
-        let mut s = self.sessions_mut();
-        match s.get_mut(local) {
-            Some(sess) if sess.online => {
-                sess.online = false;
-                sess.rate_limit = None;
-                true
+        self.change_session(local, |s, now| {
+            if !s.online {
+                return false;
             }
-            _ => false,
-        }
+            s.online = false;
+            s.rate_limit = None;
+            s.meter.reset(now);
+            true
+        })
     }
 
     /// Brings a subscriber back with a fresh session; false if it was online.
     pub fn reconnect(&self, local: usize) -> bool {
-        let now = self.now_ms();
-        let mut s = self.sessions_mut();
-        match s.get_mut(local) {
-            Some(sess) if !sess.online => {
-                sess.online = true;
-                sess.since_ms = now;
-                true
+        self.change_session(local, |s, now| {
+            if s.online {
+                return false;
             }
-            _ => false,
-        }
+            s.online = true;
+            s.since_ms = now;
+            s.meter.reset(now);
+            true
+        })
     }
 
     pub fn rate_limit(&self, local: usize) -> Option<String> {
@@ -348,24 +386,155 @@ impl NasState {
     }
 
     pub fn set_rate_limit(&self, local: usize, limit: Option<String>) {
-        if let Some(s) = self.sessions_mut().get_mut(local) {
+        self.change_session(local, |s, _| {
             s.rate_limit = limit;
-        }
+            true
+        });
     }
 
-    pub fn online_snapshot(&self) -> Vec<bool> {
-        self.sessions().iter().map(|s| s.online).collect()
+    /// Installs (or replaces) a subscriber's injected load. Changing only
+    /// the usage share keeps the extra connections and their ids.
+    pub fn set_load(&self, local: usize, load: Load) -> bool {
+        self.change_session(local, |s, now| {
+            s.load = Some(match s.load {
+                Some(mut i) if i.same_connections(&load) => {
+                    i.load = load;
+                    i
+                }
+                _ => {
+                    let n = u64::from(load.extra_connections);
+                    Installed {
+                        load,
+                        first_xslot: self.next_xslot.fetch_add(n, Ordering::Relaxed),
+                        since_ms: now,
+                    }
+                }
+            });
+            true
+        })
+    }
+
+    pub fn clear_load(&self, local: usize) -> bool {
+        self.change_session(local, |s, _| {
+            s.load = None;
+            true
+        })
+    }
+
+    pub fn load(&self, local: usize) -> Option<Load> {
+        self.sessions()
+            .get(local)
+            .and_then(|s| s.load.map(|i| i.load))
+    }
+
+    /// (upload, download) bytes of the current session; zero while offline.
+    pub fn bytes(&self, local: usize) -> Option<(u64, u64)> {
+        let now = self.now_ms();
+        self.sessions().get(local).map(|s| s.meter.read(now))
+    }
+
+    /// The subscriber's plan, (upload, download) bits per second.
+    pub fn plan(&self, local: usize) -> Option<Rate> {
+        (local < self.count).then(|| usage::plan_of(self.first + local))
+    }
+
+    /// What the session transfers now, bits per second; zero while offline
+    /// or banned.
+    pub fn effective_rate(&self, local: usize) -> Option<Rate> {
+        let now = self.now_ms();
+        self.sessions().get(local).map(|s| s.meter.rate_at(now))
+    }
+
+    pub fn is_banned(&self, local: usize) -> bool {
+        let now = self.now_ms();
+        self.sessions()
+            .get(local)
+            .is_some_and(|s| s.meter.blocked_at(now))
+    }
+
+    /// Which subscribers' connections are in the table at `now`, and their
+    /// extra connections: taken once per print.
+    pub fn conn_view(&self, now: u64) -> ConnView {
+        let sessions = self.sessions();
+        let mut view = ConnView::with_capacity(sessions.len());
+        for (local, s) in sessions.iter().enumerate() {
+            let visible = s.online && !s.meter.blocked_at(now);
+            let extra = s
+                .load
+                .filter(|_| visible)
+                .and_then(|i| i.extra(self.sub(local).slots.first().map_or(64, |x| x.seen_ttl)));
+            view.push(visible, extra);
+        }
+        view
     }
 
     /// The number of connections in the table right now.
     pub fn connection_count(&self) -> usize {
-        let sessions = self.sessions();
-        sessions
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.online)
-            .map(|(local, _)| self.sub(local).slots.len())
+        let view = self.conn_view(self.now_ms());
+        (0..self.count)
+            .filter(|&l| view.visible(l))
+            .map(|l| self.sub(l).slots.len() + view.extra_count(l))
             .sum()
+    }
+
+    // ---- rates and bans ---------------------------------------------------
+
+    /// Purges expired address-list entries and collects what the tables
+    /// impose on sessions now.
+    fn limits(t: &mut Tables, now: u64) -> Limits {
+        t.purge_expired(now);
+        Limits {
+            caps: QueueCaps::from_items(t.queue.items()),
+            bans: BanSet::build(&t.filter, &t.address_list, &t.timeouts, now),
+        }
+    }
+
+    /// Folds a session's meter and applies its current rate and ban end.
+    fn refresh(&self, limits: &Limits, local: usize, s: &mut Session, now: u64) {
+        let sub = self.sub(local);
+        let rate = if s.online {
+            let global = self.first + local;
+            let plan = usage::plan_of(global);
+            let share = match s.load.and_then(|i| i.load.usage_share) {
+                Some(x) => (x, x),
+                None => usage::normal_share_of(global),
+            };
+            let limit = usage::session_limit(plan, s.rate_limit.as_deref());
+            usage::effective(plan, share, limit, limits.caps.cap(sub.address))
+        } else {
+            (0, 0)
+        };
+        s.meter.set(now, rate, limits.bans.until(sub.address));
+    }
+
+    /// Refreshes every session after a table change.
+    fn refresh_all(&self, t: &mut Tables) {
+        let now = self.now_ms();
+        let limits = Self::limits(t, now);
+        let mut sessions = self.sessions_mut();
+        for (local, s) in sessions.iter_mut().enumerate() {
+            self.refresh(&limits, local, s, now);
+        }
+    }
+
+    /// Applies `change` to one session (it returns false to leave the
+    /// session alone) and refreshes it. The meter is folded with the old
+    /// rate first; `change` may then reset it.
+    fn change_session(&self, local: usize, change: impl FnOnce(&mut Session, u64) -> bool) -> bool {
+        let mut t = lock(&self.tables);
+        // Read under the lock, so concurrent changes fold in time order.
+        let now = self.now_ms();
+        let limits = Self::limits(&mut t, now);
+        let mut sessions = self.sessions_mut();
+        let Some(s) = sessions.get_mut(local) else {
+            return false;
+        };
+        s.meter.fold(now);
+        if !change(s, now) {
+            return false;
+        }
+        self.refresh(&limits, local, s, now);
+        true
     }
 
     // ---- faults ----------------------------------------------------------
@@ -456,9 +625,14 @@ impl NasState {
             }
             Menu::Queue => {}
         }
-        let now = self.now_ms();
+        let timeout = match menu {
+            Menu::AddressList => take_timeout(&mut attrs)?,
+            _ => None,
+        };
         let mut t = lock(&self.tables);
+        let now = self.now_ms();
         if menu == Menu::AddressList {
+            t.purge_expired(now);
             let dup = t
                 .address_list
                 .items()
@@ -472,10 +646,19 @@ impl NasState {
             let n = t.queue.items().len() + 1;
             attrs.insert(0, ("name".into(), format!("queue{n}")));
         }
+        // Dynamic queues print after every static one, so "before a dynamic
+        // queue" is the end of the static list.
+        let place_before = place_before.filter(|p| {
+            menu != Menu::Queue
+                || crate::fmt::parse_id(p)
+                    .and_then(|id| self.local_by_dynamic_queue(id))
+                    .is_none()
+        });
         let id = t.get_mut(menu).add(&attrs, place_before, now)?;
-        if menu == Menu::Mangle {
-            self.recompile(&t);
+        if let (Menu::AddressList, Some(timeout)) = (menu, timeout) {
+            t.timeouts.apply(id, timeout, now);
         }
+        self.after_change(menu, &mut t);
         Ok(id)
     }
 
@@ -486,11 +669,24 @@ impl NasState {
         attrs: &[(String, String)],
     ) -> Result<(), String> {
         Self::validate(menu, attrs)?;
+        let mut attrs = attrs.to_vec();
+        let timeout = match menu {
+            Menu::AddressList => take_timeout(&mut attrs)?,
+            _ => None,
+        };
         let mut t = lock(&self.tables);
-        t.get_mut(menu).set(ids, attrs)?;
-        if menu == Menu::Mangle {
-            self.recompile(&t);
+        let now = self.now_ms();
+        self.check_queue_ids(menu, &t, ids)?;
+        if menu == Menu::AddressList {
+            t.purge_expired(now);
         }
+        t.get_mut(menu).set(ids, &attrs)?;
+        if let (Menu::AddressList, Some(timeout)) = (menu, timeout) {
+            for &id in ids {
+                t.timeouts.apply(id, timeout, now);
+            }
+        }
+        self.after_change(menu, &mut t);
         Ok(())
     }
 
@@ -499,15 +695,56 @@ impl NasState {
             return self.address_list_remove(ids);
         }
         let mut t = lock(&self.tables);
+        self.check_queue_ids(menu, &t, ids)?;
         t.get_mut(menu).remove(ids)?;
-        if menu == Menu::Mangle {
-            self.recompile(&t);
+        self.after_change(menu, &mut t);
+        Ok(())
+    }
+
+    /// Recompiles the mangle chain, or refreshes every session's rate when
+    /// a menu that limits or bans changed.
+    fn after_change(&self, menu: Menu, t: &mut Tables) {
+        match menu {
+            Menu::Mangle => self.recompile(t),
+            Menu::Filter | Menu::AddressList | Menu::Queue => self.refresh_all(t),
+        }
+    }
+
+    /// Dynamic queues belong to sessions: a router refuses to change them.
+    fn check_queue_ids(&self, menu: Menu, t: &Tables, ids: &[u64]) -> Result<(), String> {
+        if menu != Menu::Queue {
+            return Ok(());
+        }
+        let mut dynamic = false;
+        for &id in ids {
+            if t.queue.position(id).is_some() {
+                continue;
+            }
+            match self.local_by_dynamic_queue(id) {
+                Some(local) if self.is_online(local) => dynamic = true,
+                _ => return Err("no such item".into()),
+            }
+        }
+        if dynamic {
+            return Err("failure: cannot change dynamic queue".into());
         }
         Ok(())
     }
 
+    fn local_by_dynamic_queue(&self, id: u64) -> Option<usize> {
+        let local = usize::try_from(id.checked_sub(DYNAMIC_QUEUE_BASE)?).ok()?;
+        (local < self.count).then_some(local)
+    }
+
     pub fn table_maps(&self, menu: Menu) -> Vec<BTreeMap<String, String>> {
-        lock(&self.tables).get(menu).maps()
+        match menu {
+            Menu::AddressList => self
+                .static_address_rows()
+                .into_iter()
+                .map(|r| r.into_iter().collect())
+                .collect(),
+            _ => lock(&self.tables).get(menu).maps(),
+        }
     }
 
     pub fn table_rows(&self, menu: Menu) -> Vec<Row> {
@@ -529,35 +766,42 @@ impl NasState {
             return Vec::new();
         }
         let suppressed = lock(&self.tables).suppressed.clone();
-        let online = self.online_snapshot();
+        let view = self.conn_view(now);
         // (list, address) → (first start, last start, timeout)
         let mut found: BTreeMap<(String, Ipv4Addr), (u64, u64, Option<u64>)> = BTreeMap::new();
-        for (local, _) in online.iter().enumerate().filter(|(_, on)| **on) {
+        let mut walk = |ctx: &ConnCtx| {
+            compiled.walk(ctx, |list, timeout| {
+                let start = ctx.start_ms;
+                if timeout.is_some_and(|t| now.saturating_sub(start) >= t) {
+                    return;
+                }
+                let key = (compiled.list_name(list).to_string(), ctx.src);
+                if suppressed.get(&key).is_some_and(|&at| start <= at) {
+                    return;
+                }
+                let e = found.entry(key).or_insert((start, start, timeout));
+                e.0 = e.0.min(start);
+                if start >= e.1 {
+                    e.1 = start;
+                    e.2 = timeout;
+                }
+            });
+        };
+        for local in (0..self.count).filter(|&l| view.visible(l)) {
             let sub = self.sub(local);
             for (k, slot) in sub.slots.iter().enumerate() {
                 if compiled.idle_for(slot.seen_ttl) {
                     continue;
                 }
                 let conn = current(slot, self.first + local, k, now);
-                let ctx = self.ctx(local, sub, slot, conn.start_ms, conn.src_port);
-                compiled.walk(&ctx, |list, timeout| {
-                    if timeout.is_some_and(|t| now.saturating_sub(conn.start_ms) >= t) {
-                        return;
-                    }
-                    let name = compiled.list_name(list);
-                    let key = (name.to_string(), sub.address);
-                    if suppressed.get(&key).is_some_and(|&at| conn.start_ms <= at) {
-                        return;
-                    }
-                    let e = found
-                        .entry(key)
-                        .or_insert((conn.start_ms, conn.start_ms, timeout));
-                    e.0 = e.0.min(conn.start_ms);
-                    if conn.start_ms >= e.1 {
-                        e.1 = conn.start_ms;
-                        e.2 = timeout;
-                    }
-                });
+                walk(&self.ctx(local, sub, slot, conn.start_ms, conn.src_port));
+            }
+            if let Some(extra) = view.extra(local).filter(|e| !compiled.idle_for(e.ttl)) {
+                let pppoe = self.access == Access::Pppoe;
+                for j in 0..extra.count {
+                    let conn = extra.conn(j, now);
+                    walk(&extra.ctx(&conn, local, pppoe, sub.address));
+                }
             }
         }
         found
@@ -572,28 +816,35 @@ impl NasState {
             .collect()
     }
 
+    /// Stored entries (expired ones purged first); timed ones show their
+    /// time left and print as dynamic.
+    fn static_address_rows(&self) -> Vec<Row> {
+        let mut t = lock(&self.tables);
+        let now = self.now_ms();
+        t.purge_expired(now);
+        t.address_list
+            .items()
+            .iter()
+            .map(|item| {
+                let mut row = item_row(item);
+                let at = row
+                    .iter()
+                    .position(|(k, _)| k == "address")
+                    .map_or(row.len(), |p| p + 1);
+                row.insert(
+                    at,
+                    ("creation-time".into(), datetime_string(item.created_ms)),
+                );
+                t.timeouts.decorate(&mut row, item.id, now);
+                row
+            })
+            .collect()
+    }
+
     fn address_list_rows(&self) -> Vec<Row> {
         let now = self.now_ms();
         let dynamic = self.dynamic_entries(now);
-        let mut rows: Vec<Row> = {
-            let t = lock(&self.tables);
-            t.address_list
-                .items()
-                .iter()
-                .map(|item| {
-                    let mut row = item_row(item);
-                    let at = row
-                        .iter()
-                        .position(|(k, _)| k == "address")
-                        .map_or(row.len(), |p| p + 1);
-                    row.insert(
-                        at,
-                        ("creation-time".into(), datetime_string(item.created_ms)),
-                    );
-                    row
-                })
-                .collect()
-        };
+        let mut rows = self.static_address_rows();
         for e in dynamic {
             let mut row: Row = vec![
                 (".id".into(), id_string(e.id)),
@@ -615,6 +866,7 @@ impl NasState {
         let now = self.now_ms();
         let dynamic = self.dynamic_entries(now);
         let mut t = lock(&self.tables);
+        t.purge_expired(now);
         let mut static_ids = Vec::new();
         let mut dynamic_keys = Vec::new();
         for &id in ids {
@@ -627,9 +879,11 @@ impl NasState {
             }
         }
         t.address_list.remove(&static_ids)?;
+        t.timeouts.forget(&static_ids);
         for key in dynamic_keys {
             t.suppressed.insert(key, now);
         }
+        self.refresh_all(&mut t);
         Ok(())
     }
 
@@ -656,25 +910,37 @@ impl NasState {
         }
     }
 
-    /// Simple queues: the stored ones, then one dynamic queue per session
-    /// that RADIUS gave a rate limit, as a router creates them.
+    /// Simple queues: the stored ones, then one dynamic queue per online
+    /// session, as a router creates them for RADIUS-authenticated sessions
+    /// with a rate limit (every plan has one). `max-limit` is the plan or
+    /// the CoA rate limit; `rate` and `bytes` come from the session's meter.
     fn queue_rows(&self) -> Vec<Row> {
         let mut rows = lock(&self.tables).queue.rows();
+        let now = self.now_ms();
         let sessions = self.sessions();
-        for (local, s) in sessions.iter().enumerate() {
-            let (true, Some(limit)) = (s.online, &s.rate_limit) else {
-                continue;
-            };
+        for (local, s) in sessions.iter().enumerate().filter(|(_, s)| s.online) {
             let sub = self.sub(local);
             let name = match self.access {
                 Access::Pppoe => format!("<pppoe-{}>", sub.name),
                 Access::Hotspot => format!("<hotspot-{}>", sub.name),
             };
+            let plan = usage::plan_of(self.first + local);
+            let limit = usage::session_limit(plan, s.rate_limit.as_deref());
+            let rate = s.meter.rate_at(now);
+            let bytes = s.meter.read(now);
             rows.push(vec![
-                (".id".into(), id_string(0x0100_0000 + local as u64)),
+                (".id".into(), id_string(DYNAMIC_QUEUE_BASE + local as u64)),
                 ("name".into(), name),
                 ("target".into(), format!("{}/32", sub.address)),
-                ("max-limit".into(), limit.clone()),
+                ("parent".into(), "none".into()),
+                ("limit-at".into(), "0/0".into()),
+                ("max-limit".into(), usage::pair_string(limit)),
+                ("rate".into(), usage::pair_string(rate)),
+                ("bytes".into(), format!("{}/{}", bytes.0, bytes.1)),
+                (
+                    "packets".into(),
+                    format!("{}/{}", bytes.0 / 600, bytes.1 / 1100),
+                ),
                 ("invalid".into(), "false".into()),
                 ("dynamic".into(), "true".into()),
                 ("disabled".into(), "false".into()),
@@ -738,9 +1004,8 @@ impl NasState {
         for (local, s) in sessions.iter().enumerate().filter(|(_, s)| s.online) {
             let sub = self.sub(local);
             let up_s = now.saturating_sub(s.since_ms) / 1000;
-            let h = splitmix(0xB17E5 ^ (self.first + local) as u64);
-            let bytes_in = up_s * (500 + h % 20_000);
-            let bytes_out = up_s * (2_000 + (h >> 20) % 200_000);
+            // In from the subscriber is its upload.
+            let (bytes_in, bytes_out) = s.meter.read(now);
             rows.push(vec![
                 (".id".into(), id_string(self.session_item_id(local))),
                 ("server".into(), "hotspot1".into()),

@@ -748,7 +748,8 @@ const RESOLVERS: [[u8; 4]; 3] = [[1, 1, 1, 1], [8, 8, 8, 8], [9, 9, 9, 9]];
 const NTP_SERVERS: [[u8; 4]; 2] = [[162, 159, 200, 1], [216, 239, 35, 0]];
 /// Ports a detector may whitelist as VPN or voice; p2p peers avoid them so
 /// the p2p label is not confused with those.
-const RESERVED_P2P_PORTS: [u16; 10] = [1194, 1701, 1723, 3478, 3479, 4500, 5060, 5061, 500, 51820];
+pub(crate) const RESERVED_P2P_PORTS: [u16; 10] =
+    [1194, 1701, 1723, 3478, 3479, 4500, 5060, 5061, 500, 51820];
 
 fn web_addr(rng: &mut ChaCha8Rng) -> Ipv4Addr {
     let p = WEB_PREFIXES[rng.gen_range(0..WEB_PREFIXES.len())];

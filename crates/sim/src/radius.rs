@@ -1,6 +1,7 @@
 //! RADIUS Dynamic Authorization (RFC 5176) as a MikroTik NAS answers it:
 //! Disconnect-Request ends a session, CoA-Request with Mikrotik-Rate-Limit
-//! changes its rate.
+//! changes its rate (the dynamic queue's `max-limit`, and so how fast its
+//! byte counters grow).
 //!
 //! ShareGuard acts on a verdict through these packets, so the simulator
 //! enforces what a real NAS does: a bad authenticator gets no answer at all,

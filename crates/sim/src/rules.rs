@@ -66,14 +66,16 @@ enum Iface {
     Never,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct AddrRange {
+/// An address, subnet (`10.1.0.0/16`) or range (`10.1.0.1-10.1.0.9`), as
+/// rules, address lists and queue targets write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AddrRange {
     lo: u32,
     hi: u32,
 }
 
 impl AddrRange {
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         if let Some((a, b)) = s.split_once('-') {
             let lo = u32::from(a.trim().parse::<Ipv4Addr>().ok()?);
             let hi = u32::from(b.trim().parse::<Ipv4Addr>().ok()?);
@@ -94,7 +96,7 @@ impl AddrRange {
         })
     }
 
-    fn contains(self, ip: Ipv4Addr) -> bool {
+    pub(crate) fn contains(self, ip: Ipv4Addr) -> bool {
         let v = u32::from(ip);
         (self.lo..=self.hi).contains(&v)
     }

@@ -2,8 +2,10 @@
 //! ordered items with `.id`s and free-form string attributes.
 //!
 //! Items are generic on purpose: the simulator must accept whatever a real
-//! router would store, and only the parts it simulates (mangle matching) give
-//! attributes meaning.
+//! router would store, and only the parts it simulates give attributes
+//! meaning: mangle matching ([`crate::rules`]), queue `target`/`max-limit`
+//! caps, and address-list `timeout`s with the `drop` filter rules that ban
+//! a list (see the `bans` and `usage` modules).
 
 use std::collections::BTreeMap;
 

@@ -157,14 +157,17 @@ async fn coa_sets_the_rate_limit() {
     check(&dac.exchange(&req).await.unwrap(), &req, Code::CoAACK);
     assert_eq!(nas.rate_limit(&sub.name).as_deref(), Some("1M/2M"));
     assert!(nas.is_online(&sub.name));
-    // The router shows it as a dynamic simple queue.
+    // The router shows it on the session's dynamic simple queue.
     let mut c = common::connect(nas.api_addr()).await;
     c.login("admin", "admin").await;
-    let r = c.call(&["/queue/simple/print", "?dynamic=true"]).await;
+    let target = format!("?target={}/32", sub.address);
+    let r = c
+        .call(&["/queue/simple/print", "?dynamic=true", &target])
+        .await;
     let q = common::rows(&r);
     assert_eq!(q.len(), 1);
-    assert_eq!(common::get(q[0], "max-limit"), "1M/2M");
-    assert_eq!(common::get(q[0], "target"), format!("{}/32", sub.address));
+    assert_eq!(common::get(q[0], "max-limit"), "1000000/2000000");
+    assert_eq!(common::get(q[0], "name"), format!("<hotspot-{}>", sub.name));
     net.shutdown().await;
 }
 

@@ -1,0 +1,273 @@
+//! Address-list entries that time out, and the filter rules that turn list
+//! membership into a ban.
+//!
+//! An operator (or ShareGuard) bans an abuser for a while by adding its
+//! address to a list with `timeout=30m` that a `drop` filter rule refers to;
+//! the router forgets the entry when the time is up. The simulator models
+//! exactly that: timed entries vanish on the sim clock, and while a
+//! subscriber's address is on a dropped list its traffic stops. Other filter
+//! matchers on such a rule are not modelled: the rule drops everything from
+//! the list, which is how ban rules are written.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use crate::fmt::{duration_string, parse_duration};
+use crate::nas::Row;
+use crate::rules::AddrRange;
+use crate::tables::Table;
+
+/// What an address-list `timeout` attribute asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timeout {
+    /// `none-static` or empty: an ordinary, permanent entry.
+    Static,
+    /// `none-dynamic`: dynamic but without a deadline.
+    DynamicForever,
+    /// Expires this many ms after it was set.
+    After(u64),
+}
+
+/// Takes `timeout` out of the attributes (the deadline is kept apart from
+/// the stored item, since a router prints the time left instead).
+pub(crate) fn take_timeout(attrs: &mut Vec<(String, String)>) -> Result<Option<Timeout>, String> {
+    let Some(pos) = attrs.iter().position(|(k, _)| k == "timeout") else {
+        return Ok(None);
+    };
+    let (_, v) = attrs.remove(pos);
+    let parsed =
+        parse_duration(&v).map_err(|_| format!("invalid value for argument timeout: {v}"))?;
+    Ok(Some(match parsed {
+        Some(0) => Timeout::Static,
+        Some(ms) => Timeout::After(ms),
+        None if v.trim() == "none-dynamic" => Timeout::DynamicForever,
+        None => Timeout::Static,
+    }))
+}
+
+/// Deadlines of the timed entries of one address-list table: id → expiry
+/// (`None` for `none-dynamic`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Timeouts {
+    expiry: HashMap<u64, Option<u64>>,
+}
+
+impl Timeouts {
+    pub fn apply(&mut self, id: u64, t: Timeout, now_ms: u64) {
+        match t {
+            Timeout::Static => {
+                self.expiry.remove(&id);
+            }
+            Timeout::DynamicForever => {
+                self.expiry.insert(id, None);
+            }
+            Timeout::After(ms) => {
+                self.expiry.insert(id, Some(now_ms.saturating_add(ms)));
+            }
+        }
+    }
+
+    pub fn forget(&mut self, ids: &[u64]) {
+        for id in ids {
+            self.expiry.remove(id);
+        }
+    }
+
+    /// Removes expired entries from `table`, so they neither print nor can
+    /// be found by id any more.
+    pub fn purge(&mut self, table: &mut Table, now_ms: u64) {
+        let expired: Vec<u64> = self
+            .expiry
+            .iter()
+            .filter(|(_, e)| e.is_some_and(|e| e <= now_ms))
+            .map(|(&id, _)| id)
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        let present: Vec<u64> = expired
+            .iter()
+            .copied()
+            .filter(|&id| table.position(id).is_some())
+            .collect();
+        // Every id in `present` exists, so this cannot fail.
+        let _ = table.remove(&present);
+        self.forget(&expired);
+    }
+
+    /// `Some(expiry)` for a timed entry; `None` for a permanent one.
+    pub fn expiry(&self, id: u64) -> Option<u64> {
+        self.expiry.get(&id).copied().flatten()
+    }
+
+    /// Marks a printed row dynamic and shows its time left, as RouterOS
+    /// does for entries added with a timeout.
+    pub fn decorate(&self, row: &mut Row, id: u64, now_ms: u64) {
+        let Some(expiry) = self.expiry.get(&id) else {
+            return;
+        };
+        if let Some(e) = expiry {
+            let find = |key: &str| row.iter().position(|(k, _)| k == key);
+            let at = find("creation-time")
+                .or_else(|| find("address"))
+                .map_or(row.len(), |p| p + 1);
+            row.insert(
+                at,
+                ("timeout".into(), duration_string(e.saturating_sub(now_ms))),
+            );
+        }
+        match row.iter_mut().find(|(k, _)| k == "dynamic") {
+            Some(d) => d.1 = "true".into(),
+            None => row.push(("dynamic".into(), "true".into())),
+        }
+    }
+}
+
+/// The addresses banned by the current filter and address-list tables,
+/// each with the time its ban ends (`u64::MAX`: until someone removes it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BanSet {
+    entries: Vec<(AddrRange, u64)>,
+}
+
+impl BanSet {
+    pub fn build(filter: &Table, lists: &Table, timeouts: &Timeouts, now_ms: u64) -> Self {
+        let banned_lists: Vec<&str> = filter
+            .items()
+            .iter()
+            .filter(|r| !r.is_disabled() && matches!(r.get("action"), Some("drop" | "reject")))
+            .filter_map(|r| r.get("src-address-list"))
+            .filter(|l| !l.starts_with('!'))
+            .collect();
+        if banned_lists.is_empty() {
+            return Self::default();
+        }
+        let entries = lists
+            .items()
+            .iter()
+            .filter(|i| !i.is_disabled())
+            .filter(|i| i.get("list").is_some_and(|l| banned_lists.contains(&l)))
+            .filter_map(|i| {
+                let until = timeouts.expiry(i.id).unwrap_or(u64::MAX);
+                let range = AddrRange::parse(i.get("address")?.trim())?;
+                (until > now_ms).then_some((range, until))
+            })
+            .collect();
+        Self { entries }
+    }
+
+    /// When the ban on `ip` ends; 0 when it is not banned.
+    pub fn until(&self, ip: Ipv4Addr) -> u64 {
+        self.entries
+            .iter()
+            .filter(|(r, _)| r.contains(ip))
+            .map(|(_, until)| *until)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn timeouts_parse_expire_and_print() {
+        let mut a = attrs(&[("list", "x"), ("address", "10.1.0.5"), ("timeout", "30m")]);
+        assert_eq!(take_timeout(&mut a), Ok(Some(Timeout::After(1_800_000))));
+        assert_eq!(a.len(), 2);
+        for (v, want) in [
+            ("2h", Timeout::After(7_200_000)),
+            ("1d", Timeout::After(86_400_000)),
+            ("1h30m", Timeout::After(5_400_000)),
+            ("00:30:00", Timeout::After(1_800_000)),
+            ("none-dynamic", Timeout::DynamicForever),
+            ("none-static", Timeout::Static),
+        ] {
+            let mut a = attrs(&[("timeout", v)]);
+            assert_eq!(take_timeout(&mut a), Ok(Some(want)), "{v}");
+        }
+        assert!(take_timeout(&mut attrs(&[("timeout", "soon")])).is_err());
+        assert_eq!(take_timeout(&mut attrs(&[("list", "x")])), Ok(None));
+
+        let mut table = Table::new(0x200);
+        let id = table.add(&a, None, 1_000).unwrap();
+        let keep = table.add(
+            &attrs(&[("list", "x"), ("address", "10.1.0.6")]),
+            None,
+            1_000,
+        );
+        let mut t = Timeouts::default();
+        t.apply(id, Timeout::After(1_800_000), 1_000);
+        let mut row: Row = vec![
+            (".id".into(), "*200".into()),
+            ("list".into(), "x".into()),
+            ("address".into(), "10.1.0.5".into()),
+            ("creation-time".into(), "…".into()),
+            ("dynamic".into(), "false".into()),
+        ];
+        t.decorate(&mut row, id, 3_000);
+        assert_eq!(row[4], ("timeout".into(), "29m58s".into()));
+        assert_eq!(row[5], ("dynamic".into(), "true".into()));
+        t.purge(&mut table, 1_800_999);
+        assert!(table.position(id).is_some());
+        t.purge(&mut table, 1_801_000);
+        assert!(table.position(id).is_none());
+        assert!(table.position(keep.unwrap()).is_some());
+        assert_eq!(t.expiry(id), None);
+    }
+
+    #[test]
+    fn only_enabled_drop_rules_ban() {
+        let mut filter = Table::new(0x100);
+        let mut lists = Table::new(0x200);
+        let mut t = Timeouts::default();
+        let a = lists
+            .add(&attrs(&[("list", "bad"), ("address", "10.1.0.5")]), None, 0)
+            .unwrap();
+        lists
+            .add(
+                &attrs(&[("list", "bad"), ("address", "10.2.0.0/16")]),
+                None,
+                0,
+            )
+            .unwrap();
+        t.apply(a, Timeout::After(60_000), 0);
+        let ip = Ipv4Addr::new(10, 1, 0, 5);
+        assert_eq!(BanSet::build(&filter, &lists, &t, 0).until(ip), 0);
+        filter
+            .add(
+                &attrs(&[
+                    ("chain", "forward"),
+                    ("action", "accept"),
+                    ("src-address-list", "bad"),
+                ]),
+                None,
+                0,
+            )
+            .unwrap();
+        assert_eq!(BanSet::build(&filter, &lists, &t, 0).until(ip), 0);
+        filter
+            .add(
+                &attrs(&[
+                    ("chain", "input"),
+                    ("action", "drop"),
+                    ("src-address-list", "bad"),
+                ]),
+                None,
+                0,
+            )
+            .unwrap();
+        let bans = BanSet::build(&filter, &lists, &t, 0);
+        assert_eq!(bans.until(ip), 60_000);
+        assert_eq!(bans.until(Ipv4Addr::new(10, 2, 3, 4)), u64::MAX);
+        assert_eq!(bans.until(Ipv4Addr::new(10, 3, 0, 1)), 0);
+        assert_eq!(BanSet::build(&filter, &lists, &t, 60_000).until(ip), 0);
+    }
+}
