@@ -227,7 +227,10 @@ async fn raw_read(t: NasTarget) -> u64 {
         probes::mangle_print(),
         probes::filter_print(),
         collect::sessions_print(t.access, None),
-        collect::connections_print(true),
+        collect::connections_print(collect::ConnectionFields {
+            marks: true,
+            ids: false,
+        }),
     ] {
         send(&mut s, c).await;
         bytes += drain_to_done(&mut s, &mut buf).await;

@@ -46,15 +46,26 @@ pub fn sessions_print(access: Access, only: Option<&str>) -> Command {
     }
 }
 
-/// The connection-table print a scan sends: the fewest fields that still
-/// give the subscriber, the peer port for the P2P heuristic and the probe mark.
-pub fn connections_print(with_marks: bool) -> Command {
-    let fields: &[&str] = if with_marks {
-        &["src-address", "dst-address", "protocol", "connection-mark"]
-    } else {
-        &["src-address", "dst-address", "protocol"]
-    };
-    Command::new("/ip/firewall/connection/print").proplist(fields)
+/// Which optional fields a connection-table pass reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionFields {
+    /// The probe mark (connection-mark TTL probes).
+    pub marks: bool,
+    /// The `.id`, so the abuse monitor can tell new connections from old.
+    pub ids: bool,
+}
+
+/// The connection-table print: the fewest fields that still give the
+/// subscriber, the peer port for the P2P heuristic, and what `fields` adds.
+pub fn connections_print(fields: ConnectionFields) -> Command {
+    let mut names = vec!["src-address", "dst-address", "protocol"];
+    if fields.marks {
+        names.push("connection-mark");
+    }
+    if fields.ids {
+        names.push(".id");
+    }
+    Command::new("/ip/firewall/connection/print").proplist(&names)
 }
 
 /// Reads the online sessions (`/ppp/active` or `/ip/hotspot/active`), all or
@@ -97,6 +108,9 @@ pub async fn read_sessions(
 pub struct Tally {
     pub connections: u32,
     pub p2p: u32,
+    /// Connections whose `.id` the previous snapshot did not have (only when
+    /// ids are tracked).
+    pub new_connections: u32,
     /// Observations per TTL, as (ttl, count), few entries.
     pub ttl: Vec<(u8, u32)>,
 }
@@ -135,6 +149,60 @@ impl Tallies {
         let i = *self.index.get(&ip)?;
         self.tallies.get_mut(i)
     }
+}
+
+/// The connection ids of the previous snapshot and the current one, to count
+/// connections opened in between.
+///
+/// RouterOS ids are opaque (`*1A2B3C`), so "new" means "not in the previous
+/// snapshot". Ids are kept as 32-bit hashes in a sorted vector: 4 bytes per
+/// connection (10 MB for 2.4 million), and a hash collision can only make a
+/// new connection look old, so bursts are never overstated.
+#[derive(Debug, Default)]
+pub struct ConnectionIds {
+    previous: Option<Vec<u32>>,
+    current: Vec<u32>,
+}
+
+impl ConnectionIds {
+    /// True once a snapshot has been taken, so new connections can be counted.
+    pub fn has_previous(&self) -> bool {
+        self.previous.is_some()
+    }
+
+    /// Records one subscriber connection; true if it is new since the
+    /// previous snapshot (always false on the first).
+    fn observe(&mut self, id: &[u8]) -> bool {
+        let h = id_hash(id);
+        self.current.push(h);
+        self.previous
+            .as_ref()
+            .is_some_and(|p| p.binary_search(&h).is_err())
+    }
+
+    /// Makes the snapshot just read the one to compare the next with.
+    fn finish(&mut self) {
+        let mut done = std::mem::take(&mut self.current);
+        done.sort_unstable();
+        done.dedup();
+        done.shrink_to_fit();
+        self.current = Vec::with_capacity(done.len() + done.len() / 8);
+        self.previous = Some(done);
+    }
+
+    /// Forgets the previous snapshot (after a failed read, whose partial
+    /// ids would count every connection as new next time).
+    pub fn reset(&mut self) {
+        self.previous = None;
+        self.current.clear();
+    }
+}
+
+/// FNV-1a over the id's bytes.
+fn id_hash(id: &[u8]) -> u32 {
+    id.iter().fold(0x811c_9dc5_u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Parses `a.b.c.d` from bytes.
@@ -218,20 +286,38 @@ pub async fn read_connections(
     client: &mut Client,
     tallies: &mut Tallies,
     with_marks: bool,
+    progress: impl FnMut(u64),
+) -> Result<ConnectionPass, Error> {
+    read_connections_with(client, tallies, with_marks, None, progress).await
+}
+
+/// [`read_connections`], also tracking connection ids in `ids` when given.
+pub async fn read_connections_with(
+    client: &mut Client,
+    tallies: &mut Tallies,
+    with_marks: bool,
+    mut ids: Option<&mut ConnectionIds>,
     mut progress: impl FnMut(u64),
 ) -> Result<ConnectionPass, Error> {
-    let mut rows = client.stream(connections_print(with_marks)).await?;
+    let fields = ConnectionFields {
+        marks: with_marks,
+        ids: ids.is_some(),
+    };
+    let mut rows = client.stream(connections_print(fields)).await?;
     let mut pass = ConnectionPass::default();
     rows.for_each_row(|r| {
         pass.rows += 1;
         if pass.rows % 16_384 == 0 {
             progress(pass.rows);
         }
-        if count_row(r, tallies, with_marks) {
+        if count_row(r, tallies, with_marks, ids.as_deref_mut()) {
             pass.matched += 1;
         }
     })
     .await?;
+    if let Some(ids) = ids {
+        ids.finish();
+    }
     progress(pass.rows);
     Ok(pass)
 }
@@ -240,8 +326,13 @@ pub async fn read_connections(
 ///
 /// This runs for every row of every connection table, so fields are matched
 /// by their known word prefixes instead of splitting every word.
-fn count_row(r: SentenceRef<'_>, tallies: &mut Tallies, with_marks: bool) -> bool {
-    let (mut src, mut dst, mut proto, mut mark) = (None, None, None, None);
+fn count_row(
+    r: SentenceRef<'_>,
+    tallies: &mut Tallies,
+    with_marks: bool,
+    ids: Option<&mut ConnectionIds>,
+) -> bool {
+    let (mut src, mut dst, mut proto, mut mark, mut id) = (None, None, None, None, None);
     for w in r.words().skip(1) {
         // Dispatch on the key's first letter, then compare the whole prefix
         // as a fixed-size array (no library call per word).
@@ -250,6 +341,7 @@ fn count_row(r: SentenceRef<'_>, tallies: &mut Tallies, with_marks: bool) -> boo
             Some(b'd') => dst = dst.or_else(|| strip::<13>(w, b"=dst-address=")),
             Some(b'p') => proto = proto.or_else(|| strip::<10>(w, b"=protocol=")),
             Some(b'c') => mark = mark.or_else(|| strip::<17>(w, b"=connection-mark=")),
+            Some(b'.') => id = id.or_else(|| strip::<5>(w, b"=.id=")),
             _ => {}
         }
     }
@@ -260,6 +352,11 @@ fn count_row(r: SentenceRef<'_>, tallies: &mut Tallies, with_marks: bool) -> boo
         return false;
     };
     t.connections += 1;
+    if let (Some(ids), Some(id)) = (ids, id) {
+        if ids.observe(id) {
+            t.new_connections += 1;
+        }
+    }
     let dst_port = dst.and_then(port_of).unwrap_or(0);
     if looks_p2p(proto.unwrap_or(b""), src_port, dst_port) {
         t.p2p += 1;
@@ -307,6 +404,20 @@ pub async fn read_address_lists(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_ids_count_only_what_the_previous_snapshot_lacked() {
+        let mut ids = ConnectionIds::default();
+        assert!(!ids.observe(b"*1") && !ids.observe(b"*2"));
+        ids.finish();
+        assert!(ids.has_previous());
+        assert!(!ids.observe(b"*2"));
+        assert!(ids.observe(b"*3"));
+        ids.finish();
+        assert!(ids.observe(b"*1"), "*1 was gone in the last snapshot");
+        ids.reset();
+        assert!(!ids.has_previous() && !ids.observe(b"*9"));
+    }
 
     #[test]
     fn addresses_parse_strictly() {

@@ -6,10 +6,13 @@
 //! * [`collect`]: one streaming pass per table (sessions, address lists,
 //!   connections) aggregated per subscriber address.
 //! * [`p2p`]: the connection-table heuristic for peer-to-peer traffic.
+//! * [`monitor`]: the abuse monitor's per-NAS read (sessions, connection ids,
+//!   P2P list, queue counters) and what it remembers between cycles.
 //! * [`scan`]: runs many NAS in parallel with per-NAS budgets and cancellation,
 //!   turning what was read into observations for `shareguard-detect`.
 
 pub mod collect;
+pub mod monitor;
 pub mod p2p;
 pub mod probes;
 pub mod scan;
