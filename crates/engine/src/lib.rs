@@ -9,12 +9,21 @@
 //! * [`enforce`]: ending one subscriber's session, by RADIUS or through the API.
 //! * [`sharing_actions`]: "Disconnect now" and the automatic disconnect after
 //!   a scan, with the circuit breaker.
+//! * [`penalties`]: throttles (CoA or a queue) and temporary bans (address
+//!   list with a timeout plus one filter rule), and lifting them.
+//! * [`monitor`]: the abuse monitor's cycle: read, detect, store warnings,
+//!   act within the breaker.
+//! * [`abuse_actions`]: throttles and bans as recorded actions, and the
+//!   sweep that lifts them on expiry (also after a restart).
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
 
+pub mod abuse_actions;
 pub mod access;
 pub mod demo;
 pub mod enforce;
+pub mod monitor;
 pub mod notify;
+pub mod penalties;
 pub mod persist;
 pub mod probe_ops;
 pub mod routers;

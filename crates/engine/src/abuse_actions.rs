@@ -1,0 +1,334 @@
+//! Throttles and bans as recorded actions: manual from the UI and CLI, or
+//! automatic from the monitor, each stored with its audit entry and expiry;
+//! and the sweep that lifts them when they expire, also after a restart.
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration as Span, Utc};
+use radius_dac::RateLimit;
+use serde::Serialize;
+use serde_json::json;
+use shareguard_store::{Action, ActionKind, ActionMethod, AuditEntry, Store};
+
+use crate::penalties::{self, BanReport, Restore, ThrottleReport};
+use crate::persist::{store_task, EngineError};
+use crate::sharing_actions::{DisconnectError, Router, ACTION_BUDGET};
+
+/// A throttle or ban to take.
+#[derive(Debug, Clone)]
+pub struct Penalty {
+    pub subscriber: String,
+    pub operator: String,
+    pub reason: String,
+    pub minutes: u32,
+    pub dry_run: bool,
+    /// Warnings this answers, kept with the action for the evidence trail.
+    pub warnings: Vec<i64>,
+    pub escalated: bool,
+}
+
+/// What a recorded throttle or ban did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PenaltyReport {
+    Throttle {
+        report: ThrottleReport,
+        action_id: Option<i64>,
+        expires_at: DateTime<Utc>,
+    },
+    Ban {
+        report: BanReport,
+        action_id: Option<i64>,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+impl PenaltyReport {
+    pub fn action_id(&self) -> Option<i64> {
+        match self {
+            Self::Throttle { action_id, .. } | Self::Ban { action_id, .. } => *action_id,
+        }
+    }
+
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Throttle { expires_at, .. } | Self::Ban { expires_at, .. } => *expires_at,
+        }
+    }
+
+    /// One line for tables and notifications.
+    pub fn summary(&self) -> String {
+        let dry = |d: bool| {
+            if d {
+                " (dry run: nothing was sent)"
+            } else {
+                ""
+            }
+        };
+        match self {
+            Self::Throttle { report: r, .. } => format!(
+                "{} throttled to {} (plan {}) via {} until {}{}",
+                r.subscriber,
+                r.rate,
+                r.plan,
+                r.method.as_str(),
+                self.expires_at().format("%H:%M"),
+                dry(r.dry_run)
+            ),
+            Self::Ban { report: r, .. } => format!(
+                "{} ({}) banned for {} min until {}{}",
+                r.subscriber,
+                r.address,
+                r.minutes,
+                self.expires_at().format("%H:%M"),
+                dry(r.dry_run)
+            ),
+        }
+    }
+}
+
+async fn refuse_whitelisted(store: &Arc<Mutex<Store>>, who: &str) -> Result<(), DisconnectError> {
+    let name = who.to_string();
+    let listed = store_task(store, move |s| {
+        Ok(s.active_whitelist(Utc::now())?.contains_key(&name))
+    })
+    .await?;
+    if listed {
+        return Err(DisconnectError::Whitelisted(who.into()));
+    }
+    Ok(())
+}
+
+/// Stores an action with its audit entry, or only an audit entry for a dry run.
+async fn record(
+    store: &Arc<Mutex<Store>>,
+    p: &Penalty,
+    kind: ActionKind,
+    method: ActionMethod,
+    nas: &str,
+    details: serde_json::Value,
+    started: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<Option<i64>, EngineError> {
+    let action_name = if p.dry_run {
+        format!("{}_dry_run", kind.as_str())
+    } else {
+        kind.as_str().to_string()
+    };
+    let entry = AuditEntry::new(&p.operator, action_name)
+        .subject(&p.subscriber)
+        .details(details.clone());
+    if p.dry_run {
+        store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
+        return Ok(None);
+    }
+    let a = Action {
+        id: None,
+        subscriber: p.subscriber.clone(),
+        nas: nas.into(),
+        kind,
+        method,
+        operator: p.operator.clone(),
+        reason: p.reason.clone(),
+        details,
+        started_at: started,
+        expires_at: Some(expires),
+        ended_at: None,
+    };
+    Ok(Some(
+        store_task(store, move |s| s.record_action(&a, &entry)).await?,
+    ))
+}
+
+/// Throttles a subscriber to `percent` % of the plan (or `rate`) for
+/// `p.minutes`, and records it. Whitelisted subscribers are refused.
+pub async fn throttle_and_record(
+    store: &Arc<Mutex<Store>>,
+    router: &Router,
+    p: &Penalty,
+    percent: u8,
+    rate: Option<RateLimit>,
+) -> Result<PenaltyReport, DisconnectError> {
+    refuse_whitelisted(store, &p.subscriber).await?;
+    let r = penalties::throttle(
+        router,
+        &p.subscriber,
+        percent,
+        rate,
+        p.dry_run,
+        ACTION_BUDGET,
+    )
+    .await?;
+    let started = Utc::now();
+    let expires = started + Span::minutes(i64::from(p.minutes));
+    let details = json!({
+        "nas": r.nas,
+        "method": r.method,
+        "address": r.address,
+        "plan": r.plan,
+        "rate": r.rate,
+        "restore": r.restore,
+        "minutes": p.minutes,
+        "radius_tries": r.radius_tries,
+        "note": r.note,
+        "reason": p.reason,
+        "warnings": p.warnings,
+        "escalated": p.escalated,
+        "dry_run": p.dry_run,
+    });
+    let id = record(
+        store,
+        p,
+        ActionKind::Throttle,
+        r.method,
+        &r.nas,
+        details,
+        started,
+        expires,
+    )
+    .await?;
+    Ok(PenaltyReport::Throttle {
+        report: r,
+        action_id: id,
+        expires_at: expires,
+    })
+}
+
+/// Bans a subscriber's address for `p.minutes`, and records it.
+pub async fn ban_and_record(
+    store: &Arc<Mutex<Store>>,
+    router: &Router,
+    p: &Penalty,
+) -> Result<PenaltyReport, DisconnectError> {
+    refuse_whitelisted(store, &p.subscriber).await?;
+    let r = penalties::ban(router, &p.subscriber, p.minutes, p.dry_run, ACTION_BUDGET).await?;
+    let started = Utc::now();
+    let expires = started + Span::minutes(i64::from(p.minutes));
+    let details = json!({
+        "nas": r.nas,
+        "address": r.address,
+        "list": r.list,
+        "entry": r.entry,
+        "minutes": p.minutes,
+        "reason": p.reason,
+        "warnings": p.warnings,
+        "escalated": p.escalated,
+        "dry_run": p.dry_run,
+    });
+    let id = record(
+        store,
+        p,
+        ActionKind::Ban,
+        ActionMethod::Api,
+        &r.nas,
+        details,
+        started,
+        expires,
+    )
+    .await?;
+    Ok(PenaltyReport::Ban {
+        report: r,
+        action_id: id,
+        expires_at: expires,
+    })
+}
+
+/// What lifting one action did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lifted {
+    pub action_id: i64,
+    pub subscriber: String,
+    pub nas: String,
+    pub kind: ActionKind,
+    pub note: String,
+}
+
+/// Lifts one throttle or ban on its router and ends it in storage, as
+/// `operator` (`system` on expiry).
+pub async fn lift(
+    store: &Arc<Mutex<Store>>,
+    routers: &[Router],
+    a: &Action,
+    operator: &str,
+    why: &str,
+) -> Result<Lifted, DisconnectError> {
+    let id =
+        a.id.ok_or_else(|| EngineError::Internal("an action without an id".into()))?;
+    let router = routers
+        .iter()
+        .find(|r| r.target.name == a.nas)
+        .ok_or_else(|| {
+            EngineError::Internal(format!(
+                "router {} is no longer configured, so its {} of {} cannot be lifted there",
+                a.nas,
+                a.kind.as_str(),
+                a.subscriber
+            ))
+        })?;
+    let note = match a.kind {
+        ActionKind::Throttle => {
+            let restore: Restore = serde_json::from_value(a.details["restore"].clone())
+                .map_err(|e| EngineError::Internal(format!("stored throttle: {e}")))?;
+            penalties::lift_throttle(router, &a.subscriber, &restore, ACTION_BUDGET).await?
+        }
+        ActionKind::Ban => {
+            let ip: Option<Ipv4Addr> = a.details["address"].as_str().and_then(|s| s.parse().ok());
+            match ip {
+                Some(ip) if penalties::unban(router, ip, ACTION_BUDGET).await? => {
+                    "the ban list entry was removed".to_string()
+                }
+                _ => "the router had already lifted the ban".to_string(),
+            }
+        }
+        ActionKind::Disconnect | ActionKind::Limit => String::new(),
+    };
+    let entry = AuditEntry::new(operator, format!("{}_lifted", a.kind.as_str()))
+        .subject(&a.subscriber)
+        .details(json!({ "action": id, "nas": a.nas, "why": why, "note": note }));
+    let now = Utc::now();
+    store_task(store, move |s| s.end_action(id, now, &entry)).await?;
+    Ok(Lifted {
+        action_id: id,
+        subscriber: a.subscriber.clone(),
+        nas: a.nas.clone(),
+        kind: a.kind,
+        note,
+    })
+}
+
+/// Lifts every throttle and ban whose time is up. Runs at the start of each
+/// monitor cycle, so actions that expired while the app was closed are
+/// lifted as soon as it runs again. A router that cannot be reached keeps
+/// its actions for the next cycle.
+pub async fn lift_expired(
+    store: &Arc<Mutex<Store>>,
+    routers: &[Router],
+    now: DateTime<Utc>,
+) -> Result<(Vec<Lifted>, Vec<(i64, String)>), EngineError> {
+    let due: Vec<Action> = store_task(store, |s| s.actions_in_force())
+        .await?
+        .into_iter()
+        .filter(|a| a.expires_at.is_some_and(|t| t <= now))
+        .collect();
+    let mut lifted = Vec::new();
+    let mut failed = Vec::new();
+    for a in &due {
+        match lift(
+            store,
+            routers,
+            a,
+            shareguard_store::SYSTEM_OPERATOR,
+            "expired",
+        )
+        .await
+        {
+            Ok(l) => lifted.push(l),
+            Err(e) => {
+                tracing::warn!(subscriber = %a.subscriber, "could not lift an expired {}: {e}", a.kind.as_str());
+                failed.push((a.id.unwrap_or_default(), e.to_string()));
+            }
+        }
+    }
+    Ok((lifted, failed))
+}

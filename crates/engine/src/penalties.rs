@@ -1,0 +1,480 @@
+//! Throttles and temporary bans on a router, and lifting them again.
+//!
+//! * Throttle: a CoA-Request with Mikrotik-Rate-Limit at a share of the plan
+//!   when the session came from RADIUS (RouterOS then re-shapes the session's
+//!   dynamic queue); otherwise, or when RADIUS gives no answer, a static simple
+//!   queue for the subscriber's address placed before its dynamic queue. The
+//!   plan to restore is read from that queue first, and kept with the action.
+//! * Ban: an address-list entry with a timeout, so the router lifts it on its
+//!   own even when ShareGuard is closed, plus one filter rule that drops the
+//!   list's traffic. The rule is installed once, after a preview.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use radius_dac::{error_cause_text, Answer, DacError, RateLimit, Request, SessionIds};
+use routeros_client::{Client, Command, QueryOp};
+use serde::{Deserialize, Serialize};
+use shareguard_scan::monitor::read_queues_where;
+use shareguard_store::ActionMethod;
+
+use crate::enforce::{find_session, ActionError, ActiveSession};
+use crate::sharing_actions::Router;
+
+/// The address list a ban puts subscribers on.
+pub const BAN_LIST: &str = "sg-banned";
+/// The comment that marks ShareGuard's ban rule and entries.
+pub const BAN_COMMENT: &str = "shareguard ban";
+/// The comment prefix of throttle queues added through the API.
+pub const THROTTLE_COMMENT: &str = "shareguard throttle";
+/// Never throttle below this: a line slower than this cannot even load the
+/// ISP's own notice page.
+pub const MIN_THROTTLE_BPS: u64 = 64_000;
+
+/// How a throttle is undone; stored with the action so it can be undone after
+/// a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum Restore {
+    /// Send a CoA with the plan's rate again.
+    Coa { rate: String },
+    /// Remove the static queue that was added.
+    Queue { item: String },
+}
+
+/// What a throttle did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThrottleReport {
+    pub subscriber: String,
+    pub nas: String,
+    pub method: ActionMethod,
+    pub address: Option<Ipv4Addr>,
+    pub plan: String,
+    pub rate: String,
+    pub restore: Restore,
+    pub radius_tries: Option<u32>,
+    pub elapsed_ms: f64,
+    pub note: Option<String>,
+    pub dry_run: bool,
+}
+
+/// What a ban did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BanReport {
+    pub subscriber: String,
+    pub nas: String,
+    pub address: Ipv4Addr,
+    pub list: String,
+    pub minutes: u32,
+    /// The address-list entry's `.id`.
+    pub entry: Option<String>,
+    pub elapsed_ms: f64,
+    pub dry_run: bool,
+}
+
+/// The rate `percent` % of `plan`, never below [`MIN_THROTTLE_BPS`].
+pub fn throttled_rate(plan: RateLimit, percent: u8) -> RateLimit {
+    let cut = |bps: u64| (bps * u64::from(percent) / 100).max(MIN_THROTTLE_BPS);
+    RateLimit {
+        rx_bps: cut(plan.rx_bps),
+        tx_bps: cut(plan.tx_bps),
+    }
+}
+
+async fn online(
+    c: &mut Client,
+    router: &Router,
+    subscriber: &str,
+) -> Result<ActiveSession, ActionError> {
+    find_session(c, router.target.access, subscriber)
+        .await?
+        .ok_or_else(|| ActionError::NotOnline {
+            subscriber: subscriber.into(),
+            nas: router.target.name.clone(),
+        })
+}
+
+fn no_address(router: &Router, subscriber: &str) -> ActionError {
+    ActionError::Refused {
+        subscriber: subscriber.into(),
+        nas: router.target.name.clone(),
+        request: "lookup",
+        why: "the session has no IPv4 address yet; try again once it is fully connected".into(),
+    }
+}
+
+async fn within<T>(
+    router: &Router,
+    budget: Duration,
+    job: impl std::future::Future<Output = Result<T, ActionError>>,
+) -> Result<T, ActionError> {
+    tokio::time::timeout(budget, job)
+        .await
+        .map_err(|_| ActionError::Timeout {
+            nas: router.target.name.clone(),
+            after: budget,
+        })?
+}
+
+/// Throttles `subscriber` to `percent` % of their plan (or to `rate` when
+/// given). With `dry_run`, only looks the session and plan up.
+pub async fn throttle(
+    router: &Router,
+    subscriber: &str,
+    percent: u8,
+    rate: Option<RateLimit>,
+    dry_run: bool,
+    budget: Duration,
+) -> Result<ThrottleReport, ActionError> {
+    within(router, budget, async {
+        let started = Instant::now();
+        let mut c = Client::connect(&router.target.connect).await?;
+        let session = online(&mut c, router, subscriber).await?;
+        let ip = session.address.ok_or_else(|| no_address(router, subscriber))?;
+        let queues = read_queues_where(&mut c, Some(ip)).await?;
+        let queue = queues.get(&u32::from(ip));
+        let plan = queue.map(|q| q.max_limit);
+        let rate = match (rate, plan) {
+            (Some(r), _) => r,
+            (None, Some(p)) => throttled_rate(p, percent),
+            (None, None) => {
+                return Err(ActionError::Refused {
+                    subscriber: subscriber.into(),
+                    nas: router.target.name.clone(),
+                    request: "throttle",
+                    why: format!(
+                        "no queue on the router gives {ip} a plan rate, so {percent}% of it is unknown; give an explicit rate (for example --rate 1M/2M)"
+                    ),
+                })
+            }
+        };
+        let plan_text = plan.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
+        let mut report = ThrottleReport {
+            subscriber: subscriber.into(),
+            nas: router.target.name.clone(),
+            method: ActionMethod::Api,
+            address: Some(ip),
+            plan: plan_text.clone(),
+            rate: rate.to_string(),
+            restore: Restore::Queue {
+                item: String::new(),
+            },
+            radius_tries: None,
+            elapsed_ms: 0.0,
+            note: None,
+            dry_run,
+        };
+        if let (Some(dac), true, Some(plan)) = (router.radius.as_ref(), session.radius, plan) {
+            report.method = ActionMethod::Radius;
+            report.restore = Restore::Coa {
+                rate: plan.to_string(),
+            };
+            if dry_run {
+                return Ok(finish(report, started));
+            }
+            match dac.send(&Request::RateLimit(ids(&session), rate)).await {
+                Ok(x) => {
+                    report.radius_tries = Some(x.tries);
+                    return match x.answer {
+                        Answer::Ack => Ok(finish(report, started)),
+                        Answer::Nak { cause } => Err(ActionError::Refused {
+                            subscriber: subscriber.into(),
+                            nas: router.target.name.clone(),
+                            request: "CoA-Request",
+                            why: error_cause_text(cause),
+                        }),
+                    };
+                }
+                Err(e @ DacError::NoAnswer { tries, .. }) => {
+                    tracing::warn!(nas = %router.target.name, "{e}");
+                    report.radius_tries = Some(tries);
+                    report.method = ActionMethod::Api;
+                    report.note = Some(format!(
+                        "RADIUS: {e}. The throttle was set with a queue through the API instead."
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if dry_run {
+            return Ok(finish(report, started));
+        }
+        let mut add = Command::new("/queue/simple/add")
+            .attr("name", format!("sg-throttle-{subscriber}"))
+            .attr("target", format!("{ip}/32"))
+            .attr("max-limit", rate.to_string())
+            .attr("comment", format!("{THROTTLE_COMMENT} {subscriber} (plan {plan_text})"));
+        if let Some(q) = queue.filter(|q| q.dynamic && !q.item.is_empty()) {
+            // Queues match in order: before the dynamic queue, or the plan wins.
+            add = add.attr("place-before", q.item.as_str());
+        }
+        let item = c.execute(add).await?.unwrap_or_default();
+        report.restore = Restore::Queue { item };
+        Ok(finish(report, started))
+    })
+    .await
+}
+
+fn ids(s: &ActiveSession) -> SessionIds {
+    SessionIds {
+        user_name: s.user.clone(),
+        framed_ip: s.address,
+        acct_session_id: s.session_id.clone(),
+    }
+}
+
+fn finish<T: Elapsed>(mut r: T, started: Instant) -> T {
+    r.set_elapsed(started.elapsed().as_secs_f64() * 1000.0);
+    r
+}
+
+trait Elapsed {
+    fn set_elapsed(&mut self, ms: f64);
+}
+
+impl Elapsed for ThrottleReport {
+    fn set_elapsed(&mut self, ms: f64) {
+        self.elapsed_ms = ms;
+    }
+}
+
+impl Elapsed for BanReport {
+    fn set_elapsed(&mut self, ms: f64) {
+        self.elapsed_ms = ms;
+    }
+}
+
+/// Undoes a throttle. A session that has gone offline since needs nothing:
+/// its queue went with it, and a new session starts at the plan.
+pub async fn lift_throttle(
+    router: &Router,
+    subscriber: &str,
+    restore: &Restore,
+    budget: Duration,
+) -> Result<String, ActionError> {
+    within(router, budget, async {
+        let mut c = Client::connect(&router.target.connect).await?;
+        match restore {
+            Restore::Queue { item } => {
+                let exists = !c
+                    .run(
+                        Command::new("/queue/simple/print")
+                            .proplist(&[".id"])
+                            .query(QueryOp::Eq(".id".into(), item.clone())),
+                    )
+                    .await?
+                    .is_empty();
+                if !exists {
+                    return Ok("the throttle queue was already gone".into());
+                }
+                c.run(Command::new("/queue/simple/remove").attr(".id", item.as_str()))
+                    .await?;
+                Ok("the throttle queue was removed".into())
+            }
+            Restore::Coa { rate } => {
+                let Some(session) = find_session(&mut c, router.target.access, subscriber).await?
+                else {
+                    return Ok("the subscriber is offline; a new session starts at the plan".into());
+                };
+                let rate = RateLimit::parse(rate).map_err(|why| ActionError::Refused {
+                    subscriber: subscriber.into(),
+                    nas: router.target.name.clone(),
+                    request: "CoA-Request",
+                    why,
+                })?;
+                let Some(dac) = router.radius.as_ref() else {
+                    return Err(ActionError::Refused {
+                        subscriber: subscriber.into(),
+                        nas: router.target.name.clone(),
+                        request: "CoA-Request",
+                        why: "RADIUS is no longer set up for this router, so the plan cannot be restored by CoA; set the RADIUS secret again or reconnect the subscriber".into(),
+                    });
+                };
+                let x = dac.send(&Request::RateLimit(ids(&session), rate)).await?;
+                match x.answer {
+                    Answer::Ack => Ok(format!("the plan {rate} was restored by CoA")),
+                    Answer::Nak { cause } => Err(ActionError::Refused {
+                        subscriber: subscriber.into(),
+                        nas: router.target.name.clone(),
+                        request: "CoA-Request",
+                        why: error_cause_text(cause),
+                    }),
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// The filter rule a ban needs, as it is added.
+pub fn ban_rule() -> Command {
+    Command::new("/ip/firewall/filter/add")
+        .attr("chain", "forward")
+        .attr("src-address-list", BAN_LIST)
+        .attr("action", "drop")
+        .attr("comment", BAN_COMMENT)
+}
+
+/// The ban rule in RouterOS terminal syntax, for the preview.
+pub fn ban_rule_preview() -> String {
+    format!(
+        "/ip firewall filter add chain=forward src-address-list={BAN_LIST} action=drop comment=\"{BAN_COMMENT}\" place-before=0"
+    )
+}
+
+/// Whether the ban rule is on the router.
+pub async fn ban_rule_installed(c: &mut Client) -> Result<bool, routeros_client::Error> {
+    let rows = c
+        .run(
+            Command::new("/ip/firewall/filter/print")
+                .proplist(&[".id"])
+                .query(QueryOp::Eq("comment".into(), BAN_COMMENT.into())),
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+/// Installs the ban rule at the top of the filter list, unless it is there.
+/// Returns false when it already was.
+pub async fn install_ban_rule(router: &Router) -> Result<bool, ActionError> {
+    let mut c = Client::connect(&router.target.connect).await?;
+    if ban_rule_installed(&mut c).await? {
+        return Ok(false);
+    }
+    let first = c
+        .run(Command::new("/ip/firewall/filter/print").proplist(&[".id"]))
+        .await?
+        .first()
+        .and_then(|r| r.get_str(".id").map(|s| s.into_owned()));
+    let mut add = ban_rule();
+    if let Some(first) = first {
+        // Before any accept rule, or the drop would never be reached.
+        add = add.attr("place-before", first);
+    }
+    c.run(add).await?;
+    Ok(true)
+}
+
+/// Bans `subscriber`'s address for `minutes`. The router lifts the entry on
+/// its own when the timeout runs out.
+pub async fn ban(
+    router: &Router,
+    subscriber: &str,
+    minutes: u32,
+    dry_run: bool,
+    budget: Duration,
+) -> Result<BanReport, ActionError> {
+    within(router, budget, async {
+        let started = Instant::now();
+        let mut c = Client::connect(&router.target.connect).await?;
+        let session = online(&mut c, router, subscriber).await?;
+        let ip = session.address.ok_or_else(|| no_address(router, subscriber))?;
+        if !ban_rule_installed(&mut c).await? {
+            return Err(ActionError::Refused {
+                subscriber: subscriber.into(),
+                nas: router.target.name.clone(),
+                request: "ban",
+                why: format!(
+                    "the ban rule is not installed, so a ban would not block anything; preview and install it first ({})",
+                    ban_rule_preview()
+                ),
+            });
+        }
+        let mut report = BanReport {
+            subscriber: subscriber.into(),
+            nas: router.target.name.clone(),
+            address: ip,
+            list: BAN_LIST.into(),
+            minutes,
+            entry: None,
+            elapsed_ms: 0.0,
+            dry_run,
+        };
+        if dry_run {
+            return Ok(finish(report, started));
+        }
+        let timeout = format!("{minutes}m");
+        let existing = ban_entry(&mut c, ip).await?;
+        let entry = match existing {
+            Some(id) => {
+                c.run(
+                    Command::new("/ip/firewall/address-list/set")
+                        .attr(".id", id.as_str())
+                        .attr("timeout", timeout),
+                )
+                .await?;
+                id
+            }
+            None => c
+                .execute(
+                    Command::new("/ip/firewall/address-list/add")
+                        .attr("list", BAN_LIST)
+                        .attr("address", ip.to_string())
+                        .attr("timeout", timeout)
+                        .attr("comment", format!("{BAN_COMMENT} {subscriber}")),
+                )
+                .await?
+                .unwrap_or_default(),
+        };
+        report.entry = Some(entry);
+        Ok(finish(report, started))
+    })
+    .await
+}
+
+async fn ban_entry(c: &mut Client, ip: Ipv4Addr) -> Result<Option<String>, routeros_client::Error> {
+    let rows = c
+        .run(
+            Command::new("/ip/firewall/address-list/print")
+                .proplist(&[".id"])
+                .query(QueryOp::Eq("list".into(), BAN_LIST.into()))
+                .query(QueryOp::Eq("address".into(), ip.to_string()))
+                .query(QueryOp::And),
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.get_str(".id").map(|s| s.into_owned())))
+}
+
+/// Lifts a ban before its timeout. An entry that has already expired needs
+/// nothing.
+pub async fn unban(
+    router: &Router,
+    address: Ipv4Addr,
+    budget: Duration,
+) -> Result<bool, ActionError> {
+    within(router, budget, async {
+        let mut c = Client::connect(&router.target.connect).await?;
+        let Some(id) = ban_entry(&mut c, address).await? else {
+            return Ok(false);
+        };
+        c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", id.as_str()))
+            .await?;
+        Ok(true)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttle_is_a_share_of_the_plan_with_a_floor() {
+        let plan = RateLimit::parse("10M/20M").unwrap();
+        assert_eq!(throttled_rate(plan, 25).to_string(), "2500k/5M");
+        let tiny = RateLimit::parse("128k/256k").unwrap();
+        assert_eq!(throttled_rate(tiny, 10).to_string(), "64k/64k");
+    }
+
+    #[test]
+    fn restore_is_stored_as_tagged_json() {
+        let r = Restore::Coa {
+            rate: "10M/20M".into(),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v, serde_json::json!({"via": "coa", "rate": "10M/20M"}));
+        assert_eq!(serde_json::from_value::<Restore>(v).unwrap(), r);
+    }
+}

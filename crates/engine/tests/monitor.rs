@@ -1,0 +1,543 @@
+//! The abuse monitor against the simulated routers: snapshots over the
+//! RouterOS API (TCP), throttles by CoA (UDP) or a queue, bans through the
+//! address list and filter rule, warnings and actions in a real SQLite file.
+//! Sim time is advanced by the tests; the routers' uptime times the
+//! snapshots, so "a minute later" needs no waiting.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{Duration as Span, Utc};
+use shareguard_detect::abuse::{AbuseKind, Finding, Severity};
+use shareguard_engine::abuse_actions::{self, Penalty};
+use shareguard_engine::demo::{self, Demo};
+use shareguard_engine::monitor::{AbuseSettings, Monitor};
+use shareguard_engine::penalties;
+use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
+use shareguard_sim::population::{HouseholdKind, PopulationSpec};
+use shareguard_sim::Load;
+use shareguard_store::{ActionKind, ActionMethod, AuditFilter, Sighting, Store, WarningQuery};
+
+struct Fixture {
+    demo: Demo,
+    store: Arc<Mutex<Store>>,
+    dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let demo = demo::start(
+        PopulationSpec {
+            subscribers: 300,
+            ..PopulationSpec::demo()
+        },
+        0.0,
+    )
+    .await
+    .unwrap();
+    demo::install_probes(&demo.targets).await.unwrap();
+    demo.network.advance(Duration::from_secs(600));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
+    Fixture { demo, store, dir }
+}
+
+impl Fixture {
+    fn routers(&self) -> Vec<Router> {
+        self.demo.routers()
+    }
+
+    /// A quiet single-device subscriber of router `nas`, the `i`-th one.
+    fn quiet(&self, nas: usize, i: usize) -> String {
+        self.demo.network.nas()[nas]
+            .subscribers()
+            .iter()
+            .filter(|s| s.kind == HouseholdKind::SingleDevice)
+            .nth(i)
+            .unwrap()
+            .name
+            .clone()
+    }
+
+    fn load(&self, who: &str, load: Load) {
+        assert!(self.demo.network.set_load(who, load), "{who}");
+    }
+
+    fn warnings_of(&self, who: &str) -> Vec<shareguard_store::Warning> {
+        self.store
+            .lock()
+            .unwrap()
+            .warnings(&WarningQuery {
+                subscriber: Some(who.into()),
+                ..Default::default()
+            })
+            .unwrap()
+    }
+}
+
+/// The defaults, with flood thresholds above anything the simulated
+/// households reach on their own (several-household accounts pass 500), so
+/// only the loads a test injects trip them.
+fn quiet_defaults() -> AbuseSettings {
+    let mut s = AbuseSettings::default();
+    s.thresholds.flood_warning = 2000;
+    s.thresholds.flood_throttle = 3000;
+    s.thresholds.flood_ban = 5000;
+    s
+}
+
+fn flood(n: u32) -> Load {
+    Load {
+        extra_connections: n,
+        lifetime_s: 86_400,
+        ..Load::default()
+    }
+}
+
+#[tokio::test]
+async fn each_detector_reports_its_subscriber_once_while_the_warning_is_open() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let (flooder, burster, sharer, hog) =
+        (f.quiet(0, 0), f.quiet(0, 1), f.quiet(1, 0), f.quiet(1, 1));
+    f.load(&flooder, flood(3100));
+    // 1,500 connections that each live 50 s: every one in the table a
+    // minute later is new, about 25 per second.
+    f.load(
+        &burster,
+        Load {
+            extra_connections: 1500,
+            lifetime_s: 50,
+            ..Load::default()
+        },
+    );
+    f.load(
+        &sharer,
+        Load {
+            extra_connections: 150,
+            lifetime_s: 3600,
+            p2p: true,
+            ..Load::default()
+        },
+    );
+    f.load(
+        &hog,
+        Load {
+            usage_share: Some(0.97),
+            ..Load::default()
+        },
+    );
+    let mut settings = quiet_defaults();
+    settings.thresholds.hog_window_min = 1;
+    let mut m = Monitor::new();
+    let first = m.cycle(&f.store, &routers, &settings).await.unwrap();
+    assert!(first.routers.iter().all(|r| r.ok), "{:?}", first.routers);
+    // The first snapshot has nothing to compare with: no rate, no usage.
+    assert!(!first
+        .warnings
+        .iter()
+        .any(|w| matches!(w.kind, AbuseKind::ConnectionRate | AbuseKind::BandwidthHog)));
+    f.demo.network.advance(Duration::from_secs(61));
+    let second = m.cycle(&f.store, &routers, &settings).await.unwrap();
+
+    let find = |who: &str, kind: AbuseKind| {
+        second
+            .warnings
+            .iter()
+            .find(|w| w.subscriber == who && w.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} warning for {who}: {:#?}", second.warnings))
+            .clone()
+    };
+    let w = find(&flooder, AbuseKind::ConnectionFlood);
+    assert_eq!(w.severity, Severity::Throttle, "{}", w.details);
+    assert!(!w.opened, "the flood was already open from the first cycle");
+    let w = find(&burster, AbuseKind::ConnectionRate);
+    assert!(
+        w.details.contains("new connections per second"),
+        "{}",
+        w.details
+    );
+    assert!(w.opened);
+    let w = find(&sharer, AbuseKind::P2p);
+    assert!(w.details.contains("peers on high ports"), "{}", w.details);
+    let w = find(&hog, AbuseKind::BandwidthHog);
+    assert!(w.details.contains("without a break"), "{}", w.details);
+    // Quiet subscribers stay quiet.
+    let calm = f.quiet(0, 5);
+    assert!(!second.warnings.iter().any(|w| w.subscriber == calm));
+
+    // One warning row per subscriber and kind, seen twice.
+    let rows = f.warnings_of(&flooder);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].cycles, 2);
+    // Automatic actions are off: the step is only recommended.
+    let a = second
+        .actions
+        .iter()
+        .find(|a| a.subscriber == burster)
+        .expect("an action row for the burst");
+    assert_eq!(
+        (a.outcome.as_str(), a.step),
+        ("recommended", Severity::Throttle)
+    );
+    assert!(f.demo.network.nas()[0].rate_limit(&burster).is_none());
+
+    // Tethering behind one hotspot device is found on the hotspot router only.
+    let tethering: Vec<_> = second
+        .warnings
+        .iter()
+        .filter(|w| w.kind == AbuseKind::Tethering)
+        .collect();
+    assert!(!tethering.is_empty());
+    let hotspot = f.demo.targets[2].name.clone();
+    assert!(tethering.iter().all(|w| w.nas == hotspot));
+
+    // Metrics count the cycles and the warnings.
+    let metrics = f
+        .store
+        .lock()
+        .unwrap()
+        .abuse_metrics(Utc::now() - Span::hours(1), Utc::now() + Span::hours(1))
+        .unwrap();
+    assert!(metrics.warnings >= 5);
+    assert_eq!(metrics.cycles, 2);
+    assert!(metrics.avg_connections_per_subscriber.unwrap() > 10.0);
+    assert!(metrics.p2p_percent.unwrap() > 0.0);
+}
+
+#[tokio::test]
+async fn an_automatic_throttle_by_coa_is_restored_when_it_expires_even_after_a_restart() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let who = f.quiet(0, 2);
+    // Flooding and using the whole plan, so the throttle shows in the rate.
+    f.load(
+        &who,
+        Load {
+            usage_share: Some(1.0),
+            ..flood(3100)
+        },
+    );
+    let settings = AbuseSettings {
+        auto_actions: true,
+        ..quiet_defaults()
+    };
+    let mut m = Monitor::new();
+    let report = m.cycle(&f.store, &routers, &settings).await.unwrap();
+    let a = report
+        .actions
+        .iter()
+        .find(|a| a.subscriber == who)
+        .unwrap_or_else(|| panic!("{:#?}", report.actions));
+    assert_eq!(a.outcome, "done", "{}", a.note);
+    assert_eq!(a.minutes, Some(30));
+    let nas = &f.demo.network.nas()[0];
+    let (up, down) = nas.plan(&who).unwrap();
+    let expected = format!("{}/{}", radius_dac_rate(up / 4), radius_dac_rate(down / 4));
+    assert_eq!(nas.rate_limit(&who).as_deref(), Some(expected.as_str()));
+    assert_eq!(nas.effective_rate(&who).unwrap().1, down / 4);
+
+    // A second cycle does not throttle again while the first is in force.
+    f.demo.network.advance(Duration::from_secs(60));
+    let again = m.cycle(&f.store, &routers, &settings).await.unwrap();
+    assert!(!again
+        .actions
+        .iter()
+        .any(|a| a.subscriber == who && a.outcome == "done"));
+
+    // The app closes; it starts again after the throttle ran out.
+    drop(m);
+    let path = f.dir.path().join("sg.db");
+    let store = Arc::new(Mutex::new(Store::open(&path).unwrap()));
+    let in_force = store.lock().unwrap().actions_in_force().unwrap();
+    assert_eq!(in_force.len(), 1);
+    assert_eq!(in_force[0].method, ActionMethod::Radius);
+    let (lifted, failed) =
+        abuse_actions::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
+            .await
+            .unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(lifted.len(), 1);
+    assert!(
+        lifted[0].note.contains("restored by CoA"),
+        "{}",
+        lifted[0].note
+    );
+    let plan = format!("{}/{}", radius_dac_rate(up), radius_dac_rate(down));
+    assert_eq!(nas.rate_limit(&who).as_deref(), Some(plan.as_str()));
+    assert!(store.lock().unwrap().actions_in_force().unwrap().is_empty());
+    let audit = store
+        .lock()
+        .unwrap()
+        .audit_log(&AuditFilter {
+            action: Some("throttle_lifted".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(audit[0].operator, "system");
+}
+
+/// RouterOS rate notation, as the CoA carries it.
+fn radius_dac_rate(bps: u64) -> String {
+    radius_dac::RateLimit {
+        rx_bps: bps,
+        tx_bps: bps,
+    }
+    .to_string()
+    .split('/')
+    .next()
+    .unwrap()
+    .to_string()
+}
+
+#[tokio::test]
+async fn without_radius_a_throttle_is_a_queue_that_is_removed_on_expiry() {
+    let f = fixture().await;
+    let mut routers = f.routers();
+    routers[1].radius = None;
+    let who = f.quiet(1, 3);
+    f.load(
+        &who,
+        Load {
+            usage_share: Some(1.0),
+            ..Load::default()
+        },
+    );
+    let p = Penalty {
+        subscriber: who.clone(),
+        operator: "owner".into(),
+        reason: "manual".into(),
+        minutes: 30,
+        dry_run: false,
+        warnings: vec![],
+        escalated: false,
+    };
+    let r = abuse_actions::throttle_and_record(&f.store, &routers[1], &p, 25, None)
+        .await
+        .unwrap();
+    let nas = &f.demo.network.nas()[1];
+    let (_, down) = nas.plan(&who).unwrap();
+    assert_eq!(
+        nas.effective_rate(&who).unwrap().1,
+        down / 4,
+        "{}",
+        r.summary()
+    );
+    assert!(nas.rate_limit(&who).is_none(), "no CoA without RADIUS");
+    let a = &f.store.lock().unwrap().actions_in_force().unwrap()[0];
+    assert_eq!(
+        (a.kind, a.method),
+        (ActionKind::Throttle, ActionMethod::Api)
+    );
+    let (lifted, _) =
+        abuse_actions::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
+            .await
+            .unwrap();
+    assert_eq!(lifted[0].note, "the throttle queue was removed");
+    assert_eq!(nas.effective_rate(&who).unwrap().1, down);
+}
+
+#[tokio::test]
+async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let who = f.quiet(0, 3);
+    let p = Penalty {
+        subscriber: who.clone(),
+        operator: "owner".into(),
+        reason: "manual".into(),
+        minutes: 30,
+        dry_run: false,
+        warnings: vec![],
+        escalated: false,
+    };
+    let refused = abuse_actions::ban_and_record(&f.store, &routers[0], &p)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), "refused");
+    assert!(
+        refused.to_string().contains("src-address-list=sg-banned"),
+        "{refused}"
+    );
+
+    assert!(penalties::install_ban_rule(&routers[0]).await.unwrap());
+    assert!(
+        !penalties::install_ban_rule(&routers[0]).await.unwrap(),
+        "installed once"
+    );
+    let rule = f.demo.network.nas()[0].rules("filter");
+    assert_eq!(rule.len(), 1);
+    assert_eq!(rule[0]["action"], "drop");
+
+    // A dry run sends nothing.
+    let dry = Penalty {
+        dry_run: true,
+        ..p.clone()
+    };
+    abuse_actions::ban_and_record(&f.store, &routers[0], &dry)
+        .await
+        .unwrap();
+    let nas = &f.demo.network.nas()[0];
+    assert!(!nas.is_banned(&who));
+
+    abuse_actions::ban_and_record(&f.store, &routers[0], &p)
+        .await
+        .unwrap();
+    assert!(nas.is_banned(&who));
+    // The monitor sees no traffic from a banned address.
+    let mut m = Monitor::new();
+    let r = m
+        .cycle(&f.store, &routers, &quiet_defaults())
+        .await
+        .unwrap();
+    assert!(r.routers.iter().all(|x| x.ok));
+
+    // The router's timeout lifts the ban on its own, app or not.
+    f.demo.network.advance(Duration::from_secs(31 * 60));
+    assert!(!nas.is_banned(&who));
+    // A restarted app finds the ban in force and closes it.
+    let store = Arc::new(Mutex::new(Store::open(f.dir.path().join("sg.db")).unwrap()));
+    let (lifted, failed) =
+        abuse_actions::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
+            .await
+            .unwrap();
+    assert!(failed.is_empty());
+    assert_eq!(lifted[0].note, "the router had already lifted the ban");
+
+    // A manual unban before the timeout removes the entry.
+    abuse_actions::ban_and_record(&store, &routers[0], &p)
+        .await
+        .unwrap();
+    assert!(nas.is_banned(&who));
+    let ban = store.lock().unwrap().actions_in_force().unwrap().remove(0);
+    let l = abuse_actions::lift(&store, &routers, &ban, "owner", "mistake")
+        .await
+        .unwrap();
+    assert_eq!(l.note, "the ban list entry was removed");
+    assert!(!nas.is_banned(&who));
+}
+
+#[tokio::test]
+async fn repeat_violations_escalate_whitelisted_subscribers_are_spared_and_the_breaker_trips() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let repeat = f.quiet(0, 4);
+    let excused = f.quiet(0, 6);
+    // Two earlier violations within the look-back.
+    {
+        let mut s = f.store.lock().unwrap();
+        for hours in [3, 2] {
+            s.record_cycle(
+                Utc::now() - Span::hours(hours),
+                &[],
+                &[Sighting {
+                    subscriber: repeat.clone(),
+                    nas: f.demo.targets[0].name.clone(),
+                    finding: Finding {
+                        kind: AbuseKind::ConnectionFlood,
+                        severity: Severity::Warning,
+                        measured: 120.0,
+                        threshold: 100.0,
+                        details: "earlier".into(),
+                    },
+                }],
+                Span::minutes(60),
+            )
+            .unwrap();
+        }
+        s.whitelist_add(&excused, "business line", "owner", None)
+            .unwrap();
+    }
+    f.load(&repeat, flood(2100));
+    f.load(&excused, flood(3100));
+    let settings = AbuseSettings {
+        auto_actions: true,
+        dry_run: true,
+        ..quiet_defaults()
+    };
+    let mut m = Monitor::new();
+    let r = m.cycle(&f.store, &routers, &settings).await.unwrap();
+    let rep = r.actions.iter().find(|a| a.subscriber == repeat).unwrap();
+    assert_eq!(
+        (rep.step, rep.escalated),
+        (Severity::Throttle, true),
+        "{}",
+        rep.note
+    );
+    assert_eq!(rep.outcome, "dry_run", "{}", rep.note);
+    let exc = r.actions.iter().find(|a| a.subscriber == excused).unwrap();
+    assert_eq!(exc.outcome, "skipped");
+    assert!(exc.note.contains("whitelisted"), "{}", exc.note);
+    assert!(
+        f.demo.network.nas()[0].rate_limit(&repeat).is_none(),
+        "dry run"
+    );
+
+    // Many at once: the breaker trips and nobody is throttled.
+    let f2 = fixture().await;
+    let routers2 = f2.routers();
+    f2.store
+        .lock()
+        .unwrap()
+        .set_setting(
+            BREAKER_KEY,
+            &Breaker {
+                max_subscribers: 2,
+                ..Breaker::default()
+            },
+        )
+        .unwrap();
+    let many: Vec<String> = (0..3).map(|i| f2.quiet(1, i)).collect();
+    for w in &many {
+        f2.load(w, flood(3100));
+    }
+    let live = AbuseSettings {
+        auto_actions: true,
+        ..quiet_defaults()
+    };
+    let mut m2 = Monitor::new();
+    let r = m2.cycle(&f2.store, &routers2, &live).await.unwrap();
+    let trip = r.tripped.clone().expect("the breaker trips");
+    assert!(trip.candidates >= 3 && trip.cap == 2, "{trip:?}");
+    for w in &many {
+        assert!(f2.demo.network.nas()[1].rate_limit(w).is_none());
+    }
+    let b: Breaker = f2
+        .store
+        .lock()
+        .unwrap()
+        .get_setting(BREAKER_KEY)
+        .unwrap()
+        .unwrap();
+    assert!(b.tripped.is_some());
+}
+
+#[tokio::test]
+async fn a_coa_without_an_answer_falls_back_to_a_queue_and_says_why() {
+    let f = fixture().await;
+    let mut routers = f.routers();
+    let nas = &f.demo.network.nas()[0];
+    routers[0].radius = Some(
+        radius_dac::DacClient::new(nas.radius_addr(), "not-the-secret")
+            .with_retries(Duration::from_millis(100), 2),
+    );
+    let who = f.quiet(0, 7);
+    let p = Penalty {
+        subscriber: who.clone(),
+        operator: "owner".into(),
+        reason: "manual".into(),
+        minutes: 30,
+        dry_run: false,
+        warnings: vec![],
+        escalated: false,
+    };
+    let r = abuse_actions::throttle_and_record(&f.store, &routers[0], &p, 25, None)
+        .await
+        .unwrap();
+    let abuse_actions::PenaltyReport::Throttle { report, .. } = r else {
+        panic!("a throttle")
+    };
+    assert_eq!(report.method, ActionMethod::Api);
+    assert_eq!(report.radius_tries, Some(2));
+    assert!(report.note.unwrap().contains("queue through the API"));
+    assert!(nas.rate_limit(&who).is_none());
+}
