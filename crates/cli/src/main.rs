@@ -3,6 +3,7 @@
 //! script (see `exit` for the exit codes).
 
 mod cmd_act;
+mod cmd_monitor;
 mod cmd_probes;
 mod cmd_results;
 mod cmd_scan;
@@ -58,6 +59,14 @@ enum Command {
     Sim(cmd_sim::SimArgs),
     /// End a subscriber's session now (RADIUS Disconnect-Request, or through the API).
     Disconnect(cmd_act::DisconnectArgs),
+    /// Lower a subscriber's rate for a while (RADIUS CoA with Mikrotik-Rate-Limit, or a queue through the API).
+    Throttle(cmd_act::ThrottleArgs),
+    /// Block a subscriber's address for a while (address list with a timeout plus one filter rule).
+    Ban(cmd_act::BanArgs),
+    /// Lift a subscriber's ban before it runs out.
+    Unban(cmd_act::UnbanArgs),
+    /// Watch routers for abuse (connection floods, bursts, P2P, hogging, tethering) and act as the settings allow.
+    Monitor(cmd_monitor::MonitorArgs),
     /// Start simulated routers, install probes, scan them and show the results.
     Demo(cmd_sim::DemoArgs),
 }
@@ -121,6 +130,10 @@ fn main() -> ExitCode {
             Command::Sim(a) => cmd_sim::sim(a).await,
             Command::Demo(a) => cmd_sim::demo(a).await,
             Command::Disconnect(a) => cmd_act::disconnect(a).await,
+            Command::Throttle(a) => cmd_act::throttle(a).await,
+            Command::Ban(a) => cmd_act::ban(a).await,
+            Command::Unban(a) => cmd_act::unban(a).await,
+            Command::Monitor(a) => cmd_monitor::run(a).await,
         }
     });
     match result {
