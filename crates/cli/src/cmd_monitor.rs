@@ -27,7 +27,7 @@ pub struct MonitorArgs {
     #[arg(long, default_value_t = DEFAULT_PORT, value_name = "P")]
     pub coa_port: u16,
     /// Run one cycle and exit. The new-connection rate needs two snapshots, so
-    /// a single cycle reads the tables twice, --interval apart (at most 10 s).
+    /// a single cycle reads the tables twice, --interval apart (at most 5 s).
     #[arg(long)]
     pub once: bool,
     /// Seconds between cycles (default: the stored setting, 60).
@@ -64,7 +64,7 @@ pub async fn run(a: MonitorArgs) -> CliResult {
     if a.once {
         // A first read to compare with, so the burst detector has a rate.
         monitor.cycle(&store, &routers, &settings).await?;
-        tokio::time::sleep(interval.min(Duration::from_secs(10))).await;
+        tokio::time::sleep(interval.min(Duration::from_secs(5))).await;
         let report = monitor.cycle(&store, &routers, &settings).await?;
         print(&report, a.json)?;
         return Ok(exit_code(&report));

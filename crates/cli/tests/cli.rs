@@ -548,3 +548,119 @@ async fn disconnect_by_radius_or_api_with_dry_run_and_refusals() {
     assert_eq!(a[0].reason, "shared with the shop next door");
     assert_eq!(store.actions_for(&subs[1].name, 5).unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttle_ban_unban_and_one_monitor_cycle() {
+    let net = sim(false).await;
+    let nas = &net.nas()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let api = nas.api_addr().to_string();
+    let subs = nas.subscribers();
+    let base = |verb: &str, who: &str| {
+        args(&[
+            verb,
+            "--router",
+            &api,
+            "--password-env",
+            "SG_PASSWORD",
+            "--subscriber",
+            who,
+            "--db",
+            db.to_str().unwrap(),
+        ])
+    };
+
+    // Throttle through the API (no RADIUS secret given) for two hours.
+    let mut a = base("throttle", &subs[2].name);
+    a.extend(args(&["--for", "2h", "--reason", "flooding"]));
+    let o = run(a).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("throttled to") && out.contains("via api"),
+        "{out}"
+    );
+    let (_, down) = nas.plan(&subs[2].name).unwrap();
+    assert!(nas.effective_rate(&subs[2].name).unwrap().1 <= down / 4);
+    let mut bad = base("throttle", &subs[2].name);
+    bad.extend(args(&["--for", "soon"]));
+    let o = run(bad).await;
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("30m, 2h, 1d"), "{}", stderr(&o));
+
+    // A ban needs its rule: refused with the rule to install, then installed.
+    let o = run(base("ban", &subs[3].name)).await;
+    assert_eq!(code(&o), 10, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ban rule is not installed"),
+        "{}",
+        stderr(&o)
+    );
+    let mut a = base("ban", &subs[3].name);
+    a.push("--preview-rule".into());
+    let o = run(a).await;
+    assert!(String::from_utf8_lossy(&o.stdout).contains("src-address-list=sg-banned action=drop"));
+    let mut a = base("ban", &subs[3].name);
+    a.extend(args(&["--install-rule", "--for", "45m", "--json"]));
+    let o = run(a).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "ban");
+    assert_eq!(v["report"]["minutes"], 45);
+    assert!(nas.is_banned(&subs[3].name));
+    let o = run(base("unban", &subs[3].name)).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!nas.is_banned(&subs[3].name));
+    let o = run(base("unban", &subs[3].name)).await;
+    assert_eq!(code(&o), 10);
+    assert!(stderr(&o).contains("no ban in force"), "{}", stderr(&o));
+
+    // One monitor cycle: a flooder is found and stored, nothing is done
+    // (automatic actions are off by default).
+    net.set_load(
+        &subs[4].name,
+        shareguard_sim::Load {
+            extra_connections: 600,
+            lifetime_s: 86_400,
+            ..Default::default()
+        },
+    );
+    let o = run(args(&[
+        "monitor",
+        "--router",
+        &api,
+        "--password-env",
+        "SG_PASSWORD",
+        "--once",
+        "--interval",
+        "10",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["routers"][0]["ok"], true);
+    let flood = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["subscriber"] == subs[4].name.as_str())
+        .expect("the flooder is warned about");
+    assert_eq!(flood["kind"], "connection_flood");
+    assert_eq!(flood["severity"], "ban");
+    let store = shareguard_store::Store::open(&db).unwrap();
+    let kinds: Vec<_> = store
+        .actions_in_force()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.subscriber, a.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(subs[2].name.clone(), shareguard_store::ActionKind::Throttle)],
+        "the flooder was only warned about"
+    );
+}
