@@ -59,7 +59,7 @@ async fn stored_router(rec: NasRecord) -> CommandResult<Router> {
 
 /// Every router actions may need: the demo's, then the stored ones (those
 /// whose secrets cannot be read are left out and logged).
-async fn action_routers(state: &AppState) -> CommandResult<Vec<Router>> {
+pub(crate) async fn action_routers(state: &AppState) -> CommandResult<Vec<Router>> {
     let mut out = match state.demo.lock().await.as_ref() {
         Some(d) => d.routers(),
         None => Vec::new(),
@@ -77,7 +77,7 @@ async fn action_routers(state: &AppState) -> CommandResult<Vec<Router>> {
 }
 
 /// The router by name, with the reason it cannot be used in words.
-async fn action_router(state: &AppState, name: &str) -> CommandResult<Router> {
+pub(crate) async fn action_router(state: &AppState, name: &str) -> CommandResult<Router> {
     if let Some(r) = state
         .demo
         .lock()

@@ -3,6 +3,7 @@
 //! commands (see `commands` and its siblings); everything it decides comes
 //! from the engine crates.
 
+mod abuse;
 mod actions;
 mod background;
 pub mod commands;
@@ -61,6 +62,12 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         subscriber::subscriber_detail,
         actions::disconnect_subscriber,
         actions::reset_breaker,
+        abuse::abuse_overview,
+        abuse::save_abuse_settings,
+        abuse::run_monitor,
+        abuse::throttle_subscriber,
+        abuse::ban_subscriber,
+        abuse::lift_action,
     ]
 }
 
@@ -98,6 +105,7 @@ pub fn run() {
                 .has_tray
                 .store(has_tray, std::sync::atomic::Ordering::Relaxed);
             background::start_clean_up(app.handle());
+            abuse::start_monitor(app.handle());
             // Started at login: stay in the tray until the owner opens the window.
             if !(minimised && has_tray) {
                 tray::show_window(app.handle());

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use shareguard_engine::access::Session;
 use shareguard_engine::demo::Demo;
+use shareguard_engine::monitor::Monitor;
 use shareguard_engine::settings::{DesktopSettings, DESKTOP_KEY};
 use shareguard_scan::{CancellationToken, NasTarget};
 use shareguard_schedule::Runner;
@@ -27,6 +28,9 @@ pub struct AppState {
     /// Who is using the app and what they may do.
     pub session: Arc<Mutex<Session>>,
     pub desktop: Mutex<DesktopSettings>,
+    /// The abuse monitor's memory between cycles; one cycle at a time.
+    pub monitor: tokio::sync::Mutex<Monitor>,
+    pub last_cycle: Mutex<Option<crate::abuse::CycleSummary>>,
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the data is plain
@@ -49,6 +53,8 @@ impl AppState {
             has_tray: AtomicBool::new(false),
             session: Arc::new(Mutex::new(session)),
             desktop: Mutex::new(desktop),
+            monitor: tokio::sync::Mutex::new(Monitor::new()),
+            last_cycle: Mutex::new(None),
         })
     }
 

@@ -522,3 +522,85 @@ fn disconnect_now_and_the_automatic_disconnect_with_its_breaker() {
         .collect();
     assert_eq!(system.len(), cut.len());
 }
+
+#[test]
+fn the_abuse_screen_checks_throttles_bans_and_lifts() {
+    let t = demo_app();
+    t.scan(json!({}));
+    // "Check now": the first cycle of the demo network.
+    let summary: Value = t.ok("run_monitor", json!({}));
+    assert_eq!(summary["routers"], 3, "{summary}");
+    assert!(summary["failed_routers"].as_array().unwrap().is_empty());
+    assert!(summary["subscribers"].as_u64().unwrap() > 100);
+    let overview: Value = t.ok("abuse_overview", json!({ "hours": 24 }));
+    assert_eq!(overview["metrics"]["cycles"], 1);
+    assert_eq!(overview["last_cycle"]["routers"], 3);
+    assert_eq!(overview["settings"]["interval_s"], 60);
+    assert!(overview["ban_rule"].as_str().unwrap().contains("sg-banned"));
+    // The demo's busiest households pass the 100-connection warning.
+    let warnings = overview["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w["kind"] == "connection_flood"),
+        "{overview}"
+    );
+
+    let results: Value = t.ok("results", json!({}));
+    let rows = results["rows"].as_array().unwrap();
+    let normal: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["level"] == "normal")
+        .map(|r| r["subscriber"].as_str().unwrap())
+        .collect();
+
+    // Throttle by CoA on the demo routers, then lift it.
+    let r: Value = t.ok(
+        "throttle_subscriber",
+        json!({ "input": { "subscriber": normal[0], "minutes": 45, "reason": "evening flood" } }),
+    );
+    assert_eq!(r["kind"], "throttle");
+    assert_eq!(r["report"]["method"], "radius");
+    let overview: Value = t.ok("abuse_overview", json!({}));
+    let in_force = overview["in_force"].as_array().unwrap();
+    assert_eq!(in_force.len(), 1);
+    assert_eq!(in_force[0]["reason"], "evening flood");
+    let id = in_force[0]["id"].as_i64().unwrap();
+    let lifted: Value = t.ok("lift_action", json!({ "id": id }));
+    assert!(
+        lifted["note"].as_str().unwrap().contains("restored"),
+        "{lifted}"
+    );
+    let e = t.fails("lift_action", json!({ "id": id }));
+    assert!(e.message.contains("already ended"), "{}", e.message);
+
+    // A ban needs the rule; with the owner's go-ahead it is installed first.
+    let e = t.fails(
+        "ban_subscriber",
+        json!({ "input": { "subscriber": normal[1] } }),
+    );
+    assert_eq!(e.kind, "refused");
+    assert!(
+        e.message.contains("ban rule is not installed"),
+        "{}",
+        e.message
+    );
+    let r: Value = t.ok(
+        "ban_subscriber",
+        json!({ "input": { "subscriber": normal[1], "install_rule": true, "minutes": 120 } }),
+    );
+    assert_eq!(r["kind"], "ban");
+    assert_eq!(r["report"]["minutes"], 120);
+    assert_eq!(t.audit("ban_rule_installed").len(), 1);
+    assert_eq!(t.audit("ban")[0]["subject"], json!(normal[1]));
+
+    // Settings are checked and stored.
+    let mut settings = overview["settings"].clone();
+    settings["throttle_percent"] = json!(0);
+    let e = t.fails("save_abuse_settings", json!({ "settings": settings }));
+    assert!(e.message.contains("25%"), "{}", e.message);
+    settings["throttle_percent"] = json!(30);
+    settings["auto_actions"] = json!(true);
+    t.ok::<()>("save_abuse_settings", json!({ "settings": settings }));
+    let overview: Value = t.ok("abuse_overview", json!({}));
+    assert_eq!(overview["settings"]["throttle_percent"], 30);
+    assert_eq!(overview["settings"]["auto_actions"], true);
+}

@@ -1,0 +1,376 @@
+//! The abuse monitor in the app: the background loop that runs a cycle every
+//! interval while the app is open (also in the tray, paused with scheduled
+//! work), and the Abuse screen's commands. The cycle itself is the engine's.
+
+use std::time::Duration;
+
+use chrono::{Duration as Span, Utc};
+use radius_dac::RateLimit;
+use serde::{Deserialize, Serialize};
+use shareguard_engine::abuse_actions::{self, Lifted, Penalty, PenaltyReport};
+use shareguard_engine::monitor::{AbuseSettings, CycleReport, ABUSE_KEY};
+use shareguard_engine::penalties;
+use shareguard_engine::sharing_actions::{Breaker, BREAKER_KEY};
+use shareguard_store::{
+    AbuseMetrics, Action, AuditEntry, Permission, Warning, WarningQuery, SYSTEM_OPERATOR,
+};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+use crate::actions::{action_router, action_routers};
+use crate::commands::{blocking, check_subscriber};
+use crate::error::{CommandError, CommandResult};
+use crate::state::{lock, AppState};
+
+/// A cycle in a few numbers, for the screen and the `abuse-cycle` event.
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleSummary {
+    pub at: chrono::DateTime<Utc>,
+    pub routers: usize,
+    pub failed_routers: Vec<String>,
+    pub subscribers: u32,
+    pub warnings: usize,
+    pub opened: usize,
+    pub acted: usize,
+    pub lifted: usize,
+    pub tripped: bool,
+    pub elapsed_ms: u64,
+}
+
+impl From<&CycleReport> for CycleSummary {
+    fn from(r: &CycleReport) -> Self {
+        Self {
+            at: r.at,
+            routers: r.routers.len(),
+            failed_routers: r
+                .routers
+                .iter()
+                .filter(|x| !x.ok)
+                .map(|x| format!("{}: {}", x.nas, x.error.as_deref().unwrap_or("failed")))
+                .collect(),
+            subscribers: r.subscribers,
+            warnings: r.warnings.len(),
+            opened: r.opened().count(),
+            acted: r
+                .actions
+                .iter()
+                .filter(|a| matches!(a.outcome.as_str(), "done" | "dry_run"))
+                .count(),
+            lifted: r.lifted.len(),
+            tripped: r.tripped.is_some(),
+            elapsed_ms: r.elapsed_ms,
+        }
+    }
+}
+
+async fn load_settings(state: &AppState) -> CommandResult<AbuseSettings> {
+    let store = state.store.clone();
+    blocking(move || Ok(lock(&store).get_setting(ABUSE_KEY)?.unwrap_or_default())).await
+}
+
+/// Runs one cycle over every router actions can reach, remembers it, tells
+/// the window, and notifies the owner of what needs their attention.
+pub async fn run_cycle<R: Runtime>(app: &AppHandle<R>) -> CommandResult<Option<CycleSummary>> {
+    let state = app.state::<AppState>();
+    let settings = load_settings(&state).await?;
+    let routers = action_routers(&state).await?;
+    if routers.is_empty() {
+        return Ok(None);
+    }
+    let report = {
+        let mut monitor = state.monitor.lock().await;
+        monitor
+            .cycle(&state.store, &routers, &settings)
+            .await
+            .map_err(|e| CommandError::new("storage", e.to_string()))?
+    };
+    let summary = CycleSummary::from(&report);
+    *lock(&state.last_cycle) = Some(summary.clone());
+    let _ = app.emit("abuse-cycle", &summary);
+    notify(app, &report).await;
+    Ok(Some(summary))
+}
+
+/// One notification per cycle, only for what asks for the owner: new
+/// warnings that call for a throttle or ban, actions taken, a tripped breaker.
+async fn notify<R: Runtime>(app: &AppHandle<R>, r: &CycleReport) {
+    let serious: Vec<_> = r
+        .opened()
+        .filter(|w| w.severity > shareguard_detect::abuse::Severity::Warning)
+        .collect();
+    let acted: Vec<_> = r
+        .actions
+        .iter()
+        .filter(|a| matches!(a.outcome.as_str(), "done" | "dry_run"))
+        .collect();
+    let body = if let Some(t) = &r.tripped {
+        format!(
+            "Automatic abuse actions paused: {} subscribers at once, more than the limit of {}. Check the abuse thresholds, then resume on the Abuse screen.",
+            t.candidates, t.cap
+        )
+    } else if !acted.is_empty() {
+        let names: Vec<&str> = acted.iter().map(|a| a.subscriber.as_str()).collect();
+        format!(
+            "Abuse monitor acted on {}: {}",
+            names.len(),
+            names.join(", ")
+        )
+    } else if !serious.is_empty() {
+        let first = serious[0];
+        format!(
+            "{} new abuse warning(s). {} on {}: {}",
+            serious.len(),
+            first.kind.label(),
+            first.subscriber,
+            first.details
+        )
+    } else {
+        return;
+    };
+    let shown = crate::background::show_notification(app, "ShareGuard abuse monitor", &body);
+    let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified")
+        .details(serde_json::json!({ "body": body, "shown": shown, "source": "abuse" }));
+    let store = app.state::<AppState>().store.clone();
+    if let Err(e) = blocking(move || Ok(lock(&store).audit(&entry)?)).await {
+        tracing::warn!("the notification could not be recorded: {}", e.message);
+    }
+}
+
+/// Starts the monitor loop: a cycle now and then every interval, while the
+/// monitor is on and scheduled work is not paused. Settings are read each
+/// time, so a change applies from the next cycle.
+pub fn start_monitor<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        // Let the window come up first.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        loop {
+            let state = app.state::<AppState>();
+            let settings = load_settings(&state).await.unwrap_or_default();
+            let paused = lock(&state.runner).as_ref().is_some_and(|r| r.is_paused());
+            if settings.enabled && !paused {
+                if let Err(e) = run_cycle(&app).await {
+                    tracing::warn!("abuse monitor cycle failed: {}", e.message);
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(u64::from(settings.interval_s.max(10)))).await;
+        }
+    });
+}
+
+/// Everything the Abuse screen shows.
+#[derive(Debug, Serialize)]
+pub struct AbuseOverview {
+    pub settings: AbuseSettings,
+    pub breaker: Breaker,
+    pub metrics: AbuseMetrics,
+    /// Warnings of the range, newest first (at most 500).
+    pub warnings: Vec<Warning>,
+    pub in_force: Vec<Action>,
+    pub last_cycle: Option<CycleSummary>,
+    pub ban_rule: String,
+}
+
+#[tauri::command]
+pub async fn abuse_overview(
+    state: State<'_, AppState>,
+    hours: Option<u32>,
+) -> CommandResult<AbuseOverview> {
+    state.require(Permission::View)?;
+    let hours = hours.unwrap_or(24).clamp(1, 24 * 366);
+    let store = state.store.clone();
+    let last_cycle = lock(&state.last_cycle).clone();
+    blocking(move || {
+        let s = lock(&store);
+        let to = Utc::now();
+        let from = to - Span::hours(i64::from(hours));
+        Ok(AbuseOverview {
+            settings: s.get_setting(ABUSE_KEY)?.unwrap_or_default(),
+            breaker: s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
+            metrics: s.abuse_metrics(from, to + Span::seconds(1))?,
+            warnings: s.warnings(&WarningQuery {
+                from: Some(from),
+                limit: 500,
+                ..Default::default()
+            })?,
+            in_force: s.actions_in_force()?,
+            last_cycle,
+            ban_rule: penalties::ban_rule_preview(),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn save_abuse_settings(
+    state: State<'_, AppState>,
+    settings: AbuseSettings,
+) -> CommandResult<()> {
+    let operator = state.require(Permission::Edit)?;
+    settings.validate().map_err(CommandError::invalid)?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut s = lock(&store);
+        s.set_setting(ABUSE_KEY, &settings)?;
+        s.audit(
+            &AuditEntry::new(&operator, "settings_changed")
+                .subject("abuse monitor")
+                .details(serde_json::to_value(&settings).unwrap_or_default()),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// Runs a monitor cycle now ("Check now").
+#[tauri::command]
+pub async fn run_monitor<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<Option<CycleSummary>> {
+    state.require(Permission::Scan)?;
+    run_cycle(&app).await
+}
+
+/// The router a subscriber was last seen on: their latest result, else
+/// their latest warning.
+async fn router_of(state: &AppState, subscriber: &str) -> CommandResult<String> {
+    let store = state.store.clone();
+    let who = subscriber.to_string();
+    blocking(move || {
+        let s = lock(&store);
+        if let Some(r) = s.result(&who)? {
+            return Ok(r.nas);
+        }
+        let w = s.warnings(&WarningQuery {
+            subscriber: Some(who.clone()),
+            limit: 1,
+            ..Default::default()
+        })?;
+        w.into_iter().next().map(|w| w.nas).ok_or_else(|| {
+            CommandError::invalid(format!(
+                "neither a scan nor the abuse monitor has seen {who:?}: scan or check first"
+            ))
+        })
+    })
+    .await
+}
+
+/// A manual throttle or ban as the owner asks for it.
+#[derive(Debug, Deserialize)]
+pub struct PenaltyInput {
+    pub subscriber: String,
+    pub minutes: Option<u32>,
+    pub reason: Option<String>,
+    /// Throttle only: the rate to set instead of the share of the plan.
+    pub rate: Option<String>,
+    /// Ban only: install the ban rule first (after the owner saw its preview).
+    #[serde(default)]
+    pub install_rule: bool,
+}
+
+async fn penalty(
+    state: &AppState,
+    input: &PenaltyInput,
+    default_reason: &str,
+) -> CommandResult<Penalty> {
+    let operator = state.require(Permission::Act)?;
+    let subscriber = check_subscriber(&input.subscriber)?;
+    let minutes = input.minutes.unwrap_or(30);
+    if !(1..=30 * 24 * 60).contains(&minutes) {
+        return Err(CommandError::invalid(
+            "the duration must be between 1 minute and 30 days",
+        ));
+    }
+    let reason = input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(default_reason)
+        .to_string();
+    if reason.len() > 500 {
+        return Err(CommandError::invalid(
+            "keep the reason under 500 characters",
+        ));
+    }
+    Ok(Penalty {
+        subscriber,
+        operator,
+        reason,
+        minutes,
+        dry_run: false,
+        warnings: Vec::new(),
+        escalated: false,
+    })
+}
+
+#[tauri::command]
+pub async fn throttle_subscriber(
+    state: State<'_, AppState>,
+    input: PenaltyInput,
+) -> CommandResult<PenaltyReport> {
+    let p = penalty(&state, &input, "throttled from the app").await?;
+    let rate = input
+        .rate
+        .as_deref()
+        .map(RateLimit::parse)
+        .transpose()
+        .map_err(CommandError::invalid)?;
+    let settings = load_settings(&state).await?;
+    let nas = router_of(&state, &p.subscriber).await?;
+    let router = action_router(&state, &nas).await?;
+    Ok(abuse_actions::throttle_and_record(
+        &state.store,
+        &router,
+        &p,
+        settings.throttle_percent,
+        rate,
+    )
+    .await?)
+}
+
+#[tauri::command]
+pub async fn ban_subscriber(
+    state: State<'_, AppState>,
+    input: PenaltyInput,
+) -> CommandResult<PenaltyReport> {
+    let p = penalty(&state, &input, "banned from the app").await?;
+    let nas = router_of(&state, &p.subscriber).await?;
+    let router = action_router(&state, &nas).await?;
+    if input.install_rule
+        && penalties::install_ban_rule(&router)
+            .await
+            .map_err(|e| CommandError::new(e.kind(), e.to_string()))?
+    {
+        let entry = AuditEntry::new(&p.operator, "ban_rule_installed")
+            .subject(&nas)
+            .details(serde_json::json!({ "rule": penalties::ban_rule_preview() }));
+        let store = state.store.clone();
+        blocking(move || Ok(lock(&store).audit(&entry).map(|_| ())?)).await?;
+    }
+    Ok(abuse_actions::ban_and_record(&state.store, &router, &p).await?)
+}
+
+/// Lifts a throttle or ban before it runs out.
+#[tauri::command]
+pub async fn lift_action(state: State<'_, AppState>, id: i64) -> CommandResult<Lifted> {
+    let operator = state.require(Permission::Act)?;
+    let store = state.store.clone();
+    let action = blocking(move || {
+        lock(&store)
+            .actions_in_force()?
+            .into_iter()
+            .find(|a| a.id == Some(id))
+            .ok_or_else(|| CommandError::invalid("that action has already ended"))
+    })
+    .await?;
+    let routers = action_routers(&state).await?;
+    Ok(abuse_actions::lift(
+        &state.store,
+        &routers,
+        &action,
+        &operator,
+        "lifted by the owner",
+    )
+    .await?)
+}
