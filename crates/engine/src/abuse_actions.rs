@@ -101,16 +101,29 @@ async fn refuse_whitelisted(store: &Arc<Mutex<Store>>, who: &str) -> Result<(), 
 }
 
 /// Stores an action with its audit entry, or only an audit entry for a dry run.
-async fn record(
-    store: &Arc<Mutex<Store>>,
-    p: &Penalty,
+/// What was done, on which router and how, for [`record`].
+struct Done<'a> {
     kind: ActionKind,
     method: ActionMethod,
-    nas: &str,
+    nas: &'a str,
     details: serde_json::Value,
     started: DateTime<Utc>,
     expires: DateTime<Utc>,
+}
+
+async fn record(
+    store: &Arc<Mutex<Store>>,
+    p: &Penalty,
+    done: Done<'_>,
 ) -> Result<Option<i64>, EngineError> {
+    let Done {
+        kind,
+        method,
+        nas,
+        details,
+        started,
+        expires,
+    } = done;
     let action_name = if p.dry_run {
         format!("{}_dry_run", kind.as_str())
     } else {
@@ -180,12 +193,14 @@ pub async fn throttle_and_record(
     let id = record(
         store,
         p,
-        ActionKind::Throttle,
-        r.method,
-        &r.nas,
-        details,
-        started,
-        expires,
+        Done {
+            kind: ActionKind::Throttle,
+            method: r.method,
+            nas: &r.nas,
+            details,
+            started,
+            expires,
+        },
     )
     .await?;
     Ok(PenaltyReport::Throttle {
@@ -219,12 +234,14 @@ pub async fn ban_and_record(
     let id = record(
         store,
         p,
-        ActionKind::Ban,
-        ActionMethod::Api,
-        &r.nas,
-        details,
-        started,
-        expires,
+        Done {
+            kind: ActionKind::Ban,
+            method: ActionMethod::Api,
+            nas: &r.nas,
+            details,
+            started,
+            expires,
+        },
     )
     .await?;
     Ok(PenaltyReport::Ban {

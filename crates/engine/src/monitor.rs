@@ -309,17 +309,18 @@ impl Monitor {
         report: &mut CycleReport,
     ) -> Result<(), EngineError> {
         // Per subscriber: the new warnings and the strictest step they call for.
-        let mut new: BTreeMap<(String, String), (Severity, Vec<i64>, Vec<&'static str>)> =
-            BTreeMap::new();
+        let mut new: BTreeMap<(String, String), NewViolation> = BTreeMap::new();
         for w in report.opened() {
-            let e = new.entry((w.subscriber.clone(), w.nas.clone())).or_insert((
-                Severity::Warning,
-                Vec::new(),
-                Vec::new(),
-            ));
-            e.0 = e.0.max(w.severity);
-            e.1.push(w.warning_id);
-            e.2.push(w.kind.label());
+            let e = new
+                .entry((w.subscriber.clone(), w.nas.clone()))
+                .or_insert(NewViolation {
+                    called_for: Severity::Warning,
+                    ids: Vec::new(),
+                    kinds: Vec::new(),
+                });
+            e.called_for = e.called_for.max(w.severity);
+            e.ids.push(w.warning_id);
+            e.kinds.push(w.kind.label());
         }
         if new.is_empty() {
             return Ok(());
@@ -331,7 +332,12 @@ impl Monitor {
             .collect();
         let since = report.at - Span::hours(i64::from(settings.escalation.lookback_hours));
         let mut planned = Vec::new();
-        for ((sub, nas), (called_for, ids, kinds)) in new {
+        for ((sub, nas), v) in new {
+            let NewViolation {
+                called_for,
+                ids,
+                kinds,
+            } = v;
             let who = sub.clone();
             let history = store_task(store, move |s| s.abuse_history(&who, since)).await?;
             let d = decide(called_for, history, &settings.escalation);
@@ -472,6 +478,14 @@ impl Monitor {
         }
         Ok(())
     }
+}
+
+/// One subscriber's warnings opened in this cycle.
+struct NewViolation {
+    /// The strictest step they call for.
+    called_for: Severity,
+    ids: Vec<i64>,
+    kinds: Vec<&'static str>,
 }
 
 fn sightings_of(reading: &MonitorReading, t: &AbuseThresholds) -> Vec<Sighting> {
