@@ -5,7 +5,8 @@
 //! this machine: reading the very same bytes (same commands, same `.proplist`)
 //! from the same sockets without decoding them.
 //!
-//! Usage: `cargo run --release -p shareguard-bench [-- --quick]`.
+//! Usage: `cargo run --release -p shareguard-bench [-- --quick]`; one part
+//! alone: `-- actions` or `-- monitor [--cycles N]`.
 //!
 //! The full scan is measured twice: with the simulator and the scanner
 //! sharing both cores (the simulator's CPU then slows the scanner down,
@@ -13,6 +14,7 @@
 //! each, which is closer to a router and the owner's computer.
 
 mod actions;
+mod monitor;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -239,11 +241,17 @@ async fn raw_read(t: NasTarget) -> u64 {
 }
 
 fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// A memory figure of this process from /proc/self/status (`VmRSS:`,
+/// `VmHWM:`), in MB.
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -463,6 +471,7 @@ async fn run(quick: bool) {
     );
 
     report += &actions::rows(if quick { 50 } else { 500 }).await;
+    report += &monitor::rows(subs, nas, if quick { 2 } else { 5 }).await;
 
     println!("{report}");
     let _ = std::fs::create_dir_all("target");
@@ -492,6 +501,15 @@ fn main() {
     match mode {
         Some("serve") => rt.block_on(serve(&args[1..])),
         Some("actions") => println!("{}", rt.block_on(actions::rows(500))),
+        Some("monitor") => {
+            let cycles = args
+                .windows(2)
+                .find(|w| w[0] == "--cycles")
+                .and_then(|w| w[1].parse().ok())
+                .unwrap_or(5);
+            let (subs, nas, ..) = sizes(quick);
+            println!("{}", rt.block_on(monitor::rows(subs, nas, cycles)));
+        }
         Some("pinned") => {
             let (subs, nas, conns, _, rounds) = sizes(quick);
             print!(
