@@ -290,6 +290,69 @@ class AppTestCase(unittest.TestCase):
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: not d.find_elements(*css("result-row")))
         self.shot("05d-cleared")
 
+    def test_abuse_monitor_warns_throttles_bans_and_lifts(self):
+        d, wait = self.driver, self.wait
+        wait.until(EC.element_to_be_clickable(css("demo-start"))).click()
+        wait.until(EC.element_to_be_clickable(css("scan-all")))
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Abuse monitor']").click()
+        wait.until(EC.element_to_be_clickable(css("abuse-run"))).click()
+        # The demo's busiest households pass the 100-connection warning.
+        WebDriverWait(d, 60, ignored_exceptions=RETRY).until(lambda d: d.find_elements(*css("warning-row")))
+        self.assertIn("subscribers online on 3 router(s)", d.find_element(*css("abuse-status")).text)
+        self.assertNotEqual(d.find_element(*css("metric-warnings")).text.split()[-1], "0")
+        # The table is redrawn after every check (one runs in the background
+        # too), so rows are read in one go and clicked by subscriber.
+        rows = d.execute_script("return [...document.querySelectorAll('[data-testid=warning-row]')].map(r => [r.dataset.subscriber, r.dataset.kind])")
+        self.assertTrue(any(kind == "connection_flood" for _, kind in rows), rows)
+        self.shot("20-abuse-warnings")
+
+        def click(subscriber, testid):
+            def attempt(d):
+                d.find_element(By.CSS_SELECTOR, f'[data-testid="warning-row"][data-subscriber="{subscriber}"] [data-testid="{testid}"]').click()
+                return True
+            WebDriverWait(d, 10, ignored_exceptions=RETRY).until(attempt)
+
+        # Throttle the first one: asked why, then done by CoA on the demo routers.
+        first = rows[0][0]
+        click(first, "action-throttle")
+        alert = WebDriverWait(d, 10).until(EC.alert_is_present())
+        self.assertIn(f"throttle {first}", alert.text)
+        alert.send_keys("Flooding every evening")
+        alert.accept()
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(lambda d: "throttled to" in d.find_element(*css("abuse-message")).text)
+        self.assertIn("via radius", d.find_element(*css("abuse-message")).text)
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="in-force-row"][data-subscriber="{first}"][data-kind="throttle"]')
+        )
+
+        # Ban another: the filter rule is shown and installed first.
+        banned = next(sub for sub, _ in rows if sub != first)
+        click(banned, "action-ban")
+        alert = WebDriverWait(d, 10).until(EC.alert_is_present())
+        alert.accept()
+        confirm = WebDriverWait(d, 20).until(EC.alert_is_present())
+        self.assertIn("src-address-list=sg-banned action=drop", confirm.text)
+        confirm.accept()
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(lambda d: "banned for 30 min" in d.find_element(*css("abuse-message")).text)
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="in-force-row"][data-subscriber="{banned}"][data-kind="ban"]')
+        )
+        self.assertIn("min left", d.find_element(By.CSS_SELECTOR, f'[data-testid="in-force-row"][data-subscriber="{banned}"]').text)
+        self.shot("21-abuse-in-force")
+
+        # Lift the throttle early.
+        d.find_element(By.CSS_SELECTOR, f'[data-testid="in-force-row"][data-subscriber="{first}"] [data-testid="action-lift"]').click()
+        WebDriverWait(d, 10).until(EC.alert_is_present()).accept()
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(lambda d: "lifted" in d.find_element(*css("abuse-message")).text)
+        WebDriverWait(d, 20, ignored_exceptions=RETRY).until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, f'[data-testid="in-force-row"][data-subscriber="{first}"]')
+        )
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Audit log']").click()
+        audit = wait.until(EC.visibility_of_element_located(css("audit-table")))
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: audit.find_elements(By.CSS_SELECTOR, 'tr[data-action="throttle"]'))
+        self.assertIn("Flooding every evening", audit.find_element(By.CSS_SELECTOR, 'tr[data-action="throttle"]').text)
+        self.assertTrue(audit.find_elements(By.CSS_SELECTOR, 'tr[data-action="ban_rule_installed"]'))
+
     def test_router_with_password_in_the_keyring(self):
         d, wait = self.driver, self.wait
         # Use a simulated router as the "real" one: start the demo, read its address.

@@ -283,6 +283,111 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
+export type AbuseKind = "connection_flood" | "connection_rate" | "p2p" | "bandwidth_hog" | "tethering";
+export type Severity = "warning" | "throttle" | "ban";
+
+export interface AbuseThresholds {
+  flood_warning: number;
+  flood_throttle: number;
+  flood_ban: number;
+  rate_warning: number;
+  rate_throttle: number;
+  p2p_min_connections: number;
+  p2p_severity: Severity;
+  hog_percent: number;
+  hog_window_min: number;
+  hog_severity: Severity;
+  tethering: boolean;
+  tethering_severity: Severity;
+}
+
+export interface AbuseSettings {
+  enabled: boolean;
+  interval_s: number;
+  thresholds: AbuseThresholds;
+  escalation: { violations_to_escalate: number; lookback_hours: number; durations_min: number[] };
+  auto_actions: boolean;
+  dry_run: boolean;
+  throttle_percent: number;
+  warning_open_min: number;
+}
+
+export interface AbuseWarning {
+  id: number;
+  subscriber: string;
+  nas: string;
+  kind: AbuseKind;
+  severity: Severity;
+  measured: number;
+  threshold: number;
+  details: string;
+  action: string;
+  action_note: string | null;
+  first_seen: string;
+  last_seen: string;
+  expires_at: string;
+  cycles: number;
+}
+
+export interface ActionRecord {
+  id: number;
+  subscriber: string;
+  nas: string;
+  kind: "disconnect" | "throttle" | "ban" | "limit";
+  method: "radius" | "api";
+  operator: string;
+  reason: string;
+  details: Record<string, unknown>;
+  started_at: string;
+  expires_at: string | null;
+}
+
+export interface AbuseMetrics {
+  warnings_by_kind: [AbuseKind, number][];
+  warnings: number;
+  throttled: number;
+  banned: number;
+  disconnected: number;
+  top_offenders: { subscriber: string; nas: string; warnings: number; worst: Severity }[];
+  avg_connections_per_subscriber: number | null;
+  p2p_percent: number | null;
+  cycles: number;
+}
+
+export interface CycleSummary {
+  at: string;
+  routers: number;
+  failed_routers: string[];
+  subscribers: number;
+  warnings: number;
+  opened: number;
+  acted: number;
+  lifted: number;
+  tripped: boolean;
+  elapsed_ms: number;
+}
+
+export interface AbuseOverview {
+  settings: AbuseSettings;
+  breaker: Breaker;
+  metrics: AbuseMetrics;
+  warnings: AbuseWarning[];
+  in_force: ActionRecord[];
+  last_cycle: CycleSummary | null;
+  ban_rule: string;
+}
+
+export interface PenaltyInput {
+  subscriber: string;
+  minutes?: number;
+  reason?: string | null;
+  install_rule?: boolean;
+}
+
+export type PenaltyReport =
+  | { kind: "throttle"; report: { subscriber: string; rate: string; plan: string; method: string; note: string | null }; expires_at: string }
+  | { kind: "ban"; report: { subscriber: string; address: string; minutes: number }; expires_at: string };
+
 export const api = {
   status: () => invoke<Status>("status"),
   startDemo: () => invoke<Status>("start_demo"),
@@ -292,6 +397,12 @@ export const api = {
   disconnect: (subscriber: string, reason: string | null) =>
     invoke<DisconnectReport>("disconnect_subscriber", { subscriber, reason }),
   resetBreaker: () => invoke<boolean>("reset_breaker"),
+  abuseOverview: (hours = 24) => invoke<AbuseOverview>("abuse_overview", { hours }),
+  saveAbuseSettings: (settings: AbuseSettings) => invoke<void>("save_abuse_settings", { settings }),
+  runMonitor: () => invoke<CycleSummary | null>("run_monitor"),
+  throttle: (input: PenaltyInput) => invoke<PenaltyReport>("throttle_subscriber", { input }),
+  ban: (input: PenaltyInput) => invoke<PenaltyReport>("ban_subscriber", { input }),
+  liftAction: (id: number) => invoke<{ note: string }>("lift_action", { id }),
   clearResults: () => invoke<number>("clear_results"),
   setSubscriberTag: (subscriber: string, tag: string | null) =>
     invoke<void>("set_subscriber_tag", { subscriber, tag }),
@@ -338,6 +449,8 @@ export const events = {
     listen<ResultRow[]>("scan-results", (e) => f(e.payload)),
   autoActions: (f: (a: { disconnected: string[]; failed: number; dry_run: boolean; tripped: boolean }) => void): Promise<UnlistenFn> =>
     listen<{ disconnected: string[]; failed: number; dry_run: boolean; tripped: boolean }>("auto-actions", (e) => f(e.payload)),
+  abuseCycle: (f: (c: CycleSummary) => void): Promise<UnlistenFn> =>
+    listen<CycleSummary>("abuse-cycle", (e) => f(e.payload)),
   finished: (f: (s: ScanSummary) => void): Promise<UnlistenFn> =>
     listen<ScanSummary>("scan-finished", (e) => f(e.payload)),
 };

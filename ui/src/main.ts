@@ -5,6 +5,7 @@ import { api, errorText } from "./api";
 import { state } from "./state";
 import { dashboardView } from "./views/dashboard";
 import { sharingView } from "./views/sharing";
+import { abuseView } from "./views/abuse";
 import { auditView } from "./views/audit";
 import { routersView } from "./views/routers";
 import { subscriberView } from "./views/subscriber";
@@ -85,6 +86,7 @@ function nav(): HTMLElement {
     h("div", { class: "brand" }, "ShareGuard", demo),
     item("dashboard", "Dashboard"),
     item("sharing", "Sharing detection"),
+    item("abuse", "Abuse monitor"),
     item("routers", "Routers"),
     item("whitelist", "Whitelist"),
     item("audit", "Audit log"),
@@ -127,6 +129,7 @@ function render(): void {
   const views: Record<Screen, () => HTMLElement> = {
     dashboard: () => dashboardView(showError),
     sharing: () => sharingView(showError),
+    abuse: () => abuseView(showError),
     routers: () => routersView(showError),
     whitelist: () => whitelistView(showError),
     audit: () => auditView(showError),

@@ -1,5 +1,5 @@
 // Moving between screens from inside a screen, without importing the shell.
-export type Screen = "dashboard" | "sharing" | "routers" | "whitelist" | "audit" | "operators" | "subscriber";
+export type Screen = "dashboard" | "sharing" | "abuse" | "routers" | "whitelist" | "audit" | "operators" | "subscriber";
 
 let go: (screen: Screen, subject?: string) => void = () => {};
 
