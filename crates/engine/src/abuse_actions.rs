@@ -13,7 +13,7 @@ use shareguard_store::{Action, ActionKind, ActionMethod, AuditEntry, Store};
 
 use crate::penalties::{self, BanReport, Restore, ThrottleReport};
 use crate::persist::{store_task, EngineError};
-use crate::sharing_actions::{DisconnectError, Router, ACTION_BUDGET};
+use crate::sharing_actions::{refuse_whitelisted, DisconnectError, Router, ACTION_BUDGET};
 
 /// A throttle or ban to take.
 #[derive(Debug, Clone)]
@@ -88,42 +88,29 @@ impl PenaltyReport {
     }
 }
 
-async fn refuse_whitelisted(store: &Arc<Mutex<Store>>, who: &str) -> Result<(), DisconnectError> {
-    let name = who.to_string();
-    let listed = store_task(store, move |s| {
-        Ok(s.active_whitelist(Utc::now())?.contains_key(&name))
-    })
-    .await?;
-    if listed {
-        return Err(DisconnectError::Whitelisted(who.into()));
-    }
-    Ok(())
-}
-
 /// Stores an action with its audit entry, or only an audit entry for a dry run.
-/// What was done, on which router and how, for [`record`].
-struct Done<'a> {
-    kind: ActionKind,
-    method: ActionMethod,
-    nas: &'a str,
-    details: serde_json::Value,
-    started: DateTime<Utc>,
-    expires: DateTime<Utc>,
-}
-
+/// Stores a throttle or ban taken now for `p.minutes`, with its audit
+/// entry, or only the audit entry for a dry run. `details` are the action's
+/// own; the penalty's reason, duration and warnings are added here. Returns
+/// the action's id (none for a dry run) and when it expires.
 async fn record(
     store: &Arc<Mutex<Store>>,
     p: &Penalty,
-    done: Done<'_>,
-) -> Result<Option<i64>, EngineError> {
-    let Done {
-        kind,
-        method,
-        nas,
-        details,
-        started,
-        expires,
-    } = done;
+    kind: ActionKind,
+    method: ActionMethod,
+    nas: &str,
+    mut details: serde_json::Value,
+) -> Result<(Option<i64>, DateTime<Utc>), EngineError> {
+    let started = Utc::now();
+    let expires = started + Span::minutes(i64::from(p.minutes));
+    if let Some(d) = details.as_object_mut() {
+        d.insert("nas".into(), json!(nas));
+        d.insert("minutes".into(), json!(p.minutes));
+        d.insert("reason".into(), json!(p.reason));
+        d.insert("warnings".into(), json!(p.warnings));
+        d.insert("escalated".into(), json!(p.escalated));
+        d.insert("dry_run".into(), json!(p.dry_run));
+    }
     let action_name = if p.dry_run {
         format!("{}_dry_run", kind.as_str())
     } else {
@@ -134,7 +121,7 @@ async fn record(
         .details(details.clone());
     if p.dry_run {
         store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
-        return Ok(None);
+        return Ok((None, expires));
     }
     let a = Action {
         id: None,
@@ -149,9 +136,8 @@ async fn record(
         expires_at: Some(expires),
         ended_at: None,
     };
-    Ok(Some(
-        store_task(store, move |s| s.record_action(&a, &entry)).await?,
-    ))
+    let id = store_task(store, move |s| s.record_action(&a, &entry)).await?;
+    Ok((Some(id), expires))
 }
 
 /// Throttles a subscriber to `percent` % of the plan (or `rate`) for
@@ -173,36 +159,16 @@ pub async fn throttle_and_record(
         ACTION_BUDGET,
     )
     .await?;
-    let started = Utc::now();
-    let expires = started + Span::minutes(i64::from(p.minutes));
     let details = json!({
-        "nas": r.nas,
         "method": r.method,
         "address": r.address,
         "plan": r.plan,
         "rate": r.rate,
         "restore": r.restore,
-        "minutes": p.minutes,
         "radius_tries": r.radius_tries,
         "note": r.note,
-        "reason": p.reason,
-        "warnings": p.warnings,
-        "escalated": p.escalated,
-        "dry_run": p.dry_run,
     });
-    let id = record(
-        store,
-        p,
-        Done {
-            kind: ActionKind::Throttle,
-            method: r.method,
-            nas: &r.nas,
-            details,
-            started,
-            expires,
-        },
-    )
-    .await?;
+    let (id, expires) = record(store, p, ActionKind::Throttle, r.method, &r.nas, details).await?;
     Ok(PenaltyReport::Throttle {
         report: r,
         action_id: id,
@@ -218,30 +184,18 @@ pub async fn ban_and_record(
 ) -> Result<PenaltyReport, DisconnectError> {
     refuse_whitelisted(store, &p.subscriber).await?;
     let r = penalties::ban(router, &p.subscriber, p.minutes, p.dry_run, ACTION_BUDGET).await?;
-    let started = Utc::now();
-    let expires = started + Span::minutes(i64::from(p.minutes));
     let details = json!({
-        "nas": r.nas,
         "address": r.address,
         "list": r.list,
         "entry": r.entry,
-        "minutes": p.minutes,
-        "reason": p.reason,
-        "warnings": p.warnings,
-        "escalated": p.escalated,
-        "dry_run": p.dry_run,
     });
-    let id = record(
+    let (id, expires) = record(
         store,
         p,
-        Done {
-            kind: ActionKind::Ban,
-            method: ActionMethod::Api,
-            nas: &r.nas,
-            details,
-            started,
-            expires,
-        },
+        ActionKind::Ban,
+        ActionMethod::Api,
+        &r.nas,
+        details,
     )
     .await?;
     Ok(PenaltyReport::Ban {

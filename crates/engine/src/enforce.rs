@@ -118,6 +118,86 @@ pub async fn find_session(
     }))
 }
 
+impl ActiveSession {
+    /// The identifiers a RADIUS request names this session by.
+    pub fn radius_ids(&self) -> SessionIds {
+        SessionIds {
+            user_name: self.user.clone(),
+            framed_ip: self.address,
+            acct_session_id: self.session_id.clone(),
+        }
+    }
+}
+
+/// Runs an action on `nas` within `budget`, so a router that stops answering
+/// mid-action ends in a timeout error instead of a hang.
+pub(crate) async fn within<T>(
+    nas: &str,
+    budget: Duration,
+    job: impl std::future::Future<Output = Result<T, ActionError>>,
+) -> Result<T, ActionError> {
+    tokio::time::timeout(budget, job)
+        .await
+        .map_err(|_| ActionError::Timeout {
+            nas: nas.to_string(),
+            after: budget,
+        })?
+}
+
+/// The subscriber's online session, or `NotOnline`.
+pub(crate) async fn online(
+    c: &mut Client,
+    target: &NasTarget,
+    subscriber: &str,
+) -> Result<ActiveSession, ActionError> {
+    find_session(c, target.access, subscriber)
+        .await?
+        .ok_or_else(|| ActionError::NotOnline {
+            subscriber: subscriber.into(),
+            nas: target.name.clone(),
+        })
+}
+
+/// How a RADIUS request went when the NAS did not refuse it.
+pub(crate) enum Sent {
+    /// Acknowledged after this many datagrams.
+    Acked(u32),
+    /// No answer at all after this many datagrams; the caller decides
+    /// whether the API can do the job instead.
+    NoAnswer(u32, DacError),
+}
+
+/// Sends one dynamic-authorization request about `subscriber`'s session. A
+/// NAK becomes `Refused` with the router's reason in words.
+pub(crate) async fn send_request(
+    dac: &DacClient,
+    request: &Request,
+    subscriber: &str,
+    nas: &str,
+) -> Result<Sent, ActionError> {
+    match dac.send(request).await {
+        Ok(x) => match x.answer {
+            Answer::Ack => Ok(Sent::Acked(x.tries)),
+            Answer::Nak { cause } => Err(ActionError::Refused {
+                subscriber: subscriber.into(),
+                nas: nas.into(),
+                request: request.name(),
+                why: error_cause_text(cause),
+            }),
+        },
+        Err(e @ DacError::NoAnswer { tries, .. }) => {
+            tracing::warn!(nas = %nas, "{e}");
+            Ok(Sent::NoAnswer(tries, e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Milliseconds since `started`, for reports.
+pub(crate) fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
 /// Ends `subscriber`'s session on `target`: by RADIUS when `radius` is given
 /// and the session came from RADIUS, otherwise (or when RADIUS gets no
 /// answer) through the API. With `dry_run`, only looks the session up.
@@ -128,13 +208,12 @@ pub async fn disconnect(
     dry_run: bool,
     budget: Duration,
 ) -> Result<DisconnectReport, ActionError> {
-    let job = disconnect_inner(target, radius, subscriber, dry_run);
-    tokio::time::timeout(budget, job)
-        .await
-        .map_err(|_| ActionError::Timeout {
-            nas: target.name.clone(),
-            after: budget,
-        })?
+    within(
+        &target.name,
+        budget,
+        disconnect_inner(target, radius, subscriber, dry_run),
+    )
+    .await
 }
 
 async fn disconnect_inner(
@@ -145,12 +224,7 @@ async fn disconnect_inner(
 ) -> Result<DisconnectReport, ActionError> {
     let started = Instant::now();
     let mut c = Client::connect(&target.connect).await?;
-    let session = find_session(&mut c, target.access, subscriber)
-        .await?
-        .ok_or_else(|| ActionError::NotOnline {
-            subscriber: subscriber.into(),
-            nas: target.name.clone(),
-        })?;
+    let session = online(&mut c, target, subscriber).await?;
     let mut report = DisconnectReport {
         subscriber: subscriber.into(),
         nas: target.name.clone(),
@@ -170,35 +244,23 @@ async fn disconnect_inner(
     if let Some(dac) = dac {
         report.method = ActionMethod::Radius;
         if dry_run {
-            return Ok(finish(report, started));
+            report.elapsed_ms = elapsed_ms(started);
+            return Ok(report);
         }
-        let ids = SessionIds {
-            user_name: session.user.clone(),
-            framed_ip: session.address,
-            acct_session_id: session.session_id.clone(),
-        };
-        match dac.send(&Request::Disconnect(ids)).await {
-            Ok(x) => {
-                report.radius_tries = Some(x.tries);
-                return match x.answer {
-                    Answer::Ack => Ok(finish(report, started)),
-                    Answer::Nak { cause } => Err(ActionError::Refused {
-                        subscriber: subscriber.into(),
-                        nas: target.name.clone(),
-                        request: "Disconnect-Request",
-                        why: error_cause_text(cause),
-                    }),
-                };
+        let request = Request::Disconnect(session.radius_ids());
+        match send_request(dac, &request, subscriber, &target.name).await? {
+            Sent::Acked(tries) => {
+                report.radius_tries = Some(tries);
+                report.elapsed_ms = elapsed_ms(started);
+                return Ok(report);
             }
-            Err(e @ DacError::NoAnswer { tries, .. }) => {
-                tracing::warn!(nas = %target.name, "{e}");
+            Sent::NoAnswer(tries, e) => {
                 report.radius_tries = Some(tries);
                 report.method = ActionMethod::Api;
                 report.note = Some(format!(
                     "RADIUS: {e}. The session was removed through the API instead."
                 ));
             }
-            Err(e) => return Err(e.into()),
         }
     }
     if !dry_run {
@@ -206,10 +268,6 @@ async fn disconnect_inner(
         c.run(Command::new(format!("{menu}/remove")).attr(".id", session.item.as_str()))
             .await?;
     }
-    Ok(finish(report, started))
-}
-
-fn finish(mut r: DisconnectReport, started: Instant) -> DisconnectReport {
-    r.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    r
+    report.elapsed_ms = elapsed_ms(started);
+    Ok(report)
 }

@@ -13,11 +13,11 @@ use shareguard_detect::abuse::{
     decide, findings, AbuseKind, AbuseThresholds, Escalation, Severity,
 };
 use shareguard_scan::monitor::{read_monitor, MonitorReading, NasMemory};
-use shareguard_store::{ActionKind, AuditEntry, CycleStats, Sighting, Store, SYSTEM_OPERATOR};
+use shareguard_store::{ActionKind, CycleStats, Sighting, Store, WarningMark, SYSTEM_OPERATOR};
 
 use crate::abuse_actions::{self, Lifted, Penalty};
 use crate::persist::{store_task, EngineError};
-use crate::sharing_actions::{Breaker, Router, Trip, BREAKER_KEY};
+use crate::sharing_actions::{trip_breaker, Breaker, Router, Trip, BREAKER_KEY};
 
 /// The settings key of [`AbuseSettings`].
 pub const ABUSE_KEY: &str = "abuse_monitor";
@@ -117,6 +117,13 @@ pub struct CycleAction {
     /// or `failed`.
     pub outcome: String,
     pub note: String,
+}
+
+impl CycleAction {
+    /// True when the step was taken (or, in a dry run, recorded as taken).
+    pub fn acted(&self) -> bool {
+        matches!(self.outcome.as_str(), "done" | "dry_run")
+    }
 }
 
 /// Everything one cycle did.
@@ -299,7 +306,8 @@ impl Monitor {
     }
 
     /// Decides and takes the automatic steps for subscribers with new
-    /// violations.
+    /// violations, then stores what was done about each warning in one
+    /// transaction (a cycle can open thousands).
     async fn act(
         &mut self,
         store: &Arc<Mutex<Store>>,
@@ -308,176 +316,179 @@ impl Monitor {
         whitelist: &HashMap<String, String>,
         report: &mut CycleReport,
     ) -> Result<(), EngineError> {
-        // Per subscriber: the new warnings and the strictest step they call for.
-        let mut new: BTreeMap<(String, String), NewViolation> = BTreeMap::new();
-        for w in report.opened() {
-            let e = new
-                .entry((w.subscriber.clone(), w.nas.clone()))
-                .or_insert(NewViolation {
-                    called_for: Severity::Warning,
-                    ids: Vec::new(),
-                    kinds: Vec::new(),
-                });
-            e.called_for = e.called_for.max(w.severity);
-            e.ids.push(w.warning_id);
-            e.kinds.push(w.kind.label());
+        let mut marks = Vec::new();
+        let acted = decide_and_act(store, routers, settings, whitelist, report, &mut marks).await;
+        if !marks.is_empty() {
+            store_task(store, move |s| s.set_warning_actions(&marks)).await?;
         }
-        if new.is_empty() {
-            return Ok(());
-        }
-        let in_force: HashMap<String, ActionKind> = store_task(store, |s| s.actions_in_force())
-            .await?
-            .into_iter()
-            .map(|a| (a.subscriber, a.kind))
-            .collect();
-        let since = report.at - Span::hours(i64::from(settings.escalation.lookback_hours));
-        let mut planned = Vec::new();
-        for ((sub, nas), v) in new {
-            let NewViolation {
-                called_for,
-                ids,
-                kinds,
-            } = v;
-            let who = sub.clone();
-            let history = store_task(store, move |s| s.abuse_history(&who, since)).await?;
-            let d = decide(called_for, history, &settings.escalation);
-            let mut row = CycleAction {
-                subscriber: sub.clone(),
-                nas: nas.clone(),
-                step: d.severity,
-                escalated: d.escalated,
-                minutes: d.duration_min,
-                outcome: String::new(),
-                note: format!(
-                    "{} (violation {} in {} h)",
-                    kinds.join(", "),
-                    history.violations,
-                    settings.escalation.lookback_hours
-                ),
-            };
-            let skip = if d.severity == Severity::Warning {
-                Some(("none", None))
-            } else if whitelist.contains_key(&sub) {
-                Some(("skipped", Some("whitelisted: never acted on".to_string())))
-            } else if in_force
-                .get(&sub)
-                .is_some_and(|k| rank(*k) >= rank_of(d.severity))
-            {
-                Some(("skipped", Some("an action is already in force".to_string())))
-            } else if !settings.auto_actions {
-                Some(("recommended", None))
-            } else {
-                None
-            };
-            match skip {
-                Some(("none", _)) => continue,
-                Some((outcome, note)) => {
-                    row.outcome = outcome.into();
-                    if let Some(n) = note {
-                        row.note = format!("{}; {n}", row.note);
-                    }
-                    let text = format!("{} {}", outcome, step_text(&row));
-                    mark(store, ids, outcome, &text, None, None).await?;
-                    report.actions.push(row);
+        acted
+    }
+}
+
+/// [`Monitor::act`]'s decisions and actions; what was done about each
+/// warning goes to `marks`.
+async fn decide_and_act(
+    store: &Arc<Mutex<Store>>,
+    routers: &[Router],
+    settings: &AbuseSettings,
+    whitelist: &HashMap<String, String>,
+    report: &mut CycleReport,
+    marks: &mut Vec<WarningMark>,
+) -> Result<(), EngineError> {
+    // Per subscriber: the new warnings and the strictest step they call for.
+    let mut new: BTreeMap<(String, String), NewViolation> = BTreeMap::new();
+    for w in report.opened() {
+        let e = new
+            .entry((w.subscriber.clone(), w.nas.clone()))
+            .or_insert(NewViolation {
+                called_for: Severity::Warning,
+                ids: Vec::new(),
+                kinds: Vec::new(),
+            });
+        e.called_for = e.called_for.max(w.severity);
+        e.ids.push(w.warning_id);
+        e.kinds.push(w.kind.label());
+    }
+    if new.is_empty() {
+        return Ok(());
+    }
+    let in_force: HashMap<String, ActionKind> = store_task(store, |s| s.actions_in_force())
+        .await?
+        .into_iter()
+        .map(|a| (a.subscriber, a.kind))
+        .collect();
+    let since = report.at - Span::hours(i64::from(settings.escalation.lookback_hours));
+    let histories = store_task(store, move |s| s.abuse_histories(since)).await?;
+    let mut planned = Vec::new();
+    for ((sub, nas), v) in new {
+        let NewViolation {
+            called_for,
+            ids,
+            kinds,
+        } = v;
+        let history = histories.get(&sub).copied().unwrap_or_default();
+        let d = decide(called_for, history, &settings.escalation);
+        let mut row = CycleAction {
+            subscriber: sub.clone(),
+            nas: nas.clone(),
+            step: d.severity,
+            escalated: d.escalated,
+            minutes: d.duration_min,
+            outcome: String::new(),
+            note: format!(
+                "{} (violation {} in {} h)",
+                kinds.join(", "),
+                history.violations,
+                settings.escalation.lookback_hours
+            ),
+        };
+        let skip = if d.severity == Severity::Warning {
+            Some(("none", None))
+        } else if whitelist.contains_key(&sub) {
+            Some(("skipped", Some("whitelisted: never acted on".to_string())))
+        } else if in_force
+            .get(&sub)
+            .is_some_and(|k| rank(*k) >= rank_of(d.severity))
+        {
+            Some(("skipped", Some("an action is already in force".to_string())))
+        } else if !settings.auto_actions {
+            Some(("recommended", None))
+        } else {
+            None
+        };
+        match skip {
+            Some(("none", _)) => continue,
+            Some((outcome, note)) => {
+                row.outcome = outcome.into();
+                if let Some(n) = note {
+                    row.note = format!("{}; {n}", row.note);
                 }
-                None => planned.push((row, ids)),
-            }
-        }
-        if planned.is_empty() {
-            return Ok(());
-        }
-        let breaker: Breaker = store_task(store, |s| {
-            Ok(s.get_setting(BREAKER_KEY)?.unwrap_or_default())
-        })
-        .await?;
-        let cap = breaker.cap(report.subscribers as usize);
-        if breaker.tripped.is_some() || planned.len() > cap {
-            let paused = breaker.tripped.is_some();
-            if !paused {
-                let trip = Trip {
-                    at: report.at,
-                    candidates: planned.len(),
-                    cap,
-                };
-                let mut b = breaker.clone();
-                b.tripped = Some(trip.clone());
-                let (candidates, c) = (planned.len(), cap);
-                store_task(store, move |s| {
-                    s.set_setting(BREAKER_KEY, &b)?;
-                    s.audit(&AuditEntry::new(SYSTEM_OPERATOR, "breaker_tripped").details(
-                        serde_json::json!({ "candidates": candidates, "cap": c, "source": "abuse" }),
-                    ))
-                    .map(|_| ())
-                })
-                .await?;
-                tracing::warn!(
-                    "automatic abuse actions paused: {candidates} at once, the cap is {cap}"
-                );
-                report.tripped = Some(trip);
-            }
-            report.paused = paused;
-            for (mut row, ids) in planned {
-                row.outcome = "skipped".into();
-                row.note = format!(
-                    "{}; the circuit breaker is tripped, automatic actions are paused",
-                    row.note
-                );
-                mark(store, ids, "skipped", "circuit breaker", None, None).await?;
+                let text = format!("{} {}", outcome, step_text(&row));
+                marks.push(mark(ids, outcome, &text, None, None));
                 report.actions.push(row);
             }
-            return Ok(());
+            None => planned.push((row, ids)),
         }
+    }
+    if planned.is_empty() {
+        return Ok(());
+    }
+    let breaker: Breaker = store_task(store, |s| {
+        Ok(s.get_setting(BREAKER_KEY)?.unwrap_or_default())
+    })
+    .await?;
+    let cap = breaker.cap(report.subscribers as usize);
+    if breaker.tripped.is_some() || planned.len() > cap {
+        let paused = breaker.tripped.is_some();
+        if !paused {
+            let trip = Trip {
+                at: report.at,
+                candidates: planned.len(),
+                cap,
+            };
+            trip_breaker(store, &breaker, &trip, "abuse").await?;
+            report.tripped = Some(trip);
+        }
+        report.paused = paused;
         for (mut row, ids) in planned {
-            let Some(router) = routers.iter().find(|r| r.target.name == row.nas) else {
-                continue;
-            };
-            let p = Penalty {
-                subscriber: row.subscriber.clone(),
-                operator: SYSTEM_OPERATOR.into(),
-                reason: format!("automatic: {}", row.note),
-                minutes: row.minutes.unwrap_or(30),
-                dry_run: settings.dry_run,
-                warnings: ids.clone(),
-                escalated: row.escalated,
-            };
-            let done = match row.step {
-                Severity::Ban => abuse_actions::ban_and_record(store, router, &p).await,
-                _ => {
-                    abuse_actions::throttle_and_record(
-                        store,
-                        router,
-                        &p,
-                        settings.throttle_percent,
-                        None,
-                    )
-                    .await
-                }
-            };
-            match done {
-                Ok(r) => {
-                    row.outcome = if settings.dry_run { "dry_run" } else { "done" }.into();
-                    row.note = format!("{}; {}", row.note, r.summary());
-                    let expires = (!settings.dry_run).then(|| r.expires_at());
-                    mark(
-                        store,
-                        ids,
-                        &row.outcome,
-                        &r.summary(),
-                        r.action_id(),
-                        expires,
-                    )
-                    .await?;
-                }
-                Err(e) => {
-                    row.outcome = "failed".into();
-                    row.note = format!("{}; {e}", row.note);
-                    mark(store, ids, "failed", &e.to_string(), None, None).await?;
-                }
-            }
+            row.outcome = "skipped".into();
+            row.note = format!(
+                "{}; the circuit breaker is tripped, automatic actions are paused",
+                row.note
+            );
+            marks.push(mark(ids, "skipped", "circuit breaker", None, None));
             report.actions.push(row);
         }
-        Ok(())
+        return Ok(());
     }
+    for (mut row, ids) in planned {
+        let Some(router) = routers.iter().find(|r| r.target.name == row.nas) else {
+            continue;
+        };
+        let p = Penalty {
+            subscriber: row.subscriber.clone(),
+            operator: SYSTEM_OPERATOR.into(),
+            reason: format!("automatic: {}", row.note),
+            minutes: row.minutes.unwrap_or(30),
+            dry_run: settings.dry_run,
+            warnings: ids.clone(),
+            escalated: row.escalated,
+        };
+        let done = match row.step {
+            Severity::Ban => abuse_actions::ban_and_record(store, router, &p).await,
+            _ => {
+                abuse_actions::throttle_and_record(
+                    store,
+                    router,
+                    &p,
+                    settings.throttle_percent,
+                    None,
+                )
+                .await
+            }
+        };
+        match done {
+            Ok(r) => {
+                row.outcome = if settings.dry_run { "dry_run" } else { "done" }.into();
+                row.note = format!("{}; {}", row.note, r.summary());
+                let expires = (!settings.dry_run).then(|| r.expires_at());
+                marks.push(mark(
+                    ids,
+                    &row.outcome,
+                    &r.summary(),
+                    r.action_id(),
+                    expires,
+                ));
+            }
+            Err(e) => {
+                row.outcome = "failed".into();
+                row.note = format!("{}; {e}", row.note);
+                marks.push(mark(ids, "failed", &e.to_string(), None, None));
+            }
+        }
+        report.actions.push(row);
+    }
+    Ok(())
 }
 
 /// One subscriber's warnings opened in this cycle.
@@ -526,17 +537,18 @@ fn step_text(row: &CycleAction) -> String {
     }
 }
 
-async fn mark(
-    store: &Arc<Mutex<Store>>,
+fn mark(
     ids: Vec<i64>,
     action: &str,
     note: &str,
     action_id: Option<i64>,
-    expires: Option<DateTime<Utc>>,
-) -> Result<(), EngineError> {
-    let (action, note) = (action.to_string(), note.to_string());
-    store_task(store, move |s| {
-        s.set_warning_action(&ids, &action, Some(&note), action_id, expires)
-    })
-    .await
+    expires_at: Option<DateTime<Utc>>,
+) -> WarningMark {
+    WarningMark {
+        ids,
+        action: action.into(),
+        note: Some(note.into()),
+        action_id,
+        expires_at,
+    }
 }

@@ -12,13 +12,13 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use radius_dac::{error_cause_text, Answer, DacError, RateLimit, Request, SessionIds};
+use radius_dac::{RateLimit, Request};
 use routeros_client::{Client, Command, QueryOp};
 use serde::{Deserialize, Serialize};
 use shareguard_scan::monitor::read_queues_where;
 use shareguard_store::ActionMethod;
 
-use crate::enforce::{find_session, ActionError, ActiveSession};
+use crate::enforce::{elapsed_ms, find_session, online, send_request, within, ActionError, Sent};
 use crate::sharing_actions::Router;
 
 /// The address list a ban puts subscribers on.
@@ -81,19 +81,6 @@ pub fn throttled_rate(plan: RateLimit, percent: u8) -> RateLimit {
     }
 }
 
-async fn online(
-    c: &mut Client,
-    router: &Router,
-    subscriber: &str,
-) -> Result<ActiveSession, ActionError> {
-    find_session(c, router.target.access, subscriber)
-        .await?
-        .ok_or_else(|| ActionError::NotOnline {
-            subscriber: subscriber.into(),
-            nas: router.target.name.clone(),
-        })
-}
-
 fn no_address(router: &Router, subscriber: &str) -> ActionError {
     ActionError::Refused {
         subscriber: subscriber.into(),
@@ -101,19 +88,6 @@ fn no_address(router: &Router, subscriber: &str) -> ActionError {
         request: "lookup",
         why: "the session has no IPv4 address yet; try again once it is fully connected".into(),
     }
-}
-
-async fn within<T>(
-    router: &Router,
-    budget: Duration,
-    job: impl std::future::Future<Output = Result<T, ActionError>>,
-) -> Result<T, ActionError> {
-    tokio::time::timeout(budget, job)
-        .await
-        .map_err(|_| ActionError::Timeout {
-            nas: router.target.name.clone(),
-            after: budget,
-        })?
 }
 
 /// Throttles `subscriber` to `percent` % of their plan (or to `rate` when
@@ -126,10 +100,10 @@ pub async fn throttle(
     dry_run: bool,
     budget: Duration,
 ) -> Result<ThrottleReport, ActionError> {
-    within(router, budget, async {
+    within(&router.target.name, budget, async {
         let started = Instant::now();
         let mut c = Client::connect(&router.target.connect).await?;
-        let session = online(&mut c, router, subscriber).await?;
+        let session = online(&mut c, &router.target, subscriber).await?;
         let ip = session.address.ok_or_else(|| no_address(router, subscriber))?;
         let queues = read_queues_where(&mut c, Some(ip)).await?;
         let queue = queues.get(&u32::from(ip));
@@ -170,34 +144,28 @@ pub async fn throttle(
                 rate: plan.to_string(),
             };
             if dry_run {
-                return Ok(finish(report, started));
+                report.elapsed_ms = elapsed_ms(started);
+                return Ok(report);
             }
-            match dac.send(&Request::RateLimit(ids(&session), rate)).await {
-                Ok(x) => {
-                    report.radius_tries = Some(x.tries);
-                    return match x.answer {
-                        Answer::Ack => Ok(finish(report, started)),
-                        Answer::Nak { cause } => Err(ActionError::Refused {
-                            subscriber: subscriber.into(),
-                            nas: router.target.name.clone(),
-                            request: "CoA-Request",
-                            why: error_cause_text(cause),
-                        }),
-                    };
+            let request = Request::RateLimit(session.radius_ids(), rate);
+            match send_request(dac, &request, subscriber, &router.target.name).await? {
+                Sent::Acked(tries) => {
+                    report.radius_tries = Some(tries);
+                    report.elapsed_ms = elapsed_ms(started);
+                    return Ok(report);
                 }
-                Err(e @ DacError::NoAnswer { tries, .. }) => {
-                    tracing::warn!(nas = %router.target.name, "{e}");
+                Sent::NoAnswer(tries, e) => {
                     report.radius_tries = Some(tries);
                     report.method = ActionMethod::Api;
                     report.note = Some(format!(
                         "RADIUS: {e}. The throttle was set with a queue through the API instead."
                     ));
                 }
-                Err(e) => return Err(e.into()),
             }
         }
         if dry_run {
-            return Ok(finish(report, started));
+            report.elapsed_ms = elapsed_ms(started);
+            return Ok(report);
         }
         let mut add = Command::new("/queue/simple/add")
             .attr("name", format!("sg-throttle-{subscriber}"))
@@ -210,38 +178,10 @@ pub async fn throttle(
         }
         let item = c.execute(add).await?.unwrap_or_default();
         report.restore = Restore::Queue { item };
-        Ok(finish(report, started))
+        report.elapsed_ms = elapsed_ms(started);
+        Ok(report)
     })
     .await
-}
-
-fn ids(s: &ActiveSession) -> SessionIds {
-    SessionIds {
-        user_name: s.user.clone(),
-        framed_ip: s.address,
-        acct_session_id: s.session_id.clone(),
-    }
-}
-
-fn finish<T: Elapsed>(mut r: T, started: Instant) -> T {
-    r.set_elapsed(started.elapsed().as_secs_f64() * 1000.0);
-    r
-}
-
-trait Elapsed {
-    fn set_elapsed(&mut self, ms: f64);
-}
-
-impl Elapsed for ThrottleReport {
-    fn set_elapsed(&mut self, ms: f64) {
-        self.elapsed_ms = ms;
-    }
-}
-
-impl Elapsed for BanReport {
-    fn set_elapsed(&mut self, ms: f64) {
-        self.elapsed_ms = ms;
-    }
 }
 
 /// Undoes a throttle. A session that has gone offline since needs nothing:
@@ -252,7 +192,7 @@ pub async fn lift_throttle(
     restore: &Restore,
     budget: Duration,
 ) -> Result<String, ActionError> {
-    within(router, budget, async {
+    within(&router.target.name, budget, async {
         let mut c = Client::connect(&router.target.connect).await?;
         match restore {
             Restore::Queue { item } => {
@@ -290,15 +230,10 @@ pub async fn lift_throttle(
                         why: "RADIUS is no longer set up for this router, so the plan cannot be restored by CoA; set the RADIUS secret again or reconnect the subscriber".into(),
                     });
                 };
-                let x = dac.send(&Request::RateLimit(ids(&session), rate)).await?;
-                match x.answer {
-                    Answer::Ack => Ok(format!("the plan {rate} was restored by CoA")),
-                    Answer::Nak { cause } => Err(ActionError::Refused {
-                        subscriber: subscriber.into(),
-                        nas: router.target.name.clone(),
-                        request: "CoA-Request",
-                        why: error_cause_text(cause),
-                    }),
+                let request = Request::RateLimit(session.radius_ids(), rate);
+                match send_request(dac, &request, subscriber, &router.target.name).await? {
+                    Sent::Acked(_) => Ok(format!("the plan {rate} was restored by CoA")),
+                    Sent::NoAnswer(_, e) => Err(e.into()),
                 }
             }
         }
@@ -364,10 +299,10 @@ pub async fn ban(
     dry_run: bool,
     budget: Duration,
 ) -> Result<BanReport, ActionError> {
-    within(router, budget, async {
+    within(&router.target.name, budget, async {
         let started = Instant::now();
         let mut c = Client::connect(&router.target.connect).await?;
-        let session = online(&mut c, router, subscriber).await?;
+        let session = online(&mut c, &router.target, subscriber).await?;
         let ip = session.address.ok_or_else(|| no_address(router, subscriber))?;
         if !ban_rule_installed(&mut c).await? {
             return Err(ActionError::Refused {
@@ -391,7 +326,8 @@ pub async fn ban(
             dry_run,
         };
         if dry_run {
-            return Ok(finish(report, started));
+            report.elapsed_ms = elapsed_ms(started);
+            return Ok(report);
         }
         let timeout = format!("{minutes}m");
         let existing = ban_entry(&mut c, ip).await?;
@@ -417,7 +353,8 @@ pub async fn ban(
                 .unwrap_or_default(),
         };
         report.entry = Some(entry);
-        Ok(finish(report, started))
+        report.elapsed_ms = elapsed_ms(started);
+        Ok(report)
     })
     .await
 }
@@ -444,7 +381,7 @@ pub async fn unban(
     address: Ipv4Addr,
     budget: Duration,
 ) -> Result<bool, ActionError> {
-    within(router, budget, async {
+    within(&router.target.name, budget, async {
         let mut c = Client::connect(&router.target.connect).await?;
         let Some(id) = ban_entry(&mut c, address).await? else {
             return Ok(false);

@@ -186,6 +186,23 @@ impl DisconnectError {
     }
 }
 
+/// Refuses a whitelisted subscriber before anything is sent to a router:
+/// every action, manual or automatic, goes through this.
+pub(crate) async fn refuse_whitelisted(
+    store: &Arc<Mutex<Store>>,
+    subscriber: &str,
+) -> Result<(), DisconnectError> {
+    let who = subscriber.to_string();
+    let listed = store_task(store, move |s| {
+        Ok(s.active_whitelist(Utc::now())?.contains_key(&who))
+    })
+    .await?;
+    if listed {
+        return Err(DisconnectError::Whitelisted(subscriber.into()));
+    }
+    Ok(())
+}
+
 /// Disconnects one subscriber and records it (action and audit entry, as
 /// `operator`, with `reason`). A dry run is recorded in the audit log only.
 pub async fn disconnect_and_record(
@@ -196,14 +213,7 @@ pub async fn disconnect_and_record(
     reason: &str,
     dry_run: bool,
 ) -> Result<DisconnectReport, DisconnectError> {
-    let who = subscriber.to_string();
-    let whitelisted = store_task(store, move |s| {
-        Ok(s.active_whitelist(Utc::now())?.contains_key(&who))
-    })
-    .await?;
-    if whitelisted {
-        return Err(DisconnectError::Whitelisted(subscriber.into()));
-    }
+    refuse_whitelisted(store, subscriber).await?;
     let report = enforce::disconnect(
         &router.target,
         router.radius.as_ref(),
@@ -295,21 +305,7 @@ pub async fn auto_disconnect(
                 candidates,
                 cap,
             };
-            let mut b = breaker.clone();
-            b.tripped = Some(trip.clone());
-            store_task(store, move |s| {
-                s.set_setting(BREAKER_KEY, &b)?;
-                s.audit(
-                    &AuditEntry::new(shareguard_store::SYSTEM_OPERATOR, "breaker_tripped").details(
-                        serde_json::json!({ "candidates": candidates, "cap": cap, "source": "sharing" }),
-                    ),
-                )
-                .map(|_| ())
-            })
-            .await?;
-            tracing::warn!(
-                "automatic disconnect paused: {candidates} subscribers at once, the cap is {cap}"
-            );
+            trip_breaker(store, &breaker, &trip, "sharing").await?;
             out.tripped = Some(trip);
         }
         AutoPlan::Act(list) => {
@@ -349,6 +345,34 @@ pub async fn auto_disconnect(
         }
     }
     Ok(out)
+}
+
+/// Trips the breaker: stores it tripped and records why, for `source`
+/// (`sharing` or `abuse`). Automatic actions then pause until the owner
+/// resets it.
+pub(crate) async fn trip_breaker(
+    store: &Arc<Mutex<Store>>,
+    breaker: &Breaker,
+    trip: &Trip,
+    source: &'static str,
+) -> Result<(), EngineError> {
+    let mut b = breaker.clone();
+    b.tripped = Some(trip.clone());
+    let (candidates, cap) = (trip.candidates, trip.cap);
+    store_task(store, move |s| {
+        s.set_setting(BREAKER_KEY, &b)?;
+        s.audit(
+            &AuditEntry::new(shareguard_store::SYSTEM_OPERATOR, "breaker_tripped").details(
+                serde_json::json!({ "candidates": candidates, "cap": cap, "source": source }),
+            ),
+        )
+        .map(|_| ())
+    })
+    .await?;
+    tracing::warn!(
+        "automatic {source} actions paused: {candidates} subscribers at once, the cap is {cap}"
+    );
+    Ok(())
 }
 
 /// Clears a tripped breaker so automatic actions resume; recorded.

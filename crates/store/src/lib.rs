@@ -53,7 +53,9 @@ pub use operators::{Operator, Permission, SYSTEM as SYSTEM_OPERATOR};
 pub use results::{HistoryEntry, ResultFilter, TrendPoint};
 pub use retention::{Pruned, Retention, RETENTION_KEY};
 pub use settings::DETECTION_SETTINGS_KEY;
-pub use warnings::{AbuseMetrics, CycleStats, Offender, Sighted, Sighting, Warning, WarningQuery};
+pub use warnings::{
+    AbuseMetrics, CycleStats, Offender, Sighted, Sighting, Warning, WarningMark, WarningQuery,
+};
 pub use whitelist::WhitelistEntry;
 
 use error::Fail;

@@ -242,8 +242,8 @@ CREATE TABLE warnings (
     measured   REAL NOT NULL,
     threshold  REAL NOT NULL,
     details    TEXT NOT NULL,
-    -- What was done about it: none, throttle, ban, or dry_run (with the step
-    -- in action_note), skipped (whitelisted, breaker) with the reason.
+    -- What was done about it: none, recommended, done, dry_run, skipped or
+    -- failed, with the step and the reason in action_note.
     action     TEXT NOT NULL DEFAULT 'none',
     action_note TEXT,
     action_id  INTEGER REFERENCES actions (id),

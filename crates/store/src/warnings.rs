@@ -6,6 +6,8 @@
 //! who floods for an hour is one warning seen sixty times, not sixty
 //! warnings. Each opening is one violation, which is what escalation counts.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
@@ -50,7 +52,9 @@ pub struct Warning {
     pub measured: f64,
     pub threshold: f64,
     pub details: String,
-    /// `none`, `throttle`, `ban`, `dry_run` or `skipped`.
+    /// `none`, or what the monitor did: `recommended` (automatic actions
+    /// off), `done`, `dry_run`, `skipped` (whitelisted, already in force,
+    /// breaker) or `failed`; `action_note` says what and why.
     pub action: String,
     pub action_note: Option<String>,
     pub action_id: Option<i64>,
@@ -58,6 +62,17 @@ pub struct Warning {
     pub last_seen: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub cycles: u32,
+}
+
+/// What was done about some warnings (see [`Warning::action`]), with a
+/// note, the action taken, and when the warnings close.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningMark {
+    pub ids: Vec<i64>,
+    pub action: String,
+    pub note: Option<String>,
+    pub action_id: Option<i64>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// One router's figures for one monitor cycle.
@@ -247,59 +262,58 @@ impl Store {
         })
     }
 
-    /// Records what was done about warnings. With `expires_at` the warnings
-    /// stay open exactly as long as the action, so the first sighting after
-    /// it ends is a new violation.
-    pub fn set_warning_action(
-        &mut self,
-        warning_ids: &[i64],
-        action: &str,
-        note: Option<&str>,
-        action_id: Option<i64>,
-        expires_at: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
+    /// Records what was done about warnings, all in one transaction (a
+    /// cycle can open thousands). With `expires_at` the warnings stay open
+    /// exactly as long as the action, so the first sighting after it ends is
+    /// a new violation.
+    pub fn set_warning_actions(&mut self, marks: &[WarningMark]) -> Result<(), StoreError> {
         self.write(|tx| {
-            for &id in warning_ids {
-                tx.prepare_cached(
-                    "UPDATE warnings SET action = ?2, action_note = ?3, action_id = ?4,
-                            expires_at = coalesce(?5, expires_at)
-                     WHERE id = ?1",
-                )?
-                .execute((
-                    id,
-                    action,
-                    note,
-                    action_id,
-                    expires_at.as_ref().map(ts),
-                ))?;
+            let mut stmt = tx.prepare_cached(
+                "UPDATE warnings SET action = ?2, action_note = ?3, action_id = ?4,
+                        expires_at = coalesce(?5, expires_at)
+                 WHERE id = ?1",
+            )?;
+            for m in marks {
+                for &id in &m.ids {
+                    stmt.execute((
+                        id,
+                        &m.action,
+                        m.note.as_deref(),
+                        m.action_id,
+                        m.expires_at.as_ref().map(ts),
+                    ))?;
+                }
             }
             Ok(())
         })
     }
 
-    /// A subscriber's violations and throttles/bans since `since`.
-    pub fn abuse_history(
+    /// Every subscriber's violations and throttles/bans since `since`, read
+    /// in two grouped queries; subscribers without any are absent.
+    pub fn abuse_histories(
         &self,
-        subscriber: &str,
         since: DateTime<Utc>,
-    ) -> Result<History, StoreError> {
-        self.read(|c| {
+    ) -> Result<HashMap<String, History>, StoreError> {
+        self.snapshot(|c| {
             let since = ts(&since);
-            let violations: i64 = c
-                .prepare_cached(
-                    "SELECT count(*) FROM warnings WHERE subscriber = ?1 AND first_seen >= ?2",
-                )?
-                .query_row((subscriber, &since), |r| r.get(0))?;
-            let earlier: i64 = c
-                .prepare_cached(
-                    "SELECT count(*) FROM actions WHERE subscriber = ?1 AND started_at >= ?2
-                     AND kind IN ('throttle', 'ban')",
-                )?
-                .query_row((subscriber, &since), |r| r.get(0))?;
-            Ok(History {
-                violations: sql_to_u32(violations),
-                earlier_actions: sql_to_u32(earlier),
-            })
+            let mut out: HashMap<String, History> = HashMap::new();
+            let mut stmt = c.prepare_cached(
+                "SELECT subscriber, count(*) FROM warnings WHERE first_seen >= ?1
+                 GROUP BY subscriber",
+            )?;
+            let mut rows = stmt.query([&since])?;
+            while let Some(r) = rows.next()? {
+                out.entry(r.get(0)?).or_default().violations = sql_to_u32(r.get(1)?);
+            }
+            let mut stmt = c.prepare_cached(
+                "SELECT subscriber, count(*) FROM actions WHERE started_at >= ?1
+                 AND kind IN ('throttle', 'ban') GROUP BY subscriber",
+            )?;
+            let mut rows = stmt.query([&since])?;
+            while let Some(r) = rows.next()? {
+                out.entry(r.get(0)?).or_default().earlier_actions = sql_to_u32(r.get(1)?);
+            }
+            Ok(out)
         })
     }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use shareguard_detect::abuse::{AbuseKind, Finding, History, Severity};
 use shareguard_store::{
     Action, ActionKind, ActionMethod, AuditEntry, AuditFilter, CycleStats, Sighting, Store,
-    WarningQuery,
+    WarningMark, WarningQuery,
 };
 
 fn sighting(sub: &str, kind: AbuseKind, severity: Severity, measured: f64) -> Sighting {
@@ -118,7 +118,7 @@ fn sightings_update_an_open_warning_and_reopen_after_expiry() {
         .unwrap();
     assert!(third[0].opened);
     assert_eq!(
-        t.store.abuse_history("ana", at(-1)).unwrap(),
+        t.store.abuse_histories(at(-1)).unwrap()["ana"],
         History {
             violations: 2,
             earlier_actions: 0
@@ -166,13 +166,13 @@ fn an_action_keeps_its_warning_open_and_survives_a_reopen_of_the_file() {
         .record_action(&a, &AuditEntry::new("system", "throttle").subject("ana"))
         .unwrap();
     t.store
-        .set_warning_action(
-            &[s[0].warning_id],
-            "throttle",
-            Some("30 min"),
-            Some(id),
-            a.expires_at,
-        )
+        .set_warning_actions(&[WarningMark {
+            ids: vec![s[0].warning_id],
+            action: "throttle".into(),
+            note: Some("30 min".into()),
+            action_id: Some(id),
+            expires_at: a.expires_at,
+        }])
         .unwrap();
     // Twenty minutes in, the warning is still open because the throttle is.
     let again = t
@@ -191,10 +191,7 @@ fn an_action_keeps_its_warning_open_and_survives_a_reopen_of_the_file() {
         .unwrap();
     assert!(!again[0].opened);
     assert_eq!(
-        t.store
-            .abuse_history("ana", at(-1))
-            .unwrap()
-            .earlier_actions,
+        t.store.abuse_histories(at(-1)).unwrap()["ana"].earlier_actions,
         1
     );
 
