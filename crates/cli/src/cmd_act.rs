@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use clap::Args;
-use radius_dac::{DacClient, RateLimit, DEFAULT_PORT};
+use radius_dac::RateLimit;
 use serde::Serialize;
 use shareguard_engine::abuse_actions::{self, Penalty};
 use shareguard_engine::penalties;
@@ -15,7 +15,7 @@ use shareguard_engine::sharing_actions::{disconnect_and_record, DisconnectError,
 use shareguard_store::{ActionKind, Store};
 
 use crate::exit::{self, CliResult, Failure};
-use crate::router_args::RouterArgs;
+use crate::router_args::{RadiusArgs, RouterArgs};
 
 /// What every action on one subscriber needs.
 #[derive(Debug, Args)]
@@ -25,12 +25,8 @@ pub struct ActArgs {
     /// The subscriber's login name (PPP name or hotspot user).
     #[arg(long, value_name = "NAME")]
     pub subscriber: String,
-    /// Name of the environment variable holding the RADIUS shared secret; with it the action is sent as a RADIUS Disconnect- or CoA-Request.
-    #[arg(long, value_name = "VAR")]
-    pub radius_secret_env: Option<String>,
-    /// The router's RADIUS dynamic-authorization port (/radius incoming).
-    #[arg(long, default_value_t = DEFAULT_PORT, value_name = "P")]
-    pub coa_port: u16,
+    #[command(flatten)]
+    pub radius: RadiusArgs,
     /// Why, for the audit log.
     #[arg(long)]
     pub reason: Option<String>,
@@ -58,26 +54,7 @@ impl ActArgs {
             ));
         }
         let target = targets.remove(0);
-        if self.coa_port == 0 {
-            return Err(Failure::usage(
-                "--coa-port must be 1 to 65535 (3799 on RouterOS)",
-            ));
-        }
-        let radius = match &self.radius_secret_env {
-            None => None,
-            Some(var) => {
-                let secret = std::env::var(var).map_err(|_| {
-                    Failure::usage(format!(
-                        "the environment variable {var} is not set: export {var}='...' with the secret from /radius on the router"
-                    ))
-                })?;
-                Some(
-                    DacClient::resolve(&target.connect.host, self.coa_port, secret)
-                        .await
-                        .map_err(|e| Failure::new(exit::UNREACHABLE, e.to_string()))?,
-                )
-            }
-        };
+        let radius = self.radius.client(&target.connect.host).await?;
         Ok(Router { target, radius })
     }
 

@@ -8,24 +8,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
-use radius_dac::{DacClient, DEFAULT_PORT};
 use shareguard_engine::monitor::{AbuseSettings, CycleReport, Monitor, ABUSE_KEY};
 use shareguard_engine::sharing_actions::Router;
 use shareguard_store::Store;
 
 use crate::exit::{self, CliResult, Failure};
-use crate::router_args::RouterArgs;
+use crate::router_args::{RadiusArgs, RouterArgs};
 
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     #[command(flatten)]
     pub router: RouterArgs,
-    /// Name of the environment variable holding the routers' RADIUS shared secret (for throttles by CoA).
-    #[arg(long, value_name = "VAR")]
-    pub radius_secret_env: Option<String>,
-    /// The routers' RADIUS dynamic-authorization port.
-    #[arg(long, default_value_t = DEFAULT_PORT, value_name = "P")]
-    pub coa_port: u16,
+    #[command(flatten)]
+    pub radius: RadiusArgs,
     /// Run one cycle and exit. The new-connection rate needs two snapshots, so
     /// a single cycle reads the tables twice, --interval apart (at most 5 s).
     #[arg(long)]
@@ -83,24 +78,9 @@ pub async fn run(a: MonitorArgs) -> CliResult {
 }
 
 async fn routers(a: &MonitorArgs) -> Result<Vec<Router>, Failure> {
-    let secret = match &a.radius_secret_env {
-        None => None,
-        Some(var) => Some(std::env::var(var).map_err(|_| {
-            Failure::usage(format!(
-                "the environment variable {var} is not set: export {var}='...' with the secret from /radius on the routers"
-            ))
-        })?),
-    };
     let mut out = Vec::new();
     for target in a.router.targets()? {
-        let radius = match &secret {
-            None => None,
-            Some(s) => Some(
-                DacClient::resolve(&target.connect.host, a.coa_port, s.clone())
-                    .await
-                    .map_err(|e| Failure::new(exit::UNREACHABLE, e.to_string()))?,
-            ),
-        };
+        let radius = a.radius.client(&target.connect.host).await?;
         out.push(Router { target, radius });
     }
     Ok(out)

@@ -53,6 +53,40 @@ pub struct RouterArgs {
     pub interface: Option<String>,
 }
 
+/// How to reach routers' RADIUS dynamic-authorization service.
+#[derive(Debug, Clone, Args)]
+pub struct RadiusArgs {
+    /// Name of the environment variable holding the RADIUS shared secret; with it sessions are ended or re-rated by RADIUS Disconnect- and CoA-Requests instead of through the API.
+    #[arg(long, value_name = "VAR")]
+    pub radius_secret_env: Option<String>,
+    /// The routers' RADIUS dynamic-authorization port (/radius incoming).
+    #[arg(long, default_value_t = radius_dac::DEFAULT_PORT, value_name = "P")]
+    pub coa_port: u16,
+}
+
+impl RadiusArgs {
+    /// A RADIUS client for the router at `host`, when a secret was named.
+    pub async fn client(&self, host: &str) -> Result<Option<radius_dac::DacClient>, Failure> {
+        if self.coa_port == 0 {
+            return Err(Failure::usage(
+                "--coa-port must be 1 to 65535 (3799 on RouterOS)",
+            ));
+        }
+        let Some(var) = &self.radius_secret_env else {
+            return Ok(None);
+        };
+        let secret = std::env::var(var).map_err(|_| {
+            Failure::usage(format!(
+                "the environment variable {var} is not set: export {var}='...' with the secret from /radius on the router"
+            ))
+        })?;
+        radius_dac::DacClient::resolve(host, self.coa_port, secret)
+            .await
+            .map(Some)
+            .map_err(|e| Failure::new(crate::exit::UNREACHABLE, e.to_string()))
+    }
+}
+
 fn parse_access(s: &str) -> Result<Access, String> {
     s.parse()
 }
