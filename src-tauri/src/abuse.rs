@@ -10,10 +10,8 @@ use serde::{Deserialize, Serialize};
 use shareguard_engine::abuse_actions::{self, Lifted, Penalty, PenaltyReport};
 use shareguard_engine::monitor::{AbuseSettings, CycleReport, ABUSE_KEY};
 use shareguard_engine::penalties;
-use shareguard_engine::sharing_actions::{Breaker, BREAKER_KEY};
-use shareguard_store::{
-    AbuseMetrics, Action, AuditEntry, Permission, Warning, WarningQuery, SYSTEM_OPERATOR,
-};
+use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
+use shareguard_store::{AbuseMetrics, Action, AuditEntry, Permission, Warning, WarningQuery};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::actions::{action_router, action_routers};
@@ -50,11 +48,7 @@ impl From<&CycleReport> for CycleSummary {
             subscribers: r.subscribers,
             warnings: r.warnings.len(),
             opened: r.opened().count(),
-            acted: r
-                .actions
-                .iter()
-                .filter(|a| matches!(a.outcome.as_str(), "done" | "dry_run"))
-                .count(),
+            acted: r.actions.iter().filter(|a| a.acted()).count(),
             lifted: r.lifted.len(),
             tripped: r.tripped.is_some(),
             elapsed_ms: r.elapsed_ms,
@@ -97,11 +91,7 @@ async fn notify<R: Runtime>(app: &AppHandle<R>, r: &CycleReport) {
         .opened()
         .filter(|w| w.severity > shareguard_detect::abuse::Severity::Warning)
         .collect();
-    let acted: Vec<_> = r
-        .actions
-        .iter()
-        .filter(|a| matches!(a.outcome.as_str(), "done" | "dry_run"))
-        .collect();
+    let acted: Vec<_> = r.actions.iter().filter(|a| a.acted()).collect();
     let body = if let Some(t) = &r.tripped {
         format!(
             "Automatic abuse actions paused: {} subscribers at once, more than the limit of {}. Check the abuse thresholds, then resume on the Abuse screen.",
@@ -126,13 +116,13 @@ async fn notify<R: Runtime>(app: &AppHandle<R>, r: &CycleReport) {
     } else {
         return;
     };
-    let shown = crate::background::show_notification(app, "ShareGuard abuse monitor", &body);
-    let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified")
-        .details(serde_json::json!({ "body": body, "shown": shown, "source": "abuse" }));
-    let store = app.state::<AppState>().store.clone();
-    if let Err(e) = blocking(move || Ok(lock(&store).audit(&entry)?)).await {
-        tracing::warn!("the notification could not be recorded: {}", e.message);
-    }
+    crate::background::notify_owner(
+        app,
+        "ShareGuard abuse monitor",
+        &body,
+        serde_json::json!({ "source": "abuse" }),
+    )
+    .await;
 }
 
 /// Starts the monitor loop: a cycle now and then every interval, while the
@@ -268,11 +258,13 @@ pub struct PenaltyInput {
     pub install_rule: bool,
 }
 
+/// The checked penalty the owner asked for, and the router the subscriber
+/// was last seen on.
 async fn penalty(
     state: &AppState,
     input: &PenaltyInput,
     default_reason: &str,
-) -> CommandResult<Penalty> {
+) -> CommandResult<(Penalty, Router)> {
     let operator = state.require(Permission::Act)?;
     let subscriber = check_subscriber(&input.subscriber)?;
     let minutes = input.minutes.unwrap_or(30);
@@ -293,7 +285,9 @@ async fn penalty(
             "keep the reason under 500 characters",
         ));
     }
-    Ok(Penalty {
+    let nas = router_of(state, &subscriber).await?;
+    let router = action_router(state, &nas).await?;
+    let p = Penalty {
         subscriber,
         operator,
         reason,
@@ -301,7 +295,8 @@ async fn penalty(
         dry_run: false,
         warnings: Vec::new(),
         escalated: false,
-    })
+    };
+    Ok((p, router))
 }
 
 #[tauri::command]
@@ -309,7 +304,7 @@ pub async fn throttle_subscriber(
     state: State<'_, AppState>,
     input: PenaltyInput,
 ) -> CommandResult<PenaltyReport> {
-    let p = penalty(&state, &input, "throttled from the app").await?;
+    let (p, router) = penalty(&state, &input, "throttled from the app").await?;
     let rate = input
         .rate
         .as_deref()
@@ -317,8 +312,6 @@ pub async fn throttle_subscriber(
         .transpose()
         .map_err(CommandError::invalid)?;
     let settings = load_settings(&state).await?;
-    let nas = router_of(&state, &p.subscriber).await?;
-    let router = action_router(&state, &nas).await?;
     Ok(abuse_actions::throttle_and_record(
         &state.store,
         &router,
@@ -334,16 +327,14 @@ pub async fn ban_subscriber(
     state: State<'_, AppState>,
     input: PenaltyInput,
 ) -> CommandResult<PenaltyReport> {
-    let p = penalty(&state, &input, "banned from the app").await?;
-    let nas = router_of(&state, &p.subscriber).await?;
-    let router = action_router(&state, &nas).await?;
+    let (p, router) = penalty(&state, &input, "banned from the app").await?;
     if input.install_rule
         && penalties::install_ban_rule(&router)
             .await
             .map_err(|e| CommandError::new(e.kind(), e.to_string()))?
     {
         let entry = AuditEntry::new(&p.operator, "ban_rule_installed")
-            .subject(&nas)
+            .subject(&router.target.name)
             .details(serde_json::json!({ "rule": penalties::ban_rule_preview() }));
         let store = state.store.clone();
         blocking(move || Ok(lock(&store).audit(&entry).map(|_| ())?)).await?;

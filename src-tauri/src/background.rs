@@ -28,15 +28,32 @@ pub async fn notify_new_flags<R: Runtime>(
     let Some((title, body)) = notify::message(&new) else {
         return;
     };
-    let shown = show_notification(app, &title, &body);
     let subscribers: Vec<&str> = new.iter().map(|r| r.subscriber.as_str()).collect();
-    let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified").details(serde_json::json!({
-        "title": title,
-        "body": body,
-        "subscribers": subscribers,
-        "min_level": min_level,
-        "shown": shown,
-    }));
+    notify_owner(
+        app,
+        &title,
+        &body,
+        serde_json::json!({ "subscribers": subscribers, "min_level": min_level }),
+    )
+    .await;
+}
+
+/// Shows a desktop notification and records in the audit log that the owner
+/// was notified: its title and body, whether it could be shown, and
+/// `details` (an object) about what it was for.
+pub async fn notify_owner<R: Runtime>(
+    app: &AppHandle<R>,
+    title: &str,
+    body: &str,
+    mut details: serde_json::Value,
+) {
+    let shown = show_notification(app, title, body);
+    if let Some(d) = details.as_object_mut() {
+        d.insert("title".into(), title.into());
+        d.insert("body".into(), body.into());
+        d.insert("shown".into(), shown.into());
+    }
+    let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified").details(details);
     let store = app.state::<AppState>().store.clone();
     if let Err(e) = blocking(move || Ok(lock(&store).audit(&entry)?)).await {
         tracing::warn!("the notification could not be recorded: {}", e.message);
