@@ -45,6 +45,21 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// An action on one subscriber of the router at `api`, recorded in `db`.
+fn act(verb: &str, api: &str, who: &str, db: &std::path::Path) -> Vec<String> {
+    args(&[
+        verb,
+        "--router",
+        api,
+        "--password-env",
+        "SG_PASSWORD",
+        "--subscriber",
+        who,
+        "--db",
+        db.to_str().unwrap(),
+    ])
+}
+
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
@@ -482,19 +497,7 @@ async fn disconnect_by_radius_or_api_with_dry_run_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sg.db");
     let api = nas.api_addr().to_string();
-    let base = |who: &str| {
-        args(&[
-            "disconnect",
-            "--router",
-            &api,
-            "--password-env",
-            "SG_PASSWORD",
-            "--subscriber",
-            who,
-            "--db",
-            db.to_str().unwrap(),
-        ])
-    };
+    let base = |who: &str| act("disconnect", &api, who, &db);
     let subs = nas.subscribers();
 
     // Dry run: found, nothing sent.
@@ -557,19 +560,7 @@ async fn throttle_ban_unban_and_one_monitor_cycle() {
     let db = dir.path().join("sg.db");
     let api = nas.api_addr().to_string();
     let subs = nas.subscribers();
-    let base = |verb: &str, who: &str| {
-        args(&[
-            verb,
-            "--router",
-            &api,
-            "--password-env",
-            "SG_PASSWORD",
-            "--subscriber",
-            who,
-            "--db",
-            db.to_str().unwrap(),
-        ])
-    };
+    let base = |verb: &str, who: &str| act(verb, &api, who, &db);
 
     // Throttle through the API (no RADIUS secret given) for two hours.
     let mut a = base("throttle", &subs[2].name);

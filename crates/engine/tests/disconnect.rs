@@ -2,45 +2,19 @@
 //! RouterOS API (TCP), ended by RADIUS (UDP) or through the API, and stored
 //! with its audit entry in a real SQLite file.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::{fixture, Fixture};
+
 use std::time::Duration;
 
 use shareguard_detect::{DetectionSettings, Level, ScanScope};
-use shareguard_engine::demo::{self, Demo};
 use shareguard_engine::scan_and_store;
 use shareguard_engine::sharing_actions::{
     self, auto_disconnect, disconnect_and_record, Breaker, Router, SharingActions, BREAKER_KEY,
 };
 use shareguard_scan::{CancellationToken, ScanRequest};
-use shareguard_sim::population::PopulationSpec;
-use shareguard_store::{ActionKind, ActionMethod, AuditFilter, Store};
-
-struct Fixture {
-    demo: Demo,
-    store: Arc<Mutex<Store>>,
-    _dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let demo = demo::start(
-        PopulationSpec {
-            subscribers: 300,
-            ..PopulationSpec::demo()
-        },
-        0.0,
-    )
-    .await
-    .unwrap();
-    demo::install_probes(&demo.targets).await.unwrap();
-    demo.network.advance(Duration::from_secs(600));
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
-    Fixture {
-        demo,
-        store,
-        _dir: dir,
-    }
-}
+use shareguard_store::{ActionKind, ActionMethod, AuditFilter};
 
 impl Fixture {
     fn router(&self, i: usize, with_radius: bool) -> Router {

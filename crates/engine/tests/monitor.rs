@@ -4,42 +4,22 @@
 //! Sim time is advanced by the tests; the routers' uptime times the
 //! snapshots, so "a minute later" needs no waiting.
 
+mod common;
+
+use common::{fixture, Fixture};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{Duration as Span, Utc};
 use shareguard_detect::abuse::{AbuseKind, Finding, Severity};
 use shareguard_engine::abuse_actions::{self, Penalty};
-use shareguard_engine::demo::{self, Demo};
 use shareguard_engine::monitor::{AbuseSettings, Monitor};
 use shareguard_engine::penalties;
 use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
-use shareguard_sim::population::{HouseholdKind, PopulationSpec};
+use shareguard_sim::population::HouseholdKind;
 use shareguard_sim::Load;
 use shareguard_store::{ActionKind, ActionMethod, AuditFilter, Sighting, Store, WarningQuery};
-
-struct Fixture {
-    demo: Demo,
-    store: Arc<Mutex<Store>>,
-    dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let demo = demo::start(
-        PopulationSpec {
-            subscribers: 300,
-            ..PopulationSpec::demo()
-        },
-        0.0,
-    )
-    .await
-    .unwrap();
-    demo::install_probes(&demo.targets).await.unwrap();
-    demo.network.advance(Duration::from_secs(600));
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
-    Fixture { demo, store, dir }
-}
 
 impl Fixture {
     fn routers(&self) -> Vec<Router> {
@@ -83,6 +63,19 @@ fn quiet_defaults() -> AbuseSettings {
     s.thresholds.flood_throttle = 3000;
     s.thresholds.flood_ban = 5000;
     s
+}
+
+/// A 30-minute throttle or ban the owner takes by hand.
+fn by_owner(who: &str) -> Penalty {
+    Penalty {
+        subscriber: who.into(),
+        operator: "owner".into(),
+        reason: "manual".into(),
+        minutes: 30,
+        dry_run: false,
+        warnings: vec![],
+        escalated: false,
+    }
 }
 
 fn flood(n: u32) -> Load {
@@ -302,15 +295,7 @@ async fn without_radius_a_throttle_is_a_queue_that_is_removed_on_expiry() {
             ..Load::default()
         },
     );
-    let p = Penalty {
-        subscriber: who.clone(),
-        operator: "owner".into(),
-        reason: "manual".into(),
-        minutes: 30,
-        dry_run: false,
-        warnings: vec![],
-        escalated: false,
-    };
+    let p = by_owner(&who);
     let r = abuse_actions::throttle_and_record(&f.store, &routers[1], &p, 25, None)
         .await
         .unwrap();
@@ -341,15 +326,7 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     let f = fixture().await;
     let routers = f.routers();
     let who = f.quiet(0, 3);
-    let p = Penalty {
-        subscriber: who.clone(),
-        operator: "owner".into(),
-        reason: "manual".into(),
-        minutes: 30,
-        dry_run: false,
-        warnings: vec![],
-        escalated: false,
-    };
+    let p = by_owner(&who);
     let refused = abuse_actions::ban_and_record(&f.store, &routers[0], &p)
         .await
         .unwrap_err();
@@ -521,15 +498,7 @@ async fn a_coa_without_an_answer_falls_back_to_a_queue_and_says_why() {
             .with_retries(Duration::from_millis(100), 2),
     );
     let who = f.quiet(0, 7);
-    let p = Penalty {
-        subscriber: who.clone(),
-        operator: "owner".into(),
-        reason: "manual".into(),
-        minutes: 30,
-        dry_run: false,
-        warnings: vec![],
-        escalated: false,
-    };
+    let p = by_owner(&who);
     let r = abuse_actions::throttle_and_record(&f.store, &routers[0], &p, 25, None)
         .await
         .unwrap();
