@@ -8,6 +8,7 @@ use chrono::{Duration as Span, Utc};
 use radius_dac::RateLimit;
 use serde::{Deserialize, Serialize};
 use shareguard_engine::abuse_actions::{self, Lifted, Penalty, PenaltyReport};
+use shareguard_engine::limits;
 use shareguard_engine::monitor::{AbuseSettings, CycleReport, ABUSE_KEY};
 use shareguard_engine::penalties;
 use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
@@ -342,7 +343,33 @@ pub async fn ban_subscriber(
     Ok(abuse_actions::ban_and_record(&state.store, &router, &p).await?)
 }
 
-/// Lifts a throttle or ban before it runs out.
+/// Limits a subscriber's connections (PPPoE) or sessions (hotspot). On
+/// PPPoE the connection-limit rules are installed first when the owner,
+/// having seen them, asks for it.
+#[tauri::command]
+pub async fn limit_subscriber(
+    state: State<'_, AppState>,
+    mut input: PenaltyInput,
+) -> CommandResult<PenaltyReport> {
+    let settings = load_settings(&state).await?.limits;
+    input.minutes = input.minutes.or(Some(settings.minutes));
+    let (p, router) = penalty(&state, &input, "limited from the app").await?;
+    if input.install_rule {
+        let n = limits::install_limit_rules(&router, &settings)
+            .await
+            .map_err(|e| CommandError::new(e.kind(), e.to_string()))?;
+        if n > 0 {
+            let entry = AuditEntry::new(&p.operator, "limit_rules_installed")
+                .subject(&router.target.name)
+                .details(serde_json::json!({ "rules": limits::preview_for(&router, &settings) }));
+            let store = state.store.clone();
+            blocking(move || Ok(lock(&store).audit(&entry).map(|_| ())?)).await?;
+        }
+    }
+    Ok(abuse_actions::limit_and_record(&state.store, &router, &p, &settings).await?)
+}
+
+/// Lifts a throttle, ban or limit before it runs out.
 #[tauri::command]
 pub async fn lift_action(state: State<'_, AppState>, id: i64) -> CommandResult<Lifted> {
     let operator = state.require(Permission::Act)?;

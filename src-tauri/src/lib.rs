@@ -67,6 +67,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         abuse::run_monitor,
         abuse::throttle_subscriber,
         abuse::ban_subscriber,
+        abuse::limit_subscriber,
         abuse::lift_action,
     ]
 }

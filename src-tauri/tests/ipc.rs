@@ -592,15 +592,65 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
     assert_eq!(t.audit("ban_rule_installed").len(), 1);
     assert_eq!(t.audit("ban")[0]["subject"], json!(normal[1]));
 
+    // A limit on a PPPoE line needs its rules (refused with them in the
+    // message), then caps connections for the settings' default time.
+    let status: Value = t.ok("status", json!({}));
+    let pppoe_routers: Vec<&Value> = status["routers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["access"] == "pppoe")
+        .map(|r| &r["name"])
+        .collect();
+    assert!(!pppoe_routers.is_empty(), "{status}");
+    let pppoe: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["level"] == "normal" && pppoe_routers.contains(&&r["nas"]))
+        .map(|r| r["subscriber"].as_str().unwrap())
+        .collect();
+    let e = t.fails(
+        "limit_subscriber",
+        json!({ "input": { "subscriber": pppoe[5] } }),
+    );
+    assert_eq!(e.kind, "refused");
+    assert!(
+        e.message.contains("connection-limit=100,32"),
+        "{}",
+        e.message
+    );
+    let r: Value = t.ok(
+        "limit_subscriber",
+        json!({ "input": { "subscriber": pppoe[5], "install_rule": true } }),
+    );
+    assert_eq!(r["kind"], "limit");
+    assert_eq!(r["report"]["cap"], 100);
+    assert_eq!(r["report"]["minutes"], 1440);
+    assert_eq!(t.audit("limit_rules_installed").len(), 1);
+    let in_force: Value = t.ok("abuse_overview", json!({}));
+    assert!(in_force["in_force"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["kind"] == "limit" && a["subscriber"] == json!(pppoe[5])));
+
     // Settings are checked and stored.
     let mut settings = overview["settings"].clone();
     settings["throttle_percent"] = json!(0);
     let e = t.fails("save_abuse_settings", json!({ "settings": settings }));
     assert!(e.message.contains("25%"), "{}", e.message);
     settings["throttle_percent"] = json!(30);
+    settings["limits"]["pppoe_normal"] = json!(50);
+    let e = t.fails("save_abuse_settings", json!({ "settings": settings }));
+    assert!(
+        e.message.contains("must be above the limited one"),
+        "{}",
+        e.message
+    );
+    settings["limits"]["pppoe_normal"] = json!(800);
     settings["auto_actions"] = json!(true);
     t.ok::<()>("save_abuse_settings", json!({ "settings": settings }));
     let overview: Value = t.ok("abuse_overview", json!({}));
     assert_eq!(overview["settings"]["throttle_percent"], 30);
     assert_eq!(overview["settings"]["auto_actions"], true);
+    assert_eq!(overview["settings"]["limits"]["pppoe_normal"], 800);
 }

@@ -310,6 +310,16 @@ export interface AbuseSettings {
   dry_run: boolean;
   throttle_percent: number;
   warning_open_min: number;
+  limits: LimitSettings;
+}
+
+export interface LimitSettings {
+  pppoe_normal: number;
+  pppoe_suspicious: number;
+  hotspot_normal: number;
+  hotspot_suspicious: number;
+  minutes: number;
+  enforce_hotspot_sessions: boolean;
 }
 
 export interface AbuseWarning {
@@ -386,7 +396,12 @@ export interface PenaltyInput {
 
 export type PenaltyReport =
   | { kind: "throttle"; report: { subscriber: string; rate: string; plan: string; method: string; note: string | null }; expires_at: string }
-  | { kind: "ban"; report: { subscriber: string; address: string; minutes: number }; expires_at: string };
+  | { kind: "ban"; report: { subscriber: string; address: string; minutes: number }; expires_at: string }
+  | {
+      kind: "limit";
+      report: { subscriber: string; address: string; minutes: number; cap: number; unit: string; ended_sessions: string[] };
+      expires_at: string;
+    };
 
 export const api = {
   status: () => invoke<Status>("status"),
@@ -402,6 +417,7 @@ export const api = {
   runMonitor: () => invoke<CycleSummary | null>("run_monitor"),
   throttle: (input: PenaltyInput) => invoke<PenaltyReport>("throttle_subscriber", { input }),
   ban: (input: PenaltyInput) => invoke<PenaltyReport>("ban_subscriber", { input }),
+  limit: (input: PenaltyInput) => invoke<PenaltyReport>("limit_subscriber", { input }),
   liftAction: (id: number) => invoke<{ note: string }>("lift_action", { id }),
   clearResults: () => invoke<number>("clear_results"),
   setSubscriberTag: (subscriber: string, tag: string | null) =>

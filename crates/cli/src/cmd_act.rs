@@ -10,6 +10,8 @@ use clap::Args;
 use radius_dac::RateLimit;
 use serde::Serialize;
 use shareguard_engine::abuse_actions::{self, Penalty};
+use shareguard_engine::limits::{self, LimitSettings};
+use shareguard_engine::monitor::{AbuseSettings, ABUSE_KEY};
 use shareguard_engine::penalties;
 use shareguard_engine::sharing_actions::{disconnect_and_record, DisconnectError, Router};
 use shareguard_store::{ActionKind, Store};
@@ -103,6 +105,24 @@ pub struct BanArgs {
     /// Print the filter rule bans need and exit.
     #[arg(long)]
     pub preview_rule: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    #[command(flatten)]
+    pub act: ActArgs,
+    /// How long (30m, 2h, 1d); the router ends the limit on its own. Default: the monitor settings' (24h).
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Install (or update) the connection-limit rules PPPoE limits need (see `--preview-rules`).
+    #[arg(long)]
+    pub install_rules: bool,
+    /// Print the connection-limit rules for this router and exit.
+    #[arg(long)]
+    pub preview_rules: bool,
+    /// End the subscriber's limit now instead.
+    #[arg(long)]
+    pub lift: bool,
 }
 
 #[derive(Debug, Args)]
@@ -287,37 +307,95 @@ pub async fn ban(b: BanArgs) -> CliResult {
 /// Lifts the subscriber's bans in force (or, with none recorded, removes
 /// their address from the ban list if they are online).
 pub async fn unban(u: UnbanArgs) -> CliResult {
-    let a = &u.act;
+    lift_in_force(&u.act, ActionKind::Ban).await
+}
+
+/// The limit settings in force: the monitor's, as saved in the database.
+fn limit_settings(store: &Arc<Mutex<Store>>) -> Result<LimitSettings, Failure> {
+    let saved: Option<AbuseSettings> = store
+        .lock()
+        .map_err(|_| Failure::new(exit::OTHER, "the database lock was poisoned"))?
+        .get_setting(ABUSE_KEY)?;
+    Ok(saved.unwrap_or_default().limits)
+}
+
+/// Limits a subscriber's connections (PPPoE) or sessions (hotspot).
+pub async fn limit(l: LimitArgs) -> CliResult {
+    let a = &l.act;
+    if l.lift {
+        return lift_in_force(a, ActionKind::Limit).await;
+    }
+    let store = a.store()?;
+    let settings = limit_settings(&store)?;
+    let router = a.router().await?;
+    if l.preview_rules {
+        let lines = limits::preview_for(&router, &settings);
+        if lines.is_empty() {
+            println!(
+                "{} is a hotspot: limits end extra sessions and need no firewall rule",
+                router.target.name
+            );
+        }
+        for line in lines {
+            println!("{line}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let minutes = match &l.duration {
+        Some(d) => parse_minutes(d)?,
+        None => settings.minutes,
+    };
+    if l.install_rules && !a.dry_run {
+        let n = limits::install_limit_rules(&router, &settings)
+            .await
+            .map_err(|e| Failure::from(DisconnectError::from(e)))?;
+        if !a.json {
+            for line in limits::preview_for(&router, &settings).iter().take(n) {
+                println!("installed: {line}");
+            }
+        }
+    }
+    let p = penalty(a, minutes, "limited from the command line");
+    let report = abuse_actions::limit_and_record(&store, &router, &p, &settings).await?;
+    if a.json {
+        print_json(&report)?;
+    } else {
+        println!("{}", report.summary());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lifts the subscriber's actions of `kind` in force on the router.
+async fn lift_in_force(a: &ActArgs, kind: ActionKind) -> CliResult {
     let router = a.router().await?;
     let store = a.store()?;
     let name = a.subscriber.clone();
-    let bans: Vec<_> = store
+    let found: Vec<_> = store
         .lock()
         .map_err(|_| Failure::new(exit::OTHER, "the database lock was poisoned"))?
         .actions_in_force()?
         .into_iter()
-        .filter(|x| {
-            x.subscriber == name && x.kind == ActionKind::Ban && x.nas == router.target.name
-        })
+        .filter(|x| x.subscriber == name && x.kind == kind && x.nas == router.target.name)
         .collect();
-    if bans.is_empty() {
+    let what = kind.as_str();
+    if found.is_empty() {
         return Err(Failure::new(
             exit::REFUSED,
             format!(
-                "{} has no ban in force on {}: nothing to lift",
+                "{} has no {what} in force on {}: nothing to lift",
                 a.subscriber, router.target.name
             ),
         ));
     }
     let mut lifted = Vec::new();
-    for b in &bans {
+    for x in &found {
         if a.dry_run {
             continue;
         }
         let l = abuse_actions::lift(
             &store,
             std::slice::from_ref(&router),
-            b,
+            x,
             &a.operator,
             &a.reason_or("lifted from the command line"),
         )
@@ -328,13 +406,13 @@ pub async fn unban(u: UnbanArgs) -> CliResult {
         print_json(&lifted)?;
     } else if a.dry_run {
         println!(
-            "dry run: would lift {} ban(s) of {}",
-            bans.len(),
+            "dry run: would lift {} {what}(s) of {}",
+            found.len(),
             a.subscriber
         );
     } else {
         for l in &lifted {
-            println!("{}: ban lifted ({})", l.subscriber, l.note);
+            println!("{}: {what} lifted ({})", l.subscriber, l.note);
         }
     }
     Ok(ExitCode::SUCCESS)

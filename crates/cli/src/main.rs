@@ -65,6 +65,8 @@ enum Command {
     Ban(cmd_act::BanArgs),
     /// Lift a subscriber's ban before it runs out.
     Unban(cmd_act::UnbanArgs),
+    /// Cap a suspicious subscriber's connections (PPPoE) or sessions (hotspot) for a while; `--lift` ends it.
+    Limit(cmd_act::LimitArgs),
     /// Watch routers for abuse (connection floods, bursts, P2P, hogging, tethering) and act as the settings allow.
     Monitor(cmd_monitor::MonitorArgs),
     /// Start simulated routers, install probes, scan them and show the results.
@@ -133,6 +135,7 @@ fn main() -> ExitCode {
             Command::Throttle(a) => cmd_act::throttle(a).await,
             Command::Ban(a) => cmd_act::ban(a).await,
             Command::Unban(a) => cmd_act::unban(a).await,
+            Command::Limit(a) => cmd_act::limit(a).await,
             Command::Monitor(a) => cmd_monitor::run(a).await,
         }
     });

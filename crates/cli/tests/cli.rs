@@ -607,6 +607,54 @@ async fn throttle_ban_unban_and_one_monitor_cycle() {
     assert_eq!(code(&o), 10);
     assert!(stderr(&o).contains("no ban in force"), "{}", stderr(&o));
 
+    // A limit on PPPoE needs its connection-limit rules: previewed, refused
+    // without them, installed, then lifted.
+    let mut a = base("limit", &subs[5].name);
+    a.push("--preview-rules".into());
+    let o = run(a).await;
+    let preview = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        preview
+            .contains("src-address-list=sg-limited connection-state=new connection-limit=100,32"),
+        "{preview}"
+    );
+    assert!(
+        preview
+            .contains("src-address-list=!sg-limited connection-state=new connection-limit=500,32"),
+        "{preview}"
+    );
+    let o = run(base("limit", &subs[5].name)).await;
+    assert_eq!(code(&o), 10, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("connection-limit rules are not installed"),
+        "{}",
+        stderr(&o)
+    );
+    let mut a = base("limit", &subs[5].name);
+    a.extend(args(&["--install-rules", "--for", "2h", "--json"]));
+    let o = run(a).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "limit");
+    assert_eq!(v["report"]["cap"], 100);
+    assert_eq!(v["report"]["unit"], "connections");
+    assert_eq!(
+        nas.rules("filter")
+            .iter()
+            .filter(|r| r["comment"].starts_with("shareguard limit"))
+            .count(),
+        2
+    );
+    let mut a = base("limit", &subs[5].name);
+    a.push("--lift".into());
+    let o = run(a.clone()).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("limit lifted (the limit list entry was removed)"));
+    let o = run(a).await;
+    assert_eq!(code(&o), 10);
+    assert!(stderr(&o).contains("no limit in force"), "{}", stderr(&o));
+
     // One monitor cycle: a flooder is found and stored, nothing is done
     // (automatic actions are off by default).
     net.set_load(

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use shareguard_store::{Action, ActionKind, ActionMethod, AuditEntry, Store};
 
+use crate::limits::{self, LimitReport, LimitSettings};
 use crate::penalties::{self, BanReport, Restore, ThrottleReport};
 use crate::persist::{store_task, EngineError};
 use crate::sharing_actions::{refuse_whitelisted, DisconnectError, Router, ACTION_BUDGET};
@@ -42,18 +43,27 @@ pub enum PenaltyReport {
         action_id: Option<i64>,
         expires_at: DateTime<Utc>,
     },
+    Limit {
+        report: LimitReport,
+        action_id: Option<i64>,
+        expires_at: DateTime<Utc>,
+    },
 }
 
 impl PenaltyReport {
     pub fn action_id(&self) -> Option<i64> {
         match self {
-            Self::Throttle { action_id, .. } | Self::Ban { action_id, .. } => *action_id,
+            Self::Throttle { action_id, .. }
+            | Self::Ban { action_id, .. }
+            | Self::Limit { action_id, .. } => *action_id,
         }
     }
 
     pub fn expires_at(&self) -> DateTime<Utc> {
         match self {
-            Self::Throttle { expires_at, .. } | Self::Ban { expires_at, .. } => *expires_at,
+            Self::Throttle { expires_at, .. }
+            | Self::Ban { expires_at, .. }
+            | Self::Limit { expires_at, .. } => *expires_at,
         }
     }
 
@@ -82,6 +92,19 @@ impl PenaltyReport {
                 r.address,
                 r.minutes,
                 self.expires_at().format("%H:%M"),
+                dry(r.dry_run)
+            ),
+            Self::Limit { report: r, .. } => format!(
+                "{} ({}) limited to {} {} until {}{}{}",
+                r.subscriber,
+                r.address,
+                r.cap,
+                r.unit,
+                self.expires_at().format("%H:%M"),
+                match r.ended_sessions.len() {
+                    0 => String::new(),
+                    n => format!("; {n} extra session(s) ended"),
+                },
                 dry(r.dry_run)
             ),
         }
@@ -205,6 +228,48 @@ pub async fn ban_and_record(
     })
 }
 
+/// Limits a subscriber's connections (PPPoE) or sessions (hotspot) for
+/// `p.minutes`, and records it.
+pub async fn limit_and_record(
+    store: &Arc<Mutex<Store>>,
+    router: &Router,
+    p: &Penalty,
+    settings: &LimitSettings,
+) -> Result<PenaltyReport, DisconnectError> {
+    refuse_whitelisted(store, &p.subscriber).await?;
+    let r = limits::limit(
+        router,
+        &p.subscriber,
+        settings,
+        p.minutes,
+        p.dry_run,
+        ACTION_BUDGET,
+    )
+    .await?;
+    let details = json!({
+        "address": r.address,
+        "list": r.list,
+        "entry": r.entry,
+        "cap": r.cap,
+        "unit": r.unit,
+        "ended_sessions": r.ended_sessions,
+    });
+    let (id, expires) = record(
+        store,
+        p,
+        ActionKind::Limit,
+        ActionMethod::Api,
+        &r.nas,
+        details,
+    )
+    .await?;
+    Ok(PenaltyReport::Limit {
+        report: r,
+        action_id: id,
+        expires_at: expires,
+    })
+}
+
 /// What lifting one action did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Lifted {
@@ -252,7 +317,16 @@ pub async fn lift(
                 _ => "the router had already lifted the ban".to_string(),
             }
         }
-        ActionKind::Disconnect | ActionKind::Limit => String::new(),
+        ActionKind::Limit => {
+            let ip: Option<Ipv4Addr> = a.details["address"].as_str().and_then(|s| s.parse().ok());
+            match ip {
+                Some(ip) if limits::unlimit(router, ip, ACTION_BUDGET).await? => {
+                    "the limit list entry was removed".to_string()
+                }
+                _ => "the router had already ended the limit".to_string(),
+            }
+        }
+        ActionKind::Disconnect => String::new(),
     };
     let entry = AuditEntry::new(operator, format!("{}_lifted", a.kind.as_str()))
         .subject(&a.subscriber)

@@ -13,9 +13,12 @@ use shareguard_detect::abuse::{
     decide, findings, AbuseKind, AbuseThresholds, Escalation, Severity,
 };
 use shareguard_scan::monitor::{read_monitor, MonitorReading, NasMemory};
-use shareguard_store::{ActionKind, CycleStats, Sighting, Store, WarningMark, SYSTEM_OPERATOR};
+use shareguard_store::{
+    ActionKind, AuditEntry, CycleStats, Sighting, Store, WarningMark, SYSTEM_OPERATOR,
+};
 
 use crate::abuse_actions::{self, Lifted, Penalty};
+use crate::limits::LimitSettings;
 use crate::persist::{store_task, EngineError};
 use crate::sharing_actions::{trip_breaker, Breaker, Router, Trip, BREAKER_KEY};
 
@@ -40,6 +43,8 @@ pub struct AbuseSettings {
     /// How long a warning without an action stays open; a sighting after it
     /// is a new violation.
     pub warning_open_min: u32,
+    /// Connection limits for suspicious subscribers.
+    pub limits: LimitSettings,
 }
 
 impl Default for AbuseSettings {
@@ -53,6 +58,7 @@ impl Default for AbuseSettings {
             dry_run: false,
             throttle_percent: 25,
             warning_open_min: 60,
+            limits: LimitSettings::default(),
         }
     }
 }
@@ -75,6 +81,7 @@ impl AbuseSettings {
             return Err("a warning must stay open between 1 minute and 24 hours".into());
         }
         self.thresholds.validate()?;
+        self.limits.validate()?;
         self.escalation.validate()
     }
 }
@@ -141,7 +148,17 @@ pub struct CycleReport {
     pub tripped: Option<Trip>,
     /// The breaker was already tripped: nothing automatic was done.
     pub paused: bool,
+    /// Hotspot sessions ended because an account held more than its cap.
+    pub ended_sessions: Vec<EndedSession>,
     pub elapsed_ms: u64,
+}
+
+/// A hotspot session ended by the session cap.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndedSession {
+    pub nas: String,
+    pub subscriber: String,
+    pub item: String,
 }
 
 impl CycleReport {
@@ -181,10 +198,14 @@ impl Monitor {
         let mut router_rows = Vec::new();
         let mut sightings = Vec::new();
         let mut subscribers = 0u32;
+        let mut crowded = Vec::new();
         for (router, elapsed_ms, read) in reads {
             let name = router.target.name.clone();
             match read {
                 Ok(reading) => {
+                    if shares_sessions(router, &reading) {
+                        crowded.push(router);
+                    }
                     let n = reading.samples.len() as u32;
                     subscribers += n;
                     stats.push(CycleStats {
@@ -247,8 +268,12 @@ impl Monitor {
             lift_failures,
             tripped: None,
             paused: false,
+            ended_sessions: Vec::new(),
             elapsed_ms: 0,
         };
+        if settings.limits.enforce_hotspot_sessions {
+            report.ended_sessions = cap_sessions(store, &crowded, &settings.limits).await?;
+        }
         self.act(store, routers, settings, &whitelist, &mut report)
             .await?;
         report.elapsed_ms = t0.elapsed().as_millis() as u64;
@@ -323,6 +348,64 @@ impl Monitor {
         }
         acted
     }
+}
+
+/// Whether some account on a hotspot router holds more than one session,
+/// the only case in which the session cap can have anything to end: the
+/// sessions are re-read only then.
+fn shares_sessions(router: &Router, reading: &MonitorReading) -> bool {
+    if router.target.access != shareguard_detect::Access::Hotspot {
+        return false;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(reading.samples.len());
+    reading
+        .samples
+        .iter()
+        .any(|s| !seen.insert(s.subscriber.as_str()))
+}
+
+/// Ends the sessions over the caps on `routers`, each recorded in the audit
+/// log. A router that fails is logged and tried again next cycle.
+async fn cap_sessions(
+    store: &Arc<Mutex<Store>>,
+    routers: &[&Router],
+    limits: &LimitSettings,
+) -> Result<Vec<EndedSession>, EngineError> {
+    let mut ended = Vec::new();
+    for router in routers {
+        let trimmed = async {
+            let mut c = Client::connect(&router.target.connect).await?;
+            crate::limits::trim_hotspot_sessions(&mut c, limits, None).await
+        };
+        match tokio::time::timeout(crate::sharing_actions::ACTION_BUDGET, trimmed).await {
+            Ok(Ok(list)) => ended.extend(list.into_iter().map(|s| EndedSession {
+                nas: router.target.name.clone(),
+                subscriber: s.user,
+                item: s.item,
+            })),
+            Ok(Err(e)) => {
+                tracing::warn!(nas = %router.target.name, "could not cap hotspot sessions: {e}")
+            }
+            Err(_) => {
+                tracing::warn!(nas = %router.target.name, "capping hotspot sessions timed out")
+            }
+        }
+    }
+    if !ended.is_empty() {
+        let entries: Vec<AuditEntry> = ended
+            .iter()
+            .map(|e| {
+                AuditEntry::new(SYSTEM_OPERATOR, "session_capped")
+                    .subject(&e.subscriber)
+                    .details(serde_json::json!({ "nas": e.nas, "session": e.item }))
+            })
+            .collect();
+        store_task(store, move |s| {
+            entries.iter().try_for_each(|e| s.audit(e).map(|_| ()))
+        })
+        .await?;
+    }
+    Ok(ended)
 }
 
 /// [`Monitor::act`]'s decisions and actions; what was done about each

@@ -19,6 +19,7 @@ use shareguard_scan::monitor::read_queues_where;
 use shareguard_store::ActionMethod;
 
 use crate::enforce::{elapsed_ms, find_session, online, send_request, within, ActionError, Sent};
+use crate::router_lists;
 use crate::sharing_actions::Router;
 
 /// The address list a ban puts subscribers on.
@@ -259,14 +260,7 @@ pub fn ban_rule_preview() -> String {
 
 /// Whether the ban rule is on the router.
 pub async fn ban_rule_installed(c: &mut Client) -> Result<bool, routeros_client::Error> {
-    let rows = c
-        .run(
-            Command::new("/ip/firewall/filter/print")
-                .proplist(&[".id"])
-                .query(QueryOp::Eq("comment".into(), BAN_COMMENT.into())),
-        )
-        .await?;
-    Ok(!rows.is_empty())
+    Ok(!router_lists::tagged_rules(c, BAN_COMMENT).await?.is_empty())
 }
 
 /// Installs the ban rule at the top of the filter list, unless it is there.
@@ -276,17 +270,8 @@ pub async fn install_ban_rule(router: &Router) -> Result<bool, ActionError> {
     if ban_rule_installed(&mut c).await? {
         return Ok(false);
     }
-    let first = c
-        .run(Command::new("/ip/firewall/filter/print").proplist(&[".id"]))
-        .await?
-        .first()
-        .and_then(|r| r.get_str(".id").map(|s| s.into_owned()));
-    let mut add = ban_rule();
-    if let Some(first) = first {
-        // Before any accept rule, or the drop would never be reached.
-        add = add.attr("place-before", first);
-    }
-    c.run(add).await?;
+    // Before any accept rule, or the drop would never be reached.
+    router_lists::add_rules_on_top(&mut c, vec![ban_rule()]).await?;
     Ok(true)
 }
 
@@ -329,49 +314,13 @@ pub async fn ban(
             report.elapsed_ms = elapsed_ms(started);
             return Ok(report);
         }
-        let timeout = format!("{minutes}m");
-        let existing = ban_entry(&mut c, ip).await?;
-        let entry = match existing {
-            Some(id) => {
-                c.run(
-                    Command::new("/ip/firewall/address-list/set")
-                        .attr(".id", id.as_str())
-                        .attr("timeout", timeout),
-                )
-                .await?;
-                id
-            }
-            None => c
-                .execute(
-                    Command::new("/ip/firewall/address-list/add")
-                        .attr("list", BAN_LIST)
-                        .attr("address", ip.to_string())
-                        .attr("timeout", timeout)
-                        .attr("comment", format!("{BAN_COMMENT} {subscriber}")),
-                )
-                .await?
-                .unwrap_or_default(),
-        };
+        let comment = format!("{BAN_COMMENT} {subscriber}");
+        let entry = router_lists::put_on_list(&mut c, BAN_LIST, ip, minutes, &comment).await?;
         report.entry = Some(entry);
         report.elapsed_ms = elapsed_ms(started);
         Ok(report)
     })
     .await
-}
-
-async fn ban_entry(c: &mut Client, ip: Ipv4Addr) -> Result<Option<String>, routeros_client::Error> {
-    let rows = c
-        .run(
-            Command::new("/ip/firewall/address-list/print")
-                .proplist(&[".id"])
-                .query(QueryOp::Eq("list".into(), BAN_LIST.into()))
-                .query(QueryOp::Eq("address".into(), ip.to_string()))
-                .query(QueryOp::And),
-        )
-        .await?;
-    Ok(rows
-        .first()
-        .and_then(|r| r.get_str(".id").map(|s| s.into_owned())))
 }
 
 /// Lifts a ban before its timeout. An entry that has already expired needs
@@ -383,12 +332,7 @@ pub async fn unban(
 ) -> Result<bool, ActionError> {
     within(&router.target.name, budget, async {
         let mut c = Client::connect(&router.target.connect).await?;
-        let Some(id) = ban_entry(&mut c, address).await? else {
-            return Ok(false);
-        };
-        c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", id.as_str()))
-            .await?;
-        Ok(true)
+        Ok(router_lists::take_off_list(&mut c, BAN_LIST, address).await?)
     })
     .await
 }

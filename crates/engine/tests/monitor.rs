@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::{Duration as Span, Utc};
 use shareguard_detect::abuse::{AbuseKind, Finding, Severity};
 use shareguard_engine::abuse_actions::{self, Penalty};
+use shareguard_engine::limits::{self, LimitSettings};
 use shareguard_engine::monitor::{AbuseSettings, Monitor};
 use shareguard_engine::penalties;
 use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
@@ -509,4 +510,126 @@ async fn a_coa_without_an_answer_falls_back_to_a_queue_and_says_why() {
     assert_eq!(report.radius_tries, Some(2));
     assert!(report.note.unwrap().contains("queue through the API"));
     assert!(nas.rate_limit(&who).is_none());
+}
+
+/// A subscriber's tracked connections as the monitor reads them.
+async fn connections_of(router: &Router, who: &str) -> u32 {
+    let mut c = routeros_client::Client::connect(&router.target.connect)
+        .await
+        .unwrap();
+    let mut memory = shareguard_scan::monitor::NasMemory::default();
+    let reading = shareguard_scan::monitor::read_monitor(&mut c, &router.target, &mut memory, 90)
+        .await
+        .unwrap();
+    reading
+        .samples
+        .iter()
+        .find(|s| s.subscriber == who)
+        .map(|s| s.connections)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifted() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let limits = LimitSettings::default();
+    let (flooder, heavy) = (f.quiet(0, 4), f.quiet(0, 5));
+    f.load(&flooder, flood(400));
+    f.load(&heavy, flood(800));
+    assert!(connections_of(&routers[0], &flooder).await > 400);
+    assert!(connections_of(&routers[0], &heavy).await > 800);
+
+    let p = by_owner(&flooder);
+    let refused = abuse_actions::limit_and_record(&f.store, &routers[0], &p, &limits)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), "refused");
+    assert!(
+        refused.to_string().contains("connection-limit=100,32"),
+        "{refused}"
+    );
+
+    assert_eq!(
+        limits::install_limit_rules(&routers[0], &limits)
+            .await
+            .unwrap(),
+        2
+    );
+    // Installing again replaces the rules instead of stacking them.
+    assert_eq!(
+        limits::install_limit_rules(&routers[0], &limits)
+            .await
+            .unwrap(),
+        2
+    );
+    let rules = f.demo.network.nas()[0].rules("filter");
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    // Everyone is under the normal cap now, the limited list not yet used.
+    assert!(connections_of(&routers[0], &heavy).await <= 500);
+    assert!(connections_of(&routers[0], &flooder).await > 400);
+
+    let done = abuse_actions::limit_and_record(&f.store, &routers[0], &p, &limits)
+        .await
+        .unwrap();
+    assert!(
+        done.summary().contains("limited to 100 connections"),
+        "{}",
+        done.summary()
+    );
+    assert!(connections_of(&routers[0], &flooder).await <= 100);
+
+    // Lifting takes the address off the list: the normal cap applies again.
+    let a = f
+        .store
+        .lock()
+        .unwrap()
+        .actions_in_force()
+        .unwrap()
+        .remove(0);
+    assert_eq!(a.kind, ActionKind::Limit);
+    let l = abuse_actions::lift(&f.store, &routers, &a, "owner", "talked to them")
+        .await
+        .unwrap();
+    assert_eq!(l.note, "the limit list entry was removed");
+    assert!(connections_of(&routers[0], &flooder).await > 400);
+
+    // On a hotspot the cap is in sessions and needs no rule; the router's
+    // timeout ends the limit, and a restarted app closes the record.
+    let hotspot = routers
+        .iter()
+        .position(|r| r.target.access == shareguard_detect::Access::Hotspot)
+        .unwrap();
+    let guest = f.quiet(hotspot, 0);
+    let r =
+        abuse_actions::limit_and_record(&f.store, &routers[hotspot], &by_owner(&guest), &limits)
+            .await
+            .unwrap();
+    assert!(
+        r.summary().contains("limited to 1 sessions"),
+        "{}",
+        r.summary()
+    );
+    assert!(f.demo.network.nas()[hotspot].rules("filter").is_empty());
+    let listed = f.demo.network.nas()[hotspot].rules("address-list");
+    assert!(
+        listed
+            .iter()
+            .any(|e| e["list"] == "sg-limited"
+                && e["comment"] == format!("shareguard limit {guest}")),
+        "{listed:?}"
+    );
+    f.demo.network.advance(Duration::from_secs(31 * 60));
+    let (lifted, _) =
+        abuse_actions::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
+            .await
+            .unwrap();
+    assert_eq!(lifted[0].note, "the router had already ended the limit");
+    let audit = f
+        .store
+        .lock()
+        .unwrap()
+        .audit_log(&AuditFilter::default())
+        .unwrap();
+    assert!(audit.iter().any(|e| e.action == "limit_lifted"));
 }

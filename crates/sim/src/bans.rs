@@ -8,6 +8,11 @@
 //! subscriber's address is on a dropped list its traffic stops. Other filter
 //! matchers on such a rule are not modelled: the rule drops everything from
 //! the list, which is how ban rules are written.
+//!
+//! A drop rule with `connection-limit=N,32` is not a ban but a cap: new
+//! connections beyond N per address are dropped ([`ConnCaps`]). Matchers
+//! other than the address list (interfaces, protocols, connection state) are
+//! not modelled on such a rule either.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -136,6 +141,7 @@ impl BanSet {
             .items()
             .iter()
             .filter(|r| !r.is_disabled() && matches!(r.get("action"), Some("drop" | "reject")))
+            .filter(|r| r.get("connection-limit").is_none())
             .filter_map(|r| r.get("src-address-list"))
             .filter(|l| !l.starts_with('!'))
             .collect();
@@ -164,6 +170,95 @@ impl BanSet {
             .map(|(_, until)| *until)
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// Which list membership a cap rule asks for.
+#[derive(Debug, Clone)]
+struct CapRule {
+    list: Option<(String, bool)>,
+    limit: u32,
+}
+
+/// The connection caps set by `connection-limit` drop rules and the
+/// address lists they name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConnCaps {
+    rules: Vec<CapRule>,
+    /// (list, range, until) of the entries of the lists the rules name.
+    members: Vec<(String, AddrRange, u64)>,
+}
+
+/// `connection-limit=100,32` → 100; only per-address (/32) limits count.
+fn per_address_limit(v: &str) -> Option<u32> {
+    let (n, mask) = v.split_once(',')?;
+    (mask.trim() == "32").then_some(())?;
+    n.trim().parse().ok()
+}
+
+impl ConnCaps {
+    pub fn build(filter: &Table, lists: &Table, timeouts: &Timeouts, now_ms: u64) -> Self {
+        let rules: Vec<CapRule> = filter
+            .items()
+            .iter()
+            .filter(|r| {
+                !r.is_disabled() && matches!(r.get("action"), Some("drop" | "reject" | "tarpit"))
+            })
+            .filter_map(|r| {
+                let limit = per_address_limit(r.get("connection-limit")?)?;
+                let list = r
+                    .get("src-address-list")
+                    .map(|l| match l.strip_prefix('!') {
+                        Some(name) => (name.to_string(), false),
+                        None => (l.to_string(), true),
+                    });
+                Some(CapRule { list, limit })
+            })
+            .collect();
+        if rules.is_empty() {
+            return Self::default();
+        }
+        let named: Vec<&str> = rules
+            .iter()
+            .filter_map(|r| r.list.as_ref().map(|(l, _)| l.as_str()))
+            .collect();
+        let members = lists
+            .items()
+            .iter()
+            .filter(|i| !i.is_disabled())
+            .filter_map(|i| {
+                let list = i.get("list").filter(|l| named.contains(l))?;
+                let until = timeouts.expiry(i.id).unwrap_or(u64::MAX);
+                let range = AddrRange::parse(i.get("address")?.trim())?;
+                (until > now_ms).then(|| (list.to_string(), range, until))
+            })
+            .collect();
+        Self { rules, members }
+    }
+
+    /// The lowest cap on `ip` and when it stops applying (the earliest
+    /// end of a list entry it depends on; `u64::MAX` when none).
+    pub fn cap(&self, ip: Ipv4Addr) -> Option<(u32, u64)> {
+        let member_until = |list: &str| {
+            self.members
+                .iter()
+                .filter(|(l, r, _)| l == list && r.contains(ip))
+                .map(|(_, _, until)| *until)
+                .max()
+        };
+        self.rules
+            .iter()
+            .filter_map(|rule| match &rule.list {
+                None => Some((rule.limit, u64::MAX)),
+                Some((list, true)) => member_until(list).map(|until| (rule.limit, until)),
+                // A negated list applies while the address is NOT on it; an
+                // entry that expires later makes it apply again, which the
+                // next table change or print picks up.
+                Some((list, false)) => member_until(list)
+                    .is_none()
+                    .then_some((rule.limit, u64::MAX)),
+            })
+            .min_by_key(|(limit, _)| *limit)
     }
 }
 
@@ -269,5 +364,42 @@ mod tests {
         assert_eq!(bans.until(Ipv4Addr::new(10, 2, 3, 4)), u64::MAX);
         assert_eq!(bans.until(Ipv4Addr::new(10, 3, 0, 1)), 0);
         assert_eq!(BanSet::build(&filter, &lists, &t, 60_000).until(ip), 0);
+    }
+
+    #[test]
+    fn connection_limit_rules_cap_instead_of_banning() {
+        let mut filter = Table::new(0x100);
+        let mut lists = Table::new(0x200);
+        let mut t = Timeouts::default();
+        let e = lists
+            .add(&attrs(&[("list", "sus"), ("address", "10.1.0.5")]), None, 0)
+            .unwrap();
+        t.apply(e, Timeout::After(60_000), 0);
+        for (list, limit) in [("sus", "100,32"), ("!sus", "500,32")] {
+            filter
+                .add(
+                    &attrs(&[
+                        ("chain", "forward"),
+                        ("src-address-list", list),
+                        ("connection-limit", limit),
+                        ("action", "drop"),
+                    ]),
+                    None,
+                    0,
+                )
+                .unwrap();
+        }
+        let ip = Ipv4Addr::new(10, 1, 0, 5);
+        assert_eq!(
+            BanSet::build(&filter, &lists, &t, 0).until(ip),
+            0,
+            "a cap is not a ban"
+        );
+        let caps = ConnCaps::build(&filter, &lists, &t, 0);
+        assert_eq!(caps.cap(ip), Some((100, 60_000)));
+        assert_eq!(caps.cap(Ipv4Addr::new(10, 1, 0, 6)), Some((500, u64::MAX)));
+        let later = ConnCaps::build(&filter, &lists, &t, 60_000);
+        assert_eq!(later.cap(ip), Some((500, u64::MAX)), "the entry timed out");
+        assert_eq!(per_address_limit("100,24"), None);
     }
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use crate::bans::{take_timeout, BanSet, Timeouts};
+use crate::bans::{take_timeout, BanSet, ConnCaps, Timeouts};
 use crate::clock::{current, SimClock};
 use crate::fmt::{datetime_string, duration_string, id_string};
 use crate::load::{ConnView, Installed, Load};
@@ -107,6 +107,8 @@ pub(crate) struct Session {
     /// Injected abuse load; kept across disconnects, like the household.
     pub load: Option<Installed>,
     pub meter: Meter,
+    /// A `connection-limit` cap on the address and when it ends.
+    pub conn_cap: Option<(u32, u64)>,
 }
 
 /// `.id`s of dynamic simple queues: `DYNAMIC_QUEUE_BASE + local`.
@@ -149,6 +151,7 @@ struct Tables {
 struct Limits {
     caps: QueueCaps,
     bans: BanSet,
+    conn_caps: ConnCaps,
 }
 
 impl Tables {
@@ -277,6 +280,7 @@ impl NasState {
                 rate_limit: None,
                 load: None,
                 meter: Meter::started(since_ms, rate),
+                conn_cap: None,
             });
         }
         let boot_ms = epoch
@@ -459,11 +463,21 @@ impl NasState {
         let mut view = ConnView::with_capacity(sessions.len());
         for (local, s) in sessions.iter().enumerate() {
             let visible = s.online && !s.meter.blocked_at(now);
-            let extra = s
+            let sub = self.sub(local);
+            let mut extra = s
                 .load
                 .filter(|_| visible)
-                .and_then(|i| i.extra(self.sub(local).slots.first().map_or(64, |x| x.seen_ttl)));
-            view.push(visible, extra);
+                .and_then(|i| i.extra(sub.slots.first().map_or(64, |x| x.seen_ttl)));
+            // A connection-limit rule drops new connections past the cap: the
+            // injected ones are trimmed to it, the household's own (mostly
+            // established) connections are left alone, as on a router.
+            if let (Some(e), Some((cap, until))) = (extra.as_mut(), s.conn_cap) {
+                if until > now {
+                    let room = (cap as usize).saturating_sub(sub.slots.len());
+                    e.count = e.count.min(room as u32);
+                }
+            }
+            view.push(visible, extra.filter(|e| e.count > 0));
         }
         view
     }
@@ -486,6 +500,7 @@ impl NasState {
         Limits {
             caps: QueueCaps::from_items(t.queue.items()),
             bans: BanSet::build(&t.filter, &t.address_list, &t.timeouts, now),
+            conn_caps: ConnCaps::build(&t.filter, &t.address_list, &t.timeouts, now),
         }
     }
 
@@ -505,6 +520,7 @@ impl NasState {
             (0, 0)
         };
         s.meter.set(now, rate, limits.bans.until(sub.address));
+        s.conn_cap = limits.conn_caps.cap(sub.address);
     }
 
     /// Refreshes every session after a table change.

@@ -10,9 +10,9 @@ import {
   type AbuseSettings,
   type AbuseWarning,
   type ActionRecord,
-  type PenaltyReport,
 } from "../api";
 import { navigate } from "../nav";
+import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
 
 const KIND_LABEL: Record<AbuseKind, string> = {
   connection_flood: "Connection flood",
@@ -29,12 +29,6 @@ function timeLeft(iso: string | null): string {
   if (ms <= 0) return "ending";
   const min = Math.ceil(ms / 60000);
   return min < 60 ? `${min} min left` : `${Math.floor(min / 60)} h ${min % 60} min left`;
-}
-
-function summary(r: PenaltyReport): string {
-  return r.kind === "throttle"
-    ? `${r.report.subscriber} throttled to ${r.report.rate} (plan ${r.report.plan}) via ${r.report.method} until ${when(r.expires_at)}.${r.report.note ? ` ${r.report.note}` : ""}`
-    : `${r.report.subscriber} (${r.report.address}) banned for ${r.report.minutes} min, until ${when(r.expires_at)}.`;
 }
 
 export function abuseView(showError: (m: string) => void): HTMLElement {
@@ -60,26 +54,12 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     message.hidden = false;
   };
 
-  const act = async (w: AbuseWarning, kind: "throttle" | "ban") => {
-    const reason = window.prompt(`Why ${kind === "throttle" ? "throttle" : "ban"} ${w.subscriber}? (kept in the audit log)`, `${KIND_LABEL[w.kind]}: ${w.details}`);
-    if (reason === null) return;
+  const act = async (w: AbuseWarning, kind: PenaltyKind) => {
     try {
-      const input = { subscriber: w.subscriber, reason, minutes: overview?.settings.escalation.durations_min[0] ?? 30 };
-      let r: PenaltyReport;
-      if (kind === "throttle") {
-        r = await api.throttle(input);
-      } else {
-        try {
-          r = await api.ban(input);
-        } catch (e) {
-          const text = errorText(e);
-          if (!text.includes("ban rule is not installed")) throw e;
-          // A ban drops traffic through one filter rule: show it before installing it.
-          if (!window.confirm(`Bans need one filter rule on ${w.nas}. Install it now?\n\n${overview?.ban_rule ?? ""}`)) return;
-          r = await api.ban({ ...input, install_rule: true });
-        }
-      }
-      say(summary(r));
+      const minutes = kind === "limit" ? undefined : (overview?.settings.escalation.durations_min[0] ?? 30);
+      const r = await penalize(kind, w.subscriber, w.nas, { reason: `${KIND_LABEL[w.kind]}: ${w.details}`, minutes });
+      if (!r) return;
+      say(penaltySummary(r));
       load();
     } catch (e) {
       showError(errorText(e));
@@ -118,6 +98,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
             "td",
             { class: "row-actions" },
             h("button", { "data-testid": "action-throttle", title: "Lower the rate for a while", onclick: () => act(w, "throttle") }, "Throttle"),
+            h("button", { "data-testid": "action-limit", title: "Cap connections (PPPoE) or sessions (hotspot) for a while", onclick: () => act(w, "limit") }, "Limit"),
             h("button", { class: "danger", "data-testid": "action-ban", title: "Block the address for a while", onclick: () => act(w, "ban") }, "Ban"),
           ),
         ),
@@ -217,6 +198,12 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
         num("Hogging: % of plan", s.thresholds.hog_percent, "abuse-hog-percent"),
         num("Hogging: for minutes", s.thresholds.hog_window_min, "abuse-hog-window"),
         num("Throttle to % of plan", s.throttle_percent, "abuse-throttle-percent"),
+        num("Limit: PPPoE connections, normal (0 = no cap)", s.limits.pppoe_normal, "limit-pppoe-normal"),
+        num("Limit: PPPoE connections, limited", s.limits.pppoe_suspicious, "limit-pppoe-suspicious"),
+        num("Limit: hotspot sessions, normal", s.limits.hotspot_normal, "limit-hotspot-normal"),
+        num("Limit: hotspot sessions, limited", s.limits.hotspot_suspicious, "limit-hotspot-suspicious"),
+        num("Limit: lasts minutes", s.limits.minutes, "limit-minutes"),
+        check("End hotspot sessions over the caps each check", s.limits.enforce_hotspot_sessions, "limit-enforce-hotspot"),
         check("Throttle and ban automatically", s.auto_actions, "abuse-auto"),
         check("Dry run (record only)", s.dry_run, "abuse-dry-run"),
       ),
@@ -239,6 +226,12 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
           next.thresholds.hog_percent = Number(get("abuse-hog-percent").value);
           next.thresholds.hog_window_min = Number(get("abuse-hog-window").value);
           next.throttle_percent = Number(get("abuse-throttle-percent").value);
+          next.limits.pppoe_normal = Number(get("limit-pppoe-normal").value);
+          next.limits.pppoe_suspicious = Number(get("limit-pppoe-suspicious").value);
+          next.limits.hotspot_normal = Number(get("limit-hotspot-normal").value);
+          next.limits.hotspot_suspicious = Number(get("limit-hotspot-suspicious").value);
+          next.limits.minutes = Number(get("limit-minutes").value);
+          next.limits.enforce_hotspot_sessions = get("limit-enforce-hotspot").checked;
           next.auto_actions = get("abuse-auto").checked;
           next.dry_run = get("abuse-dry-run").checked;
           try {

@@ -5,6 +5,45 @@ import { h, when } from "../dom";
 import { api, errorText, type SubscriberDetail } from "../api";
 import { navigate } from "../nav";
 import { expectedTtls, ttlBars } from "./charts";
+import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
+
+/** Disconnect, throttle, limit and ban for this subscriber, on the router a scan last saw them on. */
+function actions(d: SubscriberDetail, showError: (m: string) => void): HTMLElement {
+  const r = d.result!;
+  const message = h("p", { class: "notice", "data-testid": "subscriber-message", hidden: true });
+  const done = (text: string) => {
+    message.textContent = text;
+    message.hidden = false;
+  };
+  const step = (kind: PenaltyKind) => async () => {
+    try {
+      const report = await penalize(kind, r.subscriber, r.nas, { reason: r.reasons[0] ?? "", minutes: kind === "limit" ? undefined : 30 });
+      if (report) done(penaltySummary(report));
+    } catch (e) {
+      showError(errorText(e));
+    }
+  };
+  const disconnect = async () => {
+    const reason = window.prompt(`Why disconnect ${r.subscriber}? (kept in the audit log)`, r.reasons[0] ?? "");
+    if (reason === null) return;
+    try {
+      const x = await api.disconnect(r.subscriber, reason);
+      done(`${x.subscriber} disconnected via ${x.method}.${x.note ? ` ${x.note}` : ""}`);
+    } catch (e) {
+      showError(errorText(e));
+    }
+  };
+  const disabled = d.whitelist ? { disabled: true, title: "Whitelisted subscribers are never acted on" } : {};
+  return h(
+    "div",
+    { class: "row-actions", "data-testid": "subscriber-actions" },
+    h("button", { "data-testid": "action-throttle", onclick: step("throttle"), ...disabled }, "Throttle"),
+    h("button", { "data-testid": "action-limit", onclick: step("limit"), ...disabled }, "Limit"),
+    h("button", { class: "danger", "data-testid": "action-ban", onclick: step("ban"), ...disabled }, "Ban"),
+    h("button", { class: "danger", "data-testid": "action-disconnect", onclick: disconnect, ...disabled }, "Disconnect"),
+    message,
+  );
+}
 
 function histogram(d: SubscriberDetail): HTMLElement {
   const entries = Object.entries(d.ttl_histogram).map(([t, n]) => [Number(t), n] as [number, number]);
@@ -27,6 +66,8 @@ export function subscriberView(name: string, showError: (m: string) => void): HT
           h("p", {}, h("span", { class: `badge ${r.level}` }, r.level), " ", r.ttl_status.replace(/_/g, " "), " · recommended: ", r.recommended_action.replace(/_/g, " ")),
           h("h2", {}, "Why"),
           h("ul", { class: "reasons" }, ...r.reasons.map((x) => h("li", {}, x))),
+          h("h2", {}, "Actions"),
+          actions(d, showError),
         );
       }
       root.append(
