@@ -68,6 +68,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         abuse::throttle_subscriber,
         abuse::ban_subscriber,
         abuse::limit_subscriber,
+        routers::p2p_rules,
         abuse::lift_action,
     ]
 }

@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shareguard_detect::Access;
+use shareguard_engine::p2p_rules;
 use shareguard_engine::probe_ops::{self, ProbeAction, ProbeReport};
 use shareguard_engine::routers::{self, ConnectionCheck};
+use shareguard_engine::sharing_actions::Router;
 use shareguard_scan::NasTarget;
 use shareguard_secrets::SecretKind;
 use shareguard_store::{action, AuditEntry, NasRecord, Permission, Store};
@@ -290,6 +292,79 @@ pub async fn probes(
         blocking(move || Ok(lock(&store).audit(&entry)?)).await?;
     }
     Ok(report)
+}
+
+/// What the router-side P2P classification looks like on one router.
+#[derive(Debug, Serialize)]
+pub struct P2pRulesReport {
+    pub installed: bool,
+    /// What installing sends (or sent).
+    pub commands: Vec<String>,
+    pub applied: bool,
+}
+
+/// Shows (`show`), installs (`install`) or removes (`remove`) the P2P
+/// classification the abuse monitor reads.
+#[tauri::command]
+pub async fn p2p_rules(
+    state: State<'_, AppState>,
+    name: String,
+    action: String,
+) -> CommandResult<P2pRulesReport> {
+    let operator = match action.as_str() {
+        "show" => state.require(Permission::Scan)?,
+        "install" | "remove" => state.require(Permission::Edit)?,
+        other => {
+            return Err(CommandError::invalid(format!(
+                "unknown P2P rule action {other:?}: use show, install or remove"
+            )))
+        }
+    };
+    let router = Router {
+        target: resolve_target(&state, &name).await?,
+        radius: None,
+    };
+    let commands = p2p_rules::preview(&router);
+    let job = async {
+        let applied = match action.as_str() {
+            "install" => {
+                p2p_rules::install(&router).await?;
+                true
+            }
+            "remove" => p2p_rules::remove(&router).await? > 0,
+            _ => false,
+        };
+        Ok::<_, shareguard_engine::enforce::ActionError>((
+            applied,
+            p2p_rules::state(&router).await?,
+        ))
+    };
+    let (applied, now) = tokio::time::timeout(Duration::from_secs(20), job)
+        .await
+        .map_err(|_| {
+            CommandError::new(
+                "timeout",
+                format!("{name} did not answer within 20 s: check the link, then look at the router's mangle rules before trying again"),
+            )
+        })?
+        .map_err(|e| CommandError::new(e.kind(), e.to_string()))?;
+    if applied {
+        let what = if action == "install" {
+            "p2p_rules_installed"
+        } else {
+            "p2p_rules_removed"
+        };
+        let entry = AuditEntry::new(&operator, what)
+            .subject(&name)
+            .details(serde_json::json!({ "commands": commands }));
+        let store = state.store.clone();
+        blocking(move || Ok(lock(&store).audit(&entry).map(|_| ())?)).await?;
+    }
+    Ok(P2pRulesReport {
+        installed: now.installed(),
+        commands,
+        applied,
+    })
 }
 
 /// The SHA-256 fingerprint of the certificate a router presents on api-ssl,

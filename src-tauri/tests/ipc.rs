@@ -626,6 +626,27 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
     assert_eq!(r["report"]["cap"], 100);
     assert_eq!(r["report"]["minutes"], 1440);
     assert_eq!(t.audit("limit_rules_installed").len(), 1);
+
+    // The P2P classification on a router: previewed, installed, audited.
+    let router = pppoe_routers[0].as_str().unwrap();
+    let shown: Value = t.ok("p2p_rules", json!({ "name": router, "action": "show" }));
+    assert_eq!(shown["installed"], false);
+    assert!(
+        shown["commands"][1]
+            .as_str()
+            .unwrap()
+            .contains("address-list=sg-p2p"),
+        "{shown}"
+    );
+    let done: Value = t.ok("p2p_rules", json!({ "name": router, "action": "install" }));
+    assert_eq!(done["installed"], true);
+    assert_eq!(t.audit("p2p_rules_installed").len(), 1);
+    let e = t.fails("p2p_rules", json!({ "name": router, "action": "delete" }));
+    assert!(
+        e.message.contains("use show, install or remove"),
+        "{}",
+        e.message
+    );
     let in_force: Value = t.ok("abuse_overview", json!({}));
     assert!(in_force["in_force"]
         .as_array()

@@ -429,6 +429,8 @@ export const api = {
   removeOperator: (name: string) => invoke<void>("remove_operator", { name }),
   switchOperator: (name: string, pin: string) => invoke<Operator>("switch_operator", { name, pin }),
   lockApp: () => invoke<void>("lock_app"),
+  p2pRules: (name: string, action: "show" | "install" | "remove") =>
+    invoke<{ installed: boolean; commands: string[]; applied: boolean }>("p2p_rules", { name, action }),
   probes: (name: string, remove: boolean, apply: boolean) =>
     invoke<ProbeReport>("probes", { name, remove, apply }),
   fetchFingerprint: (host: string, port: number) => invoke<string>("fetch_fingerprint", { host, port }),

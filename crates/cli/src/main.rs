@@ -4,6 +4,7 @@
 
 mod cmd_act;
 mod cmd_monitor;
+mod cmd_p2p;
 mod cmd_probes;
 mod cmd_results;
 mod cmd_scan;
@@ -65,6 +66,11 @@ enum Command {
     Ban(cmd_act::BanArgs),
     /// Lift a subscriber's ban before it runs out.
     Unban(cmd_act::UnbanArgs),
+    /// Show, install or remove the router-side P2P classification the abuse monitor reads (layer-7, previewed first).
+    P2pRules {
+        #[command(subcommand)]
+        action: cmd_p2p::P2pCommand,
+    },
     /// Cap a suspicious subscriber's connections (PPPoE) or sessions (hotspot) for a while; `--lift` ends it.
     Limit(cmd_act::LimitArgs),
     /// Watch routers for abuse (connection floods, bursts, P2P, hogging, tethering) and act as the settings allow.
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
             Command::Ban(a) => cmd_act::ban(a).await,
             Command::Unban(a) => cmd_act::unban(a).await,
             Command::Limit(a) => cmd_act::limit(a).await,
+            Command::P2pRules { action } => cmd_p2p::run(action).await,
             Command::Monitor(a) => cmd_monitor::run(a).await,
         }
     });

@@ -655,6 +655,42 @@ async fn throttle_ban_unban_and_one_monitor_cycle() {
     assert_eq!(code(&o), 10);
     assert!(stderr(&o).contains("no limit in force"), "{}", stderr(&o));
 
+    // The P2P classification: shown, installed (audited), removed.
+    let p2p = |verb: &str| {
+        args(&[
+            "p2p-rules",
+            verb,
+            "--router",
+            &api,
+            "--password-env",
+            "SG_PASSWORD",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+    };
+    let o = run(p2p("show")).await;
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("P2P classification not installed")
+            && out.contains("layer7-protocol=sg-bittorrent"),
+        "{out}"
+    );
+    let o = run(p2p("install")).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(nas.rules("layer7-protocol").len(), 1);
+    let mut show = p2p("show");
+    show.push("--json".into());
+    let v: Value = serde_json::from_slice(&run(show).await.stdout).unwrap();
+    assert_eq!(v[0]["installed"], true);
+    let o = run(p2p("remove")).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(nas.rules("layer7-protocol").is_empty());
+    let audit = shareguard_store::Store::open(&db)
+        .unwrap()
+        .audit_log(&Default::default())
+        .unwrap();
+    assert!(audit.iter().any(|e| e.action == "p2p_rules_installed"));
+
     // One monitor cycle: a flooder is found and stored, nothing is done
     // (automatic actions are off by default).
     net.set_load(

@@ -24,6 +24,7 @@ pub mod enforce;
 pub mod limits;
 pub mod monitor;
 pub mod notify;
+pub mod p2p_rules;
 pub mod penalties;
 pub mod persist;
 pub mod probe_ops;

@@ -16,6 +16,7 @@ use shareguard_detect::abuse::{AbuseKind, Finding, Severity};
 use shareguard_engine::abuse_actions::{self, Penalty};
 use shareguard_engine::limits::{self, LimitSettings};
 use shareguard_engine::monitor::{AbuseSettings, Monitor};
+use shareguard_engine::p2p_rules;
 use shareguard_engine::penalties;
 use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
 use shareguard_sim::population::HouseholdKind;
@@ -632,4 +633,66 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         .audit_log(&AuditFilter::default())
         .unwrap();
     assert!(audit.iter().any(|e| e.action == "limit_lifted"));
+}
+
+#[tokio::test]
+async fn the_p2p_rules_are_installed_once_classify_p2p_traffic_and_come_off_again() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let who = f.quiet(0, 6);
+    // Too few P2P connections for the table heuristic: only the router's
+    // classification can find this one.
+    f.load(
+        &who,
+        Load {
+            extra_connections: 20,
+            lifetime_s: 600,
+            p2p: true,
+            ..Load::default()
+        },
+    );
+    let preview = p2p_rules::preview(&routers[0]);
+    assert!(
+        preview[0].contains("layer7-protocol add name=sg-bittorrent"),
+        "{preview:?}"
+    );
+    assert!(preview[1].contains("in-interface=all-ppp layer7-protocol=sg-bittorrent action=add-src-to-address-list address-list=sg-p2p"), "{preview:?}");
+
+    let mut m = Monitor::new();
+    let settings = quiet_defaults();
+    m.cycle(&f.store, &routers, &settings).await.unwrap();
+    assert!(f.warnings_of(&who).iter().all(|w| w.kind != AbuseKind::P2p));
+
+    assert!(!p2p_rules::state(&routers[0]).await.unwrap().installed());
+    p2p_rules::install(&routers[0]).await.unwrap();
+    p2p_rules::install(&routers[0]).await.unwrap();
+    let nas = &f.demo.network.nas()[0];
+    assert_eq!(nas.rules("layer7-protocol").len(), 1, "installed once");
+    assert!(p2p_rules::state(&routers[0]).await.unwrap().installed());
+
+    // Connections that start after the rule are classified.
+    f.demo.network.advance(Duration::from_secs(700));
+    let r = m.cycle(&f.store, &routers, &settings).await.unwrap();
+    let p2p: Vec<_> = r
+        .warnings
+        .iter()
+        .filter(|w| w.kind == AbuseKind::P2p)
+        .collect();
+    assert!(p2p.iter().any(|w| w.subscriber == who), "{p2p:?}");
+    let w = p2p.iter().find(|w| w.subscriber == who).unwrap();
+    assert_eq!(
+        w.details,
+        "the router's P2P rules matched this subscriber's traffic"
+    );
+    // Only the injected P2P traffic is classified by the router.
+    let classified: Vec<_> = p2p
+        .iter()
+        .filter(|w| w.details.contains("router's P2P rules"))
+        .map(|w| w.subscriber.as_str())
+        .collect();
+    assert_eq!(classified, vec![who.as_str()]);
+
+    assert_eq!(p2p_rules::remove(&routers[0]).await.unwrap(), 2);
+    assert!(nas.rules("layer7-protocol").is_empty());
+    assert!(!p2p_rules::state(&routers[0]).await.unwrap().installed());
 }

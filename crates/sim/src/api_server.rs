@@ -220,6 +220,7 @@ fn route(menu: &str) -> Option<Target> {
         "/ip/firewall/filter" => Target::Stored(Menu::Filter),
         "/ip/firewall/address-list" => Target::Stored(Menu::AddressList),
         "/queue/simple" => Target::Stored(Menu::Queue),
+        "/ip/firewall/layer7-protocol" => Target::Stored(Menu::Layer7),
         _ => return None,
     })
 }

@@ -141,6 +141,7 @@ impl Extra {
             dst: *c.dst.ip(),
             dport: c.dst.port(),
             proto: c.proto,
+            p2p: self.p2p,
         }
     }
 }

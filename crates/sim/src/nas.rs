@@ -121,6 +121,7 @@ pub(crate) enum Menu {
     Filter,
     AddressList,
     Queue,
+    Layer7,
 }
 
 impl Menu {
@@ -130,6 +131,7 @@ impl Menu {
             "filter" => Self::Filter,
             "address-list" => Self::AddressList,
             "queue" | "queue-simple" => Self::Queue,
+            "layer7-protocol" => Self::Layer7,
             _ => return None,
         })
     }
@@ -140,6 +142,7 @@ struct Tables {
     filter: Table,
     address_list: Table,
     queue: Table,
+    layer7: Table,
     /// Deadlines of address-list entries added with a timeout.
     timeouts: Timeouts,
     /// Dynamic address-list entries removed by a client: (list, address) →
@@ -166,6 +169,7 @@ impl Tables {
             Menu::Filter => &mut self.filter,
             Menu::AddressList => &mut self.address_list,
             Menu::Queue => &mut self.queue,
+            Menu::Layer7 => &mut self.layer7,
         }
     }
 
@@ -175,6 +179,7 @@ impl Tables {
             Menu::Filter => &self.filter,
             Menu::AddressList => &self.address_list,
             Menu::Queue => &self.queue,
+            Menu::Layer7 => &self.layer7,
         }
     }
 }
@@ -306,6 +311,7 @@ impl NasState {
                 filter: Table::new(0x100),
                 address_list: Table::new(0x200),
                 queue: Table::new(0x300),
+                layer7: Table::new(0x400),
                 timeouts: Timeouts::default(),
                 suppressed: HashMap::new(),
             }),
@@ -640,6 +646,11 @@ impl NasState {
                 }
             }
             Menu::Queue => {}
+            Menu::Layer7 => {
+                if get("name").is_none_or(str::is_empty) || get("regexp").is_none() {
+                    return Err("missing value(s) of argument(s) name, regexp".into());
+                }
+            }
         }
         let timeout = match menu {
             Menu::AddressList => take_timeout(&mut attrs)?,
@@ -723,6 +734,7 @@ impl NasState {
         match menu {
             Menu::Mangle => self.recompile(t),
             Menu::Filter | Menu::AddressList | Menu::Queue => self.refresh_all(t),
+            Menu::Layer7 => {}
         }
     }
 
@@ -923,6 +935,7 @@ impl NasState {
             dst: *slot.dst.ip(),
             dport: slot.dst.port(),
             proto: slot.protocol,
+            p2p: false,
         }
     }
 

@@ -25,6 +25,9 @@ pub struct ConnCtx {
     pub dst: Ipv4Addr,
     pub dport: u16,
     pub proto: Proto,
+    /// Whether the payload is a P2P protocol's, which is what a
+    /// `layer7-protocol` matcher finds in the first packets.
+    pub p2p: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,12 +213,18 @@ struct Rule {
     dport: Option<(Ports, bool)>,
     conn_mark: Option<(Option<u16>, bool)>,
     pcc: Option<Pcc>,
+    /// A `layer7-protocol` matcher (negated or not). The simulator has no
+    /// payloads: any layer-7 protocol matches the P2P connections.
+    l7: Option<bool>,
     action: Action,
     passthrough: bool,
 }
 
 impl Rule {
     fn matches(&self, c: &ConnCtx, mark: Option<u16>) -> bool {
+        if self.l7.is_some_and(|neg| c.p2p == neg) {
+            return false;
+        }
         if let Some((iface, neg)) = self.iface {
             let hit = match iface {
                 Iface::AllPpp => c.pppoe,
@@ -365,6 +374,7 @@ impl Compiled {
             dport: None,
             conn_mark: None,
             pcc: None,
+            l7: None,
             action: Action::Accept,
             passthrough: item.get("passthrough").is_none_or(|p| p != "false"),
         };
@@ -435,6 +445,10 @@ impl Compiled {
                     true
                 }
                 "per-connection-classifier" => Pcc::parse(v).map(|p| rule.pcc = Some(p)).is_some(),
+                "layer7-protocol" => {
+                    rule.l7 = Some(neg);
+                    true
+                }
                 _ => false,
             };
             if !ok {
@@ -538,6 +552,7 @@ mod tests {
             dst: Ipv4Addr::new(93, 184, 1, 1),
             dport: 443,
             proto: Proto::Tcp,
+            p2p: false,
         }
     }
 

@@ -144,6 +144,27 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     }
   }
 
+  // The optional P2P classification, shown in the same panel.
+  async function showP2p(name: string, action: "show" | "install" | "remove" = "show"): Promise<void> {
+    if (action !== "show" && !window.confirm(`${action === "install" ? "Install" : "Remove"} the P2P classification on ${name}?`)) return;
+    try {
+      const r = await api.p2pRules(name, action);
+      probePanel.hidden = false;
+      clear(probePanel).append(
+        h("h2", {}, `P2P classification on ${name}`),
+        h("p", { "data-testid": "p2p-state" }, r.installed ? "Installed: the abuse monitor reads the router's sg-p2p list." : "Not installed: the monitor finds P2P from the connection table alone."),
+        h("p", { class: "muted" }, "Layer-7 matching costs router CPU; it is optional. An address list is used rather than connection marks, so the TTL probes' and QoS marks stay intact."),
+        h("p", {}, r.applied ? "Sent:" : "Installing sends:"),
+        h("pre", { "data-testid": "p2p-commands" }, r.commands.join("\n")),
+        r.installed
+          ? h("button", { class: "danger", "data-testid": "p2p-remove", onclick: () => showP2p(name, "remove") }, "Remove")
+          : h("button", { class: "primary", "data-testid": "p2p-install", onclick: () => showP2p(name, "install") }, "Install"),
+      );
+    } catch (e) {
+      showError(errorText(e));
+    }
+  }
+
   // The first-run guide for a real router.
   const tested = new Set<string>();
   const probed = new Set<string>();
@@ -192,7 +213,7 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     for (const r of state.status?.routers.filter((x) => x.demo) ?? []) {
       list.append(
         h("tr", { "data-router": r.name }, h("td", {}, r.name, " ", h("span", { class: "demo-tag" }, "DEMO")), h("td", {}, r.address), h("td", {}, r.access), h("td", {}, "simulated"),
-          h("td", {}, h("button", { onclick: () => test(r.name) }, "Test connection"), " ", h("button", { onclick: () => showProbes(r.name) }, "TTL probes…"))),
+          h("td", {}, h("button", { onclick: () => test(r.name) }, "Test connection"), " ", h("button", { onclick: () => showProbes(r.name) }, "TTL probes…"), " ", h("button", { "data-testid": "router-p2p", onclick: () => showP2p(r.name) }, "P2P rules…"))),
       );
     }
     for (const r of stored) {
@@ -210,6 +231,8 @@ export function routersView(showError: (m: string) => void): HTMLElement {
             h("button", { "data-testid": "router-test", onclick: () => test(r.name) }, "Test connection"),
             " ",
             h("button", { "data-testid": "router-probes", onclick: () => showProbes(r.name) }, "TTL probes…"),
+            " ",
+            h("button", { "data-testid": "router-p2p", onclick: () => showP2p(r.name) }, "P2P rules…"),
             " ",
             h("button", {
               onclick: async () => {

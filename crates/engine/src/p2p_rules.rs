@@ -1,0 +1,142 @@
+//! The router-side P2P classification the abuse monitor reads: a layer-7
+//! protocol that recognises BitTorrent handshakes, tracker requests and DHT
+//! queries, and one mangle rule that puts the source of such a connection
+//! on the `sg-p2p` address list for ten minutes.
+//!
+//! An address list, not a connection mark: a connection holds one mark, and
+//! a P2P mark would overwrite the TTL probes' marks (or be overwritten by
+//! them, or by the owner's QoS marks). A list entry per subscriber is all
+//! the monitor needs, and it sits next to any mark-based setup.
+//!
+//! Layer-7 matching inspects the first packets of every connection through
+//! the rule and costs router CPU, so these rules are optional: without
+//! them the monitor still finds P2P from the connection table's shape.
+
+use routeros_client::{Client, Command, QueryOp};
+use serde::Serialize;
+use shareguard_detect::Access;
+use shareguard_scan::monitor::P2P_LIST;
+
+use crate::enforce::ActionError;
+use crate::sharing_actions::Router;
+
+/// The layer-7 protocol's name on the router.
+pub const P2P_PROTOCOL: &str = "sg-bittorrent";
+/// The comment that marks ShareGuard's P2P rule and protocol.
+pub const P2P_COMMENT: &str = "shareguard p2p";
+/// BitTorrent peer handshake, Azureus handshake, tracker scrape and
+/// announce, and a DHT query; RouterOS matches layer-7 case-insensitively.
+pub const P2P_REGEXP: &str = r"^(\x13bittorrent protocol|azver\x01$|get /scrape\?info_hash=|get /announce\?info_hash=|d1:ad2:id20:)";
+
+/// What is on the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct P2pRulesState {
+    pub protocol: bool,
+    pub rule: bool,
+}
+
+impl P2pRulesState {
+    pub fn installed(&self) -> bool {
+        self.protocol && self.rule
+    }
+}
+
+/// The interface the rule watches: the probe interface when the owner set
+/// one, else every PPP session or the hotspot bridge.
+fn interface(router: &Router) -> String {
+    router
+        .target
+        .probe_interface
+        .clone()
+        .unwrap_or_else(|| match router.target.access {
+            Access::Pppoe => "all-ppp".into(),
+            Access::Hotspot => "bridge-hotspot".into(),
+        })
+}
+
+fn commands(interface: &str) -> (Command, Command) {
+    let protocol = Command::new("/ip/firewall/layer7-protocol/add")
+        .attr("name", P2P_PROTOCOL)
+        .attr("regexp", P2P_REGEXP)
+        .attr("comment", P2P_COMMENT);
+    let rule = Command::new("/ip/firewall/mangle/add")
+        .attr("chain", "prerouting")
+        .attr("in-interface", interface)
+        .attr("layer7-protocol", P2P_PROTOCOL)
+        .attr("action", "add-src-to-address-list")
+        .attr("address-list", P2P_LIST)
+        .attr("address-list-timeout", "10m")
+        .attr("comment", P2P_COMMENT);
+    (protocol, rule)
+}
+
+/// The protocol and rule in RouterOS terminal syntax, for the preview.
+pub fn preview(router: &Router) -> Vec<String> {
+    let iface = interface(router);
+    vec![
+        format!("/ip firewall layer7-protocol add name={P2P_PROTOCOL} regexp=\"{P2P_REGEXP}\" comment=\"{P2P_COMMENT}\""),
+        format!(
+            "/ip firewall mangle add chain=prerouting in-interface={iface} layer7-protocol={P2P_PROTOCOL} action=add-src-to-address-list address-list={P2P_LIST} address-list-timeout=10m comment=\"{P2P_COMMENT}\""
+        ),
+    ]
+}
+
+async fn tagged(c: &mut Client, menu: &str) -> Result<Vec<String>, routeros_client::Error> {
+    let rows = c
+        .run(
+            Command::new(format!("{menu}/print"))
+                .proplist(&[".id"])
+                .query(QueryOp::Eq("comment".into(), P2P_COMMENT.into())),
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.get_str(".id").map(|s| s.into_owned()))
+        .collect())
+}
+
+const PROTOCOLS: &str = "/ip/firewall/layer7-protocol";
+const MANGLE: &str = "/ip/firewall/mangle";
+
+/// Whether the protocol and rule are on the router.
+pub async fn state(router: &Router) -> Result<P2pRulesState, ActionError> {
+    let mut c = Client::connect(&router.target.connect).await?;
+    Ok(P2pRulesState {
+        protocol: !tagged(&mut c, PROTOCOLS).await?.is_empty(),
+        rule: !tagged(&mut c, MANGLE).await?.is_empty(),
+    })
+}
+
+/// Removes ShareGuard's P2P rule and protocol (the rule first, since the
+/// router refuses to remove a protocol a rule uses). Returns how many items
+/// were removed.
+pub async fn remove(router: &Router) -> Result<usize, ActionError> {
+    let mut c = Client::connect(&router.target.connect).await?;
+    remove_on(&mut c).await
+}
+
+async fn remove_on(c: &mut Client) -> Result<usize, ActionError> {
+    let mut n = 0;
+    for menu in [MANGLE, PROTOCOLS] {
+        let ids = tagged(c, menu).await?;
+        if !ids.is_empty() {
+            c.run(Command::new(format!("{menu}/remove")).attr(".id", ids.join(",")))
+                .await?;
+            n += ids.len();
+        }
+    }
+    Ok(n)
+}
+
+/// Installs the protocol and rule, replacing earlier ones.
+pub async fn install(router: &Router) -> Result<P2pRulesState, ActionError> {
+    let mut c = Client::connect(&router.target.connect).await?;
+    remove_on(&mut c).await?;
+    let (protocol, rule) = commands(&interface(router));
+    c.run(protocol).await?;
+    c.run(rule).await?;
+    Ok(P2pRulesState {
+        protocol: true,
+        rule: true,
+    })
+}
