@@ -53,8 +53,22 @@ pub async fn notify_owner<R: Runtime>(
         d.insert("body".into(), body.into());
         d.insert("shown".into(), shown.into());
     }
+    let event = shareguard_webhook::Event {
+        title: title.to_string(),
+        subscriber: None,
+        router: None,
+        severity: details["severity"]
+            .as_str()
+            .unwrap_or("warning")
+            .to_string(),
+        kind: details["source"].as_str().unwrap_or("sharing").to_string(),
+        details: body.to_string(),
+        action: None,
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
     let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified").details(details);
     let store = app.state::<AppState>().store.clone();
+    tauri::async_runtime::spawn(crate::webhooks::deliver(store.clone(), event));
     if let Err(e) = blocking(move || Ok(lock(&store).audit(&entry)?)).await {
         tracing::warn!("the notification could not be recorded: {}", e.message);
     }

@@ -15,6 +15,7 @@ mod settings;
 pub mod state;
 mod subscriber;
 mod tray;
+mod webhooks;
 
 use tauri::{Manager, Runtime};
 
@@ -69,6 +70,9 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         abuse::ban_subscriber,
         abuse::limit_subscriber,
         routers::p2p_rules,
+        webhooks::webhook_settings,
+        webhooks::save_webhooks,
+        webhooks::test_webhooks,
         abuse::lift_action,
     ]
 }

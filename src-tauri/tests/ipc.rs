@@ -675,3 +675,95 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
     assert_eq!(overview["settings"]["auto_actions"], true);
     assert_eq!(overview["settings"]["limits"]["pppoe_normal"], 800);
 }
+
+/// A webhook receiver on loopback: answers 200 to every POST and hands each
+/// JSON body to the test.
+fn hook_receiver() -> (String, mpsc::Receiver<Value>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    let _ = tx.send(v);
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn webhooks_are_checked_tested_and_sent_when_the_monitor_warns() {
+    let t = demo_app();
+    let (url, bodies) = hook_receiver();
+
+    let e = t.fails(
+        "save_webhooks",
+        json!({ "config": { "generic": { "url": "hooks.example.com/x" } } }),
+    );
+    assert_eq!(e.kind, "invalid_input");
+    assert!(
+        e.message.contains("enter the full address"),
+        "{}",
+        e.message
+    );
+    let e = t.fails("test_webhooks", json!({}));
+    assert!(e.message.contains("set up yet"), "{}", e.message);
+
+    t.ok::<()>(
+        "save_webhooks",
+        json!({ "config": { "generic": { "url": url } } }),
+    );
+    let shown: Value = t.ok("webhook_settings", json!({}));
+    assert_eq!(shown["config"]["generic"]["url"], json!(url));
+    let sent: Vec<Value> = t.ok("test_webhooks", json!({}));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["ok"], true, "{sent:?}");
+    let test = bodies.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(test["kind"], "test");
+    assert_eq!(test["source"], "shareguard");
+
+    // The scan flags sharing households and the monitor cycle finds some
+    // past the throttle threshold: the owner's notification about each
+    // reaches the hook too.
+    t.scan(json!({}));
+    let _: Value = t.ok("run_monitor", json!({}));
+    let mut events = Vec::new();
+    while events.len() < 2 {
+        events.push(bodies.recv_timeout(Duration::from_secs(20)).unwrap());
+    }
+    let sharing = events
+        .iter()
+        .find(|e| e["kind"] == "sharing")
+        .expect("a sharing event");
+    assert!(
+        sharing["title"].as_str().unwrap().contains("newly flagged"),
+        "{sharing}"
+    );
+    let abuse = events
+        .iter()
+        .find(|e| e["kind"] == "abuse")
+        .expect("an abuse event");
+    assert!(
+        abuse["details"].as_str().unwrap().contains("abuse warning"),
+        "{abuse}"
+    );
+}

@@ -313,6 +313,11 @@ export interface AbuseSettings {
   limits: LimitSettings;
 }
 
+export interface WebhookConfig {
+  generic: { url: string } | null;
+  telegram: { chat_id: string; api_base?: string } | null;
+}
+
 export interface LimitSettings {
   pppoe_normal: number;
   pppoe_suspicious: number;
@@ -429,6 +434,11 @@ export const api = {
   removeOperator: (name: string) => invoke<void>("remove_operator", { name }),
   switchOperator: (name: string, pin: string) => invoke<Operator>("switch_operator", { name, pin }),
   lockApp: () => invoke<void>("lock_app"),
+  webhookSettings: () =>
+    invoke<{ config: WebhookConfig; has_telegram_token: boolean; keyring: string | null }>("webhook_settings"),
+  saveWebhooks: (config: WebhookConfig, telegramToken: string | null) =>
+    invoke<void>("save_webhooks", { config, telegramToken }),
+  testWebhooks: () => invoke<{ target: string; ok: boolean; attempts: number | null; message: string }[]>("test_webhooks"),
   p2pRules: (name: string, action: "show" | "install" | "remove") =>
     invoke<{ installed: boolean; commands: string[]; applied: boolean }>("p2p_rules", { name, action }),
   probes: (name: string, remove: boolean, apply: boolean) =>

@@ -19,6 +19,8 @@ pub enum SecretKind {
     RouterPassword,
     /// The RADIUS shared secret used for Disconnect/CoA to a router.
     RadiusSecret,
+    /// The owner's Telegram bot token for notifications.
+    TelegramToken,
 }
 
 impl SecretKind {
@@ -26,6 +28,7 @@ impl SecretKind {
         match self {
             Self::RouterPassword => "router",
             Self::RadiusSecret => "radius",
+            Self::TelegramToken => "telegram",
         }
     }
 }

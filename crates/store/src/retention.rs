@@ -50,6 +50,9 @@ impl Retention {
 pub struct Pruned {
     pub scans: u64,
     pub history_rows: u64,
+    /// Abuse monitor cycle figures (warnings stay: they are evidence, and few).
+    #[serde(default)]
+    pub monitor_cycles: u64,
 }
 
 impl Store {
@@ -79,9 +82,13 @@ impl Store {
                      AND NOT EXISTS (SELECT 1 FROM result_history h WHERE h.scan_id = s.id)",
                 )?
                 .execute([&cutoff])?;
+            let cycles = tx
+                .prepare_cached("DELETE FROM monitor_cycles WHERE at < ?1")?
+                .execute([&cutoff])?;
             let pruned = Pruned {
                 scans: u64::try_from(scans).unwrap_or(u64::MAX),
                 history_rows: u64::try_from(history_rows).unwrap_or(u64::MAX),
+                monitor_cycles: u64::try_from(cycles).unwrap_or(u64::MAX),
             };
             if pruned != Pruned::default() {
                 audit::insert(
@@ -90,6 +97,7 @@ impl Store {
                         "before": cutoff,
                         "scans": pruned.scans,
                         "history_rows": pruned.history_rows,
+                        "monitor_cycles": pruned.monitor_cycles,
                     })),
                 )?;
             }

@@ -420,15 +420,4 @@ impl Store {
             })
         })
     }
-
-    /// Removes monitor cycle figures older than `before` (warnings stay: they
-    /// are evidence, and few).
-    pub fn prune_cycles(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.write(|tx| {
-            let n = tx
-                .prepare_cached("DELETE FROM monitor_cycles WHERE at < ?1")?
-                .execute([ts(&before)])?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-    }
 }

@@ -13,6 +13,7 @@ import {
 } from "../api";
 import { navigate } from "../nav";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
+import { notificationsPanel } from "./notifications";
 
 const KIND_LABEL: Record<AbuseKind, string> = {
   connection_flood: "Connection flood",
@@ -294,6 +295,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
       body,
     ),
     settingsBox,
+    notificationsPanel(showError),
   );
   const un = events.abuseCycle(() => {
     if (!section.isConnected) {
