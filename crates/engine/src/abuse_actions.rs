@@ -14,6 +14,7 @@ use shareguard_store::{Action, ActionKind, ActionMethod, AuditEntry, Store};
 use crate::limits::{self, LimitReport, LimitSettings};
 use crate::penalties::{self, BanReport, Restore, ThrottleReport};
 use crate::persist::{store_task, EngineError};
+use crate::router_lists;
 use crate::sharing_actions::{refuse_whitelisted, DisconnectError, Router, ACTION_BUDGET};
 
 /// A throttle or ban to take.
@@ -280,6 +281,24 @@ pub struct Lifted {
     pub note: String,
 }
 
+/// Takes a ban's or limit's address off its list, and says what happened:
+/// the `what` list entry was removed, or the router had already `gone`.
+async fn unlist(
+    router: &Router,
+    a: &Action,
+    list: &str,
+    what: &str,
+    gone: &str,
+) -> Result<String, DisconnectError> {
+    let ip: Option<Ipv4Addr> = a.details["address"].as_str().and_then(|s| s.parse().ok());
+    Ok(match ip {
+        Some(ip) if router_lists::unlist(router, list, ip, ACTION_BUDGET).await? => {
+            format!("the {what} list entry was removed")
+        }
+        _ => format!("the router had already {gone}"),
+    })
+}
+
 /// Lifts one throttle or ban on its router and ends it in storage, as
 /// `operator` (`system` on expiry).
 pub async fn lift(
@@ -308,23 +327,9 @@ pub async fn lift(
                 .map_err(|e| EngineError::Internal(format!("stored throttle: {e}")))?;
             penalties::lift_throttle(router, &a.subscriber, &restore, ACTION_BUDGET).await?
         }
-        ActionKind::Ban => {
-            let ip: Option<Ipv4Addr> = a.details["address"].as_str().and_then(|s| s.parse().ok());
-            match ip {
-                Some(ip) if penalties::unban(router, ip, ACTION_BUDGET).await? => {
-                    "the ban list entry was removed".to_string()
-                }
-                _ => "the router had already lifted the ban".to_string(),
-            }
-        }
+        ActionKind::Ban => unlist(router, a, penalties::BAN_LIST, "ban", "lifted the ban").await?,
         ActionKind::Limit => {
-            let ip: Option<Ipv4Addr> = a.details["address"].as_str().and_then(|s| s.parse().ok());
-            match ip {
-                Some(ip) if limits::unlimit(router, ip, ACTION_BUDGET).await? => {
-                    "the limit list entry was removed".to_string()
-                }
-                _ => "the router had already ended the limit".to_string(),
-            }
+            unlist(router, a, limits::LIMIT_LIST, "limit", "ended the limit").await?
         }
         ActionKind::Disconnect => String::new(),
     };

@@ -353,12 +353,9 @@ pub async fn limit(
         let started = Instant::now();
         let mut c = Client::connect(&router.target.connect).await?;
         let session = online(&mut c, &router.target, subscriber).await?;
-        let ip = session.address.ok_or_else(|| ActionError::Refused {
-            subscriber: subscriber.into(),
-            nas: router.target.name.clone(),
-            request: "limit",
-            why: "the session has no IPv4 address yet; try again once it is fully connected".into(),
-        })?;
+        let ip = session
+            .address
+            .ok_or_else(|| crate::penalties::no_address(router, subscriber, "limit"))?;
         let access = router.target.access;
         if access == Access::Pppoe && installed_rules(&mut c).await?.is_empty() {
             return Err(ActionError::Refused {
@@ -399,20 +396,6 @@ pub async fn limit(
         }
         report.elapsed_ms = elapsed_ms(started);
         Ok(report)
-    })
-    .await
-}
-
-/// Ends a limit before its timeout. False when the router had already
-/// removed the entry.
-pub async fn unlimit(
-    router: &Router,
-    address: Ipv4Addr,
-    budget: Duration,
-) -> Result<bool, ActionError> {
-    within(&router.target.name, budget, async {
-        let mut c = Client::connect(&router.target.connect).await?;
-        Ok(router_lists::take_off_list(&mut c, LIMIT_LIST, address).await?)
     })
     .await
 }

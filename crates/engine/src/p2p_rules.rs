@@ -12,12 +12,13 @@
 //! the rule and costs router CPU, so these rules are optional: without
 //! them the monitor still finds P2P from the connection table's shape.
 
-use routeros_client::{Client, Command, QueryOp};
+use routeros_client::{Client, Command};
 use serde::Serialize;
 use shareguard_detect::Access;
 use shareguard_scan::monitor::P2P_LIST;
 
 use crate::enforce::ActionError;
+use crate::router_lists;
 use crate::sharing_actions::Router;
 
 /// The layer-7 protocol's name on the router.
@@ -81,20 +82,6 @@ pub fn preview(router: &Router) -> Vec<String> {
     ]
 }
 
-async fn tagged(c: &mut Client, menu: &str) -> Result<Vec<String>, routeros_client::Error> {
-    let rows = c
-        .run(
-            Command::new(format!("{menu}/print"))
-                .proplist(&[".id"])
-                .query(QueryOp::Eq("comment".into(), P2P_COMMENT.into())),
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r.get_str(".id").map(|s| s.into_owned()))
-        .collect())
-}
-
 const PROTOCOLS: &str = "/ip/firewall/layer7-protocol";
 const MANGLE: &str = "/ip/firewall/mangle";
 
@@ -102,8 +89,12 @@ const MANGLE: &str = "/ip/firewall/mangle";
 pub async fn state(router: &Router) -> Result<P2pRulesState, ActionError> {
     let mut c = Client::connect(&router.target.connect).await?;
     Ok(P2pRulesState {
-        protocol: !tagged(&mut c, PROTOCOLS).await?.is_empty(),
-        rule: !tagged(&mut c, MANGLE).await?.is_empty(),
+        protocol: !router_lists::tagged(&mut c, PROTOCOLS, P2P_COMMENT)
+            .await?
+            .is_empty(),
+        rule: !router_lists::tagged(&mut c, MANGLE, P2P_COMMENT)
+            .await?
+            .is_empty(),
     })
 }
 
@@ -118,7 +109,7 @@ pub async fn remove(router: &Router) -> Result<usize, ActionError> {
 async fn remove_on(c: &mut Client) -> Result<usize, ActionError> {
     let mut n = 0;
     for menu in [MANGLE, PROTOCOLS] {
-        let ids = tagged(c, menu).await?;
+        let ids = router_lists::tagged(c, menu, P2P_COMMENT).await?;
         if !ids.is_empty() {
             c.run(Command::new(format!("{menu}/remove")).attr(".id", ids.join(",")))
                 .await?;

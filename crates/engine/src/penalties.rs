@@ -82,11 +82,12 @@ pub fn throttled_rate(plan: RateLimit, percent: u8) -> RateLimit {
     }
 }
 
-fn no_address(router: &Router, subscriber: &str) -> ActionError {
+/// The refusal for a session that has no address to act on yet.
+pub(crate) fn no_address(router: &Router, subscriber: &str, request: &'static str) -> ActionError {
     ActionError::Refused {
         subscriber: subscriber.into(),
         nas: router.target.name.clone(),
-        request: "lookup",
+        request,
         why: "the session has no IPv4 address yet; try again once it is fully connected".into(),
     }
 }
@@ -105,7 +106,7 @@ pub async fn throttle(
         let started = Instant::now();
         let mut c = Client::connect(&router.target.connect).await?;
         let session = online(&mut c, &router.target, subscriber).await?;
-        let ip = session.address.ok_or_else(|| no_address(router, subscriber))?;
+        let ip = session.address.ok_or_else(|| no_address(router, subscriber, "lookup"))?;
         let queues = read_queues_where(&mut c, Some(ip)).await?;
         let queue = queues.get(&u32::from(ip));
         let plan = queue.map(|q| q.max_limit);
@@ -288,7 +289,7 @@ pub async fn ban(
         let started = Instant::now();
         let mut c = Client::connect(&router.target.connect).await?;
         let session = online(&mut c, &router.target, subscriber).await?;
-        let ip = session.address.ok_or_else(|| no_address(router, subscriber))?;
+        let ip = session.address.ok_or_else(|| no_address(router, subscriber, "lookup"))?;
         if !ban_rule_installed(&mut c).await? {
             return Err(ActionError::Refused {
                 subscriber: subscriber.into(),
@@ -319,20 +320,6 @@ pub async fn ban(
         report.entry = Some(entry);
         report.elapsed_ms = elapsed_ms(started);
         Ok(report)
-    })
-    .await
-}
-
-/// Lifts a ban before its timeout. An entry that has already expired needs
-/// nothing.
-pub async fn unban(
-    router: &Router,
-    address: Ipv4Addr,
-    budget: Duration,
-) -> Result<bool, ActionError> {
-    within(&router.target.name, budget, async {
-        let mut c = Client::connect(&router.target.connect).await?;
-        Ok(router_lists::take_off_list(&mut c, BAN_LIST, address).await?)
     })
     .await
 }

@@ -4,8 +4,12 @@
 //! ShareGuard is closed, and the rule is installed once, after a preview.
 
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use routeros_client::{Client, Command, QueryOp};
+
+use crate::enforce::{within, ActionError};
+use crate::sharing_actions::Router;
 
 /// The `.id` of `ip`'s entry on `list`, if any.
 pub(crate) async fn list_entry(
@@ -75,14 +79,31 @@ pub(crate) async fn take_off_list(
     Ok(true)
 }
 
-/// The `.id`s of the filter rules tagged with `comment`.
-pub(crate) async fn tagged_rules(
+/// Ends a ban or limit before its timeout by taking `address` off `list`
+/// on `router`. False when the router had already removed the entry.
+pub(crate) async fn unlist(
+    router: &Router,
+    list: &str,
+    address: Ipv4Addr,
+    budget: Duration,
+) -> Result<bool, ActionError> {
+    within(&router.target.name, budget, async {
+        let mut c = Client::connect(&router.target.connect).await?;
+        Ok(take_off_list(&mut c, list, address).await?)
+    })
+    .await
+}
+
+/// The `.id`s of the items of `menu` (`/ip/firewall/filter`, `.../mangle`,
+/// ...) tagged with `comment`.
+pub(crate) async fn tagged(
     c: &mut Client,
+    menu: &str,
     comment: &str,
 ) -> Result<Vec<String>, routeros_client::Error> {
     let rows = c
         .run(
-            Command::new("/ip/firewall/filter/print")
+            Command::new(format!("{menu}/print"))
                 .proplist(&[".id"])
                 .query(QueryOp::Eq("comment".into(), comment.into())),
         )
@@ -91,6 +112,14 @@ pub(crate) async fn tagged_rules(
         .iter()
         .filter_map(|r| r.get_str(".id").map(|s| s.into_owned()))
         .collect())
+}
+
+/// The `.id`s of the filter rules tagged with `comment`.
+pub(crate) async fn tagged_rules(
+    c: &mut Client,
+    comment: &str,
+) -> Result<Vec<String>, routeros_client::Error> {
+    tagged(c, "/ip/firewall/filter", comment).await
 }
 
 /// Adds `rules` at the top of the filter list, in order, so no accept rule
