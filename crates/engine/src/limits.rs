@@ -135,22 +135,13 @@ pub fn limit_rules(s: &LimitSettings, interface: &str) -> Vec<Command> {
     rules
 }
 
-/// The rules in RouterOS terminal syntax, for the preview.
+/// The rules in RouterOS terminal syntax, for the preview: rendered from
+/// the very commands that are sent, at the top of the filter list.
 pub fn limit_rules_preview(s: &LimitSettings, interface: &str) -> Vec<String> {
-    let line = |list: String, cap: u32, who: &str| {
-        format!(
-            "/ip firewall filter add chain=forward in-interface={interface} src-address-list={list} connection-state=new connection-limit={cap},32 action=drop comment=\"{LIMIT_COMMENT} {who}\" place-before=0"
-        )
-    };
-    let mut lines = vec![line(
-        LIMIT_LIST.to_string(),
-        s.pppoe_suspicious,
-        "suspicious",
-    )];
-    if s.pppoe_normal > 0 {
-        lines.push(line(format!("!{LIMIT_LIST}"), s.pppoe_normal, "normal"));
-    }
-    lines
+    limit_rules(s, interface)
+        .iter()
+        .map(|c| format!("{} place-before=0", c.to_cli()))
+        .collect()
 }
 
 /// The interface the rules are limited to: the probe interface when the

@@ -71,15 +71,12 @@ fn commands(interface: &str) -> (Command, Command) {
     (protocol, rule)
 }
 
-/// The protocol and rule in RouterOS terminal syntax, for the preview.
+/// The protocol and rule in RouterOS terminal syntax, for the preview:
+/// rendered from the commands that are sent, so the regexp is escaped for
+/// the terminal (`\\`, `\$`) exactly as it must be typed.
 pub fn preview(router: &Router) -> Vec<String> {
-    let iface = interface(router);
-    vec![
-        format!("/ip firewall layer7-protocol add name={P2P_PROTOCOL} regexp=\"{P2P_REGEXP}\" comment=\"{P2P_COMMENT}\""),
-        format!(
-            "/ip firewall mangle add chain=prerouting in-interface={iface} layer7-protocol={P2P_PROTOCOL} action=add-src-to-address-list address-list={P2P_LIST} address-list-timeout=10m comment=\"{P2P_COMMENT}\""
-        ),
-    ]
+    let (protocol, rule) = commands(&interface(router));
+    vec![protocol.to_cli(), rule.to_cli()]
 }
 
 const PROTOCOLS: &str = "/ip/firewall/layer7-protocol";

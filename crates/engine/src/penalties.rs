@@ -252,11 +252,10 @@ pub fn ban_rule() -> Command {
         .attr("comment", BAN_COMMENT)
 }
 
-/// The ban rule in RouterOS terminal syntax, for the preview.
+/// The ban rule in RouterOS terminal syntax, for the preview: rendered
+/// from the command that is sent, at the top of the filter list.
 pub fn ban_rule_preview() -> String {
-    format!(
-        "/ip firewall filter add chain=forward src-address-list={BAN_LIST} action=drop comment=\"{BAN_COMMENT}\" place-before=0"
-    )
+    format!("{} place-before=0", ban_rule().to_cli())
 }
 
 /// Whether the ban rule is on the router.

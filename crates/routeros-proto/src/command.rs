@@ -140,8 +140,11 @@ impl Command {
 
 /// Quotes a value for the RouterOS terminal when it needs it.
 fn cli_quote(v: &str) -> String {
-    let plain = !v.is_empty()
-        && v.chars().all(|c| {
+    // A leading `!` negates a matcher (`src-address-list=!list`) and is
+    // typed as is; quoted, it would become part of the name.
+    let bare = v.strip_prefix('!').unwrap_or(v);
+    let plain = !bare.is_empty()
+        && bare.chars().all(|c| {
             c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/' | ',' | '*')
         });
     if plain {
@@ -189,6 +192,13 @@ mod tests {
         assert_eq!(
             c.to_cli(),
             "/ip firewall mangle add chain=prerouting ttl=equal:63 comment=\"shareguard ttl-probe\""
+        );
+        let c = Command::new("/ip/firewall/filter/add")
+            .attr("src-address-list", "!sg-limited")
+            .attr("regexp", "^(a\\x01$|b)");
+        assert_eq!(
+            c.to_cli(),
+            "/ip firewall filter add src-address-list=!sg-limited regexp=\"^(a\\\\x01\\$|b)\""
         );
     }
 }
