@@ -29,6 +29,7 @@ pub mod migrations;
 
 pub mod actions;
 pub mod audit;
+pub mod export;
 pub mod nas;
 pub mod operators;
 pub mod results;
