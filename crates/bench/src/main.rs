@@ -6,7 +6,8 @@
 //! from the same sockets without decoding them.
 //!
 //! Usage: `cargo run --release -p shareguard-bench [-- --quick]`; one part
-//! alone: `-- actions` or `-- monitor [--cycles N]`.
+//! alone: `-- actions`, `-- monitor [--cycles N]` or `-- report` (the
+//! scan report of a 30,000-subscriber scan as PDF and CSV).
 //!
 //! The full scan is measured twice: with the simulator and the scanner
 //! sharing both cores (the simulator's CPU then slows the scanner down,
@@ -15,6 +16,7 @@
 
 mod actions;
 mod monitor;
+mod report;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -501,6 +503,10 @@ fn main() {
     match mode {
         Some("serve") => rt.block_on(serve(&args[1..])),
         Some("actions") => println!("{}", rt.block_on(actions::rows(500))),
+        Some("report") => {
+            let (subs, nas, ..) = sizes(quick);
+            println!("{}", rt.block_on(report::rows(subs, nas)));
+        }
         Some("monitor") => {
             let cycles = args
                 .windows(2)

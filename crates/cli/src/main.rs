@@ -6,6 +6,7 @@ mod cmd_act;
 mod cmd_monitor;
 mod cmd_p2p;
 mod cmd_probes;
+mod cmd_report;
 mod cmd_results;
 mod cmd_scan;
 mod cmd_sim;
@@ -77,6 +78,11 @@ enum Command {
     Monitor(cmd_monitor::MonitorArgs),
     /// Start simulated routers, install probes, scan them and show the results.
     Demo(cmd_sim::DemoArgs),
+    /// Write a PDF report or a CSV export: a scan, abuse over a period, one subscriber, the audit log.
+    Report {
+        #[command(subcommand)]
+        action: cmd_report::ReportCommand,
+    },
 }
 
 /// The database used when `--db` is not given: the same file the desktop app uses.
@@ -144,6 +150,7 @@ fn main() -> ExitCode {
             Command::Limit(a) => cmd_act::limit(a).await,
             Command::P2pRules { action } => cmd_p2p::run(action).await,
             Command::Monitor(a) => cmd_monitor::run(a).await,
+            Command::Report { action } => cmd_report::run(action),
         }
     });
     match result {
