@@ -10,6 +10,7 @@ pub mod commands;
 mod error;
 mod logging;
 mod operators;
+mod reports;
 mod routers;
 mod settings;
 pub mod state;
@@ -73,6 +74,8 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         webhooks::webhook_settings,
         webhooks::save_webhooks,
         webhooks::test_webhooks,
+        reports::export_report,
+        reports::save_report,
         abuse::lift_action,
     ]
 }
@@ -82,6 +85,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![MINIMISED_ARG]),

@@ -767,3 +767,82 @@ fn webhooks_are_checked_tested_and_sent_when_the_monitor_warns() {
         "{abuse}"
     );
 }
+
+#[test]
+fn reports_are_written_where_asked_and_recorded() {
+    let t = demo_app();
+    t.scan(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+
+    let pdf: Value = t.ok(
+        "export_report",
+        json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": path("scan.pdf") }),
+    );
+    assert!(pdf["pages"].as_u64().unwrap() >= 1, "{pdf}");
+    assert!(pdf["rows"].as_u64().unwrap() > 0, "{pdf}");
+    let bytes = std::fs::read(dir.path().join("scan.pdf")).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    assert_eq!(pdf["bytes"], json!(bytes.len()));
+
+    let csv: Value = t.ok(
+        "export_report",
+        json!({ "ask": { "kind": "scan", "tag": null }, "format": "csv", "path": path("scan.csv") }),
+    );
+    let text = std::fs::read(dir.path().join("scan.csv")).unwrap();
+    assert!(
+        text.starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 BOM for spreadsheets"
+    );
+    let status: Value = t.ok("status", json!({}));
+    assert_eq!(
+        csv["rows"], status["result_count"],
+        "every checked subscriber"
+    );
+
+    let results: Value = t.ok("results", json!({}));
+    let flagged = results["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["level"] == "high")
+        .unwrap()["subscriber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let _: Value = t.ok(
+        "export_report",
+        json!({ "ask": { "kind": "subscriber", "name": flagged }, "format": "pdf", "path": path("evidence.pdf") }),
+    );
+    let _: Value = t.ok(
+        "export_report",
+        json!({ "ask": { "kind": "abuse", "days": 7 }, "format": "pdf", "path": path("abuse.pdf") }),
+    );
+    let _: Value = t.ok(
+        "export_report",
+        json!({ "ask": { "kind": "audit" }, "format": "csv", "path": path("audit.csv") }),
+    );
+
+    let e = t.fails(
+        "export_report",
+        json!({ "ask": { "kind": "audit" }, "format": "pdf", "path": path("audit.pdf") }),
+    );
+    assert!(e.message.contains("choose CSV"), "{}", e.message);
+    let e = t.fails(
+        "export_report",
+        json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": "scan.pdf" }),
+    );
+    assert!(e.message.contains("full path"), "{}", e.message);
+    let e = t.fails(
+        "export_report",
+        json!({ "ask": { "kind": "subscriber", "name": "nobody-here" }, "format": "pdf", "path": path("x.pdf") }),
+    );
+    assert!(e.message.contains("nobody-here"), "{}", e.message);
+    assert!(!dir.path().join("x.pdf").exists(), "no half file");
+    let e = t.fails(
+        "export_report",
+        json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": path("missing/scan.pdf") }),
+    );
+    assert_eq!(e.kind, "write", "{}", e.message);
+    assert_eq!(t.audit("report_exported").len(), 5);
+}

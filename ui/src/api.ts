@@ -313,6 +313,20 @@ export interface AbuseSettings {
   limits: LimitSettings;
 }
 
+export type ReportAsk =
+  | { kind: "scan"; tag: string | null }
+  | { kind: "abuse"; days: number }
+  | { kind: "subscriber"; name: string }
+  | { kind: "audit" };
+
+export interface ReportOutcome {
+  path: string | null;
+  bytes: number;
+  rows: number;
+  pages: number | null;
+  notice: string | null;
+}
+
 export interface WebhookConfig {
   generic: { url: string } | null;
   telegram: { chat_id: string; api_base?: string } | null;
@@ -434,6 +448,8 @@ export const api = {
   removeOperator: (name: string) => invoke<void>("remove_operator", { name }),
   switchOperator: (name: string, pin: string) => invoke<Operator>("switch_operator", { name, pin }),
   lockApp: () => invoke<void>("lock_app"),
+  saveReport: (ask: ReportAsk, format: "pdf" | "csv") => invoke<ReportOutcome | null>("save_report", { ask, format }),
+  exportReport: (ask: ReportAsk, format: "pdf" | "csv", path: string) => invoke<ReportOutcome>("export_report", { ask, format, path }),
   webhookSettings: () =>
     invoke<{ config: WebhookConfig; has_telegram_token: boolean; keyring: string | null }>("webhook_settings"),
   saveWebhooks: (config: WebhookConfig, telegramToken: string | null) =>

@@ -14,6 +14,7 @@ import {
 import { navigate } from "../nav";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
 import { notificationsPanel } from "./notifications";
+import { exportButtons } from "./export";
 
 const KIND_LABEL: Record<AbuseKind, string> = {
   connection_flood: "Connection flood",
@@ -275,7 +276,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     "section",
     { class: "view" },
     h("h1", {}, "Abuse monitor"),
-    h("div", { class: "toolbar" }, status, runNow),
+    h("div", { class: "toolbar" }, status, h("span", {}, runNow, " ", exportButtons(() => ({ kind: "abuse", days: 30 }), ["pdf", "csv"], showError, say))),
     message,
     cards,
     h("div", { class: "split" }, kinds, breaker),

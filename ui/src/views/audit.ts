@@ -1,5 +1,6 @@
 // The audit log: who did what, newest first, filtered on the backend (the
 // log grows without bound).
+import { exportButtons } from "./export";
 import { h, clear, when } from "../dom";
 import { api, errorText } from "../api";
 
@@ -54,7 +55,7 @@ export function auditView(showError: (m: string) => void): HTMLElement {
   return h(
     "section",
     { class: "view" },
-    h("h1", {}, "Audit log"),
+    h("header", { class: "toolbar" }, h("h1", {}, "Audit log"), exportButtons(() => ({ kind: "audit" }), ["csv"], (m) => window.alert(m))),
     h("div", { class: "filters" }, action, subject, operator, count),
     h(
       "table",

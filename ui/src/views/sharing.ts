@@ -4,6 +4,7 @@ import { api, errorText, events, LEVELS, type ProgressEvent, type ResultRow } fr
 import { state } from "../state";
 import { ResultsTable } from "./table";
 import { settingsPanel } from "./settings";
+import { exportButtons } from "./export";
 import { navigate } from "../nav";
 
 export function sharingView(showError: (m: string) => void): HTMLElement {
@@ -272,7 +273,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   return h(
     "section",
     { class: "view sharing" },
-    h("header", { class: "toolbar" }, h("h1", {}, "Sharing detection"), scanButton, cancelButton, clearButton),
+    h("header", { class: "toolbar" }, h("h1", {}, "Sharing detection"), scanButton, cancelButton, exportButtons(() => ({ kind: "scan", tag: state.tagFilter || null }), ["pdf", "csv"], showError), clearButton),
     h("div", { class: "toolbar scan-one" }, routerPick, routerButton, subscriberPick, known, subscriberButton),
     summary,
     settingsPanel(showError),

@@ -6,6 +6,7 @@ import { api, errorText, type SubscriberDetail } from "../api";
 import { navigate } from "../nav";
 import { expectedTtls, ttlBars } from "./charts";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
+import { exportButtons } from "./export";
 
 /** Disconnect, throttle, limit and ban for this subscriber, on the router a scan last saw them on. */
 function actions(d: SubscriberDetail, showError: (m: string) => void): HTMLElement {
@@ -54,7 +55,7 @@ function histogram(d: SubscriberDetail): HTMLElement {
 export function subscriberView(name: string, showError: (m: string) => void): HTMLElement {
   const root = h("section", { class: "view subscriber", "data-testid": "subscriber-page" },
     h("button", { class: "link", onclick: () => navigate("sharing") }, "← Sharing detection"),
-    h("h1", {}, name),
+    h("header", { class: "toolbar" }, h("h1", {}, name), exportButtons(() => ({ kind: "subscriber", name }), ["pdf", "csv"], showError)),
   );
   api
     .subscriberDetail(name)
