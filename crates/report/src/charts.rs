@@ -18,6 +18,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 use shareguard_detect::abuse::{AbuseKind, Severity};
+use shareguard_detect::ttl;
 use shareguard_detect::{DetectionSettings, Level};
 use shareguard_store::{HistoryEntry, Offender, TrendPoint};
 
@@ -364,41 +365,36 @@ fn legend<DB: DrawingBackend>(
     Ok(rest)
 }
 
-/// Where a TTL sits against the expected values of its OS family.
+/// Where a TTL sits against the expected values, read as the detection
+/// reads it ([`shareguard_detect::ttl::classify`]), so a chart never calls a
+/// value suspicious that a verdict calls normal.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum TtlClass {
     Expected,
+    /// Closer than a device can be: the subscriber's own router (DNS, NTP).
+    OwnRouter,
     /// Further away than expected: a router in between.
     Lower,
-    /// Higher than a device at the expected distance can send: rewritten.
-    Higher,
+    /// No device sends it at any plausible distance: rewritten.
+    Rewritten,
 }
 
 fn classify(ttl: u8, expected: &BTreeSet<u8>) -> TtlClass {
     if expected.contains(&ttl) {
         return TtlClass::Expected;
     }
-    let family_top = if ttl <= 64 {
-        64
-    } else if ttl <= 128 {
-        128
-    } else {
-        255
-    };
-    let family_floor = match family_top {
-        64 => 0,
-        128 => 65,
-        _ => 129,
-    };
-    // The highest expected value in this TTL's family.
-    match expected
+    // The nearest legitimate distance among the routers in view (a hotspot's
+    // 0 hops where one is mixed with PPPoE's 1).
+    let hops = expected
         .iter()
-        .copied()
-        .filter(|&e| e >= family_floor && e <= family_top)
-        .max()
-    {
-        Some(e) if ttl > e => TtlClass::Higher,
-        _ => TtlClass::Lower,
+        .map(|&e| ttl::family_of(e) - e)
+        .min()
+        .unwrap_or(1);
+    match ttl::classify(ttl, hops) {
+        ttl::TtlClass::Expected { .. } => TtlClass::Expected,
+        ttl::TtlClass::Edge { .. } => TtlClass::OwnRouter,
+        ttl::TtlClass::Lowered { .. } => TtlClass::Lower,
+        ttl::TtlClass::Implausible => TtlClass::Rewritten,
     }
 }
 
@@ -418,6 +414,7 @@ fn ttl_distribution<DB: DrawingBackend>(
         return empty(root, p, s, "No TTL observations yet");
     }
     let expected_color = p.level(Level::Low);
+    let own_color = p.level(Level::Normal);
     let lower_color = p.level(Level::High);
     let higher_color = p.level(Level::Critical);
     let classes: Vec<TtlClass> = entries
@@ -435,11 +432,14 @@ fn ttl_distribution<DB: DrawingBackend>(
         ),
         expected_color,
     )];
+    if classes.contains(&TtlClass::OwnRouter) {
+        keys.push(("Their own router (DNS, NTP)".into(), own_color));
+    }
     if classes.contains(&TtlClass::Lower) {
         keys.push(("Lower: another router in between".into(), lower_color));
     }
-    if classes.contains(&TtlClass::Higher) {
-        keys.push(("Higher: TTL rewritten".into(), higher_color));
+    if classes.contains(&TtlClass::Rewritten) {
+        keys.push(("Rewritten: no device sends it".into(), higher_color));
     }
     let area = legend(root, p, s, &keys)?;
 
@@ -485,8 +485,9 @@ fn ttl_distribution<DB: DrawingBackend>(
                 .map(|(i, ((_, count), class))| {
                     let color = match class {
                         TtlClass::Expected => expected_color,
+                        TtlClass::OwnRouter => own_color,
                         TtlClass::Lower => lower_color,
-                        TtlClass::Higher => higher_color,
+                        TtlClass::Rewritten => higher_color,
                     };
                     let (left, right) = slot(i, n);
                     Rectangle::new([(left, 0), (right, *count)], color.filled())
@@ -1093,15 +1094,17 @@ mod tests {
         let pppoe: BTreeSet<u8> = [63, 127].into();
         assert!(classify(63, &pppoe) == TtlClass::Expected);
         assert!(classify(62, &pppoe) == TtlClass::Lower);
-        assert!(classify(64, &pppoe) == TtlClass::Higher);
+        assert!(classify(64, &pppoe) == TtlClass::OwnRouter);
+        assert!(classify(100, &pppoe) == TtlClass::Rewritten);
         assert!(classify(126, &pppoe) == TtlClass::Lower);
-        assert!(classify(128, &pppoe) == TtlClass::Higher);
+        assert!(classify(128, &pppoe) == TtlClass::OwnRouter);
         let both: BTreeSet<u8> = [63, 64, 127, 128].into();
         assert!(classify(64, &both) == TtlClass::Expected);
         assert!(
-            classify(65, &both) == TtlClass::Lower,
-            "65 sits in the 128 family"
+            classify(65, &both) == TtlClass::Rewritten,
+            "65 is 63 hops from Windows' 128: no real network"
         );
+        assert!(classify(62, &both) == TtlClass::Lower);
     }
 
     #[test]

@@ -36,7 +36,15 @@ fn data() -> Data {
         .collect();
     Data {
         ttl: TtlDistribution {
-            counts: [(61, 40), (62, 1_200), (63, 23_000), (64, 310), (127, 9_000)].into(),
+            counts: [
+                (61, 40),
+                (62, 1_200),
+                (63, 23_000),
+                (64, 310),
+                (100, 12),
+                (127, 9_000),
+            ]
+            .into(),
             expected: [63, 127].into(),
         },
         trend: (0..12)
@@ -146,16 +154,19 @@ fn the_ttl_chart_marks_the_expected_values_and_labels_every_ttl() {
     let d = data();
     let svg = charts::ttl_distribution_svg(&d.ttl, Theme::Light).unwrap();
     let t = texts(&svg);
-    for ttl in ["61", "62", "63", "64", "127"] {
+    for ttl in ["61", "62", "63", "64", "100", "127"] {
         assert!(t.iter().any(|x| x == ttl), "TTL {ttl} labelled: {t:?}");
     }
     assert!(t.iter().any(|x| x == "23,000"), "counts on the bars");
     assert!(t.iter().any(|x| x == "Expected (63, 127)"));
     assert!(t.iter().any(|x| x.starts_with("Lower")));
+    // Read as the verdicts read them: 64 on PPPoE is the subscriber's own
+    // router, 100 is sent by no device.
     assert!(
-        t.iter().any(|x| x.starts_with("Higher")),
-        "64 on PPPoE is a rewrite"
+        t.iter().any(|x| x == "Their own router (DNS, NTP)"),
+        "{t:?}"
     );
+    assert!(t.iter().any(|x| x.starts_with("Rewritten")), "{t:?}");
     // The expected bars are green, the others are not.
     assert!(svg.contains("#2F7D4F"));
     assert!(svg.contains("#C2410C"));

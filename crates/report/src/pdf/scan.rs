@@ -133,8 +133,8 @@ pub fn scan_pdf(r: &ScanReport) -> Result<Pdf, ReportError> {
     doc.caption(&format!(
         "Observations per TTL of the first packet of new connections, over all subscribers in this \
          scan. Green: what a device at the router's expected distance sends ({:.1}% of {} \
-         observations). Lower values come from devices behind another router; higher ones from a \
-         router rewriting TTLs.",
+         observations). Grey: the subscriber's own router (DNS, NTP). Lower values come from \
+         devices behind another router; values no device sends, from a router rewriting TTLs.",
         r.ttl.expected_share() * 100.0,
         thousands(r.ttl.total()),
     ));
