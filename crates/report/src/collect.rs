@@ -9,14 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use shareguard_detect::{Access, ScanSummary};
+use shareguard_detect::{Access, DetectionSettings, Level, ScanSummary};
 use shareguard_store::export::ExportedResult;
 use shareguard_store::{AuditFilter, ResultFilter, Store, StoreError, WarningQuery};
 
 use crate::error::ReportError;
 use crate::model::{
-    expected_ttls, AbuseReport, ConnectionHistogram, RouterStatus, RouterTtl, ScanReport,
-    SubscriberReport, Totals, TtlDistribution, WarningTimeline,
+    expected_ttls, AbuseReport, ConnectionHistogram, ResultsOverview, RouterStatus, RouterTtl,
+    ScanReport, SubscriberReport, Totals, TtlDistribution, WarningTimeline,
 };
 
 /// Flagged subscribers a scan report lists, most suspicious first, each
@@ -85,26 +85,59 @@ impl ScanFold {
         expected_ttls(hops).into()
     }
 
-    fn add(&mut self, r: ExportedResult) {
-        self.totals.add(r.level, r.whitelisted);
-        self.ttl.add(&r.ttl_counts);
-        if let Some(a) = r.access {
-            self.access.entry(r.nas.clone()).or_insert(a);
+    fn new(store: &Store, settings: &DetectionSettings) -> Result<Self, ReportError> {
+        Ok(Self {
+            defs: router_definitions(store)?,
+            totals: Totals::default(),
+            ttl: TtlDistribution::default(),
+            by_router: BTreeMap::new(),
+            access: HashMap::new(),
+            connections: ConnectionHistogram::new(settings),
+            flagged: Vec::new(),
+            flagged_not_listed: 0,
+        })
+    }
+
+    /// Counts one subscriber's verdict in the totals and distributions.
+    fn count(
+        &mut self,
+        nas: &str,
+        access: Option<Access>,
+        level: Level,
+        whitelisted: bool,
+        ttl_counts: &BTreeMap<u8, u32>,
+        connections: u32,
+    ) {
+        self.totals.add(level, whitelisted);
+        self.ttl.add(ttl_counts);
+        if let Some(a) = access {
+            self.access.entry(nas.to_string()).or_insert(a);
         }
-        if !self.by_router.contains_key(&r.nas) {
-            let expected = self.expected_for(&r.nas, r.access);
+        if !self.by_router.contains_key(nas) {
+            let expected = self.expected_for(nas, access);
             self.by_router.insert(
-                r.nas.clone(),
+                nas.to_string(),
                 TtlDistribution {
                     counts: BTreeMap::new(),
                     expected,
                 },
             );
         }
-        if let Some(d) = self.by_router.get_mut(&r.nas) {
-            d.add(&r.ttl_counts);
+        if let Some(d) = self.by_router.get_mut(nas) {
+            d.add(ttl_counts);
         }
-        self.connections.connections.push(r.connections);
+        self.connections.connections.push(connections);
+    }
+
+    fn add(&mut self, r: ExportedResult) {
+        self.count(
+            &r.nas,
+            r.access,
+            r.level,
+            r.whitelisted,
+            &r.ttl_counts,
+            r.connections,
+        );
         if r.is_flagged() {
             if self.flagged.len() < FLAGGED_IN_PDF {
                 self.flagged.push(r);
@@ -113,6 +146,60 @@ impl ScanFold {
             }
         }
     }
+
+    /// Marks, network-wide, the expected TTLs of every router seen (PPPoE's
+    /// when none was).
+    fn settle_expected(&mut self) {
+        self.ttl.expected = self
+            .by_router
+            .values()
+            .flat_map(|d| d.expected.iter().copied())
+            .collect();
+        if self.ttl.expected.is_empty() {
+            self.ttl.expected = expected_ttls(Access::Pppoe.default_expected_hops()).into();
+        }
+    }
+
+    fn ttl_by_router(by_router: BTreeMap<String, TtlDistribution>) -> Vec<RouterTtl> {
+        by_router
+            .into_iter()
+            .map(|(router, distribution)| RouterTtl {
+                router,
+                distribution,
+            })
+            .collect()
+    }
+}
+
+/// The TTL distributions (network-wide and per router) and connection
+/// counts of every subscriber's latest result, optionally one tag's: what
+/// the results table holds, which a one-subscriber scan updates only in
+/// part. Judged by the detection settings in force now.
+pub fn results_overview(store: &Store, tag: Option<&str>) -> Result<ResultsOverview, ReportError> {
+    let settings = store.detection_settings()?;
+    let mut fold = ScanFold::new(store, &settings)?;
+    let filter = ResultFilter {
+        tag: tag.map(str::to_string),
+        ..Default::default()
+    };
+    store.for_each_latest_result(&filter, |r| {
+        fold.count(
+            &r.nas,
+            Some(r.access),
+            r.level,
+            r.whitelisted,
+            &r.ttl_counts,
+            r.connections,
+        );
+        Ok::<_, StoreError>(())
+    })?;
+    fold.settle_expected();
+    Ok(ResultsOverview {
+        totals: fold.totals,
+        ttl: fold.ttl,
+        ttl_by_router: ScanFold::ttl_by_router(fold.by_router),
+        connections: fold.connections,
+    })
 }
 
 /// Everything a scan report shows, for scan `scan_id` (the latest if
@@ -129,16 +216,7 @@ pub fn scan_report(
         Some(s) => s.settings.clone(),
         None => store.detection_settings()?,
     };
-    let mut fold = ScanFold {
-        defs: router_definitions(store)?,
-        totals: Totals::default(),
-        ttl: TtlDistribution::default(),
-        by_router: BTreeMap::new(),
-        access: HashMap::new(),
-        connections: ConnectionHistogram::new(&settings),
-        flagged: Vec::new(),
-        flagged_not_listed: 0,
-    };
+    let mut fold = ScanFold::new(store, &settings)?;
     let mut trend = Vec::new();
     let mut routers = Vec::new();
     if let Some(s) = &scan {
@@ -167,14 +245,7 @@ pub fn scan_report(
             });
         }
     }
-    fold.ttl.expected = fold
-        .by_router
-        .values()
-        .flat_map(|d| d.expected.iter().copied())
-        .collect();
-    if fold.ttl.expected.is_empty() {
-        fold.ttl.expected = expected_ttls(Access::Pppoe.default_expected_hops()).into();
-    }
+    fold.settle_expected();
     Ok(ScanReport {
         generated_at: now,
         tag: tag.map(str::to_string),
@@ -182,14 +253,7 @@ pub fn scan_report(
         settings,
         totals: fold.totals,
         ttl: fold.ttl,
-        ttl_by_router: fold
-            .by_router
-            .into_iter()
-            .map(|(router, distribution)| RouterTtl {
-                router,
-                distribution,
-            })
-            .collect(),
+        ttl_by_router: ScanFold::ttl_by_router(fold.by_router),
         connections: fold.connections,
         flagged: fold.flagged,
         flagged_not_listed: fold.flagged_not_listed,

@@ -103,6 +103,17 @@ impl ConnectionHistogram {
     }
 }
 
+/// Every subscriber's latest verdict in figures, for the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultsOverview {
+    pub totals: Totals,
+    /// Network-wide, every router's expected values marked.
+    pub ttl: TtlDistribution,
+    /// Per router, in name order.
+    pub ttl_by_router: Vec<RouterTtl>,
+    pub connections: ConnectionHistogram,
+}
+
 /// Subscribers per level and the counts a summary starts with.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {

@@ -16,12 +16,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row};
 use serde::{Deserialize, Serialize};
-use shareguard_detect::{Access, Evidence, Level, RecommendedAction, TtlStatus};
+use shareguard_detect::{Access, Evidence, Level, RecommendedAction, SubscriberResult, TtlStatus};
 
 use crate::actions::Action;
 use crate::audit::{AuditFilter, AuditRecord};
 use crate::codec::{from_json, parse_enum, parse_opt_ts, parse_ts, sql_to_u32, ts};
 use crate::error::Fail;
+use crate::results::{filter_sql, result_from_row, ResultFilter, RESULT_COLUMNS};
 use crate::warnings::Warning;
 use crate::{Store, StoreError};
 
@@ -220,6 +221,29 @@ impl Store {
         let read = self.read(|c| {
             walk(c, &sql, args, &mut failed, |row| {
                 Ok(visit(scan_result_from_row(row)?))
+            })
+        });
+        finish(read, failed)
+    }
+
+    /// Visits every subscriber's latest result matching `filter` (its limit
+    /// and offset ignored), most suspicious first: what the results table
+    /// shows, which a one-subscriber or one-router scan updates only in part.
+    /// Returns how many were visited.
+    pub fn for_each_latest_result<E: From<StoreError>>(
+        &self,
+        filter: &ResultFilter,
+        mut visit: impl FnMut(SubscriberResult) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let (where_sql, args) = filter_sql(filter);
+        let sql = format!(
+            "SELECT {RESULT_COLUMNS} FROM results r{where_sql}
+             ORDER BY level_rank DESC, connections DESC, subscriber"
+        );
+        let mut failed = None;
+        let read = self.read(|c| {
+            walk(c, &sql, args, &mut failed, |row| {
+                Ok(visit(result_from_row(row)?))
             })
         });
         finish(read, failed)
@@ -442,6 +466,57 @@ mod tests {
             latest[0].recommended_action,
             Some(RecommendedAction::Review)
         );
+    }
+
+    #[test]
+    fn latest_results_span_partial_scans_and_follow_the_filter() {
+        let mut store = Store::open_in_memory().unwrap();
+        scan(
+            &mut store,
+            at(0),
+            &[
+                result("ann", Level::Normal, 10, at(0)),
+                result("bob", Level::High, 900, at(0)),
+            ],
+        );
+        // A one-subscriber scan updates ann only; bob's result stays current.
+        scan(
+            &mut store,
+            at(60),
+            &[result("ann", Level::Medium, 600, at(60))],
+        );
+        let visit = |filter: &ResultFilter| {
+            let mut seen = Vec::new();
+            let n = store
+                .for_each_latest_result(filter, |r| {
+                    seen.push((r.subscriber, r.connections));
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+            assert_eq!(n as usize, seen.len());
+            seen
+        };
+        assert_eq!(
+            visit(&ResultFilter::default()),
+            [("bob".to_string(), 900), ("ann".to_string(), 600)]
+        );
+        let limited = ResultFilter {
+            limit: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(visit(&limited).len(), 2, "a screen's page size is ignored");
+        let searched = ResultFilter {
+            search: Some("an".into()),
+            ..Default::default()
+        };
+        assert_eq!(visit(&searched), [("ann".to_string(), 600)]);
+        // A failing visitor stops the walk with its own error.
+        let err = store
+            .for_each_latest_result(&ResultFilter::default(), |_| {
+                Err(StoreError::Invalid("stop".into()))
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("stop"), "{err}");
     }
 
     #[test]

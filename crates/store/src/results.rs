@@ -88,7 +88,8 @@ const INSERT_HISTORY: &str = "
 const INSERT_TTL: &str =
     "INSERT INTO ttl_evidence (scan_id, subscriber, ttl, count) VALUES (?1, ?2, ?3, ?4)";
 
-const RESULT_COLUMNS: &str = "subscriber, nas, address, access, connections, p2p_connections, \
+pub(crate) const RESULT_COLUMNS: &str =
+    "subscriber, nas, address, access, connections, p2p_connections, \
      ttl_values, ttl_counts, ttl_status, level, assessed_level, whitelisted, reasons, \
      recommended_action, evidence, scanned_at";
 
@@ -158,7 +159,7 @@ pub(crate) fn store_scan_results<'r>(
     Ok(stored)
 }
 
-fn result_from_row(row: &Row<'_>) -> Result<SubscriberResult, Fail> {
+pub(crate) fn result_from_row(row: &Row<'_>) -> Result<SubscriberResult, Fail> {
     let text = |i: usize| -> Result<String, Fail> { Ok(row.get::<_, String>(i)?) };
     Ok(SubscriberResult {
         subscriber: row.get(0)?,
@@ -193,7 +194,7 @@ fn level_rank(level: Level) -> i64 {
 }
 
 /// The `WHERE` clause and arguments for a filter.
-fn filter_sql(filter: &ResultFilter) -> (String, Vec<SqlValue>) {
+pub(crate) fn filter_sql(filter: &ResultFilter) -> (String, Vec<SqlValue>) {
     let mut sql = String::from(" WHERE 1 = 1");
     let mut args = Vec::new();
     if let Some(level) = filter.min_level {
