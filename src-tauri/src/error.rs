@@ -69,4 +69,10 @@ impl From<shareguard_engine::probe_ops::ProbeError> for CommandError {
     }
 }
 
+impl From<shareguard_report::ReportError> for CommandError {
+    fn from(e: shareguard_report::ReportError) -> Self {
+        Self::new(e.kind(), e.to_string())
+    }
+}
+
 pub type CommandResult<T> = Result<T, CommandError>;

@@ -6,6 +6,7 @@
 mod abuse;
 mod actions;
 mod background;
+mod charts;
 pub mod commands;
 mod error;
 mod logging;
@@ -44,7 +45,6 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::whitelist_list,
         commands::set_subscriber_tag,
         commands::audit_log,
-        commands::flag_trend,
         operators::list_operators,
         operators::save_operator,
         operators::remove_operator,
@@ -76,6 +76,9 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         webhooks::test_webhooks,
         reports::export_report,
         reports::save_report,
+        charts::dashboard_charts,
+        charts::abuse_charts,
+        charts::subscriber_charts,
         abuse::lift_action,
     ]
 }
@@ -85,7 +88,6 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![MINIMISED_ARG]),

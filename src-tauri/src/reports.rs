@@ -9,8 +9,7 @@ use chrono::{Duration as Span, Utc};
 use serde::Deserialize;
 use shareguard_report::{Format, ReportKind, ReportOutcome, ReportRequest};
 use shareguard_store::{AuditEntry, Permission};
-use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_dialog::DialogExt;
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::commands::{blocking, check_subscriber};
 use crate::error::{CommandError, CommandResult};
@@ -77,8 +76,7 @@ async fn write(
     blocking(move || {
         let outcome = {
             let s = lock(&store);
-            shareguard_report::write_report(&s, &req, &path)
-                .map_err(|e| CommandError::new(e.kind(), e.to_string()))?
+            shareguard_report::write_report(&s, &req, &path)?
         };
         lock(&store).audit(
             &AuditEntry::new(&operator, "report_exported")
@@ -115,6 +113,46 @@ pub async fn export_report(
     write(&state, operator, req, path).await
 }
 
+/// Shows the system's save dialog over the main window, the report's
+/// suggested name filled in; `None` when the owner cancelled.
+///
+/// The dialog is built on the main thread, where the windowing toolkit
+/// lives (GTK on Linux), and awaited elsewhere, as Tauri's dialog plugin
+/// does; that plugin itself is not used, see `Cargo.toml`.
+async fn ask_where_to_save<R: Runtime>(
+    app: &AppHandle<R>,
+    req: &ReportRequest,
+) -> CommandResult<Option<PathBuf>> {
+    let (label, ext) = match req.format {
+        Format::Pdf => ("PDF document", "pdf"),
+        Format::Csv => ("CSV spreadsheet", "csv"),
+    };
+    let name = req.suggested_file_name();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let window = app.get_webview_window("main");
+    app.run_on_main_thread(move || {
+        let mut dialog = rfd::AsyncFileDialog::new()
+            .set_title("Save report")
+            .set_file_name(name)
+            .add_filter(label, &[ext]);
+        if let Some(w) = &window {
+            dialog = dialog.set_parent(w);
+        }
+        let picked = dialog.save_file();
+        std::thread::spawn(move || {
+            let _ = tx.send(tauri::async_runtime::block_on(picked));
+        });
+    })
+    .map_err(|e| {
+        CommandError::new(
+            "internal",
+            format!("the save dialog could not be opened: {e}"),
+        )
+    })?;
+    let picked = rx.await.ok().flatten();
+    Ok(picked.map(|f| f.path().to_path_buf()))
+}
+
 /// Asks where to save the report in the system's save dialog, then writes
 /// it there. `None` when the owner cancelled.
 #[tauri::command]
@@ -126,24 +164,8 @@ pub async fn save_report<R: Runtime>(
 ) -> CommandResult<Option<ReportOutcome>> {
     let operator = state.require(Permission::View)?;
     let req = request(ask, format)?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let (label, ext) = match format {
-        Format::Pdf => ("PDF document", "pdf"),
-        Format::Csv => ("CSV spreadsheet", "csv"),
-    };
-    app.dialog()
-        .file()
-        .set_title("Save report")
-        .set_file_name(req.suggested_file_name())
-        .add_filter(label, &[ext])
-        .save_file(move |picked| {
-            let _ = tx.send(picked);
-        });
-    let Some(picked) = rx.await.ok().flatten() else {
+    let Some(path) = ask_where_to_save(&app, &req).await? else {
         return Ok(None);
     };
-    let path = picked
-        .into_path()
-        .map_err(|e| CommandError::invalid(format!("that location cannot be written to: {e}")))?;
     write(&state, operator, req, path).await.map(Some)
 }
