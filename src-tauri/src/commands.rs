@@ -9,7 +9,7 @@ use shareguard_detect::{NasOutcome, ScanScope, ScanSummary, SubscriberResult};
 use shareguard_engine::{demo, scan_and_store};
 use shareguard_scan::{CancellationToken, ScanEvent, ScanRequest};
 use shareguard_sim::population::PopulationSpec;
-use shareguard_store::{AuditFilter, AuditRecord, Operator, Permission, ResultFilter, TrendPoint};
+use shareguard_store::{AuditFilter, AuditRecord, Operator, Permission, ResultFilter};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
@@ -534,16 +534,4 @@ pub async fn audit_log(
         ..Default::default()
     };
     blocking(move || Ok(lock(&store).audit_log(&filter)?)).await
-}
-
-/// Flagged subscribers per scan for the dashboard's trend, optionally for one tag.
-#[tauri::command]
-pub async fn flag_trend(
-    state: State<'_, AppState>,
-    tag: Option<String>,
-) -> CommandResult<Vec<TrendPoint>> {
-    state.require(Permission::View)?;
-    let store = state.store.clone();
-    let tag = tag.filter(|t| !t.trim().is_empty());
-    blocking(move || Ok(lock(&store).flag_trend(30, tag.as_deref())?)).await
 }

@@ -1,8 +1,6 @@
 //! Everything known about one subscriber, for the page an owner reads before
 //! calling the customer.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use shareguard_detect::SubscriberResult;
 use shareguard_store::{AuditFilter, AuditRecord, HistoryEntry, WhitelistEntry};
@@ -17,8 +15,6 @@ pub struct SubscriberDetail {
     pub result: Option<SubscriberResult>,
     /// Newest first.
     pub history: Vec<HistoryEntry>,
-    /// Observations per TTL in the latest scan that saw the subscriber.
-    pub ttl_histogram: BTreeMap<u8, u32>,
     pub whitelist: Option<WhitelistEntry>,
     pub audit: Vec<AuditRecord>,
 }
@@ -35,10 +31,6 @@ pub async fn subscriber_detail(
         let s = lock(&store);
         let mut result = s.result(&name)?;
         let history = s.subscriber_history(&name, 100)?;
-        let ttl_histogram = match history.first() {
-            Some(h) => s.ttl_histogram(h.scan_id, &name)?,
-            None => BTreeMap::new(),
-        };
         let now = chrono::Utc::now();
         let whitelist = s
             .whitelist_list(false)?
@@ -60,7 +52,6 @@ pub async fn subscriber_detail(
         Ok(SubscriberDetail {
             result,
             history,
-            ttl_histogram,
             whitelist,
             audit,
         })

@@ -210,10 +210,17 @@ fn demo_scan_whitelist_tags_trend_and_clear() {
     );
     assert_eq!(single["checked"], 1);
 
-    let trend: Vec<Value> = t.ok("flag_trend", json!({}));
-    assert_eq!(trend.len(), 3);
-    let tagged: Vec<Value> = t.ok("flag_trend", json!({ "tag": "Reseller A" }));
-    assert!(tagged.iter().all(|p| p["checked"].as_u64().unwrap() <= 1));
+    // The dashboard's charts show every subscriber's latest result, not
+    // only the last (one-subscriber) scan's, and follow the tag: one
+    // subscriber is tagged, so its charts differ from everyone's.
+    let all: Value = t.ok("dashboard_charts", json!({ "theme": "light" }));
+    let tagged: Value = t.ok(
+        "dashboard_charts",
+        json!({ "tag": "Reseller A", "theme": "light" }),
+    );
+    assert_eq!(all["scanned"], true);
+    assert_ne!(all["ttl"], tagged["ttl"]);
+    assert_ne!(all["connections"], tagged["connections"]);
 
     let cleared: u64 = t.ok("clear_results", json!({}));
     assert_eq!(cleared as usize, rows.len());
@@ -845,4 +852,81 @@ fn reports_are_written_where_asked_and_recorded() {
     );
     assert_eq!(e.kind, "write", "{}", e.message);
     assert_eq!(t.audit("report_exported").len(), 5);
+}
+
+/// The text of an SVG chart's `<text>` elements, joined.
+fn svg_text(svg: &Value) -> String {
+    let svg = svg.as_str().expect("an SVG document");
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            t.split_once('>')
+                .and_then(|(_, rest)| rest.split_once("</text>"))
+        })
+        .map(|(inner, _)| inner.trim())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+#[test]
+fn charts_are_drawn_from_the_store_in_the_window_theme() {
+    let t = demo_app();
+    let before: Value = t.ok("dashboard_charts", json!({ "theme": "light" }));
+    assert_eq!(before["scanned"], false);
+    assert!(svg_text(&before["ttl"]).contains("No TTL observations yet"));
+    assert!(svg_text(&before["trend"]).contains("No scans yet"));
+
+    t.scan(json!({}));
+    let light: Value = t.ok("dashboard_charts", json!({ "theme": "light" }));
+    let dark: Value = t.ok("dashboard_charts", json!({ "theme": "dark" }));
+    assert_eq!(light["scanned"], true);
+    assert!(light["ttl"].as_str().unwrap().contains("#FFFFFF"));
+    assert!(dark["ttl"].as_str().unwrap().contains("#1C2027"));
+    assert!(!dark["ttl"].as_str().unwrap().contains("#FFFFFF"));
+    let ttl = svg_text(&light["ttl"]);
+    assert!(ttl.contains("Expected ("), "{ttl}");
+    assert!(!ttl.contains("No TTL observations"), "{ttl}");
+    // One TTL chart per router that answered, each with its own expected values.
+    let status: Value = t.ok("status", json!({}));
+    let last_nas = status["last_scan"]["nas"].as_array().unwrap();
+    let per_router = light["ttl_by_router"].as_array().unwrap();
+    assert_eq!(per_router.len(), last_nas.len());
+    for r in per_router {
+        assert!(svg_text(&r["svg"]).contains("Expected ("));
+    }
+    let connections = svg_text(&light["connections"]);
+    assert!(connections.contains("(medium)"), "{connections}");
+    assert!(svg_text(&light["trend"]).contains("Flagged"));
+
+    let results: Value = t.ok("results", json!({}));
+    let flagged = results["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["level"] == "high")
+        .unwrap()["subscriber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one: Value = t.ok(
+        "subscriber_charts",
+        json!({ "subscriber": flagged, "theme": "dark" }),
+    );
+    assert!(svg_text(&one["ttl"]).contains("Expected ("));
+    assert!(!svg_text(&one["connections"]).contains("No scans of this subscriber"));
+    let e = t.fails(
+        "subscriber_charts",
+        json!({ "subscriber": "nobody-by-this-name", "theme": "light" }),
+    );
+    assert_eq!(e.kind, "not_found", "{}", e.message);
+
+    let quiet: Value = t.ok("abuse_charts", json!({ "days": 30, "theme": "light" }));
+    assert!(svg_text(&quiet["offenders"]).contains("No warnings in this period"));
+    let _: Value = t.ok("run_monitor", json!({}));
+    let busy: Value = t.ok("abuse_charts", json!({ "days": 30, "theme": "light" }));
+    assert!(!svg_text(&busy["offenders"]).contains("No warnings in this period"));
+    assert!(!svg_text(&busy["timeline"]).contains("No warnings in this period"));
+    let e = t.fails("abuse_charts", json!({ "days": 0, "theme": "light" }));
+    assert_eq!(e.kind, "invalid_input");
 }

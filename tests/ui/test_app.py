@@ -170,6 +170,28 @@ class AppTestCase(unittest.TestCase):
     def shot(self, name):
         self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
+    def save_in_dialog(self, path):
+        """Types `path` into the save dialog the app has opened and saves."""
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^Save report$"],
+            capture_output=True, text=True, timeout=30, check=True,
+        )
+        window = found.stdout.split()[0]
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], check=True, timeout=10)
+        time.sleep(0.5)  # the dialog takes the keyboard once it has drawn
+        subprocess.run(["xdotool", "key", "--clearmodifiers", "ctrl+a"], check=True, timeout=10)
+        subprocess.run(["xdotool", "type", "--delay", "20", str(path)], check=True, timeout=30)
+        subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
+
+    def chart_text(self, testid):
+        """The words of a chart the backend drew, once it is on the page as
+        SVG (None before)."""
+        return self.driver.execute_script(
+            "const c = document.querySelector(`[data-testid='${arguments[0]}']`);"
+            "return c && c.localName === 'svg' ? [...c.querySelectorAll('text')].map(t => t.textContent.trim()).join(' | ') : null",
+            testid,
+        )
+
     def test_demo_scan_whitelist_and_audit(self):
         d, wait = self.driver, self.wait
         start = wait.until(EC.element_to_be_clickable(css("demo-start")))
@@ -218,6 +240,8 @@ class AppTestCase(unittest.TestCase):
         d.find_element(*css("open-subscriber")).click()
         page = wait.until(EC.visibility_of_element_located(css("subscriber-page")))
         wait.until(EC.visibility_of_element_located(css("ttl-histogram")))
+        wait.until(EC.visibility_of_element_located(css("connection-history")))
+        self.assertIn("Expected (", self.chart_text("ttl-histogram"))
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
             lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="subscriber-history"] tbody tr')
         )
@@ -241,18 +265,40 @@ class AppTestCase(unittest.TestCase):
         rows = d.find_elements(By.CSS_SELECTOR, '[data-testid="audit-table"] tbody tr')
         self.assertEqual([r.get_attribute("data-action") for r in rows], ["whitelist_add"])
 
+        # Export the audit log through the system's save dialog (GTK's file
+        # chooser, typed into as a person would, with xdotool).
+        out = Path(tempfile.mkdtemp(prefix="sg-export-")) / "audit log.csv"
+        d.find_element(*css("export-csv")).click()
+        self.save_in_dialog(out)
+        WebDriverWait(d, 30, ignored_exceptions=RETRY).until(lambda d: "Saved" in d.find_element(*css("export-status")).text)
+        self.assertIn(str(out), d.find_element(*css("export-status")).text)
+        exported = out.read_bytes()
+        self.assertTrue(exported.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM for spreadsheets")
+        lines = exported.decode("utf-8-sig").splitlines()
+        self.assertTrue(any("whitelist_add" in line and subscriber in line for line in lines), lines[:5])
+        self.shot("05a-exported")
+
         d.find_element(By.XPATH, "//nav//button[normalize-space()='Whitelist']").click()
         listed = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="whitelist-table"] tr[data-subscriber="{subscriber}"]')))
         self.assertIn("Checked by phone", listed.text)
         self.shot("05b-whitelist")
 
-        # The dashboard: TTL distribution across subscribers and the trend.
+        # The dashboard: the backend's charts, placed inline as SVG: the TTL
+        # distribution across subscribers (then on one router), connection
+        # counts with the thresholds, and the flagged-per-scan trend.
         d.find_element(By.XPATH, "//nav//button[normalize-space()='Dashboard']").click()
-        dist = wait.until(EC.visibility_of_element_located(css("ttl-distribution")))
-        self.assertGreaterEqual(len(dist.find_elements(By.CSS_SELECTOR, ".hbar")), 3)
-        self.assertTrue(dist.find_elements(By.CSS_SELECTOR, '.hbar.expected[data-ttl="63"]'))
-        trend = wait.until(EC.presence_of_element_located(css("warnings-trend")))
-        self.assertEqual(len(trend.find_elements(By.CSS_SELECTOR, "circle")), 1)
+        ttl = WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: self.chart_text("ttl-distribution"))
+        self.assertIn("Expected (", ttl)
+        self.assertIn("63", ttl.split(" | "))
+        self.assertGreaterEqual(len(d.find_elements(By.CSS_SELECTOR, '[data-testid="ttl-distribution"] rect')), 4)
+        self.assertIn("(medium)", self.chart_text("connections-chart"))
+        self.assertIn("Flagged", self.chart_text("warnings-trend"))
+        routers = [o.get_attribute("value") for o in Select(d.find_element(*css("ttl-router"))).options]
+        self.assertEqual(len(routers), 4, routers)
+        Select(d.find_element(*css("ttl-router"))).select_by_value(routers[1])
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(
+            lambda d: d.find_element(*css("ttl-distribution")).get_attribute("aria-label") == f"TTL distribution on {routers[1]}"
+        )
         self.assertIn("off", d.find_element(*css("next-scan")).text)
         self.shot("05c-dashboard")
 
@@ -307,7 +353,17 @@ class AppTestCase(unittest.TestCase):
         # too), so rows are read in one go and clicked by subscriber.
         rows = d.execute_script("return [...document.querySelectorAll('[data-testid=warning-row]')].map(r => [r.dataset.subscriber, r.dataset.kind])")
         self.assertTrue(any(kind == "connection_flood" for _, kind in rows), rows)
+        # The last 30 days, drawn by the backend: warnings by kind over time
+        # and the most warned subscribers.
+        offenders = WebDriverWait(d, 20, ignored_exceptions=RETRY).until(
+            lambda d: (t := self.chart_text("top-offenders")) and "No warnings" not in t and t
+        )
+        self.assertTrue(any(sub in offenders for sub, _ in rows), offenders)
+        self.assertNotIn("No warnings", self.chart_text("warnings-timeline"))
         self.shot("20-abuse-warnings")
+        d.execute_script("document.querySelector('[data-testid=warnings-timeline]').scrollIntoView()")
+        self.shot("20b-abuse-charts")
+        d.execute_script("window.scrollTo(0, 0)")
 
         def click(subscriber, testid):
             def attempt(d):

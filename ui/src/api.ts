@@ -216,12 +216,27 @@ export interface Settings {
   breaker: Breaker;
 }
 
-export interface TrendPoint {
-  scan_id: number;
-  at: string;
-  checked: number;
-  flagged: number;
-  high: number;
+/** The window's colour scheme; charts are drawn to match it. */
+export type Theme = "light" | "dark";
+
+/** Charts as SVG documents, drawn by the backend in the window's theme. */
+export interface DashboardCharts {
+  scanned: boolean;
+  ttl: string;
+  ttl_by_router: { router: string; svg: string }[];
+  connections: string;
+  trend: string;
+}
+
+export interface AbuseCharts {
+  days: number;
+  timeline: string;
+  offenders: string;
+}
+
+export interface SubscriberCharts {
+  ttl: string;
+  connections: string;
 }
 
 export interface ProbeReport {
@@ -257,7 +272,6 @@ export interface HistoryEntry {
 export interface SubscriberDetail {
   result: SubscriberResult | null;
   history: HistoryEntry[];
-  ttl_histogram: Record<string, number>;
   whitelist: { subscriber: string; reason: string; added_by: string; added_at: string; expires_at: string | null } | null;
   audit: AuditRecord[];
 }
@@ -441,7 +455,9 @@ export const api = {
   clearResults: () => invoke<number>("clear_results"),
   setSubscriberTag: (subscriber: string, tag: string | null) =>
     invoke<void>("set_subscriber_tag", { subscriber, tag }),
-  flagTrend: (tag: string | null) => invoke<TrendPoint[]>("flag_trend", { tag }),
+  dashboardCharts: (tag: string | null, theme: Theme) => invoke<DashboardCharts>("dashboard_charts", { tag, theme }),
+  abuseCharts: (days: number, theme: Theme) => invoke<AbuseCharts>("abuse_charts", { days, theme }),
+  subscriberCharts: (subscriber: string, theme: Theme) => invoke<SubscriberCharts>("subscriber_charts", { subscriber, theme }),
   listOperators: () => invoke<Operator[]>("list_operators"),
   saveOperator: (name: string, pin: string | null, permissions: Permission[]) =>
     invoke<void>("save_operator", { input: { name, pin, permissions } }),

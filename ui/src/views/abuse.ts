@@ -15,6 +15,7 @@ import { navigate } from "../nav";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
 import { notificationsPanel } from "./notifications";
 import { exportButtons } from "./export";
+import { onThemeChange, svgChart, theme } from "./charts";
 
 const KIND_LABEL: Record<AbuseKind, string> = {
   connection_flood: "Connection flood",
@@ -254,6 +255,19 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
       .then(render)
       .catch((e) => showError(errorText(e)));
 
+  // Warnings over the last 30 days and who caused the most, drawn by the backend.
+  const history = h("div", { class: "chart-stack" });
+  const paintHistory = () =>
+    api
+      .abuseCharts(30, theme())
+      .then((c) =>
+        clear(history).append(
+          h("div", {}, h("h2", {}, `Warnings in the last ${c.days} days`), svgChart(c.timeline, "Warnings by kind over time", "warnings-timeline")),
+          h("div", {}, h("h2", {}, "Most warned subscribers"), svgChart(c.offenders, "Subscribers with the most warnings", "top-offenders")),
+        ),
+      )
+      .catch((e) => showError(errorText(e)));
+
   const runNow = h("button", {
     "data-testid": "abuse-run",
     onclick: async () => {
@@ -262,6 +276,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
         const c = await api.runMonitor();
         if (!c) say("No router to check: start the demo or add a router.");
         await load();
+        paintHistory();
       } catch (e) {
         showError(errorText(e));
       } finally {
@@ -295,9 +310,12 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
       h("thead", {}, h("tr", {}, h("th", {}, "Last seen"), h("th", {}, "Subscriber"), h("th", {}, "Router"), h("th", {}, "Kind"), h("th", {}, "Severity"), h("th", {}, "Details"), h("th", {}, "Action taken"), h("th", {}, ""))),
       body,
     ),
+    history,
     settingsBox,
     notificationsPanel(showError),
   );
+  paintHistory();
+  onThemeChange(section, paintHistory);
   const un = events.abuseCycle(() => {
     if (!section.isConnected) {
       void un.then((f) => f());

@@ -1,66 +1,43 @@
-// Small charts drawn with plain elements and SVG: horizontal bars for TTL
-// distributions, a line chart for the warnings trend. Sizes are set through
-// the CSSOM or SVG attributes: the window's CSP forbids inline style attributes.
+// Charts are drawn in the backend (plotters, the same pictures as the PDF
+// reports) and arrive as SVG in the window's theme. They are parsed as XML
+// and placed inline, so their text stays crisp and selectable; the window's
+// CSP allows this because plotters writes presentation attributes, never
+// style attributes or scripts.
 import { h } from "../dom";
-import type { TrendPoint } from "../api";
+import type { Theme } from "../api";
 
-/** The TTLs a device at the expected distance sends, by access type. */
-export function expectedTtls(access: string): number[] {
-  return access === "hotspot" ? [64, 128] : [63, 127];
+const darkScheme = window.matchMedia("(prefers-color-scheme: dark)");
+
+/** The theme the window is drawn in, for the backend to match. */
+export function theme(): Theme {
+  return darkScheme.matches ? "dark" : "light";
 }
 
-/** One horizontal bar per TTL, the expected ones marked. */
-export function ttlBars(entries: [number, number][], expected: number[], testid: string): HTMLElement {
-  const max = Math.max(1, ...entries.map(([, n]) => n));
-  return h(
-    "div",
-    { class: "histogram", "data-testid": testid },
-    ...entries.map(([ttl, n]) => {
-      const fill = h("span", { class: "hfill" });
-      fill.style.width = `${Math.max(2, (100 * n) / max)}%`;
-      return h(
-        "div",
-        { class: expected.includes(ttl) ? "hbar expected" : "hbar", "data-ttl": ttl },
-        h("span", { class: "hlabel" }, String(ttl)),
-        h("span", { class: "htrack" }, fill),
-        h("span", { class: "hcount" }, `${n.toLocaleString()}${expected.includes(ttl) ? " · expected" : ""}`),
-      );
-    }),
-  );
+/** Redraws when the system switches between light and dark, while `el` is on the page. */
+export function onThemeChange(el: HTMLElement, redraw: () => void): void {
+  const changed = () => {
+    if (!el.isConnected) {
+      darkScheme.removeEventListener("change", changed);
+      return;
+    }
+    redraw();
+  };
+  darkScheme.addEventListener("change", changed);
 }
 
-const SVG = "http://www.w3.org/2000/svg";
-
-function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
-
-/** Flagged (and high or critical) subscribers per scan, oldest on the left. */
-export function trendChart(points: TrendPoint[]): Element {
-  if (points.length === 0) return h("p", { class: "muted" }, "No scans yet.");
-  const W = 560, H = 180, L = 36, B = 24, T = 10;
-  const max = Math.max(1, ...points.map((p) => p.flagged));
-  const x = (i: number) => L + (points.length === 1 ? (W - L) / 2 : (i * (W - L - 10)) / (points.length - 1));
-  const y = (v: number) => T + (H - T - B) * (1 - v / max);
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": "Flagged subscribers per scan", "data-testid": "warnings-trend" });
-  root.append(svg("line", { x1: L, y1: H - B, x2: W, y2: H - B, class: "axis" }));
-  root.append(svg("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" }));
-  root.append(svg("text", { x: 4, y: y(max) + 4 }, String(max)));
-  root.append(svg("text", { x: 4, y: H - B + 4 }, "0"));
-  for (const [key, cls] of [["flagged", "line"], ["high", "line high"]] as const) {
-    root.append(svg("polyline", { class: cls, points: points.map((p, i) => `${x(i)},${y(p[key])}`).join(" ") }));
+/** Places one SVG chart, scaled to its container's width. */
+export function svgChart(svgText: string, label: string, testid: string): Element {
+  const doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
+  const root = doc.documentElement;
+  if (root.localName !== "svg" || doc.getElementsByTagName("parsererror").length > 0) {
+    return h("p", { class: "muted", "data-testid": testid }, `The ${label} chart could not be shown.`);
   }
-  points.forEach((p, i) => {
-    const dot = svg("circle", { cx: x(i), cy: y(p.flagged), r: 3, class: "dot" });
-    dot.append(svg("title", {}, `${new Date(p.at).toLocaleString()}: ${p.flagged} flagged (${p.high} high or critical) of ${p.checked}`));
-    root.append(dot);
-  });
-  const first = new Date(points[0].at).toLocaleDateString();
-  const last = new Date(points[points.length - 1].at).toLocaleDateString();
-  root.append(svg("text", { x: L, y: H - 6 }, first));
-  root.append(svg("text", { x: W - 70, y: H - 6 }, last));
-  return root;
+  const el = document.importNode(root, true);
+  el.removeAttribute("width");
+  el.removeAttribute("height");
+  el.setAttribute("class", "chart");
+  el.setAttribute("role", "img");
+  el.setAttribute("aria-label", label);
+  el.setAttribute("data-testid", testid);
+  return el;
 }

@@ -1,10 +1,10 @@
 // Dashboard: the last scan at a glance, levels, the TTL distribution across
-// subscribers, the warnings trend and the next scheduled scan, optionally
-// for one reseller or area.
+// subscribers (or on one router), connection counts, the flagged-per-scan
+// trend and the next scheduled scan, optionally for one reseller or area.
 import { h, clear, when } from "../dom";
-import { api, errorText, LEVELS } from "../api";
+import { api, errorText, LEVELS, type DashboardCharts } from "../api";
 import { state } from "../state";
-import { expectedTtls, ttlBars, trendChart } from "./charts";
+import { onThemeChange, svgChart, theme } from "./charts";
 
 export function dashboardView(showError: (m: string) => void): HTMLElement {
   const s = state.status;
@@ -17,8 +17,21 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
   ) as HTMLSelectElement;
   tag.value = state.tagFilter;
   const levels = h("div", { class: "levels" });
+  const router = h(
+    "select",
+    { "aria-label": "Router", "data-testid": "ttl-router" },
+    h("option", { value: "" }, "All routers"),
+  ) as HTMLSelectElement;
   const ttl = h("div", {});
+  const connections = h("div", {});
   const trend = h("div", {});
+  let charts: DashboardCharts | null = null;
+
+  const showTtl = () => {
+    if (!charts) return;
+    const one = charts.ttl_by_router.find((r) => r.router === router.value);
+    clear(ttl).append(svgChart(one ? one.svg : charts.ttl, one ? `TTL distribution on ${one.router}` : "TTL distribution", "ttl-distribution"));
+  };
 
   const paint = () => {
     const rows = state.tagged();
@@ -26,24 +39,20 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
     clear(levels).append(
       ...LEVELS.map((l, i) => h("div", { class: `level-count ${l}` }, h("span", { class: `badge ${l}` }, l), h("b", {}, String(counts[i])))),
     );
-    // Observations per TTL summed over every subscriber in view.
-    const sum = new Map<number, number>();
-    for (const r of rows) for (const [t, n] of Object.entries(r.ttl_counts)) sum.set(Number(t), (sum.get(Number(t)) ?? 0) + n);
-    const entries = [...sum.entries()].sort((a, b) => a[0] - b[0]);
-    // Expected values of every access type in view (PPPoE and hotspot differ).
-    const accessOf = new Map((state.status?.routers ?? []).map((x) => [x.name, x.access]));
-    const expected = [...new Set(rows.map((r) => accessOf.get(r.nas) ?? "pppoe"))].flatMap(expectedTtls);
-    clear(ttl).append(
-      entries.length
-        ? ttlBars(entries, expected, "ttl-distribution")
-        : h("p", { class: "muted" }, "No TTL observations yet."),
-      h("p", { class: "muted small" }, "Green: what a subscriber's own router (PPPoE) or a device attached directly (hotspot) sends. Lower values come from devices behind another router."),
-    );
     api
-      .flagTrend(tag.value || null)
-      .then((points) => clear(trend).append(trendChart(points)))
+      .dashboardCharts(tag.value || null, theme())
+      .then((c) => {
+        charts = c;
+        const keep = router.value;
+        clear(router).append(h("option", { value: "" }, "All routers"), ...c.ttl_by_router.map((r) => h("option", { value: r.router }, r.router)));
+        router.value = c.ttl_by_router.some((r) => r.router === keep) ? keep : "";
+        showTtl();
+        clear(connections).append(svgChart(c.connections, "Subscribers by connection count", "connections-chart"));
+        clear(trend).append(svgChart(c.trend, "Flagged subscribers per scan", "warnings-trend"));
+      })
       .catch((e) => showError(errorText(e)));
   };
+  router.addEventListener("change", showTtl);
   tag.addEventListener("change", () => {
     state.tagFilter = tag.value;
     paint();
@@ -51,7 +60,7 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
   paint();
 
   const next = s?.next_scan ? when(s.next_scan) : "off";
-  return h(
+  const view = h(
     "section",
     { class: "view" },
     h("header", { class: "toolbar" }, h("h1", {}, "Dashboard"), tag),
@@ -68,8 +77,15 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
     h(
       "div",
       { class: "charts" },
-      h("div", {}, h("h2", {}, "TTL distribution"), ttl),
-      h("div", {}, h("h2", {}, "Warnings trend"), trend, h("p", { class: "muted small" }, "Orange: flagged (medium and above, not whitelisted). Red: high or critical.")),
+      h(
+        "div",
+        {},
+        h("div", { class: "chart-head" }, h("h2", {}, "TTL distribution"), router),
+        ttl,
+        h("p", { class: "muted small" }, "Expected: what a subscriber's own router (PPPoE) or a device attached directly (hotspot) sends. Lower values come from devices behind another router."),
+      ),
+      h("div", {}, h("h2", {}, "Connections per subscriber"), connections, h("p", { class: "muted small" }, "The lines mark the connection thresholds of the sharing settings.")),
+      h("div", {}, h("h2", {}, "Flagged per scan"), trend),
     ),
     h("h2", {}, "Routers in the last scan"),
     last
@@ -84,4 +100,6 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
         )
       : h("p", { class: "muted" }, "No scan yet."),
   );
+  onThemeChange(view, paint);
+  return view;
 }

@@ -1,10 +1,10 @@
 // One subscriber: the verdict and its reasons, the TTL histogram with the
 // values a legitimate device would show marked, connection and verdict
 // history, whitelist state and audit entries.
-import { h, when } from "../dom";
+import { h, clear, when } from "../dom";
 import { api, errorText, type SubscriberDetail } from "../api";
 import { navigate } from "../nav";
-import { expectedTtls, ttlBars } from "./charts";
+import { onThemeChange, svgChart, theme } from "./charts";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
 import { exportButtons } from "./export";
 
@@ -46,10 +46,22 @@ function actions(d: SubscriberDetail, showError: (m: string) => void): HTMLEleme
   );
 }
 
-function histogram(d: SubscriberDetail): HTMLElement {
-  const entries = Object.entries(d.ttl_histogram).map(([t, n]) => [Number(t), n] as [number, number]);
-  if (!entries.length) return h("p", { class: "muted" }, "No TTL observations in the latest scan.");
-  return ttlBars(entries, expectedTtls(d.result?.access ?? "pppoe"), "ttl-histogram");
+/** The TTL histogram (expected values marked) and connections per scan, drawn by the backend. */
+function charts(name: string, showError: (m: string) => void): HTMLElement {
+  const box = h("div", { class: "charts", "data-testid": "subscriber-charts" });
+  const paint = () =>
+    api
+      .subscriberCharts(name, theme())
+      .then((c) =>
+        clear(box).append(
+          h("div", {}, h("h2", {}, "TTL values seen"), svgChart(c.ttl, `TTL values of ${name}`, "ttl-histogram")),
+          h("div", {}, h("h2", {}, "Connections per scan"), svgChart(c.connections, `Connections of ${name} per scan`, "connection-history")),
+        ),
+      )
+      .catch((e) => showError(errorText(e)));
+  paint();
+  onThemeChange(box, paint);
+  return box;
 }
 
 export function subscriberView(name: string, showError: (m: string) => void): HTMLElement {
@@ -72,8 +84,7 @@ export function subscriberView(name: string, showError: (m: string) => void): HT
         );
       }
       root.append(
-        h("h2", {}, "TTL values seen"),
-        histogram(d),
+        charts(name, showError),
         h("h2", {}, "Whitelist"),
         h("p", {}, d.whitelist ? `Whitelisted by ${d.whitelist.added_by} on ${when(d.whitelist.added_at)}: ${d.whitelist.reason}${d.whitelist.expires_at ? ` (until ${when(d.whitelist.expires_at)})` : ""}` : "Not whitelisted."),
         h("h2", {}, "History"),

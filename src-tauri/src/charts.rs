@@ -1,0 +1,161 @@
+//! The window's charts, drawn by the report crate's plotters code: the same
+//! pictures as the PDF reports, as SVG in the window's theme. The window
+//! only places them; every figure comes from the store.
+
+use chrono::{Duration as Span, Utc};
+use serde::Serialize;
+use shareguard_report::collect::{abuse_report, results_overview, subscriber_report, TREND_SCANS};
+use shareguard_report::{Chart, Size, Theme};
+use shareguard_store::Permission;
+use tauri::State;
+
+use crate::commands::{blocking, check_subscriber};
+use crate::error::{CommandError, CommandResult};
+use crate::state::{lock, AppState};
+
+/// Half the dashboard's width: two charts side by side.
+const HALF: Size = Size {
+    width: 560,
+    height: 280,
+};
+/// A chart across the page.
+const WIDE: Size = Size {
+    width: 960,
+    height: 300,
+};
+
+/// One router's TTL distribution.
+#[derive(Debug, Serialize)]
+pub struct RouterChart {
+    pub router: String,
+    pub svg: String,
+}
+
+/// The dashboard's charts for the latest scan.
+#[derive(Debug, Serialize)]
+pub struct DashboardCharts {
+    /// Whether any subscriber has been checked; without results the charts
+    /// say so in words.
+    pub scanned: bool,
+    /// TTL distribution over every subscriber in view.
+    pub ttl: String,
+    /// TTL distribution per router, in name order.
+    pub ttl_by_router: Vec<RouterChart>,
+    /// Subscribers by connection count, thresholds marked.
+    pub connections: String,
+    /// Flagged subscribers per scan.
+    pub trend: String,
+}
+
+/// The abuse monitor's charts over the last days.
+#[derive(Debug, Serialize)]
+pub struct AbuseCharts {
+    pub days: u32,
+    /// Warnings opened per kind over time.
+    pub timeline: String,
+    /// The subscribers with the most warnings.
+    pub offenders: String,
+}
+
+/// One subscriber's charts.
+#[derive(Debug, Serialize)]
+pub struct SubscriberCharts {
+    /// TTLs in the latest scan that saw them, expected values marked.
+    pub ttl: String,
+    /// Connections per scan, thresholds marked.
+    pub connections: String,
+}
+
+fn tag_of(tag: Option<String>) -> Option<String> {
+    tag.filter(|t| !t.trim().is_empty())
+}
+
+/// The dashboard's charts, from one pass over every subscriber's latest
+/// result (what the results table shows) and the flagged count of recent
+/// scans, optionally for one reseller's or area's subscribers.
+#[tauri::command]
+pub async fn dashboard_charts(
+    state: State<'_, AppState>,
+    tag: Option<String>,
+    theme: Theme,
+) -> CommandResult<DashboardCharts> {
+    state.require(Permission::View)?;
+    let store = state.store.clone();
+    let tag = tag_of(tag);
+    blocking(move || {
+        let (overview, trend) = {
+            let s = lock(&store);
+            (
+                results_overview(&s, tag.as_deref())?,
+                s.flag_trend(TREND_SCANS, tag.as_deref())?,
+            )
+        };
+        let ttl_by_router = overview
+            .ttl_by_router
+            .iter()
+            .map(|r| {
+                Ok(RouterChart {
+                    router: r.router.clone(),
+                    svg: Chart::TtlDistribution(&r.distribution).svg(theme, HALF)?,
+                })
+            })
+            .collect::<CommandResult<_>>()?;
+        Ok(DashboardCharts {
+            scanned: overview.totals.checked > 0,
+            ttl: Chart::TtlDistribution(&overview.ttl).svg(theme, HALF)?,
+            ttl_by_router,
+            connections: Chart::Connections(&overview.connections).svg(theme, HALF)?,
+            trend: Chart::FlagTrend(&trend).svg(theme, HALF)?,
+        })
+    })
+    .await
+}
+
+/// Warnings over time and the top offenders for the last `days` days.
+#[tauri::command]
+pub async fn abuse_charts(
+    state: State<'_, AppState>,
+    days: u32,
+    theme: Theme,
+) -> CommandResult<AbuseCharts> {
+    state.require(Permission::View)?;
+    if !(1..=366).contains(&days) {
+        return Err(CommandError::invalid("the charts cover 1 to 366 days"));
+    }
+    let store = state.store.clone();
+    blocking(move || {
+        let to = Utc::now();
+        let report = abuse_report(&lock(&store), to - Span::days(i64::from(days)), to, to)?;
+        Ok(AbuseCharts {
+            days,
+            timeline: Chart::WarningTimeline(&report.timeline).svg(theme, WIDE)?,
+            offenders: Chart::TopOffenders(&report.metrics.top_offenders).svg(theme, WIDE)?,
+        })
+    })
+    .await
+}
+
+/// One subscriber's TTL histogram and connection history.
+#[tauri::command]
+pub async fn subscriber_charts(
+    state: State<'_, AppState>,
+    subscriber: String,
+    theme: Theme,
+) -> CommandResult<SubscriberCharts> {
+    state.require(Permission::View)?;
+    let name = check_subscriber(&subscriber)?;
+    let store = state.store.clone();
+    blocking(move || {
+        let r = subscriber_report(&lock(&store), &name, Utc::now())?;
+        let recent = &r.history[..r.history.len().min(TREND_SCANS as usize * 2)];
+        Ok(SubscriberCharts {
+            ttl: Chart::TtlDistribution(&r.ttl).svg(theme, HALF)?,
+            connections: Chart::ConnectionHistory {
+                history: recent,
+                settings: &r.settings,
+            }
+            .svg(theme, HALF)?,
+        })
+    })
+    .await
+}
