@@ -49,6 +49,7 @@ pub mod error;
 pub mod fonts;
 pub mod model;
 pub mod pdf;
+pub mod scheduled;
 pub mod text;
 
 use std::fs::File;

@@ -620,3 +620,62 @@ fn the_report_reads_a_store_opened_elsewhere() {
     let done = write_report(&again, &scan_req(Format::Csv), &out).unwrap();
     assert_eq!(done.rows, 50);
 }
+
+#[test]
+fn scheduled_reports_land_in_the_folder_named_by_the_scan_time() {
+    use shareguard_report::scheduled::{write_scheduled, ScheduledReports};
+    let (db, last, results) = populated(300, 2);
+    let folder = tempfile::tempdir().unwrap();
+    let settings = ScheduledReports {
+        enabled: true,
+        folder: folder.path().display().to_string(),
+        pdf: true,
+        csv: true,
+    };
+    let started = t0() + Duration::days(1);
+    let written = write_scheduled(&db.store, &settings, last, started);
+    assert_eq!(written.len(), 2);
+    let mut files = BTreeSet::new();
+    for (format, outcome) in written {
+        let outcome = outcome.unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        let path = outcome.path.unwrap();
+        assert_eq!(path.parent(), Some(folder.path()));
+        assert_eq!(Format::from_path(&path), Some(format));
+        files.insert(path.file_name().unwrap().to_string_lossy().to_string());
+    }
+    let stamp = started
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d-%H%M");
+    assert_eq!(
+        files,
+        BTreeSet::from([
+            format!("shareguard-scan-{stamp}.csv"),
+            format!("shareguard-scan-{stamp}.pdf"),
+        ])
+    );
+    // The CSV is the scan that was asked for, every checked subscriber.
+    let (_, rows) = read_csv(&folder.path().join(format!("shareguard-scan-{stamp}.csv")));
+    assert_eq!(rows.len(), results.len());
+    let text = flat(&pdf_text(
+        &folder.path().join(format!("shareguard-scan-{stamp}.pdf")),
+    ));
+    let worst = flagged(&results)[0];
+    assert!(text.contains(&worst.subscriber), "{}", worst.subscriber);
+
+    // A second run in the same minute does not overwrite the first.
+    let again = write_scheduled(&db.store, &settings, last, started);
+    let path = again[0].1.as_ref().unwrap().path.clone().unwrap();
+    assert!(path
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .ends_with(&format!("-{last}.pdf")));
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 4);
+
+    // Off: nothing is written.
+    let off = ScheduledReports {
+        enabled: false,
+        ..settings
+    };
+    assert!(write_scheduled(&db.store, &off, last, started).is_empty());
+}
