@@ -1,17 +1,19 @@
-//! Work the app does on its own: desktop notifications for new flags and the
-//! daily history clean-up. Both are recorded in the audit log as `system`.
+//! Work the app does on its own: desktop notifications for new flags, the
+//! reports after each scheduled scan and the daily history clean-up. All
+//! are recorded in the audit log as `system`.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use shareguard_detect::{Level, SubscriberResult};
+use shareguard_detect::{Level, ScanSummary, SubscriberResult};
 use shareguard_engine::notify;
+use shareguard_report::scheduled::{write_scheduled, ScheduledReports, SCHEDULED_REPORTS_KEY};
 use shareguard_store::{AuditEntry, Retention, RETENTION_KEY, SYSTEM_OPERATOR};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::blocking;
-use crate::state::{lock, AppState};
+use crate::state::{lock, open_reader, AppState};
 
 /// How often the clean-up runs while the app is open (and once at start).
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -34,6 +36,67 @@ pub async fn notify_new_flags<R: Runtime>(
         &title,
         &body,
         serde_json::json!({ "subscribers": subscribers, "min_level": min_level }),
+    )
+    .await;
+}
+
+/// Writes the reports the owner asked for after a scheduled scan, each
+/// recorded; a report that cannot be written is recorded and the owner is
+/// told why, so a full disk or a removed folder does not go unnoticed.
+pub async fn write_scheduled_reports<R: Runtime>(app: &AppHandle<R>, scan: &ScanSummary) {
+    let Some(scan_id) = scan.id else {
+        return;
+    };
+    let started = scan.started_at;
+    let state = app.state::<AppState>();
+    let (store, db_path) = (state.store.clone(), state.db_path.clone());
+    let written = blocking(move || {
+        let settings: ScheduledReports = lock(&store)
+            .get_setting(SCHEDULED_REPORTS_KEY)?
+            .unwrap_or_default();
+        let written = write_scheduled(&open_reader(&db_path)?, &settings, scan_id, started);
+        let mut s = lock(&store);
+        for (format, outcome) in &written {
+            let entry = match outcome {
+                Ok(o) => AuditEntry::new(SYSTEM_OPERATOR, "report_exported")
+                    .subject(o.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default())
+                    .details(serde_json::json!({
+                        "scheduled": true,
+                        "scan_id": scan_id,
+                        "format": format,
+                        "bytes": o.bytes,
+                        "rows": o.rows,
+                    })),
+                Err(e) => AuditEntry::new(SYSTEM_OPERATOR, "report_failed").details(
+                    serde_json::json!({ "scheduled": true, "scan_id": scan_id, "format": format, "error": e.to_string() }),
+                ),
+            };
+            s.audit(&entry)?;
+        }
+        Ok(written)
+    })
+    .await;
+    let failures: Vec<String> = match written {
+        Ok(w) => w
+            .into_iter()
+            .filter_map(|(format, o)| {
+                o.err()
+                    .map(|e| format!("{}: {e}", format.extension().to_uppercase()))
+            })
+            .collect(),
+        Err(e) => vec![e.message],
+    };
+    if failures.is_empty() {
+        return;
+    }
+    for f in &failures {
+        tracing::error!("scheduled report not written: {f}");
+    }
+    notify_owner(
+        app,
+        "Scheduled report not written",
+        &failures.join("; "),
+        serde_json::json!({ "source": "reports", "severity": "warning", "scan_id": scan_id }),
     )
     .await;
 }

@@ -160,7 +160,16 @@ pub async fn scan<R: Runtime>(
         (Some(r), None) if !r.trim().is_empty() => ScanScope::Nas(r.trim().to_string()),
         _ => ScanScope::All,
     };
-    start_scan(&app, &operator, scope).await
+    start_scan(&app, &operator, scope, Trigger::Asked).await
+}
+
+/// Why a scan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// Someone asked: the window, the tray.
+    Asked,
+    /// The schedule: the scheduled reports are written after it.
+    Scheduled,
 }
 
 /// Starts a scan on behalf of `operator` (`system` for scheduled scans);
@@ -169,6 +178,7 @@ pub async fn start_scan<R: Runtime>(
     app: &AppHandle<R>,
     operator: &str,
     scope: ScanScope,
+    trigger: Trigger,
 ) -> CommandResult<()> {
     let state = app.state::<AppState>();
     let mut targets = lock(&state.targets).clone();
@@ -272,8 +282,11 @@ pub async fn start_scan<R: Runtime>(
                     )
                     .await;
                 }
-                let _ = done.emit("scan-finished", out.summary);
+                let _ = done.emit("scan-finished", &out.summary);
                 crate::actions::after_scan(&done, &out.results).await;
+                if trigger == Trigger::Scheduled {
+                    crate::background::write_scheduled_reports(&done, &out.summary).await;
+                }
             }
             Err(e) => {
                 tracing::error!("scan could not be stored: {e}");

@@ -22,6 +22,7 @@ mod webhooks;
 use tauri::{Manager, Runtime};
 
 pub use crate::error::CommandError;
+pub use crate::settings::run_scheduled_scan;
 use crate::state::AppState;
 
 /// The database file inside the app's data folder (shared with the CLI's default).
@@ -76,6 +77,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         webhooks::test_webhooks,
         reports::export_report,
         reports::save_report,
+        reports::pick_folder,
         charts::dashboard_charts,
         charts::abuse_charts,
         charts::subscriber_charts,

@@ -3,6 +3,7 @@
 //! file renamed into place, so a full disk never leaves half a report), and
 //! the export is recorded in the audit log.
 
+use std::future::Future;
 use std::path::PathBuf;
 
 use chrono::{Duration as Span, Utc};
@@ -13,7 +14,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::commands::{blocking, check_subscriber};
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, AppState};
+use crate::state::{lock, open_reader, AppState};
 
 /// A report as the window asks for it.
 #[derive(Debug, Deserialize)]
@@ -73,11 +74,9 @@ async fn write(
     path: PathBuf,
 ) -> CommandResult<ReportOutcome> {
     let store = state.store.clone();
+    let db_path = state.db_path.clone();
     blocking(move || {
-        let outcome = {
-            let s = lock(&store);
-            shareguard_report::write_report(&s, &req, &path)?
-        };
+        let outcome = shareguard_report::write_report(&open_reader(&db_path)?, &req, &path)?;
         lock(&store).audit(
             &AuditEntry::new(&operator, "report_exported")
                 .subject(path.display().to_string())
@@ -113,12 +112,41 @@ pub async fn export_report(
     write(&state, operator, req, path).await
 }
 
-/// Shows the system's save dialog over the main window, the report's
-/// suggested name filled in; `None` when the owner cancelled.
+/// Shows one of the system's file dialogs over the main window and waits
+/// for the owner's choice (`None` when cancelled).
 ///
 /// The dialog is built on the main thread, where the windowing toolkit
 /// lives (GTK on Linux), and awaited elsewhere, as Tauri's dialog plugin
 /// does; that plugin itself is not used, see `Cargo.toml`.
+async fn native_dialog<R, F, Fut>(
+    app: &AppHandle<R>,
+    title: &str,
+    show: F,
+) -> CommandResult<Option<PathBuf>>
+where
+    R: Runtime,
+    F: FnOnce(rfd::AsyncFileDialog) -> Fut + Send + 'static,
+    Fut: Future<Output = Option<rfd::FileHandle>> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let window = app.get_webview_window("main");
+    let title = title.to_string();
+    app.run_on_main_thread(move || {
+        let mut dialog = rfd::AsyncFileDialog::new().set_title(title);
+        if let Some(w) = &window {
+            dialog = dialog.set_parent(w);
+        }
+        let picked = show(dialog);
+        std::thread::spawn(move || {
+            let _ = tx.send(tauri::async_runtime::block_on(picked));
+        });
+    })
+    .map_err(|e| CommandError::new("internal", format!("the dialog could not be opened: {e}")))?;
+    let picked = rx.await.ok().flatten();
+    Ok(picked.map(|f| f.path().to_path_buf()))
+}
+
+/// The save dialog, the report's suggested name filled in.
 async fn ask_where_to_save<R: Runtime>(
     app: &AppHandle<R>,
     req: &ReportRequest,
@@ -128,29 +156,21 @@ async fn ask_where_to_save<R: Runtime>(
         Format::Csv => ("CSV spreadsheet", "csv"),
     };
     let name = req.suggested_file_name();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let window = app.get_webview_window("main");
-    app.run_on_main_thread(move || {
-        let mut dialog = rfd::AsyncFileDialog::new()
-            .set_title("Save report")
-            .set_file_name(name)
-            .add_filter(label, &[ext]);
-        if let Some(w) = &window {
-            dialog = dialog.set_parent(w);
-        }
-        let picked = dialog.save_file();
-        std::thread::spawn(move || {
-            let _ = tx.send(tauri::async_runtime::block_on(picked));
-        });
+    native_dialog(app, "Save report", move |d| {
+        d.set_file_name(name).add_filter(label, &[ext]).save_file()
     })
-    .map_err(|e| {
-        CommandError::new(
-            "internal",
-            format!("the save dialog could not be opened: {e}"),
-        )
-    })?;
-    let picked = rx.await.ok().flatten();
-    Ok(picked.map(|f| f.path().to_path_buf()))
+    .await
+}
+
+/// Asks for a folder (for the scheduled reports); `None` when cancelled.
+#[tauri::command]
+pub async fn pick_folder<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<Option<String>> {
+    state.require(Permission::Edit)?;
+    let picked = native_dialog(&app, "Folder for scheduled reports", |d| d.pick_folder()).await?;
+    Ok(picked.map(|p| p.display().to_string()))
 }
 
 /// Asks where to save the report in the system's save dialog, then writes

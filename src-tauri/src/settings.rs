@@ -7,6 +7,7 @@ use shareguard_engine::settings::{DesktopSettings, ScheduleSettings, DESKTOP_KEY
 use shareguard_engine::sharing_actions::{
     Breaker, SharingActions, BREAKER_KEY, SHARING_ACTIONS_KEY,
 };
+use shareguard_report::scheduled::{ScheduledReports, SCHEDULED_REPORTS_KEY};
 use shareguard_schedule::{Runner, Schedule};
 use shareguard_store::{AuditEntry, Permission, Retention, RETENTION_KEY, SYSTEM_OPERATOR};
 use tauri::{AppHandle, Runtime, State};
@@ -31,6 +32,9 @@ pub struct Settings {
     /// engine and by "Resume" (`reset_breaker`), never by saving settings.
     #[serde(default)]
     pub breaker: Breaker,
+    /// Reports written after each scheduled scan.
+    #[serde(default)]
+    pub reports: ScheduledReports,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,27 +61,30 @@ fn load(store: &std::sync::Mutex<shareguard_store::Store>) -> CommandResult<Sett
         retention: s.get_setting(RETENTION_KEY)?.unwrap_or_default(),
         actions: s.get_setting(SHARING_ACTIONS_KEY)?.unwrap_or_default(),
         breaker: s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
+        reports: s.get_setting(SCHEDULED_REPORTS_KEY)?.unwrap_or_default(),
     })
 }
 
-/// Starts the scheduler with what is stored; scheduled scans run as `system`.
+/// What the scheduler runs when a scan is due: every router, as `system`,
+/// then the scheduled reports.
+pub async fn run_scheduled_scan<R: Runtime>(app: AppHandle<R>) {
+    if let Err(e) = crate::commands::start_scan(
+        &app,
+        SYSTEM_OPERATOR,
+        shareguard_detect::ScanScope::All,
+        crate::commands::Trigger::Scheduled,
+    )
+    .await
+    {
+        tracing::warn!("scheduled scan did not start: {}", e.message);
+    }
+}
+
+/// Starts the scheduler with what is stored.
 pub fn start_scheduler<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> CommandResult<Runner> {
     let handle = app.clone();
     let runner = tauri::async_runtime::block_on(async move {
-        Runner::start(move |_due| {
-            let app = handle.clone();
-            async move {
-                if let Err(e) = crate::commands::start_scan(
-                    &app,
-                    SYSTEM_OPERATOR,
-                    shareguard_detect::ScanScope::All,
-                )
-                .await
-                {
-                    tracing::warn!("scheduled scan did not start: {}", e.message);
-                }
-            }
-        })
+        Runner::start(move |_due| run_scheduled_scan(handle.clone()))
     });
     let stored = load(&state.store)?;
     match stored.schedule.schedule() {
@@ -144,6 +151,9 @@ pub async fn save_settings<R: Runtime>(
         .map_err(CommandError::invalid)?;
     settings.actions.validate().map_err(CommandError::invalid)?;
     settings.breaker.validate().map_err(CommandError::invalid)?;
+    settings.reports.validate().map_err(CommandError::invalid)?;
+    let reports = settings.reports.clone();
+    blocking(move || reports.check_folder().map_err(CommandError::invalid)).await?;
     let schedule = settings
         .schedule
         .schedule()
@@ -159,6 +169,7 @@ pub async fn save_settings<R: Runtime>(
         s.set_setting(DESKTOP_KEY, &settings.desktop)?;
         s.set_setting(RETENTION_KEY, &settings.retention)?;
         s.set_setting(SHARING_ACTIONS_KEY, &settings.actions)?;
+        s.set_setting(SCHEDULED_REPORTS_KEY, &settings.reports)?;
         let stored: Breaker = s.get_setting(BREAKER_KEY)?.unwrap_or_default();
         s.set_setting(
             BREAKER_KEY,

@@ -39,6 +39,13 @@ pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Opens a second connection to the database at `db_path` for a long read
+/// (a report of 30,000 results takes seconds), so the window's commands are
+/// not held up behind it: in WAL mode it reads while the app writes.
+pub fn open_reader(db_path: &str) -> CommandResult<Store> {
+    Ok(Store::open(db_path)?)
+}
+
 impl AppState {
     pub fn new(store: Store, db_path: String) -> Result<Self, StoreError> {
         let session = Session::start(&store)?;

@@ -57,6 +57,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
                                 &app,
                                 &op,
                                 shareguard_detect::ScanScope::All,
+                                crate::commands::Trigger::Asked,
                             )
                             .await
                         }

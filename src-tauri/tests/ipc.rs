@@ -930,3 +930,87 @@ fn charts_are_drawn_from_the_store_in_the_window_theme() {
     let e = t.fails("abuse_charts", json!({ "days": 0, "theme": "light" }));
     assert_eq!(e.kind, "invalid_input");
 }
+
+#[test]
+fn a_scheduled_scan_leaves_its_reports_in_the_chosen_folder() {
+    let t = demo_app();
+    let folder = tempfile::tempdir().unwrap();
+    let mut settings: Value = t.ok("get_settings", json!({}));
+    assert_eq!(settings["reports"]["enabled"], false, "off by default");
+
+    settings["reports"] = json!({ "enabled": true, "folder": "reports", "pdf": true, "csv": true });
+    let e = t.fails("save_settings", json!({ "settings": settings.clone() }));
+    assert!(e.message.contains("full path"), "{}", e.message);
+    let gone = folder.path().join("not-there");
+    settings["reports"]["folder"] = json!(gone.display().to_string());
+    let e = t.fails("save_settings", json!({ "settings": settings.clone() }));
+    assert!(e.message.contains("does not exist"), "{}", e.message);
+    settings["reports"]["folder"] = json!(folder.path().display().to_string());
+    t.ok::<()>("save_settings", json!({ "settings": settings }));
+    let stored: Value = t.ok("get_settings", json!({}));
+    assert_eq!(stored["reports"]["csv"], true);
+
+    // What the scheduler runs when a scan is due.
+    let (tx, rx) = mpsc::channel::<String>();
+    let id = t.app.listen_any("scan-finished", move |e| {
+        let _ = tx.send(e.payload().to_string());
+    });
+    tauri::async_runtime::block_on(shareguard_app::run_scheduled_scan(t.app.handle().clone()));
+    let summary: Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(120)).unwrap()).unwrap();
+    t.app.unlisten(id);
+    assert_eq!(summary["operator"], "system");
+
+    // The reports follow the scan; each is recorded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let exported = loop {
+        let entries = t.audit("report_exported");
+        if entries.len() >= 2 || std::time::Instant::now() > deadline {
+            break entries;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(exported.len(), 2, "{exported:?}");
+    assert!(exported.iter().all(|e| e["operator"] == "system"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let csv = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(files[0].extension().unwrap() == "csv");
+    assert_eq!(
+        csv.lines().count() as u64 - 1,
+        summary["checked"].as_u64().unwrap(),
+        "one row per checked subscriber"
+    );
+    assert!(std::fs::read(&files[1]).unwrap().starts_with(b"%PDF"));
+    assert!(files[1]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("shareguard-scan-"));
+
+    // A folder removed since the settings were saved: the owner is told.
+    drop(folder);
+    tauri::async_runtime::block_on(shareguard_app::run_scheduled_scan(t.app.handle().clone()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let failed = loop {
+        let entries = t.audit("report_failed");
+        if entries.len() >= 2 || std::time::Instant::now() > deadline {
+            break entries;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !t
+        .audit("owner_notified")
+        .iter()
+        .any(|e| e["details"]["title"] == "Scheduled report not written")
+    {
+        assert!(std::time::Instant::now() < deadline, "the owner is told");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

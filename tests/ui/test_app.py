@@ -170,18 +170,23 @@ class AppTestCase(unittest.TestCase):
     def shot(self, name):
         self.driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
-    def save_in_dialog(self, path):
-        """Types `path` into the save dialog the app has opened and saves."""
+    def choose_in_dialog(self, title, path, select_all="ctrl+a"):
+        """Types `path` into the file dialog titled `title` (a regular
+        expression) the app has opened, as a person would, and confirms."""
         found = subprocess.run(
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^Save report$"],
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", title],
             capture_output=True, text=True, timeout=30, check=True,
         )
         window = found.stdout.split()[0]
         subprocess.run(["xdotool", "windowfocus", "--sync", window], check=True, timeout=10)
         time.sleep(0.5)  # the dialog takes the keyboard once it has drawn
-        subprocess.run(["xdotool", "key", "--clearmodifiers", "ctrl+a"], check=True, timeout=10)
+        subprocess.run(["xdotool", "key", "--clearmodifiers", select_all], check=True, timeout=10)
         subprocess.run(["xdotool", "type", "--delay", "20", str(path)], check=True, timeout=30)
         subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
+
+    def save_in_dialog(self, path):
+        """Types `path` into the save dialog the app has opened and saves."""
+        self.choose_in_dialog("^Save report$", path)
 
     def chart_text(self, testid):
         """The words of a chart the backend drew, once it is on the page as
@@ -623,6 +628,18 @@ class AppTestCase(unittest.TestCase):
         d.find_element(*css("auto-disconnect")).click()
         Select(d.find_element(*css("auto-disconnect-level"))).select_by_value("high")
         d.find_element(*css("auto-dry-run")).click()
+        # A report after each scheduled scan: a folder that does not exist is
+        # refused in words; one picked in the system's folder dialog is kept.
+        reports = Path(tempfile.mkdtemp(prefix="sg-reports-"))
+        d.find_element(*css("reports-enabled")).click()
+        d.find_element(*css("reports-csv")).click()
+        folder = d.find_element(*css("reports-folder"))
+        folder.send_keys(str(reports / "missing"))
+        d.find_element(*css("settings-save")).click()
+        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "does not exist" in d.find_element(*css("error-message")).text)
+        d.find_element(*css("reports-choose")).click()
+        self.choose_in_dialog("^Folder for scheduled reports$", reports)
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: d.find_element(*css("reports-folder")).get_attribute("value") == str(reports))
         self.shot("08-settings")
         d.find_element(*css("settings-save")).click()
         WebDriverWait(d, 10, ignored_exceptions=RETRY).until(
@@ -633,6 +650,10 @@ class AppTestCase(unittest.TestCase):
         self.assertTrue(d.find_element(*css("auto-dry-run")).is_selected())
         self.assertEqual(Select(d.find_element(*css("auto-disconnect-level"))).first_selected_option.get_attribute("value"), "high")
         self.assertIn("lower of the two limits", d.find_element(*css("breaker-state")).text)
+        self.assertTrue(d.find_element(*css("reports-enabled")).is_selected())
+        self.assertTrue(d.find_element(*css("reports-pdf")).is_selected())
+        self.assertTrue(d.find_element(*css("reports-csv")).is_selected())
+        self.assertEqual(d.find_element(*css("reports-folder")).get_attribute("value"), str(reports))
         d.find_element(By.XPATH, "//nav//button[normalize-space()='Audit log']").click()
         table = wait.until(EC.visibility_of_element_located(css("audit-table")))
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(

@@ -214,6 +214,15 @@ export interface Settings {
   retention: { days: number };
   actions: SharingActions;
   breaker: Breaker;
+  reports: ScheduledReports;
+}
+
+/** Reports written after each scheduled scan. */
+export interface ScheduledReports {
+  enabled: boolean;
+  folder: string;
+  pdf: boolean;
+  csv: boolean;
 }
 
 /** The window's colour scheme; charts are drawn to match it. */
@@ -485,6 +494,7 @@ export const api = {
     invoke<AuditRecord[]>("audit_log", { limit, ...filter }),
   getSettings: () => invoke<SettingsView>("get_settings"),
   saveSettings: (settings: Settings) => invoke<void>("save_settings", { settings }),
+  pickFolder: () => invoke<string | null>("pick_folder"),
   previewSchedule: (cron: string) =>
     invoke<{ description: string; next_runs: string[] }>("preview_schedule", { cron }),
   subscriberDetail: (subscriber: string) => invoke<SubscriberDetail>("subscriber_detail", { subscriber }),

@@ -1,5 +1,6 @@
 // The sharing-detection settings panel: automatic scanning, its schedule
-// (with the next runs in plain words), and the thresholds.
+// (with the next runs in plain words), the reports after scheduled scans,
+// and the thresholds.
 import { h, clear, when } from "../dom";
 import { api, errorText, LEVELS, type Level, type SettingsView } from "../api";
 
@@ -41,6 +42,22 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
       showError(errorText(e));
     }
   });
+  const reportsOn = h("input", { type: "checkbox", name: "reports_enabled", "data-testid": "reports-enabled" }) as HTMLInputElement;
+  const reportsFolder = h("input", { name: "reports_folder", "data-testid": "reports-folder", spellcheck: "false", placeholder: "Folder (full path)" }) as HTMLInputElement;
+  const reportsPdf = h("input", { type: "checkbox", name: "reports_pdf", "data-testid": "reports-pdf" }) as HTMLInputElement;
+  const reportsCsv = h("input", { type: "checkbox", name: "reports_csv", "data-testid": "reports-csv" }) as HTMLInputElement;
+  const chooseFolder = h("button", {
+    type: "button",
+    "data-testid": "reports-choose",
+    onclick: async () => {
+      try {
+        const folder = await api.pickFolder();
+        if (folder) reportsFolder.value = folder;
+      } catch (e) {
+        showError(errorText(e));
+      }
+    },
+  }, "Choose…");
   const save = h("button", { class: "primary", "data-testid": "settings-save" }, "Save settings") as HTMLButtonElement;
   const saved = h("span", { class: "muted" });
   let current: SettingsView | null = null;
@@ -85,6 +102,7 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
         retention: { days: Number(keepDays.value) },
         actions: { auto_disconnect: autoDisconnect.checked, min_level: autoLevel.value as Level, dry_run: dryRun.checked },
         breaker: { ...current.breaker, max_subscribers: Number(capSubscribers.value), max_percent: Number(capPercent.value) },
+        reports: { enabled: reportsOn.checked, folder: reportsFolder.value.trim(), pdf: reportsPdf.checked, csv: reportsCsv.checked },
       });
       saved.textContent = "Saved. New thresholds apply from the next scan.";
       await load();
@@ -113,6 +131,10 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     dryRun.checked = current.actions.dry_run;
     capSubscribers.value = String(current.breaker.max_subscribers);
     capPercent.value = String(current.breaker.max_percent);
+    reportsOn.checked = current.reports.enabled;
+    reportsFolder.value = current.reports.folder;
+    reportsPdf.checked = current.reports.pdf;
+    reportsCsv.checked = current.reports.csv;
     const trip = current.breaker.tripped;
     breakerState.className = trip ? "invalid" : "muted";
     breakerState.textContent = trip
@@ -127,6 +149,8 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     h("label", { class: "check" }, automatic, " Scan automatically while the app is open"),
     row("Schedule (cron: minute hour day month weekday)", cron),
     preview,
+    h("label", { class: "check" }, reportsOn, " After each scheduled scan, save its report to a folder:"),
+    h("div", { class: "folder-pick" }, reportsFolder, chooseFolder, h("label", { class: "check" }, reportsPdf, " PDF"), h("label", { class: "check" }, reportsCsv, " CSV (every subscriber checked)")),
     h("div", { class: "row3" }, row("Watch from", low), row("Review from", medium), row("Sharing from", high)),
     h("p", { class: "muted small" }, "Connections per subscriber. Peer-to-peer connections are not counted unless you tick the box below."),
     row("TTL threshold (hops below the OS default on PPPoE)", ttl),
