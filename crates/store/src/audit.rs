@@ -127,49 +127,60 @@ impl Store {
 
     /// Entries matching `filter`, newest first.
     pub fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut sql = String::from(
-            "SELECT id, at, operator, action, subject, details FROM audit_log WHERE 1 = 1",
-        );
-        let mut args: Vec<SqlValue> = Vec::new();
-        let mut narrow = |clause: &str, value: SqlValue| {
-            args.push(value);
-            sql.push_str(&format!(" AND {clause} ?{}", args.len()));
-        };
-        if let Some(op) = &filter.operator {
-            narrow("operator =", SqlValue::Text(op.clone()));
-        }
-        if let Some(action) = &filter.action {
-            narrow("action =", SqlValue::Text(action.clone()));
-        }
-        if let Some(subject) = &filter.subject {
-            narrow("subject =", SqlValue::Text(subject.clone()));
-        }
-        if let Some(since) = &filter.since {
-            narrow("at >=", SqlValue::Text(ts(since)));
-        }
-        if let Some(until) = &filter.until {
-            narrow("at <", SqlValue::Text(ts(until)));
-        }
-        args.push(SqlValue::Integer(filter.limit.map_or(-1, i64::from)));
-        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ?{}", args.len()));
-
+        let (sql, args) = newest_first_sql(filter);
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                let at: String = row.get(1)?;
-                let details: String = row.get(5)?;
-                out.push(AuditRecord {
-                    id: row.get(0)?,
-                    at: parse_ts(&at, "audit entry time")?,
-                    operator: row.get(2)?,
-                    action: row.get(3)?,
-                    subject: row.get(4)?,
-                    details: from_json(&details, "audit entry")?,
-                });
+                out.push(record_from_row(row)?);
             }
             Ok(out)
         })
     }
+}
+
+/// The query for the entries matching `filter`, newest first, at most
+/// `filter.limit`, with its arguments.
+pub(crate) fn newest_first_sql(filter: &AuditFilter) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from(
+        "SELECT id, at, operator, action, subject, details FROM audit_log WHERE 1 = 1",
+    );
+    let mut args: Vec<SqlValue> = Vec::new();
+    let mut narrow = |clause: &str, value: SqlValue| {
+        args.push(value);
+        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+    };
+    if let Some(op) = &filter.operator {
+        narrow("operator =", SqlValue::Text(op.clone()));
+    }
+    if let Some(action) = &filter.action {
+        narrow("action =", SqlValue::Text(action.clone()));
+    }
+    if let Some(subject) = &filter.subject {
+        narrow("subject =", SqlValue::Text(subject.clone()));
+    }
+    if let Some(since) = &filter.since {
+        narrow("at >=", SqlValue::Text(ts(since)));
+    }
+    if let Some(until) = &filter.until {
+        narrow("at <", SqlValue::Text(ts(until)));
+    }
+    args.push(SqlValue::Integer(filter.limit.map_or(-1, i64::from)));
+    sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ?{}", args.len()));
+    (sql, args)
+}
+
+/// One row of [`newest_first_sql`].
+pub(crate) fn record_from_row(row: &rusqlite::Row<'_>) -> Result<AuditRecord, Fail> {
+    let at: String = row.get(1)?;
+    let details: String = row.get(5)?;
+    Ok(AuditRecord {
+        id: row.get(0)?,
+        at: parse_ts(&at, "audit entry time")?,
+        operator: row.get(2)?,
+        action: row.get(3)?,
+        subject: row.get(4)?,
+        details: from_json(&details, "audit entry")?,
+    })
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use shareguard_detect::{Access, Evidence, Level, RecommendedAction, SubscriberResult, TtlStatus};
 
 use crate::actions::Action;
-use crate::audit::{AuditFilter, AuditRecord};
+use crate::audit::{newest_first_sql, record_from_row, AuditFilter, AuditRecord};
 use crate::codec::{from_json, parse_enum, parse_opt_ts, parse_ts, sql_to_u32, ts};
 use crate::error::Fail;
 use crate::results::{filter_sql, result_from_row, ResultFilter, RESULT_COLUMNS};
@@ -301,45 +301,12 @@ impl Store {
         filter: &AuditFilter,
         mut visit: impl FnMut(AuditRecord) -> Result<(), E>,
     ) -> Result<u64, E> {
-        let mut inner = String::from(
-            "SELECT id, at, operator, action, subject, details FROM audit_log WHERE 1 = 1",
-        );
-        let mut args: Vec<SqlValue> = Vec::new();
-        let mut narrow = |clause: &str, value: SqlValue| {
-            args.push(value);
-            inner.push_str(&format!(" AND {clause} ?{}", args.len()));
-        };
-        if let Some(op) = &filter.operator {
-            narrow("operator =", SqlValue::Text(op.clone()));
-        }
-        if let Some(action) = &filter.action {
-            narrow("action =", SqlValue::Text(action.clone()));
-        }
-        if let Some(subject) = &filter.subject {
-            narrow("subject =", SqlValue::Text(subject.clone()));
-        }
-        if let Some(since) = &filter.since {
-            narrow("at >=", SqlValue::Text(ts(since)));
-        }
-        if let Some(until) = &filter.until {
-            narrow("at <", SqlValue::Text(ts(until)));
-        }
-        args.push(SqlValue::Integer(filter.limit.map_or(-1, i64::from)));
-        let sql = format!(
-            "SELECT * FROM ({inner} ORDER BY at DESC, id DESC LIMIT ?{}) ORDER BY at, id",
-            args.len()
-        );
+        let (newest, args) = newest_first_sql(filter);
+        let sql = format!("SELECT * FROM ({newest}) ORDER BY at, id");
         let mut failed = None;
         let read = self.read(|c| {
             walk(c, &sql, args, &mut failed, |row| {
-                Ok(visit(AuditRecord {
-                    id: row.get(0)?,
-                    at: parse_ts(&text(row, 1)?, "audit entry time")?,
-                    operator: row.get(2)?,
-                    action: row.get(3)?,
-                    subject: row.get(4)?,
-                    details: from_json(&text(row, 5)?, "audit entry")?,
-                }))
+                Ok(visit(record_from_row(row)?))
             })
         });
         finish(read, failed)
