@@ -13,6 +13,7 @@
 
 use std::collections::BTreeSet;
 
+use plotters::coord::types::{RangedCoordf64, RangedCoordu64};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -446,36 +447,21 @@ fn ttl_distribution<DB: DrawingBackend>(
     let n = entries.len();
     let max = entries.iter().map(|e| e.1).max().unwrap_or(1);
     let top = max + max / 8 + 1;
-    let mut chart = ChartBuilder::on(&area)
-        .margin(s.i(10))
-        .margin_right(s.i(16))
-        .x_label_area_size(s.i(44))
-        .y_label_area_size(s.i(70))
-        .build_cartesian_2d(slots(entries.len()), 0u64..top)
-        .map_err(fail)?;
     let names: Vec<String> = entries.iter().map(|e| e.0.to_string()).collect();
-    let x_label = |v: &f64| {
-        index_at(*v, names.len())
-            .map(|i| names[i].clone())
-            .unwrap_or_default()
-    };
-    let y_label = |v: &u64| thousands(*v);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(p.grid.stroke_width(s.u(1)))
-        .axis_style(p.axis.stroke_width(s.u(1)))
-        .x_labels(entries.len().min(40))
-        .y_labels(6)
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .label_style(font(s.t(LABEL), p.muted))
-        .axis_desc_style(font(s.t(LABEL), p.text))
-        .x_desc("TTL of the first packet")
-        .y_desc("Observations")
-        .draw()
-        .map_err(fail)?;
+    let mut chart = column_axes(
+        &area,
+        p,
+        s,
+        Columns {
+            labels: &names,
+            top,
+            x_labels: n.min(40),
+            x_desc: "TTL of the first packet".into(),
+            y_desc: "Observations",
+            margin_right: 16,
+            y_label_area: 70,
+        },
+    )?;
     chart
         .draw_series(
             entries
@@ -514,6 +500,62 @@ fn time_labels(times: &[chrono::DateTime<chrono::Utc>]) -> Vec<String> {
     };
     let fmt = if span < 72 { "%d %b %H:%M" } else { "%d %b" };
     times.iter().map(|t| t.format(fmt).to_string()).collect()
+}
+
+/// The axes of a column chart: one slot per label along x, counts up to
+/// `top` along y, with the grid, fonts and number format every column chart
+/// shares. Returns the chart to draw the columns or lines into.
+struct Columns<'l> {
+    labels: &'l [String],
+    top: u64,
+    /// At most this many x labels are written.
+    x_labels: usize,
+    x_desc: String,
+    y_desc: &'static str,
+    /// Room right of the plot (for labels drawn there) and for the y labels.
+    margin_right: i32,
+    y_label_area: i32,
+}
+
+type ColumnChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordu64>>;
+
+fn column_axes<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    p: &Palette,
+    s: Scale,
+    c: Columns<'_>,
+) -> Result<ColumnChart<'a, DB>, String> {
+    let n = c.labels.len();
+    let mut chart = ChartBuilder::on(area)
+        .margin(s.i(10))
+        .margin_right(s.i(c.margin_right))
+        .x_label_area_size(s.i(44))
+        .y_label_area_size(s.i(c.y_label_area))
+        .build_cartesian_2d(slots(n), 0u64..c.top)
+        .map_err(fail)?;
+    let x_label = |v: &f64| {
+        index_at(*v, n)
+            .map(|i| c.labels[i].clone())
+            .unwrap_or_default()
+    };
+    let y_label = |v: &u64| thousands(*v);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(p.grid.stroke_width(s.u(1)))
+        .axis_style(p.axis.stroke_width(s.u(1)))
+        .x_labels(c.x_labels)
+        .y_labels(6)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .label_style(font(s.t(LABEL), p.muted))
+        .axis_desc_style(font(s.t(LABEL), p.text))
+        .x_desc(c.x_desc)
+        .y_desc(c.y_desc)
+        .draw()
+        .map_err(fail)?;
+    Ok(chart)
 }
 
 /// An axis with one slot per item, items at 0, 1, 2, ...
@@ -565,35 +607,20 @@ fn flag_trend<DB: DrawingBackend>(
         .unwrap_or(0);
     let top = (max + max / 8 + 1).max(4);
     let labels = time_labels(&points.iter().map(|t| t.at).collect::<Vec<_>>());
-    let mut chart = ChartBuilder::on(&area)
-        .margin(s.i(10))
-        .margin_right(s.i(24))
-        .x_label_area_size(s.i(44))
-        .y_label_area_size(s.i(64))
-        .build_cartesian_2d(slots(n), 0u64..top)
-        .map_err(fail)?;
-    let x_label = |v: &f64| {
-        index_at(*v, n)
-            .map(|i| labels[i].clone())
-            .unwrap_or_default()
-    };
-    let y_label = |v: &u64| thousands(*v);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(p.grid.stroke_width(s.u(1)))
-        .axis_style(p.axis.stroke_width(s.u(1)))
-        .x_labels(n.min(7))
-        .y_labels(6)
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .label_style(font(s.t(LABEL), p.muted))
-        .axis_desc_style(font(s.t(LABEL), p.text))
-        .x_desc("Scan")
-        .y_desc("Subscribers")
-        .draw()
-        .map_err(fail)?;
+    let mut chart = column_axes(
+        &area,
+        p,
+        s,
+        Columns {
+            labels: &labels,
+            top,
+            x_labels: n.min(7),
+            x_desc: "Scan".into(),
+            y_desc: "Subscribers",
+            margin_right: 24,
+            y_label_area: 64,
+        },
+    )?;
     let series = |f: fn(&TrendPoint) -> u32| -> Vec<(f64, u64)> {
         points
             .iter()
@@ -659,35 +686,20 @@ fn warning_timeline<DB: DrawingBackend>(
         .unwrap_or(0);
     let top = (max + max / 8 + 1).max(4);
     let labels = bucket_labels(t);
-    let mut chart = ChartBuilder::on(&area)
-        .margin(s.i(10))
-        .margin_right(s.i(16))
-        .x_label_area_size(s.i(44))
-        .y_label_area_size(s.i(64))
-        .build_cartesian_2d(slots(n), 0u64..top)
-        .map_err(fail)?;
-    let x_label = |v: &f64| {
-        index_at(*v, n)
-            .map(|i| labels[i].clone())
-            .unwrap_or_default()
-    };
-    let y_label = |v: &u64| thousands(*v);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(p.grid.stroke_width(s.u(1)))
-        .axis_style(p.axis.stroke_width(s.u(1)))
-        .x_labels(n.min(8))
-        .y_labels(6)
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .label_style(font(s.t(LABEL), p.muted))
-        .axis_desc_style(font(s.t(LABEL), p.text))
-        .x_desc(format!("Warnings opened per {}", t.bucket.as_str()))
-        .y_desc("Warnings")
-        .draw()
-        .map_err(fail)?;
+    let mut chart = column_axes(
+        &area,
+        p,
+        s,
+        Columns {
+            labels: &labels,
+            top,
+            x_labels: n.min(8),
+            x_desc: format!("Warnings opened per {}", t.bucket.as_str()),
+            y_desc: "Warnings",
+            margin_right: 16,
+            y_label_area: 64,
+        },
+    )?;
     for (k, color) in p.kinds.iter().enumerate() {
         chart
             .draw_series(
@@ -980,35 +992,20 @@ fn connection_history<DB: DrawingBackend>(
     let max = points.iter().map(|e| e.connections).max().unwrap_or(0);
     let top = u64::from(max.max(settings.connections_high)) * 9 / 8 + 1;
     let labels = time_labels(&points.iter().map(|e| e.scanned_at).collect::<Vec<_>>());
-    let mut chart = ChartBuilder::on(&area)
-        .margin(s.i(10))
-        .margin_right(s.i(90))
-        .x_label_area_size(s.i(44))
-        .y_label_area_size(s.i(70))
-        .build_cartesian_2d(slots(n), 0u64..top)
-        .map_err(fail)?;
-    let x_label = |v: &f64| {
-        index_at(*v, n)
-            .map(|i| labels[i].clone())
-            .unwrap_or_default()
-    };
-    let y_label = |v: &u64| thousands(*v);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(p.grid.stroke_width(s.u(1)))
-        .axis_style(p.axis.stroke_width(s.u(1)))
-        .x_labels(n.min(7))
-        .y_labels(6)
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .label_style(font(s.t(LABEL), p.muted))
-        .axis_desc_style(font(s.t(LABEL), p.text))
-        .x_desc("Scan")
-        .y_desc("Connections")
-        .draw()
-        .map_err(fail)?;
+    let mut chart = column_axes(
+        &area,
+        p,
+        s,
+        Columns {
+            labels: &labels,
+            top,
+            x_labels: n.min(7),
+            x_desc: "Scan".into(),
+            y_desc: "Connections",
+            margin_right: 90,
+            y_label_area: 70,
+        },
+    )?;
     for (t, level, name) in [
         (settings.connections_low, Level::Low, "low"),
         (settings.connections_medium, Level::Medium, "medium"),
