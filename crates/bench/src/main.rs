@@ -26,9 +26,7 @@ use std::time::{Duration, Instant};
 use routeros_client::ConnectOptions;
 use routeros_proto::Command;
 use serde::{Deserialize, Serialize};
-use shareguard_detect::{
-    assess, Access, DetectionSettings, ProbeStrategy, ScanScope, SubscriberObservation, TtlEvidence,
-};
+use shareguard_detect::{assess, Access, DetectionSettings, ScanScope, SubscriberObservation};
 use shareguard_engine::demo::{self, DEMO_PASSWORD, DEMO_USER};
 use shareguard_scan::{collect, probes, run_scan, CancellationToken, NasTarget, ScanRequest};
 use shareguard_sim::population::{self, PopulationSpec};
@@ -320,28 +318,7 @@ fn detection_bench(subscribers: usize) -> f64 {
     let obs: Vec<SubscriberObservation> = pop
         .subscribers
         .iter()
-        .map(|s| {
-            let access = demo::access_of(pop.nas[s.nas].access);
-            let mut counts = std::collections::BTreeMap::new();
-            for slot in &s.slots {
-                *counts.entry(slot.seen_ttl).or_insert(0u32) += 1;
-            }
-            SubscriberObservation {
-                subscriber: s.name.clone(),
-                nas: pop.nas[s.nas].name.clone(),
-                address: s.address.to_string(),
-                access,
-                expected_hops: access.default_expected_hops(),
-                connections: s.slots.len() as u32,
-                p2p_connections: s.slots.iter().filter(|x| x.p2p).count() as u32,
-                ttl: TtlEvidence {
-                    strategy: Some(ProbeStrategy::ConnectionMark),
-                    counts,
-                    probe_age_secs: Some(3600),
-                },
-                whitelist: None,
-            }
-        })
+        .map(|s| demo::ideal_observation(&pop, s))
         .collect();
     let settings = DetectionSettings::default();
     let mut runs = Vec::new();

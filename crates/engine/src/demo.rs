@@ -4,9 +4,9 @@
 use chrono::Utc;
 use radius_dac::DacClient;
 use routeros_client::{Client, ConnectOptions};
-use shareguard_detect::Access;
+use shareguard_detect::{Access, ProbeStrategy, SubscriberObservation, TtlEvidence};
 use shareguard_scan::{probes, NasTarget};
-use shareguard_sim::population::{self, PopulationSpec};
+use shareguard_sim::population::{self, Population, PopulationSpec, SimSubscriber};
 use shareguard_sim::{SimConfig, SimNetwork};
 
 use crate::sharing_actions::Router;
@@ -29,6 +29,33 @@ pub fn access_of(a: population::Access) -> Access {
     match a {
         population::Access::Pppoe => Access::Pppoe,
         population::Access::Hotspot => Access::Hotspot,
+    }
+}
+
+/// What a scan with every connection marked would observe of simulated
+/// subscriber `s` of `pop`: each slot's TTL counted as a connection-mark
+/// observation. For benchmarks and tests that need verdicts of a realistic
+/// population without routers.
+pub fn ideal_observation(pop: &Population, s: &SimSubscriber) -> SubscriberObservation {
+    let access = access_of(pop.nas[s.nas].access);
+    let mut counts = std::collections::BTreeMap::new();
+    for slot in &s.slots {
+        *counts.entry(slot.seen_ttl).or_insert(0u32) += 1;
+    }
+    SubscriberObservation {
+        subscriber: s.name.clone(),
+        nas: pop.nas[s.nas].name.clone(),
+        address: s.address.to_string(),
+        access,
+        expected_hops: access.default_expected_hops(),
+        connections: s.slots.len() as u32,
+        p2p_connections: s.slots.iter().filter(|x| x.p2p).count() as u32,
+        ttl: TtlEvidence {
+            strategy: Some(ProbeStrategy::ConnectionMark),
+            counts,
+            probe_age_secs: Some(3600),
+        },
+        whitelist: None,
     }
 }
 

@@ -14,9 +14,10 @@ use routeros_client::ConnectOptions;
 use serde_json::json;
 use shareguard_detect::abuse::{findings, AbuseSample, AbuseThresholds};
 use shareguard_detect::{
-    assess, Access, DetectionSettings, NasOutcome, NasStatus, ProbeStrategy, ScanScope, ScanStatus,
-    ScanSummary, SubscriberObservation, SubscriberResult, TtlEvidence,
+    assess, DetectionSettings, NasOutcome, NasStatus, ProbeStrategy, ScanScope, ScanStatus,
+    ScanSummary, SubscriberResult,
 };
+use shareguard_engine::demo;
 use shareguard_scan::{run_scan, CancellationToken, NasTarget, ScanRequest};
 use shareguard_sim::population::{self, PopulationSpec};
 use shareguard_sim::{SimConfig, SimNetwork};
@@ -69,14 +70,10 @@ pub async fn real_scan(subscribers: usize) -> (Db, Vec<SubscriberResult>) {
         .iter()
         .map(|n| {
             let a = n.api_addr();
-            let access = match n.access() {
-                population::Access::Pppoe => Access::Pppoe,
-                population::Access::Hotspot => Access::Hotspot,
-            };
             NasTarget::new(
                 n.name(),
                 ConnectOptions::new(a.ip().to_string(), a.port(), "admin", "s3cret"),
-                access,
+                demo::access_of(n.access()),
             )
         })
         .collect();
@@ -113,29 +110,7 @@ pub fn judged(subscribers: usize, seed: u64, at: DateTime<Utc>) -> Vec<Subscribe
     pop.subscribers
         .iter()
         .map(|s| {
-            let access = match pop.nas[s.nas].access {
-                population::Access::Pppoe => Access::Pppoe,
-                population::Access::Hotspot => Access::Hotspot,
-            };
-            let mut counts = BTreeMap::new();
-            for slot in &s.slots {
-                *counts.entry(slot.seen_ttl).or_insert(0u32) += 1;
-            }
-            let obs = SubscriberObservation {
-                subscriber: s.name.clone(),
-                nas: pop.nas[s.nas].name.clone(),
-                address: s.address.to_string(),
-                access,
-                expected_hops: access.default_expected_hops(),
-                connections: s.slots.len() as u32,
-                p2p_connections: s.slots.iter().filter(|x| x.p2p).count() as u32,
-                ttl: TtlEvidence {
-                    strategy: Some(ProbeStrategy::ConnectionMark),
-                    counts,
-                    probe_age_secs: Some(3600),
-                },
-                whitelist: None,
-            };
+            let obs = demo::ideal_observation(&pop, s);
             let v = assess(&obs, &settings);
             SubscriberResult::new(obs, v, at)
         })
