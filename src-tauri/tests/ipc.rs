@@ -962,14 +962,9 @@ fn a_scheduled_scan_leaves_its_reports_in_the_chosen_folder() {
     assert_eq!(summary["operator"], "system");
 
     // The reports follow the scan; each is recorded.
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let exported = loop {
-        let entries = t.audit("report_exported");
-        if entries.len() >= 2 || std::time::Instant::now() > deadline {
-            break entries;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let exported = eventually(120, "two exports recorded", || {
+        Some(t.audit("report_exported")).filter(|e| e.len() >= 2)
+    });
     assert_eq!(exported.len(), 2, "{exported:?}");
     assert!(exported.iter().all(|e| e["operator"] == "system"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(folder.path())
@@ -995,22 +990,29 @@ fn a_scheduled_scan_leaves_its_reports_in_the_chosen_folder() {
     // A folder removed since the settings were saved: the owner is told.
     drop(folder);
     tauri::async_runtime::block_on(shareguard_app::run_scheduled_scan(t.app.handle().clone()));
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let failed = loop {
-        let entries = t.audit("report_failed");
-        if entries.len() >= 2 || std::time::Instant::now() > deadline {
-            break entries;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let failed = eventually(120, "two failures recorded", || {
+        Some(t.audit("report_failed")).filter(|e| e.len() >= 2)
+    });
     assert_eq!(failed.len(), 2, "{failed:?}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !t
-        .audit("owner_notified")
-        .iter()
-        .any(|e| e["details"]["title"] == "Scheduled report not written")
-    {
-        assert!(std::time::Instant::now() < deadline, "the owner is told");
+    eventually(30, "the owner told", || {
+        t.audit("owner_notified")
+            .into_iter()
+            .find(|e| e["details"]["title"] == "Scheduled report not written")
+    });
+}
+
+/// Polls `probe` every 100 ms until it gives a value, for work the app
+/// finishes in the background; fails naming `what` after `secs` seconds.
+fn eventually<T>(secs: u64, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {secs} s: {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
