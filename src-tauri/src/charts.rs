@@ -2,15 +2,16 @@
 //! pictures as the PDF reports, as SVG in the window's theme. The window
 //! only places them; every figure comes from the store.
 
-use chrono::{Duration as Span, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use shareguard_report::collect::{abuse_report, results_overview, subscriber_report, TREND_SCANS};
 use shareguard_report::{Chart, Size, Theme};
 use shareguard_store::Permission;
 use tauri::State;
 
-use crate::commands::{blocking, check_subscriber};
-use crate::error::{CommandError, CommandResult};
+use crate::commands::{blocking, check_subscriber, tag_of};
+use crate::error::CommandResult;
+use crate::reports::last_days;
 use crate::state::{lock, AppState};
 
 /// Half the dashboard's width: two charts side by side.
@@ -66,10 +67,6 @@ pub struct SubscriberCharts {
     pub connections: String,
 }
 
-fn tag_of(tag: Option<String>) -> Option<String> {
-    tag.filter(|t| !t.trim().is_empty())
-}
-
 /// The dashboard's charts, from one pass over every subscriber's latest
 /// result (what the results table shows) and the flagged count of recent
 /// scans, optionally for one reseller's or area's subscribers.
@@ -119,13 +116,10 @@ pub async fn abuse_charts(
     theme: Theme,
 ) -> CommandResult<AbuseCharts> {
     state.require(Permission::View)?;
-    if !(1..=366).contains(&days) {
-        return Err(CommandError::invalid("the charts cover 1 to 366 days"));
-    }
+    let (from, to) = last_days(days, "an abuse chart")?;
     let store = state.store.clone();
     blocking(move || {
-        let to = Utc::now();
-        let report = abuse_report(&lock(&store), to - Span::days(i64::from(days)), to, to)?;
+        let report = abuse_report(&lock(&store), from, to, to)?;
         Ok(AbuseCharts {
             days,
             timeline: Chart::WarningTimeline(&report.timeline).svg(theme, WIDE)?,

@@ -509,6 +509,11 @@ pub async fn whitelist_list(
     blocking(move || Ok(lock(&store).whitelist_list(include_expired)?)).await
 }
 
+/// A reseller/area tag as the window sends it: blank means none.
+pub fn tag_of(tag: Option<String>) -> Option<String> {
+    tag.filter(|t| !t.trim().is_empty())
+}
+
 /// Sets or (with an empty tag) removes a subscriber's reseller/area tag.
 #[tauri::command]
 pub async fn set_subscriber_tag(
@@ -518,7 +523,7 @@ pub async fn set_subscriber_tag(
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
     let subscriber = check_subscriber(&subscriber)?;
-    let tag = tag.filter(|t| !t.trim().is_empty());
+    let tag = tag_of(tag);
     let store = state.store.clone();
     blocking(move || {
         lock(&store).set_subscriber_tag(&subscriber, tag.as_deref(), &operator)?;

@@ -6,13 +6,13 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-use chrono::{Duration as Span, Utc};
+use chrono::{DateTime, Duration as Span, Utc};
 use serde::Deserialize;
 use shareguard_report::{Format, ReportKind, ReportOutcome, ReportRequest};
 use shareguard_store::{AuditEntry, Permission};
 use tauri::{AppHandle, Manager, Runtime, State};
 
-use crate::commands::{blocking, check_subscriber};
+use crate::commands::{blocking, check_subscriber, tag_of};
 use crate::error::{CommandError, CommandResult};
 use crate::state::{lock, open_reader, AppState};
 
@@ -30,23 +30,26 @@ pub enum ReportAsk {
     Audit,
 }
 
+/// The last `days` days up to now, for `what` ("an abuse report"): 1 to 366.
+pub(crate) fn last_days(days: u32, what: &str) -> CommandResult<(DateTime<Utc>, DateTime<Utc>)> {
+    if !(1..=366).contains(&days) {
+        return Err(CommandError::invalid(format!(
+            "{what} covers 1 to 366 days"
+        )));
+    }
+    let to = Utc::now();
+    Ok((to - Span::days(i64::from(days)), to))
+}
+
 fn request(ask: ReportAsk, format: Format) -> CommandResult<ReportRequest> {
     let kind = match ask {
         ReportAsk::Scan { tag } => ReportKind::Scan {
             scan_id: None,
-            tag: tag.filter(|t| !t.trim().is_empty()),
+            tag: tag_of(tag),
         },
         ReportAsk::Abuse { days } => {
-            if !(1..=366).contains(&days) {
-                return Err(CommandError::invalid(
-                    "an abuse report covers 1 to 366 days",
-                ));
-            }
-            let to = Utc::now();
-            ReportKind::Abuse {
-                from: to - Span::days(i64::from(days)),
-                to,
-            }
+            let (from, to) = last_days(days, "an abuse report")?;
+            ReportKind::Abuse { from, to }
         }
         ReportAsk::Subscriber { name } => ReportKind::Subscriber {
             name: check_subscriber(&name)?,
