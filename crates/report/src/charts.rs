@@ -1047,41 +1047,6 @@ fn connection_history<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The network-wide (or one router's, or one subscriber's) TTL distribution as SVG.
-pub fn ttl_distribution_svg(d: &TtlDistribution, theme: Theme) -> Result<String, ReportError> {
-    Chart::TtlDistribution(d).svg(theme, Size::default())
-}
-
-/// Flagged subscribers per scan ([`shareguard_store::Store::flag_trend`]) as SVG.
-pub fn flag_trend_svg(points: &[TrendPoint], theme: Theme) -> Result<String, ReportError> {
-    Chart::FlagTrend(points).svg(theme, Size::default())
-}
-
-/// Warnings by kind over time as SVG.
-pub fn warning_timeline_svg(t: &WarningTimeline, theme: Theme) -> Result<String, ReportError> {
-    Chart::WarningTimeline(t).svg(theme, Size::default())
-}
-
-/// The subscribers with the most warnings
-/// ([`shareguard_store::AbuseMetrics::top_offenders`]) as SVG.
-pub fn top_offenders_svg(offenders: &[Offender], theme: Theme) -> Result<String, ReportError> {
-    Chart::TopOffenders(offenders).svg(theme, Size::default())
-}
-
-/// Subscribers by connection count, thresholds marked, as SVG.
-pub fn connections_svg(h: &ConnectionHistogram, theme: Theme) -> Result<String, ReportError> {
-    Chart::Connections(h).svg(theme, Size::default())
-}
-
-/// One subscriber's connections per scan, thresholds marked, as SVG.
-pub fn connection_history_svg(
-    history: &[HistoryEntry],
-    settings: &DetectionSettings,
-    theme: Theme,
-) -> Result<String, ReportError> {
-    Chart::ConnectionHistory { history, settings }.svg(theme, Size::default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

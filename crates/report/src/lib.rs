@@ -19,14 +19,13 @@
 //! The desktop window's charts come from the same records:
 //!
 //! ```no_run
-//! use shareguard_report::{charts, collect, Theme};
+//! use shareguard_report::{collect, Chart, Size, Theme};
 //! # fn main() -> Result<(), shareguard_report::ReportError> {
 //! # let store = shareguard_store::Store::open("shareguard.db")?;
-//! let scan = collect::scan_report(&store, None, None, chrono::Utc::now())?;
-//! let ttl = charts::ttl_distribution_svg(&scan.ttl, Theme::Dark)?;
-//! let conns = charts::connections_svg(&scan.connections, Theme::Dark)?;
-//! let trend = charts::flag_trend_svg(&scan.trend, Theme::Dark)?;
-//! # let _ = (ttl, conns, trend); Ok(()) }
+//! let latest = collect::results_overview(&store, None)?;
+//! let ttl = Chart::TtlDistribution(&latest.ttl).svg(Theme::Dark, Size::new(560, 280))?;
+//! let conns = Chart::Connections(&latest.connections).svg(Theme::Dark, Size::default())?;
+//! # let _ = (ttl, conns); Ok(()) }
 //! ```
 //!
 //! An SVG chart has a `viewBox`, so CSS can size it (`width: 100%; height:

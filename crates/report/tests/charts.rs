@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{Duration, TimeZone, Utc};
 use shareguard_detect::abuse::{AbuseKind, Severity};
 use shareguard_detect::{DetectionSettings, Level, TtlStatus};
-use shareguard_report::charts::{self, Chart, Size, Theme};
+use shareguard_report::charts::{Chart, Size, Theme};
 use shareguard_report::model::{ConnectionHistogram, TtlDistribution, WarningTimeline};
 use shareguard_store::{HistoryEntry, Offender, TrendPoint};
 
@@ -152,7 +152,9 @@ fn every_chart_is_well_formed_svg_in_both_themes() {
 #[test]
 fn the_ttl_chart_marks_the_expected_values_and_labels_every_ttl() {
     let d = data();
-    let svg = charts::ttl_distribution_svg(&d.ttl, Theme::Light).unwrap();
+    let svg = Chart::TtlDistribution(&d.ttl)
+        .svg(Theme::Light, Size::default())
+        .unwrap();
     let t = texts(&svg);
     for ttl in ["61", "62", "63", "64", "100", "127"] {
         assert!(t.iter().any(|x| x == ttl), "TTL {ttl} labelled: {t:?}");
@@ -175,7 +177,9 @@ fn the_ttl_chart_marks_the_expected_values_and_labels_every_ttl() {
 #[test]
 fn the_connection_chart_marks_the_thresholds_with_their_counts() {
     let d = data();
-    let svg = charts::connections_svg(&d.connections, Theme::Dark).unwrap();
+    let svg = Chart::Connections(&d.connections)
+        .svg(Theme::Dark, Size::default())
+        .unwrap();
     let t = texts(&svg);
     for label in ["300 low", "500 medium", "800 high"] {
         assert!(t.iter().any(|x| x == label), "{label}: {t:?}");
@@ -191,7 +195,9 @@ fn the_connection_chart_marks_the_thresholds_with_their_counts() {
 #[test]
 fn names_are_escaped_and_cleaned_in_svg() {
     let d = data();
-    let svg = charts::top_offenders_svg(&d.offenders, Theme::Light).unwrap();
+    let svg = Chart::TopOffenders(&d.offenders)
+        .svg(Theme::Light, Size::default())
+        .unwrap();
     let t = texts(&svg);
     assert!(t.iter().any(|x| x == "sub-00000 <&> \"q\""), "{t:?}");
     assert!(!svg.contains('\u{1}'), "control characters are dropped");
@@ -220,7 +226,11 @@ fn charts_without_data_say_so() {
     let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
     let empty = WarningTimeline::new(t0, t0 + Duration::days(1));
     assert_eq!(
-        texts(&charts::warning_timeline_svg(&empty, Theme::Light).unwrap()),
+        texts(
+            &Chart::WarningTimeline(&empty)
+                .svg(Theme::Light, Size::default())
+                .unwrap()
+        ),
         ["No warnings in this period"]
     );
 }
