@@ -24,7 +24,7 @@ pub struct ResultsArgs {
     /// Only subscribers on this router.
     #[arg(long, value_name = "NAME")]
     pub router: Option<String>,
-    /// Only subscribers whose name or address contains this text.
+    /// Only subscribers whose name, address or router contains this text.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
     /// Only subscribers with this reseller/area tag (their own, else their router's).
@@ -78,7 +78,7 @@ pub fn results(a: ResultsArgs) -> CliResult {
         flagged_only: a.flagged,
         tag: a.tag.clone(),
         limit: Some(a.limit),
-        offset: 0,
+        ..Default::default()
     };
     let rows = store.results(&filter)?;
     let total = store.result_count(&ResultFilter {

@@ -8,6 +8,7 @@
 //! * [`nas`]: router definitions, without secrets.
 //! * [`scans`]: scan records; finishing a scan stores its results atomically.
 //! * [`results`]: the latest result per subscriber, history and TTL evidence.
+//! * [`result_lines`]: the results table's slim rows, a page at a time.
 //! * [`whitelist`]: subscribers the owner has excused, optionally until a date.
 //! * [`audit`]: the append-only record of who did what.
 //! * [`actions`]: enforcement actions (disconnects, throttles, bans), stored with
@@ -32,6 +33,7 @@ pub mod audit;
 pub mod export;
 pub mod nas;
 pub mod operators;
+pub mod result_lines;
 pub mod results;
 pub mod retention;
 pub mod scans;
@@ -51,7 +53,8 @@ pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use nas::NasRecord;
 pub use operators::{Operator, Permission, SYSTEM as SYSTEM_OPERATOR};
-pub use results::{HistoryEntry, ResultFilter, TrendPoint};
+pub use result_lines::ResultLine;
+pub use results::{HistoryEntry, ResultFilter, ResultOrder, TrendPoint};
 pub use retention::{Pruned, Retention, RETENTION_KEY};
 pub use settings::DETECTION_SETTINGS_KEY;
 pub use warnings::{

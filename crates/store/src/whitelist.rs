@@ -37,7 +37,8 @@ impl WhitelistEntry {
 const ACTIVE: &str = "(expires_at IS NULL OR expires_at > ?1)";
 
 impl Store {
-    /// Whitelists `subscriber` (replacing an earlier entry) and records who did it.
+    /// Whitelists `subscriber` (replacing an earlier entry), applies it to
+    /// their latest result and records who did it.
     pub fn whitelist_add(
         &mut self,
         subscriber: &str,
@@ -76,6 +77,9 @@ impl Store {
                 ts(&now),
                 expires_at.as_ref().map(ts),
             ))?;
+            if expires_at.is_none_or(|e| e > now) {
+                crate::results::whitelist_latest_result(tx, subscriber, reason)?;
+            }
             audit::insert(
                 tx,
                 &AuditEntry {

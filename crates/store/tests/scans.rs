@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{at, outcome, result, run_scan, summary, temp_store};
+use common::{at, outcome, result, run_scan, summary, tag_router, temp_store};
 use shareguard_detect::{DetectionSettings, Level, NasStatus, ScanScope, ScanStatus};
-use shareguard_store::{action, AuditFilter, ResultFilter, Store, StoreError};
+use shareguard_store::{action, AuditFilter, ResultFilter, ResultOrder, Store, StoreError};
 
 fn all_results(store: &Store) -> Vec<shareguard_detect::SubscriberResult> {
     store.results(&ResultFilter::default()).unwrap()
@@ -416,6 +416,22 @@ fn results_can_be_filtered_searched_and_paged() {
         ["ann", "cat"]
     );
 
+    assert_eq!(
+        names(ResultFilter {
+            search: Some("TOWER-2".into()),
+            ..Default::default()
+        }),
+        ["dan", "cat", "eve-business"],
+        "the search also matches the router"
+    );
+    assert_eq!(
+        names(ResultFilter {
+            subscriber: Some("bob".into()),
+            ..Default::default()
+        }),
+        ["bob"]
+    );
+
     let flagged = ResultFilter {
         flagged_only: true,
         limit: Some(1),
@@ -423,6 +439,148 @@ fn results_can_be_filtered_searched_and_paged() {
     };
     assert_eq!(t.store.result_count(&flagged).unwrap(), 3);
     assert_eq!(t.store.result_count(&ResultFilter::default()).unwrap(), 6);
+}
+
+#[test]
+fn results_sort_by_any_column_and_page_without_overlap() {
+    let mut t = temp_store();
+    let mut rs = vec![
+        result("ann", "tower-1", Level::High, 700),
+        result("bob", "tower-1", Level::Low, 320),
+        result("cat", "tower-2", Level::Medium, 520),
+        result("dan", "tower-2", Level::High, 700),
+        result("Fred", "tower-1", Level::Normal, 10),
+    ];
+    rs[1].reasons.push("P2P traffic".into());
+    rs[1].reasons.push("burst".into());
+    run_scan(
+        &mut t.store,
+        ScanStatus::Completed,
+        vec![
+            outcome("tower-1", NasStatus::Ok),
+            outcome("tower-2", NasStatus::Ok),
+        ],
+        &rs,
+    );
+    tag_router(&mut t.store, "tower-2", "north");
+    let names = |order: ResultOrder, ascending: bool| -> Vec<String> {
+        let f = ResultFilter {
+            order,
+            ascending,
+            ..Default::default()
+        };
+        let lines = t.store.result_lines(&f).unwrap();
+        let full: Vec<String> = t
+            .store
+            .results(&f)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.subscriber)
+            .collect();
+        let names: Vec<String> = lines.into_iter().map(|r| r.subscriber).collect();
+        assert_eq!(names, full, "lines and full results share one order");
+        names
+    };
+    use ResultOrder as O;
+    // Ties (ann and dan: high, 700) fall back to the name.
+    assert_eq!(names(O::Level, false), ["ann", "dan", "cat", "bob", "Fred"]);
+    assert_eq!(names(O::Level, true), ["Fred", "bob", "cat", "ann", "dan"]);
+    assert_eq!(
+        names(O::Subscriber, true),
+        ["Fred", "ann", "bob", "cat", "dan"]
+    );
+    assert_eq!(
+        names(O::Subscriber, false),
+        ["dan", "cat", "bob", "ann", "Fred"]
+    );
+    assert_eq!(names(O::Nas, true), ["Fred", "ann", "bob", "cat", "dan"]);
+    assert_eq!(names(O::Nas, false), ["cat", "dan", "Fred", "ann", "bob"]);
+    assert_eq!(names(O::Tag, false), ["cat", "dan", "Fred", "ann", "bob"]);
+    assert_eq!(
+        names(O::Connections, true),
+        ["Fred", "bob", "cat", "ann", "dan"]
+    );
+    assert_eq!(names(O::Ttl, true)[..2], ["ann", "cat"], "62 before 63");
+    assert_eq!(names(O::TtlStatus, true)[..2], ["Fred", "bob"]);
+    assert_eq!(names(O::Reasons, false)[0], "bob");
+
+    // Pages of one listing add up to the listing, in any order.
+    for order in [
+        O::Level,
+        O::Subscriber,
+        O::Nas,
+        O::Tag,
+        O::Connections,
+        O::Ttl,
+        O::TtlStatus,
+        O::Reasons,
+    ] {
+        for ascending in [false, true] {
+            let page = |offset| {
+                t.store
+                    .result_lines(&ResultFilter {
+                        order,
+                        ascending,
+                        limit: Some(2),
+                        offset,
+                        ..Default::default()
+                    })
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.subscriber)
+            };
+            let paged: Vec<String> = page(0).chain(page(2)).chain(page(4)).collect();
+            assert_eq!(paged, names(order, ascending), "{order:?} {ascending}");
+        }
+    }
+}
+
+#[test]
+fn a_result_line_carries_what_the_table_shows() {
+    let mut t = temp_store();
+    let rs = vec![
+        result("ann", "tower-1", Level::High, 700),
+        result("bob", "tower-2", Level::Low, 320),
+    ];
+    run_scan(
+        &mut t.store,
+        ScanStatus::Completed,
+        vec![
+            outcome("tower-1", NasStatus::Ok),
+            outcome("tower-2", NasStatus::Ok),
+        ],
+        &rs,
+    );
+    tag_router(&mut t.store, "tower-2", "north");
+    t.store
+        .set_subscriber_tag("ann", Some("east"), "carol")
+        .unwrap();
+    let lines = t.store.result_lines(&ResultFilter::default()).unwrap();
+    let ann = &lines[0];
+    assert_eq!(
+        (
+            ann.subscriber.as_str(),
+            ann.nas.as_str(),
+            ann.address.as_str()
+        ),
+        ("ann", "tower-1", rs[0].address.as_str())
+    );
+    assert_eq!(
+        (
+            ann.connections,
+            ann.p2p_connections,
+            ann.level,
+            ann.ttl_status
+        ),
+        (700, 70, Level::High, rs[0].ttl_status)
+    );
+    assert_eq!(ann.ttl_values, [62, 63]);
+    assert_eq!(ann.reasons, rs[0].reasons);
+    assert_eq!(ann.tag.as_deref(), Some("east"), "the subscriber's own tag");
+    assert_eq!(lines[1].tag.as_deref(), Some("north"), "else the router's");
+    assert!(lines
+        .iter()
+        .all(|l| l.disconnected_at.is_none() && !l.whitelisted));
 }
 
 #[test]

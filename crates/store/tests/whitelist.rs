@@ -3,8 +3,9 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::temp_store;
-use shareguard_store::{action, AuditFilter, StoreError};
+use common::{outcome, result, run_scan, temp_store};
+use shareguard_detect::{Level, NasStatus, RecommendedAction, ScanStatus};
+use shareguard_store::{action, AuditFilter, ResultFilter, StoreError};
 
 #[test]
 fn expired_whitelist_entries_do_not_count() {
@@ -120,4 +121,72 @@ fn whitelisting_needs_a_reason() {
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert!(err.to_string().contains("give a reason"), "{err}");
     assert!(t.store.whitelist_list(true).unwrap().is_empty());
+}
+
+#[test]
+fn whitelisting_applies_to_the_latest_result_at_once() {
+    let mut t = temp_store();
+    run_scan(
+        &mut t.store,
+        ScanStatus::Completed,
+        vec![outcome("tower-1", NasStatus::Ok)],
+        &[
+            result("ann", "tower-1", Level::High, 700),
+            result("bob", "tower-1", Level::Medium, 520),
+        ],
+    );
+    let flagged = |t: &common::TempStore| {
+        t.store
+            .result_count(&ResultFilter {
+                flagged_only: true,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    assert_eq!(flagged(&t), 2);
+
+    t.store
+        .whitelist_add("ann", "business line", "alice", None)
+        .unwrap();
+    // An entry that has already expired changes nothing.
+    t.store
+        .whitelist_add(
+            "bob",
+            "last month",
+            "alice",
+            Some(Utc::now() - Duration::days(1)),
+        )
+        .unwrap();
+    let ann = t.store.result("ann").unwrap().unwrap();
+    assert!(ann.whitelisted);
+    assert_eq!(ann.level, Level::Normal);
+    assert_eq!(
+        ann.assessed_level,
+        Level::High,
+        "what the rules said is kept"
+    );
+    assert_eq!(ann.recommended_action, RecommendedAction::None);
+    assert!(
+        ann.reasons.last().unwrap().contains("business line"),
+        "{:?}",
+        ann.reasons
+    );
+    assert!(!t.store.result("bob").unwrap().unwrap().whitelisted);
+    assert_eq!(flagged(&t), 1);
+
+    // Whitelisting again does not add the reason twice; the history of the
+    // scan itself is untouched.
+    t.store
+        .whitelist_add("ann", "business line, 3 offices", "alice", None)
+        .unwrap();
+    let again = t.store.result("ann").unwrap().unwrap();
+    assert_eq!(again.reasons, ann.reasons);
+    let history = t.store.subscriber_history("ann", 10).unwrap();
+    assert_eq!(history[0].level, Level::High);
+    assert!(!history[0].whitelisted);
+    // Someone never scanned can be whitelisted ahead of their first scan.
+    t.store
+        .whitelist_add("zed", "new business line", "alice", None)
+        .unwrap();
+    assert!(t.store.result("zed").unwrap().is_none());
 }

@@ -126,3 +126,10 @@ pub fn run_scan(
         .finish_scan(&summary(id, status, nas, results), results)
         .unwrap()
 }
+
+/// Adds router `name` with the reseller/area tag `tag`.
+pub fn tag_router(store: &mut Store, name: &str, tag: &str) {
+    let mut nas = shareguard_store::NasRecord::new(name, "192.0.2.1", "admin", Access::Pppoe);
+    nas.tag = Some(tag.into());
+    store.upsert_nas(&nas).unwrap();
+}
