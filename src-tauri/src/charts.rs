@@ -38,6 +38,9 @@ pub struct DashboardCharts {
     /// Whether any subscriber has been checked; without results the charts
     /// say so in words.
     pub scanned: bool,
+    /// Subscribers in view per level, normal to critical, from the same
+    /// pass as the charts.
+    pub levels: [u64; 5],
     /// TTL distribution over every subscriber in view.
     pub ttl: String,
     /// TTL distribution per router, in name order.
@@ -99,6 +102,7 @@ pub async fn dashboard_charts(
             .collect::<CommandResult<_>>()?;
         Ok(DashboardCharts {
             scanned: overview.totals.checked > 0,
+            levels: overview.totals.by_level,
             ttl: Chart::TtlDistribution(&overview.ttl).svg(theme, HALF)?,
             ttl_by_router,
             connections: Chart::Connections(&overview.connections).svg(theme, HALF)?,

@@ -9,7 +9,7 @@ use shareguard_detect::{NasOutcome, ScanScope, ScanSummary, SubscriberResult};
 use shareguard_engine::{demo, scan_and_store};
 use shareguard_scan::{CancellationToken, ScanEvent, ScanRequest};
 use shareguard_sim::population::PopulationSpec;
-use shareguard_store::{AuditFilter, AuditRecord, Operator, Permission, ResultFilter};
+use shareguard_store::{AuditFilter, AuditRecord, Operator, Permission, ResultFilter, ResultLine};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
@@ -223,7 +223,7 @@ pub async fn start_scan<R: Runtime>(
             let mut flagged_before = std::collections::HashSet::new();
             if notify {
                 flagged_before.extend(
-                    s.results(&ResultFilter {
+                    s.result_lines(&ResultFilter {
                         min_level: Some(min),
                         ..Default::default()
                     })?
@@ -287,6 +287,10 @@ pub async fn start_scan<R: Runtime>(
                 if trigger == Trigger::Scheduled {
                     crate::background::write_scheduled_reports(&done, &out.summary).await;
                 }
+                if out.results.len() > 1000 {
+                    drop(out);
+                    release_memory_soon();
+                }
             }
             Err(e) => {
                 tracing::error!("scan could not be stored: {e}");
@@ -316,10 +320,9 @@ async fn forward_events<R: Runtime>(
             ScanEvent::NasRows { nas, rows } => {
                 app.emit("scan-progress", progress(nas, "reading", rows, None))
             }
-            ScanEvent::NasResults { results, .. } => app.emit(
-                "scan-results",
-                results.into_iter().map(ResultRow::from).collect::<Vec<_>>(),
-            ),
+            ScanEvent::NasResults { nas, results } => {
+                app.emit("scan-results", RouterResults::new(nas, &results))
+            }
             ScanEvent::NasFinished(o) => app.emit(
                 "scan-progress",
                 progress(o.nas.clone(), "finished", o.connections, Some(o)),
@@ -337,98 +340,94 @@ pub fn cancel_scan(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(())
 }
 
-/// One line of the results table: what the table shows, sorts and filters
-/// on, and no more. Evidence, recommendation and scan time are read with
-/// the subscriber's details when a row is opened, which keeps 30,000 rows
-/// light in the page.
+/// Most flagged subscribers a router's finished event lists; the table has
+/// them all once the scan is stored.
+const LIVE_FLAGGED: usize = 50;
+
+/// One router's part of a running scan, as soon as the router is done: its
+/// counts and the subscribers it flagged, shown under its progress bar. The
+/// table itself reads the store, which takes a scan's results in one
+/// transaction when the scan ends (a cancelled scan changes nothing).
 #[derive(Debug, Clone, Serialize)]
-pub struct ResultRow {
-    pub subscriber: String,
+pub struct RouterResults {
     pub nas: String,
-    pub address: String,
-    pub connections: u32,
-    pub p2p_connections: u32,
-    pub ttl_values: Vec<u8>,
-    pub ttl_counts: std::collections::BTreeMap<u8, u32>,
-    pub ttl_status: shareguard_detect::TtlStatus,
-    pub level: shareguard_detect::Level,
-    pub whitelisted: bool,
-    pub reasons: Vec<String>,
-    /// The effective reseller/area tag (the subscriber's own, else the router's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
-    /// Set when ShareGuard ended the session and no scan has seen them since.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disconnected_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub checked: usize,
+    /// How many it flagged; `flagged_rows` lists the first of them.
+    pub flagged: usize,
+    pub flagged_rows: Vec<ResultLine>,
 }
 
-impl From<SubscriberResult> for ResultRow {
-    fn from(r: SubscriberResult) -> Self {
+impl RouterResults {
+    fn new(nas: String, results: &[SubscriberResult]) -> Self {
+        let mut flagged: Vec<&SubscriberResult> =
+            results.iter().filter(|r| r.is_flagged()).collect();
+        flagged.sort_by(|a, b| {
+            (b.level, b.connections, &a.subscriber).cmp(&(a.level, a.connections, &b.subscriber))
+        });
         Self {
-            subscriber: r.subscriber,
-            nas: r.nas,
-            address: r.address,
-            connections: r.connections,
-            p2p_connections: r.p2p_connections,
-            ttl_values: r.ttl_values,
-            ttl_counts: r.ttl_counts,
-            ttl_status: r.ttl_status,
-            level: r.level,
-            whitelisted: r.whitelisted,
-            reasons: r.reasons,
-            tag: None,
-            disconnected_at: None,
+            nas,
+            checked: results.len(),
+            flagged: flagged.len(),
+            flagged_rows: flagged
+                .into_iter()
+                .take(LIVE_FLAGGED)
+                .map(ResultLine::from)
+                .collect(),
         }
     }
 }
 
-#[derive(Serialize)]
-pub struct Results {
-    pub rows: Vec<ResultRow>,
+/// A page of the results table and the counts around it.
+#[derive(Debug, Serialize)]
+pub struct ResultsPage {
+    pub rows: Vec<ResultLine>,
+    pub offset: u32,
+    /// Results matching the query (every page of it).
+    pub matched: u64,
+    /// Every stored result.
+    pub total: u64,
 }
 
-/// The stored results, with whitelist entries made since the scan applied
-/// (by the engine's rule) so the table shows the owner's decision at once.
+/// Most rows one page may ask for: a screen shows a few dozen.
+pub const MAX_PAGE: u32 = 500;
+
+/// A page of the latest results, filtered and sorted by the store, so the
+/// window only ever holds the rows in view however many subscribers there
+/// are.
 #[tauri::command]
-pub async fn results(state: State<'_, AppState>) -> CommandResult<Results> {
+pub async fn results_page(
+    state: State<'_, AppState>,
+    mut query: ResultFilter,
+) -> CommandResult<ResultsPage> {
     state.require(Permission::View)?;
+    if !query.limit.is_some_and(|n| (1..=MAX_PAGE).contains(&n)) {
+        return Err(CommandError::invalid(format!(
+            "ask for 1 to {MAX_PAGE} results at a time"
+        )));
+    }
+    if query.search.as_ref().is_some_and(|q| q.len() > 200) {
+        return Err(CommandError::invalid(
+            "the search is too long: type up to 200 characters of a name, address or router",
+        ));
+    }
+    query.tag = tag_of(query.tag);
     let store = state.store.clone();
     blocking(move || {
         let s = lock(&store);
-        let results = s.results(&ResultFilter::default())?;
-        let whitelist = s.active_whitelist(chrono::Utc::now())?;
-        let mut tags = s.result_tags()?;
-        let mut disconnected = s.disconnected()?;
-        drop(s);
-        let rows = results
-            .into_iter()
-            .map(|mut r| {
-                if let Some(reason) = whitelist.get(&r.subscriber) {
-                    r.apply_whitelist(reason);
-                }
-                let tag = tags.remove(&r.subscriber);
-                let disconnected_at = disconnected.remove(&r.subscriber);
-                ResultRow {
-                    tag,
-                    disconnected_at,
-                    ..ResultRow::from(r)
-                }
-            })
-            .collect();
-        Ok(Results { rows })
+        Ok(ResultsPage {
+            rows: s.result_lines(&query)?,
+            offset: query.offset,
+            matched: s.result_count(&query)?,
+            total: s.result_count(&ResultFilter::default())?,
+        })
     })
     .await
-    .inspect(|r| {
-        if r.rows.len() > 1000 {
-            release_memory_soon();
-        }
-    })
 }
 
-/// Gives the heap freed after a large response back to the system. glibc
-/// keeps freed memory in its arenas, so without this the tens of megabytes a
-/// 30,000-row response passes through stay resident for as long as the app
-/// sits in the tray. Runs once the response has been serialised and sent.
+/// Gives the heap freed after a large scan back to the system. glibc keeps
+/// freed memory in its arenas, so without this the tens of megabytes a
+/// 30,000-subscriber scan passes through stay resident for as long as the
+/// app sits in the tray.
 fn release_memory_soon() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     tauri::async_runtime::spawn(async {

@@ -29,16 +29,13 @@ pub async fn subscriber_detail(
     let store = state.store.clone();
     blocking(move || {
         let s = lock(&store);
-        let mut result = s.result(&name)?;
+        let result = s.result(&name)?;
         let history = s.subscriber_history(&name, 100)?;
         let now = chrono::Utc::now();
         let whitelist = s
             .whitelist_list(false)?
             .into_iter()
             .find(|w| w.subscriber == name && w.is_active(now));
-        if let (Some(r), Some(w)) = (result.as_mut(), whitelist.as_ref()) {
-            r.apply_whitelist(&w.reason);
-        }
         let audit = s.audit_log(&AuditFilter {
             subject: Some(name.clone()),
             limit: Some(200),

@@ -115,6 +115,22 @@ impl TestApp {
         serde_json::from_str(&summary).unwrap()
     }
 
+    /// Every stored result, read a page at a time as the window reads them.
+    fn results(&self) -> Vec<Value> {
+        let mut rows: Vec<Value> = Vec::new();
+        loop {
+            let page: Value = self.ok(
+                "results_page",
+                json!({ "query": { "limit": 250, "offset": rows.len() } }),
+            );
+            let got = page["rows"].as_array().unwrap();
+            rows.extend(got.iter().cloned());
+            if got.is_empty() || rows.len() as u64 >= page["matched"].as_u64().unwrap() {
+                return rows;
+            }
+        }
+    }
+
     fn audit(&self, action: &str) -> Vec<Value> {
         self.ok("audit_log", json!({ "limit": 100, "action": action }))
     }
@@ -136,8 +152,8 @@ fn demo_scan_whitelist_tags_trend_and_clear() {
 
     let summary = t.scan(json!({}));
     assert_eq!(summary["status"], "completed");
-    let results: Value = t.ok("results", json!({}));
-    let rows = results["rows"].as_array().unwrap();
+    let results = t.results();
+    let rows = results;
     assert_eq!(rows.len() as u64, summary["checked"].as_u64().unwrap());
     let flagged: Vec<&Value> = rows
         .iter()
@@ -157,10 +173,8 @@ fn demo_scan_whitelist_tags_trend_and_clear() {
         "whitelist_add",
         json!({ "subscriber": who, "reason": "business line, 3 offices" }),
     );
-    let results: Value = t.ok("results", json!({}));
-    let row = results["rows"]
-        .as_array()
-        .unwrap()
+    let results = t.results();
+    let row = results
         .iter()
         .find(|r| r["subscriber"] == json!(who))
         .unwrap()
@@ -176,10 +190,8 @@ fn demo_scan_whitelist_tags_trend_and_clear() {
         "set_subscriber_tag",
         json!({ "subscriber": who, "tag": "Reseller A" }),
     );
-    let results: Value = t.ok("results", json!({}));
-    let tagged_row = results["rows"]
-        .as_array()
-        .unwrap()
+    let results = t.results();
+    let tagged_row = results
         .iter()
         .find(|r| r["subscriber"] == json!(who))
         .unwrap();
@@ -219,13 +231,23 @@ fn demo_scan_whitelist_tags_trend_and_clear() {
         json!({ "tag": "Reseller A", "theme": "light" }),
     );
     assert_eq!(all["scanned"], true);
+    // The level counts come from the same pass: every result, one whitelisted
+    // subscriber counted as normal; with the tag, only the tagged one.
+    let latest = t.results();
+    let count = |level: &str| latest.iter().filter(|r| r["level"] == level).count() as u64;
+    let levels: Vec<u64> = ["normal", "low", "medium", "high", "critical"]
+        .iter()
+        .map(|l| count(l))
+        .collect();
+    assert_eq!(all["levels"], json!(levels));
+    assert_eq!(tagged["levels"], json!([1, 0, 0, 0, 0]));
     assert_ne!(all["ttl"], tagged["ttl"]);
     assert_ne!(all["connections"], tagged["connections"]);
 
     let cleared: u64 = t.ok("clear_results", json!({}));
     assert_eq!(cleared as usize, rows.len());
-    let results: Value = t.ok("results", json!({}));
-    assert!(results["rows"].as_array().unwrap().is_empty());
+    let results = t.results();
+    assert!(results.is_empty());
     let detail: Value = t.ok("subscriber_detail", json!({ "subscriber": who }));
     assert!(detail["result"].is_null());
     assert_eq!(
@@ -233,6 +255,113 @@ fn demo_scan_whitelist_tags_trend_and_clear() {
         3,
         "history stays"
     );
+}
+
+#[test]
+fn the_results_table_is_paged_sorted_and_filtered_by_the_store() {
+    let t = demo_app();
+    let (tx, rx) = mpsc::channel::<String>();
+    t.app.listen_any("scan-results", move |e| {
+        let _ = tx.send(e.payload().to_string());
+    });
+    let checked = t.scan(json!({}))["checked"].as_u64().unwrap();
+    // Each router's part arrives as it finishes: counts and its flagged
+    // subscribers, most suspicious first, never more than 50.
+    // (The event comes through its own task: wait for it.)
+    let parts: Vec<Value> = (0..3)
+        .map(|_| {
+            let p = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("one per demo router");
+            serde_json::from_str(&p).unwrap()
+        })
+        .collect();
+    let sum = |k: &str| parts.iter().map(|p| p[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("checked"), checked);
+    for p in &parts {
+        let rows = p["flagged_rows"].as_array().unwrap();
+        assert_eq!(rows.len() as u64, p["flagged"].as_u64().unwrap().min(50));
+        assert!(rows.iter().all(|r| r["nas"] == p["nas"]
+            && r["whitelisted"] == false
+            && ["medium", "high", "critical"].contains(&r["level"].as_str().unwrap())));
+        let rank = |r: &Value| {
+            ["medium", "high", "critical"]
+                .iter()
+                .position(|l| r["level"] == *l)
+        };
+        assert!(rows.windows(2).all(|w| rank(&w[0]) >= rank(&w[1])), "{p}");
+    }
+    assert!(sum("flagged") > 0);
+    let page = |q: Value| -> Value { t.ok("results_page", json!({ "query": q })) };
+    let names = |p: &Value| -> Vec<String> {
+        p["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["subscriber"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = t.results();
+    assert_eq!(all.len() as u64, checked);
+
+    let first = page(json!({ "limit": 50 }));
+    assert_eq!(first["total"], checked);
+    assert_eq!(first["matched"], checked);
+    assert_eq!(first["offset"], 0);
+    assert_eq!(
+        names(&first),
+        names(&json!({ "rows": all[..50] })),
+        "most suspicious first"
+    );
+
+    // Sorted by name, page by page, as the store sorts (byte order).
+    let mut sorted: Vec<String> = names(&json!({ "rows": all }));
+    sorted.sort();
+    let by_name = |offset: usize| {
+        names(&page(
+            json!({ "limit": 100, "offset": offset, "order": "subscriber", "ascending": true }),
+        ))
+    };
+    assert_eq!(by_name(0), sorted[..100]);
+    assert_eq!(by_name(100), sorted[100..200]);
+    let last = names(&page(json!({ "limit": 1, "order": "subscriber" })));
+    assert_eq!(last, [sorted.last().unwrap().clone()], "descending");
+
+    // Filters: the router name is searched too, case-insensitively.
+    let on = |nas: &str| all.iter().filter(|r| r["nas"] == nas).count() as u64;
+    let nas02 = page(json!({ "limit": 500, "search": "NAS-02" }));
+    assert_eq!(nas02["matched"], on("demo-nas-02"));
+    assert_eq!(nas02["total"], checked);
+    assert!(nas02["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["nas"] == "demo-nas-02"));
+    let high = page(json!({ "limit": 500, "min_level": "high" }));
+    let expected = all
+        .iter()
+        .filter(|r| r["level"] == "high" || r["level"] == "critical")
+        .count() as u64;
+    assert!(expected > 0);
+    assert_eq!(high["matched"], expected);
+    let one = page(json!({ "limit": 5, "subscriber": sorted[7] }));
+    assert_eq!(names(&one), [sorted[7].clone()]);
+    assert_eq!(
+        page(json!({ "limit": 5, "tag": "  " }))["matched"],
+        checked,
+        "a blank tag means all"
+    );
+
+    for bad in [json!({}), json!({ "limit": 0 }), json!({ "limit": 501 })] {
+        let e = t.fails("results_page", json!({ "query": bad }));
+        assert_eq!(e.kind, "invalid_input");
+        assert!(e.message.contains("1 to 500 results"), "{}", e.message);
+    }
+    let e = t.fails(
+        "results_page",
+        json!({ "query": { "limit": 10, "search": "x".repeat(201) } }),
+    );
+    assert!(e.message.contains("too long"), "{}", e.message);
 }
 
 #[test]
@@ -302,7 +431,11 @@ fn staff_profiles_limit_what_can_be_done_and_are_named_in_the_audit_log() {
         status["routers"].as_array().unwrap().is_empty(),
         "nothing shows while locked"
     );
-    assert_eq!(t.fails("results", json!({})).kind, "locked");
+    assert_eq!(
+        t.fails("results_page", json!({ "query": { "limit": 10 } }))
+            .kind,
+        "locked"
+    );
 
     let e = t.fails("switch_operator", json!({ "name": "ana", "pin": "1111" }));
     assert_eq!(e.kind, "pin");
@@ -441,8 +574,8 @@ fn auto_actions(t: &TestApp, args: Value) -> Value {
 fn disconnect_now_and_the_automatic_disconnect_with_its_breaker() {
     let t = demo_app();
     t.scan(json!({}));
-    let results: Value = t.ok("results", json!({}));
-    let rows = results["rows"].as_array().unwrap().clone();
+    let results = t.results();
+    let rows = results.clone();
     let flagged: Vec<&Value> = rows
         .iter()
         .filter(|r| r["level"] == "critical" || r["level"] == "high")
@@ -457,10 +590,8 @@ fn disconnect_now_and_the_automatic_disconnect_with_its_breaker() {
     );
     assert_eq!(report["method"], "radius");
     assert_eq!(report["radius_tries"], 1);
-    let results: Value = t.ok("results", json!({}));
-    let row = results["rows"]
-        .as_array()
-        .unwrap()
+    let results = t.results();
+    let row = results
         .iter()
         .find(|r| r["subscriber"] == json!(who))
         .unwrap()
@@ -551,8 +682,8 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
         "{overview}"
     );
 
-    let results: Value = t.ok("results", json!({}));
-    let rows = results["rows"].as_array().unwrap();
+    let results = t.results();
+    let rows = results;
     let normal: Vec<&str> = rows
         .iter()
         .filter(|r| r["level"] == "normal")
@@ -807,13 +938,8 @@ fn reports_are_written_where_asked_and_recorded() {
         "every checked subscriber"
     );
 
-    let results: Value = t.ok("results", json!({}));
-    let flagged = results["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["level"] == "high")
-        .unwrap()["subscriber"]
+    let results = t.results();
+    let flagged = results.iter().find(|r| r["level"] == "high").unwrap()["subscriber"]
         .as_str()
         .unwrap()
         .to_string();
@@ -899,13 +1025,8 @@ fn charts_are_drawn_from_the_store_in_the_window_theme() {
     assert!(connections.contains("(medium)"), "{connections}");
     assert!(svg_text(&light["trend"]).contains("Flagged"));
 
-    let results: Value = t.ok("results", json!({}));
-    let flagged = results["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["level"] == "high")
-        .unwrap()["subscriber"]
+    let results = t.results();
+    let flagged = results.iter().find(|r| r["level"] == "high").unwrap()["subscriber"]
         .as_str()
         .unwrap()
         .to_string();

@@ -40,7 +40,6 @@ export interface ResultRow {
   connections: number;
   p2p_connections: number;
   ttl_values: number[];
-  ttl_counts: Record<string, number>;
   ttl_status: string;
   level: Level;
   whitelisted: boolean;
@@ -49,6 +48,41 @@ export interface ResultRow {
   tag?: string;
   /** When ShareGuard ended the session, until a scan sees them again. */
   disconnected_at?: string;
+}
+
+/** What the results table can be sorted by. */
+export type ResultOrder = "level" | "subscriber" | "nas" | "tag" | "connections" | "ttl" | "ttl_status" | "reasons";
+
+/** Which page of which listing of the latest results to read. */
+export interface ResultsQuery {
+  search?: string | null;
+  min_level?: Level | null;
+  tag?: string | null;
+  /** One subscriber, by exact login name. */
+  subscriber?: string;
+  order?: ResultOrder;
+  ascending?: boolean;
+  offset?: number;
+  /** 1 to 500. */
+  limit: number;
+}
+
+export interface ResultsPage {
+  rows: ResultRow[];
+  offset: number;
+  /** Results matching the query, over all its pages. */
+  matched: number;
+  /** Every stored result. */
+  total: number;
+}
+
+/** One router's part of a running scan, as soon as that router is done. */
+export interface RouterResults {
+  nas: string;
+  checked: number;
+  flagged: number;
+  /** The first flagged subscribers, most suspicious first. */
+  flagged_rows: ResultRow[];
 }
 
 export interface DisconnectReport {
@@ -231,6 +265,8 @@ export type Theme = "light" | "dark";
 /** Charts as SVG documents, drawn by the backend in the window's theme. */
 export interface DashboardCharts {
   scanned: boolean;
+  /** Subscribers in view per level, in LEVELS order. */
+  levels: number[];
   ttl: string;
   ttl_by_router: { router: string; svg: string }[];
   connections: string;
@@ -450,7 +486,10 @@ export const api = {
   startDemo: () => invoke<Status>("start_demo"),
   scan: (scope: { router?: string; subscriber?: string } = {}) => invoke<void>("scan", scope),
   cancelScan: () => invoke<void>("cancel_scan"),
-  results: () => invoke<{ rows: ResultRow[] }>("results"),
+  resultsPage: (query: ResultsQuery) => invoke<ResultsPage>("results_page", { query }),
+  /** One subscriber's line of the results table, if a scan has seen them. */
+  resultRow: (subscriber: string) =>
+    invoke<ResultsPage>("results_page", { query: { subscriber, limit: 1 } }).then((p) => p.rows[0] ?? null),
   disconnect: (subscriber: string, reason: string | null) =>
     invoke<DisconnectReport>("disconnect_subscriber", { subscriber, reason }),
   resetBreaker: () => invoke<boolean>("reset_breaker"),
@@ -515,8 +554,8 @@ export interface ProgressEvent {
 export const events = {
   progress: (f: (e: ProgressEvent) => void): Promise<UnlistenFn> =>
     listen<ProgressEvent>("scan-progress", (e) => f(e.payload)),
-  results: (f: (r: ResultRow[]) => void): Promise<UnlistenFn> =>
-    listen<ResultRow[]>("scan-results", (e) => f(e.payload)),
+  results: (f: (r: RouterResults) => void): Promise<UnlistenFn> =>
+    listen<RouterResults>("scan-results", (e) => f(e.payload)),
   autoActions: (f: (a: { disconnected: string[]; failed: number; dry_run: boolean; tripped: boolean }) => void): Promise<UnlistenFn> =>
     listen<{ disconnected: string[]; failed: number; dry_run: boolean; tripped: boolean }>("auto-actions", (e) => f(e.payload)),
   abuseCycle: (f: (c: CycleSummary) => void): Promise<UnlistenFn> =>

@@ -113,7 +113,7 @@ function nav(): HTMLElement {
 }
 
 function render(): void {
-  state.listeners.clear();
+  state.leaveScreen();
   const s = state.status;
   clear(app);
   if (s && !s.operator) {

@@ -1,34 +1,22 @@
-// What the screens share: the backend status and the latest results.
-import { api, type Status, type ResultRow } from "./api";
+// What the screens share: the backend status, the chosen tag, and the event
+// subscriptions of the screen on show.
+import type { UnlistenFn } from "@tauri-apps/api/event";
+import { api, type Status } from "./api";
 
 type Listener = () => void;
 
 export const state = {
   status: null as Status | null,
-  results: [] as ResultRow[],
   /** The tag the screens are narrowed to ("" for all). */
   tagFilter: "",
   error: "" as string,
   listeners: new Set<Listener>(),
+  /** Backend event subscriptions of the screen on show, ended when it goes. */
+  subscriptions: [] as Promise<UnlistenFn>[],
 
   async refresh(): Promise<void> {
     this.status = await api.status();
-    if (this.status.operator) {
-      this.results = (await api.results()).rows;
-    } else {
-      this.results = [];
-    }
     this.changed();
-  },
-
-  /** The tag of a result: the subscriber's own, else its router's. */
-  tagOf(r: ResultRow): string {
-    return r.tag ?? this.status?.routers.find((x) => x.name === r.nas)?.tag ?? "";
-  },
-
-  /** Results narrowed to the chosen tag. */
-  tagged(): ResultRow[] {
-    return this.tagFilter ? this.results.filter((r) => this.tagOf(r) === this.tagFilter) : this.results;
   },
 
   may(p: string): boolean {
@@ -37,5 +25,17 @@ export const state = {
 
   changed(): void {
     for (const l of this.listeners) l();
+  },
+
+  /** Keeps a backend event subscription for as long as the current screen shows. */
+  onScreen(subscription: Promise<UnlistenFn>): void {
+    this.subscriptions.push(subscription);
+  },
+
+  /** Ends the screen's subscriptions and change listeners, before another screen is built. */
+  leaveScreen(): void {
+    for (const s of this.subscriptions) void s.then((unlisten) => unlisten());
+    this.subscriptions = [];
+    this.listeners.clear();
   },
 };

@@ -12,6 +12,7 @@ import {
   type ActionRecord,
 } from "../api";
 import { navigate } from "../nav";
+import { state } from "../state";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
 import { notificationsPanel } from "./notifications";
 import { exportButtons } from "./export";
@@ -294,7 +295,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     h("div", { class: "toolbar" }, status, h("span", {}, runNow, " ", exportButtons(() => ({ kind: "abuse", days: 30 }), ["pdf", "csv"], showError, say))),
     message,
     cards,
-    h("div", { class: "split" }, kinds, breaker),
+    h("div", { class: "abuse-columns" }, kinds, breaker),
     h("h2", {}, "In force"),
     h(
       "table",
@@ -316,13 +317,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
   );
   paintHistory();
   onThemeChange(section, paintHistory);
-  const un = events.abuseCycle(() => {
-    if (!section.isConnected) {
-      void un.then((f) => f());
-      return;
-    }
-    load();
-  });
+  state.onScreen(events.abuseCycle(load));
   load();
   return section;
 }

@@ -34,15 +34,13 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
   };
 
   const paint = () => {
-    const rows = state.tagged();
-    const counts = LEVELS.map((l) => rows.filter((r) => r.level === l).length);
-    clear(levels).append(
-      ...LEVELS.map((l, i) => h("div", { class: `level-count ${l}` }, h("span", { class: `badge ${l}` }, l), h("b", {}, String(counts[i])))),
-    );
     api
       .dashboardCharts(tag.value || null, theme())
       .then((c) => {
         charts = c;
+        clear(levels).append(
+          ...LEVELS.map((l, i) => h("div", { class: `level-count ${l}`, "data-level": l }, h("span", { class: `badge ${l}` }, l), h("b", {}, c.levels[i].toLocaleString()))),
+        );
         const keep = router.value;
         clear(router).append(h("option", { value: "" }, "All routers"), ...c.ttl_by_router.map((r) => h("option", { value: r.router }, r.router)));
         router.value = c.ttl_by_router.some((r) => r.router === keep) ? keep : "";

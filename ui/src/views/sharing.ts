@@ -1,6 +1,6 @@
 // Sharing detection: scan, watch progress per router, read and act on results.
 import { h, clear, when } from "../dom";
-import { api, errorText, events, LEVELS, type ProgressEvent, type ResultRow } from "../api";
+import { api, errorText, events, LEVELS, type ProgressEvent, type ResultRow, type RouterResults } from "../api";
 import { state } from "../state";
 import { ResultsTable } from "./table";
 import { settingsPanel } from "./settings";
@@ -9,14 +9,16 @@ import { navigate } from "../nav";
 
 export function sharingView(showError: (m: string) => void): HTMLElement {
   const detail = h("aside", { class: "detail", hidden: true });
+  const counter = h("span", { class: "muted", "data-testid": "results-count" });
   const table = new ResultsTable(
     (r) => openDetail(r),
-    (r) => state.tagOf(r),
     () => ({
       disconnect: state.may("act") ? (r) => void disconnect(r) : undefined,
       whitelist: state.may("whitelist") ? (r) => openDetail(r, true) : undefined,
       open: (r) => navigate("subscriber", r.subscriber),
     }),
+    () => (counter.textContent = `${table.matched.toLocaleString()} of ${table.total.toLocaleString()} subscribers`),
+    showError,
   );
 
   /** Ends the subscriber's session after the owner confirms, and says how it went. */
@@ -36,7 +38,6 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     }
   }
   const progress = h("div", { class: "progress", "data-testid": "scan-progress" });
-  const counter = h("span", { class: "muted" });
   const search = h("input", {
     type: "search",
     placeholder: "Search subscriber, address or router",
@@ -57,8 +58,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   tag.value = state.tagFilter;
   const refilter = () => {
     state.tagFilter = tag.value;
-    table.filter(search.value, Number(level.value), tag.value);
-    counter.textContent = `${table.count.toLocaleString()} of ${state.results.length.toLocaleString()} subscribers`;
+    table.setFilter({ search: search.value, minLevel: Number(level.value), tag: tag.value });
   };
   search.addEventListener("input", refilter);
   level.addEventListener("change", refilter);
@@ -79,11 +79,14 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     "aria-label": "Subscriber to scan",
     "data-testid": "scan-subscriber-name",
   }) as HTMLInputElement;
-  // Suggestions from the stored results, narrowed as the owner types.
-  subscriberPick.addEventListener("input", () => {
-    const q = subscriberPick.value.trim().toLowerCase();
-    const hits = q ? state.results.filter((r) => r.subscriber.toLowerCase().includes(q)).slice(0, 20) : [];
-    clear(known).append(...hits.map((r) => h("option", { value: r.subscriber }, `${r.nas} · ${r.level}`)));
+  // Suggestions from the stored results, narrowed as the owner types; an
+  // answer to an earlier keystroke never replaces a later one's.
+  let asked = 0;
+  subscriberPick.addEventListener("input", async () => {
+    const q = subscriberPick.value.trim();
+    const mine = ++asked;
+    const hits = q ? (await api.resultsPage({ search: q, order: "subscriber", ascending: true, limit: 20 }).catch(() => null))?.rows ?? [] : [];
+    if (mine === asked) clear(known).append(...hits.map((r) => h("option", { value: r.subscriber }, `${r.nas} · ${r.level}`)));
   });
   const subscriberButton = h("button", { "data-testid": "scan-subscriber" }, "Scan subscriber") as HTMLButtonElement;
   const cancelButton = h("button", { hidden: true }, "Cancel") as HTMLButtonElement;
@@ -127,7 +130,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   });
   cancelButton.addEventListener("click", () => api.cancelScan().catch((e) => showError(errorText(e))));
   clearButton.addEventListener("click", async () => {
-    const n = state.results.length;
+    const n = table.total;
     if (!window.confirm(`Clear all ${n.toLocaleString()} stored results? Scan history and the audit log are kept; the next scan fills the table again.`)) return;
     try {
       await api.clearResults();
@@ -138,7 +141,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     }
   });
 
-  void events.progress((e: ProgressEvent) => {
+  state.onScreen(events.progress((e: ProgressEvent) => {
     const row = barFor(e.nas);
     const stateEl = row.querySelector(".state") as HTMLElement;
     const fill = row.querySelector(".fill") as HTMLElement;
@@ -156,28 +159,39 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
       stateEl.textContent = "connecting";
       fill.style.width = "10%";
     }
-  });
-  void events.results((batch) => {
-    // Results appear inline as each router finishes.
-    const byName = new Map(state.results.map((r) => [r.subscriber, r]));
-    for (const r of batch) byName.set(r.subscriber, r);
-    state.results = [...byName.values()];
-    table.setRows(state.results, (state.status?.tags.length ?? 0) > 0);
-    refilter();
-  });
-  void events.autoActions(async (a) => {
+  }));
+  state.onScreen(events.results(showFlagged));
+  state.onScreen(events.autoActions(async (a) => {
     showError(
       a.tripped
         ? "Automatic disconnect is paused: too many subscribers qualified at once. Check the detection settings, then resume it in the settings panel."
         : `${a.dry_run ? "Dry run: would have disconnected" : "Automatically disconnected"} ${a.disconnected.length} subscriber(s)${a.failed ? `, ${a.failed} failed (see the audit log)` : ""}.`,
     );
     await state.refresh();
-  });
-  void events.finished(async () => {
+  }));
+  state.onScreen(events.finished(async () => {
     scanButtons.forEach((b) => (b.disabled = false));
     cancelButton.hidden = true;
     await state.refresh();
-  });
+  }));
+
+  /** A router's flagged subscribers, under its bar as soon as it is done;
+   *  the table shows every result once the scan is stored. */
+  function showFlagged(part: RouterResults): void {
+    const row = barFor(part.nas);
+    row.querySelector(".live-flagged")?.remove();
+    if (part.flagged === 0) return;
+    row.append(
+      h(
+        "div",
+        { class: "live-flagged", "data-testid": "live-flagged" },
+        ...part.flagged_rows.slice(0, 8).map((r) =>
+          h("button", { class: `small link level-${r.level}`, "data-subscriber": r.subscriber, onclick: () => openDetail(r) }, h("span", { class: `badge ${r.level}` }, r.level), " ", r.subscriber),
+        ),
+        part.flagged > 8 ? h("span", { class: "muted" }, `and ${(part.flagged - 8).toLocaleString()} more`) : "",
+      ),
+    );
+  }
 
   function openDetail(r: ResultRow, focusWhitelist = false): void {
     detail.hidden = false;
@@ -203,7 +217,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
           await api.whitelistAdd(r.subscriber, reason.value);
         }
         await state.refresh();
-        const fresh = state.results.find((x) => x.subscriber === r.subscriber);
+        const fresh = await api.resultRow(r.subscriber);
         if (fresh) openDetail(fresh);
       } catch (e) {
         showError(errorText(e));
@@ -264,11 +278,14 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     summary.textContent = last
       ? `Last scan ${when(last.started_at)} by ${last.operator}: ${last.checked} checked, ${last.flagged} flagged (${last.status}).`
       : "No scan yet.";
-    table.setRows(state.results, (state.status?.tags.length ?? 0) > 0);
-    refilter();
+    table.showTags((state.status?.tags.length ?? 0) > 0);
   };
-  state.listeners.add(render);
+  state.listeners.add(() => {
+    render();
+    table.reload();
+  });
   render();
+  refilter();
 
   return h(
     "section",
