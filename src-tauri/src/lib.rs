@@ -104,7 +104,8 @@ pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// charts that never animates (measured: 271 MiB against 181 MiB with 30,000
 /// results). It is also the usual cause of blank or crashing WebKitGTK
 /// windows with NVIDIA's driver. Set before any thread starts, as the
-/// environment must be; a value the owner set themselves is kept.
+/// environment must be; a value the owner set themselves is kept
+/// (`WEBKIT_DISABLE_COMPOSITING_MODE=0` turns compositing back on).
 #[cfg(target_os = "linux")]
 fn prefer_software_compositing() {
     const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";

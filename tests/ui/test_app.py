@@ -643,7 +643,7 @@ class AppTestCase(unittest.TestCase):
         self.assertIn("of 30000 subscribers", counter.replace(",", "").replace("\u202f", ""))
         self.shot("14-30000-results")
         lines = [
-            f"cold start to 30,000 results shown: {cold:.2f} s (debug build)",
+            f"cold start to 30,000 results shown: {cold:.2f} s ({'release' if '/release/' in str(APP) else 'debug'} build)",
             memory,
             f"filter + sort + first page of 30,000 results from the store, painted: {', '.join(f'{t:.1f}' for t in timings)} ms (max {max(timings):.1f} ms)",
         ]
