@@ -131,6 +131,16 @@ impl TestApp {
         }
     }
 
+    /// The most suspicious stored subscriber at exactly `level`.
+    fn first_at_level(&self, level: &str) -> String {
+        let row = self
+            .results()
+            .into_iter()
+            .find(|r| r["level"] == level)
+            .unwrap_or_else(|| panic!("no subscriber at {level}"));
+        row["subscriber"].as_str().unwrap().to_string()
+    }
+
     fn audit(&self, action: &str) -> Vec<Value> {
         self.ok("audit_log", json!({ "limit": 100, "action": action }))
     }
@@ -938,11 +948,7 @@ fn reports_are_written_where_asked_and_recorded() {
         "every checked subscriber"
     );
 
-    let results = t.results();
-    let flagged = results.iter().find(|r| r["level"] == "high").unwrap()["subscriber"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let flagged = t.first_at_level("high");
     let _: Value = t.ok(
         "export_report",
         json!({ "ask": { "kind": "subscriber", "name": flagged }, "format": "pdf", "path": path("evidence.pdf") }),
@@ -1025,11 +1031,7 @@ fn charts_are_drawn_from_the_store_in_the_window_theme() {
     assert!(connections.contains("(medium)"), "{connections}");
     assert!(svg_text(&light["trend"]).contains("Flagged"));
 
-    let results = t.results();
-    let flagged = results.iter().find(|r| r["level"] == "high").unwrap()["subscriber"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let flagged = t.first_at_level("high");
     let one: Value = t.ok(
         "subscriber_charts",
         json!({ "subscriber": flagged, "theme": "dark" }),

@@ -22,7 +22,7 @@ use crate::actions::Action;
 use crate::audit::{newest_first_sql, record_from_row, AuditFilter, AuditRecord};
 use crate::codec::{from_json, parse_enum, parse_opt_ts, parse_ts, sql_to_u32, ts};
 use crate::error::Fail;
-use crate::results::{filter_sql, result_from_row, ResultFilter, RESULT_COLUMNS};
+use crate::results::{filter_sql, order_sql, result_from_row, ResultFilter, RESULT_COLUMNS};
 use crate::warnings::Warning;
 use crate::{Store, StoreError};
 
@@ -227,8 +227,9 @@ impl Store {
     }
 
     /// Visits every subscriber's latest result matching `filter` (its limit
-    /// and offset ignored), most suspicious first: what the results table
-    /// shows, which a one-subscriber or one-router scan updates only in part.
+    /// and offset ignored), in its order (by default the most suspicious
+    /// first): what the results table shows, which a one-subscriber or
+    /// one-router scan updates only in part.
     /// Returns how many were visited.
     pub fn for_each_latest_result<E: From<StoreError>>(
         &self,
@@ -237,8 +238,8 @@ impl Store {
     ) -> Result<u64, E> {
         let (where_sql, args) = filter_sql(filter);
         let sql = format!(
-            "SELECT {RESULT_COLUMNS} FROM results r{where_sql}
-             ORDER BY level_rank DESC, connections DESC, subscriber"
+            "SELECT {RESULT_COLUMNS} FROM results r{where_sql}{}",
+            order_sql(filter)
         );
         let mut failed = None;
         let read = self.read(|c| {

@@ -66,7 +66,7 @@ pub enum ResultOrder {
 }
 
 /// The `ORDER BY` clause of a filter.
-fn order_sql(filter: &ResultFilter) -> String {
+pub(crate) fn order_sql(filter: &ResultFilter) -> String {
     let dir = if filter.ascending { "ASC" } else { "DESC" };
     let key = match filter.order {
         ResultOrder::Level => {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{at, outcome, result, run_scan, summary, tag_router, temp_store};
+use common::{at, completed_scan, outcome, result, run_scan, summary, tag_router, temp_store};
 use shareguard_detect::{DetectionSettings, Level, NasStatus, ScanScope, ScanStatus};
 use shareguard_store::{action, AuditFilter, ResultFilter, ResultOrder, Store, StoreError};
 
@@ -33,15 +33,7 @@ fn failed_router_keeps_previous_results() {
         result("ann", "tower-1", Level::High, 700),
         result("bob", "tower-2", Level::Normal, 40),
     ];
-    run_scan(
-        &mut t.store,
-        ScanStatus::Completed,
-        vec![
-            outcome("tower-1", NasStatus::Ok),
-            outcome("tower-2", NasStatus::Ok),
-        ],
-        &first,
-    );
+    completed_scan(&mut t.store, &first);
 
     // tower-1 times out; tower-2 answers with a new verdict for bob. A stray
     // result attributed to the failed router must not replace ann's.
@@ -163,15 +155,7 @@ fn subscriber_listed_twice_in_one_scan_keeps_the_last_entry() {
     let mut t = temp_store();
     let a = result("ann", "tower-1", Level::Low, 310);
     let b = result("ann", "tower-2", Level::High, 720);
-    run_scan(
-        &mut t.store,
-        ScanStatus::Completed,
-        vec![
-            outcome("tower-1", NasStatus::Ok),
-            outcome("tower-2", NasStatus::Ok),
-        ],
-        &[a, b.clone()],
-    );
+    completed_scan(&mut t.store, &[a, b.clone()]);
     assert_eq!(all_results(&t.store), vec![b]);
 }
 
@@ -350,15 +334,7 @@ fn results_can_be_filtered_searched_and_paged() {
         result("Fred", "tower-1", Level::Normal, 10),
         whitelisted,
     ];
-    run_scan(
-        &mut t.store,
-        ScanStatus::Completed,
-        vec![
-            outcome("tower-1", NasStatus::Ok),
-            outcome("tower-2", NasStatus::Ok),
-        ],
-        &rs,
-    );
+    completed_scan(&mut t.store, &rs);
     let names = |f: ResultFilter| -> Vec<String> {
         t.store
             .results(&f)
@@ -453,15 +429,7 @@ fn results_sort_by_any_column_and_page_without_overlap() {
     ];
     rs[1].reasons.push("P2P traffic".into());
     rs[1].reasons.push("burst".into());
-    run_scan(
-        &mut t.store,
-        ScanStatus::Completed,
-        vec![
-            outcome("tower-1", NasStatus::Ok),
-            outcome("tower-2", NasStatus::Ok),
-        ],
-        &rs,
-    );
+    completed_scan(&mut t.store, &rs);
     tag_router(&mut t.store, "tower-2", "north");
     let names = |order: ResultOrder, ascending: bool| -> Vec<String> {
         let f = ResultFilter {
@@ -542,15 +510,7 @@ fn a_result_line_carries_what_the_table_shows() {
         result("ann", "tower-1", Level::High, 700),
         result("bob", "tower-2", Level::Low, 320),
     ];
-    run_scan(
-        &mut t.store,
-        ScanStatus::Completed,
-        vec![
-            outcome("tower-1", NasStatus::Ok),
-            outcome("tower-2", NasStatus::Ok),
-        ],
-        &rs,
-    );
+    completed_scan(&mut t.store, &rs);
     tag_router(&mut t.store, "tower-2", "north");
     t.store
         .set_subscriber_tag("ann", Some("east"), "carol")

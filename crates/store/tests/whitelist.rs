@@ -3,8 +3,8 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{outcome, result, run_scan, temp_store};
-use shareguard_detect::{Level, NasStatus, RecommendedAction, ScanStatus};
+use common::{completed_scan, result, temp_store};
+use shareguard_detect::{Level, RecommendedAction};
 use shareguard_store::{action, AuditFilter, ResultFilter, StoreError};
 
 #[test]
@@ -126,10 +126,8 @@ fn whitelisting_needs_a_reason() {
 #[test]
 fn whitelisting_applies_to_the_latest_result_at_once() {
     let mut t = temp_store();
-    run_scan(
+    completed_scan(
         &mut t.store,
-        ScanStatus::Completed,
-        vec![outcome("tower-1", NasStatus::Ok)],
         &[
             result("ann", "tower-1", Level::High, 700),
             result("bob", "tower-1", Level::Medium, 520),

@@ -127,6 +127,21 @@ pub fn run_scan(
         .unwrap()
 }
 
+/// Stores a completed scan in which every router of `results` answered.
+pub fn completed_scan(store: &mut Store, results: &[SubscriberResult]) -> i64 {
+    let mut routers: Vec<&str> = Vec::new();
+    for r in results {
+        if !routers.contains(&r.nas.as_str()) {
+            routers.push(&r.nas);
+        }
+    }
+    let nas = routers
+        .into_iter()
+        .map(|n| outcome(n, NasStatus::Ok))
+        .collect();
+    run_scan(store, ScanStatus::Completed, nas, results)
+}
+
 /// Adds router `name` with the reseller/area tag `tag`.
 pub fn tag_router(store: &mut Store, name: &str, tag: &str) {
     let mut nas = shareguard_store::NasRecord::new(name, "192.0.2.1", "admin", Access::Pppoe);
