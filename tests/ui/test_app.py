@@ -626,9 +626,13 @@ class AppTestCase(unittest.TestCase):
         table = d.find_element(*css("results-table"))
         total = d.execute_script("return document.querySelectorAll('[data-testid=result-row]').length")
         self.assertGreater(total, 10)
-        # The page renders without OpenGL compositing, which would cost it
-        # about 90 MiB (see prefer_software_compositing in the app).
-        self.assertEqual((web_process_environment() or {}).get("WEBKIT_DISABLE_COMPOSITING_MODE"), "1")
+        # The page renders without OpenGL compositing (about 90 MiB), the app
+        # loads no GPU driver for the unused DMA-BUF renderer, and scripts run
+        # without the JIT (6 MiB): see webkit_environment in the app.
+        page = web_process_environment() or {}
+        self.assertEqual(page.get("WEBKIT_DISABLE_COMPOSITING_MODE"), "1")
+        self.assertEqual(page.get("WEBKIT_DISABLE_DMABUF_RENDERER"), "1")
+        self.assertEqual(page.get("JSC_useJIT"), "false")
         time.sleep(10)  # idle: long enough for WebKit's and glibc's heaps to give back freed pages
         memory = memory_line("memory after idle with 30,000 results (app + web processes)")
         search = d.find_element(*css("results-search"))
