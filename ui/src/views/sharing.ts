@@ -68,7 +68,9 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   const routerPick = h(
     "select",
     { "aria-label": "Router to scan", "data-testid": "scan-router-pick" },
-    ...(state.status?.routers ?? []).map((r) => h("option", { value: r.name }, r.name)),
+    ...((state.status?.routers ?? []).length
+      ? (state.status?.routers ?? []).map((r) => h("option", { value: r.name }, r.name))
+      : [h("option", { value: "" }, "No routers yet")]),
   ) as HTMLSelectElement;
   const routerButton = h("button", { "data-testid": "scan-router" }, "Scan router") as HTMLButtonElement;
   const known = h("datalist", { id: "known-subscribers" });
@@ -122,7 +124,11 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     }
   }
   scanButton.addEventListener("click", () => startScan({}));
-  routerButton.addEventListener("click", () => startScan({ router: routerPick.value }));
+  routerButton.addEventListener("click", () => {
+    // An empty name would mean every router to the backend.
+    if (!routerPick.value) return showError("Add a router on the Routers screen (or start the demo) before scanning one.");
+    void startScan({ router: routerPick.value });
+  });
   subscriberButton.addEventListener("click", () => {
     const name = subscriberPick.value.trim();
     if (!name) return showError("Type the subscriber's login name to scan them.");
