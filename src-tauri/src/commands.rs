@@ -261,18 +261,7 @@ pub async fn start_scan<R: Runtime>(
         match out {
             Ok(out) => {
                 let s = &out.summary;
-                crate::tray::set_status(
-                    &done,
-                    &format!(
-                        "ShareGuard: last scan {} ({}), {} checked, {} flagged",
-                        s.started_at
-                            .with_timezone(&chrono::Local)
-                            .format("%Y-%m-%d %H:%M"),
-                        s.status.as_str(),
-                        s.checked,
-                        s.flagged
-                    ),
-                );
+                crate::tray::set_status(&done, &crate::tray::status_line(Some(s)));
                 if desktop.notify_on_flag {
                     crate::background::notify_new_flags(
                         &done,

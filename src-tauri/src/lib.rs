@@ -168,7 +168,8 @@ pub fn run() {
             let state = app.state::<AppState>();
             let runner = settings::start_scheduler(app.handle(), &state).map_err(|e| e.message)?;
             *state::lock(&state.runner) = Some(runner);
-            let has_tray = tray::install(app.handle());
+            let last_scan = state::lock(&state.store).last_scan()?;
+            let has_tray = tray::install(app.handle(), &tray::status_line(last_scan.as_ref()));
             state
                 .has_tray
                 .store(has_tray, std::sync::atomic::Ordering::Relaxed);
@@ -185,8 +186,12 @@ pub fn run() {
                 // With a tray (and unless the owner turned it off), closing
                 // hides the window and scheduled scans go on.
                 if window.state::<AppState>().keeps_running_in_tray() {
-                    api.prevent_close();
-                    let _ = window.hide();
+                    if tray::host_present() {
+                        api.prevent_close();
+                        let _ = window.hide();
+                    } else {
+                        tracing::warn!("closing the window quits: this desktop shows no tray icons to reopen it from");
+                    }
                 }
             }
         })

@@ -21,12 +21,15 @@ import unittest
 from pathlib import Path
 
 from PIL import ImageGrab
+from Xlib import X, display as xdisplay, protocol as xprotocol
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tray_host import TrayHost
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("SHAREGUARD_APP", ROOT / "target" / "debug" / "shareguard-app"))
@@ -88,6 +91,26 @@ def app_pids():
     for pid in app:
         pids.update(subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split())
     return pids
+
+
+def visible_windows():
+    """X ids of the app's visible top-level windows."""
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^ShareGuard$"], capture_output=True, text=True, timeout=10)
+    return [int(w) for w in found.stdout.split()]
+
+
+def close_window(window):
+    """Asks a window to close as a window manager's close button does
+    (WM_DELETE_WINDOW), so the app decides what closing means."""
+    x = xdisplay.Display()
+    try:
+        target = x.create_resource_object("window", window)
+        protocols, delete = x.intern_atom("WM_PROTOCOLS"), x.intern_atom("WM_DELETE_WINDOW")
+        event = xprotocol.event.ClientMessage(window=target, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0]))
+        target.send_event(event, event_mask=X.NoEventMask)
+        x.flush()
+    finally:
+        x.close()
 
 
 def web_process_environment():
@@ -660,6 +683,57 @@ class AppTestCase(unittest.TestCase):
         (ARTIFACTS / "measurements.txt").write_text("\n".join(lines) + "\n")
         for line in lines:
             print(line, file=sys.stderr)
+
+    def prepare_test_tray_keeps_the_app_running_with_the_window_closed(self, data_dir):
+        # A tray for the app to register with, as a desktop panel provides.
+        self.tray = TrayHost()
+        self.addCleanup(self.tray.close)
+
+    def test_tray_keeps_the_app_running_with_the_window_closed(self):
+        d, wait, tray = self.driver, self.wait, self.tray
+        wait.until(EC.element_to_be_clickable(css("demo-start"))).click()
+        wait.until(EC.element_to_be_clickable(css("scan-all")))
+        menu = tray.menu()
+        self.assertEqual(list(menu), ["No scan yet", "Open ShareGuard", "Scan now", "Pause scheduled scans", "Quit ShareGuard"])
+        self.assertFalse(menu["No scan yet"]["enabled"])
+        # Closing the window hides it; the app and its demo routers go on.
+        windows = visible_windows()
+        self.assertTrue(windows)
+        close_window(windows[0])
+        WebDriverWait(d, 15).until(lambda d: not visible_windows())
+        self.assertTrue(app_pids())
+        # Scan now from the tray, with no window: the menu's first line then
+        # tells the last scan (Linux trays have no tooltips).
+        tray.click("Scan now")
+        WebDriverWait(d, 60).until(lambda d: next(iter(tray.menu())).startswith("Last scan"))
+        status = next(iter(tray.menu()))
+        self.assertRegex(status, r"^Last scan \d{4}-\d\d-\d\d \d\d:\d\d \(completed\): 600 checked, \d+ flagged$")
+        tray.click("Pause scheduled scans")
+        WebDriverWait(d, 10).until(lambda d: "Resume scheduled scans" in tray.menu())
+        tray.click("Resume scheduled scans")
+        WebDriverWait(d, 10).until(lambda d: "Pause scheduled scans" in tray.menu())
+        # Open brings the same window back, showing the scan the tray started.
+        tray.click("Open ShareGuard")
+        WebDriverWait(d, 15).until(lambda d: visible_windows())
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Sharing detection']").click()
+        WebDriverWait(d, 30, ignored_exceptions=RETRY).until(lambda d: d.find_elements(*css("result-row")))
+        self.assertIn("600 checked", d.find_element(By.CSS_SELECTOR, "[data-testid=last-scan]").text)
+        self.shot("15-opened-from-tray")
+        # Quit ends the app and its WebKit processes.
+        tray.click("Quit ShareGuard")
+        WebDriverWait(d, 15).until(lambda d: not app_pids())
+
+    def test_without_a_tray_closing_the_window_quits(self):
+        """No panel on the bus shows tray icons (as on GNOME without the
+        AppIndicator extension): hiding the window would leave the app
+        running where no one can reach it, so closing quits, and the log
+        says why."""
+        self.wait.until(EC.element_to_be_clickable(css("demo-start")))
+        close_window(visible_windows()[0])
+        WebDriverWait(self.driver, 15).until(lambda d: not app_pids())
+        logs = Path(self.data) / "net.shareguard.app" / "logs"
+        text = "".join(p.read_text() for p in logs.iterdir())
+        self.assertIn("shows no tray icons", text)
 
     def test_schedule_is_previewed_in_words_and_saved(self):
         d, wait = self.driver, self.wait

@@ -278,7 +278,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     if (focusWhitelist) reason.focus();
   }
 
-  const summary = h("p", { class: "muted" });
+  const summary = h("p", { class: "muted", "data-testid": "last-scan" });
   const render = () => {
     const last = state.status?.last_scan;
     summary.textContent = last
