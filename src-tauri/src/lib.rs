@@ -168,7 +168,11 @@ pub fn run() {
             let state = app.state::<AppState>();
             let runner = settings::start_scheduler(app.handle(), &state).map_err(|e| e.message)?;
             *state::lock(&state.runner) = Some(runner);
-            let last_scan = state::lock(&state.store).last_scan()?;
+            // Only the tray's status line: an unreadable last scan must not stop the app.
+            let last_scan = state::lock(&state.store).last_scan().unwrap_or_else(|e| {
+                tracing::warn!("the last scan could not be read for the tray: {e}");
+                None
+            });
             let has_tray = tray::install(app.handle(), &tray::status_line(last_scan.as_ref()));
             state
                 .has_tray
