@@ -260,8 +260,7 @@ pub async fn start_scan<R: Runtime>(
         *lock(&state.scan) = None;
         match out {
             Ok(out) => {
-                let s = &out.summary;
-                crate::tray::set_status(&done, &crate::tray::status_line(Some(s)));
+                crate::tray::set_status(&done, &crate::tray::status_line(Some(&out.summary)));
                 if desktop.notify_on_flag {
                     crate::background::notify_new_flags(
                         &done,
@@ -351,7 +350,8 @@ impl RouterResults {
         let mut flagged: Vec<&SubscriberResult> =
             results.iter().filter(|r| r.is_flagged()).collect();
         flagged.sort_by(|a, b| {
-            (b.level, b.connections, &a.subscriber).cmp(&(a.level, a.connections, &b.subscriber))
+            SubscriberResult::most_suspicious_first(a, b)
+                .then_with(|| a.subscriber.cmp(&b.subscriber))
         });
         Self {
             nas,

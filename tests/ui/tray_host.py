@@ -98,11 +98,15 @@ class TrayHost:
         (value,) = self._call(self._method(bus_name, path, PROPERTIES, "Get", "ss", (ITEM, name)))
         return value.value
 
-    def menu(self):
+    def _menu_address(self):
+        """Where the item's menu is served: (bus name, object path)."""
+        bus_name, _ = self.wait_for_item()
+        return bus_name, self.item_property("Menu")
+
+    def menu(self, address=None):
         """The item's menu in order, as {label: {"id", "enabled"}} (mnemonic
         underscores removed; separators have no label and are left out)."""
-        bus_name, _ = self.wait_for_item()
-        menu_path = self.item_property("Menu")
+        bus_name, menu_path = address or self._menu_address()
         _revision, layout = self._call(self._method(bus_name, menu_path, MENU, "GetLayout", "iias", (0, -1, [])))
         entries = {}
         for child in layout[2]:
@@ -114,9 +118,8 @@ class TrayHost:
 
     def click(self, label):
         """Clicks a menu entry as the panel does when the owner picks it."""
-        bus_name, _ = self.wait_for_item()
-        menu_path = self.item_property("Menu")
-        entries = self.menu()
+        bus_name, menu_path = address = self._menu_address()
+        entries = self.menu(address)
         if label not in entries:
             raise AssertionError(f"the tray menu has no {label!r}: {sorted(entries)}")
         self._call(

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::Args;
 use routeros_client::{fetch_fingerprint, format_fingerprint, ConnectOptions};
-use shareguard_detect::{DetectionSettings, NasStatus, ScanScope, ScanStatus};
+use shareguard_detect::{DetectionSettings, NasStatus, ScanScope, ScanStatus, SubscriberResult};
 use shareguard_engine::scan_and_store;
 use shareguard_scan::{run_scan, CancellationToken, ScanOutput, ScanRequest};
 use shareguard_store::Store;
@@ -217,11 +217,7 @@ pub fn print_human(out: &ScanOutput, all: bool) {
         return;
     }
     let mut shown = shown;
-    shown.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then(b.connections.cmp(&a.connections))
-    });
+    shown.sort_by(|a, b| SubscriberResult::most_suspicious_first(a, b));
     let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|r| {

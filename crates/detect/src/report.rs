@@ -181,4 +181,13 @@ impl SubscriberResult {
     pub fn is_flagged(&self) -> bool {
         !self.whitelisted && self.level >= Level::Medium
     }
+
+    /// The order verdicts are listed and acted on in: the highest level
+    /// first, then the most connections (the store's default results order
+    /// is the same, with the name after).
+    pub fn most_suspicious_first(a: &Self, b: &Self) -> std::cmp::Ordering {
+        b.level
+            .cmp(&a.level)
+            .then(b.connections.cmp(&a.connections))
+    }
 }

@@ -158,11 +158,7 @@ pub fn plan_auto<'a>(
             cap,
         };
     }
-    act.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then(b.connections.cmp(&a.connections))
-    });
+    act.sort_by(|a, b| SubscriberResult::most_suspicious_first(a, b));
     AutoPlan::Act(act)
 }
 

@@ -212,10 +212,7 @@ pub(crate) fn whitelist_latest_result(
     subscriber: &str,
     reason: &str,
 ) -> Result<(), Fail> {
-    let sql = format!("SELECT {RESULT_COLUMNS} FROM results WHERE subscriber = ?1");
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let mut rows = stmt.query([subscriber])?;
-    let Some(mut r) = rows.next()?.map(result_from_row).transpose()? else {
+    let Some(mut r) = latest_result(tx, subscriber)? else {
         return Ok(());
     };
     if r.whitelisted {
@@ -234,6 +231,14 @@ pub(crate) fn whitelist_latest_result(
         r.recommended_action.as_str(),
     ))?;
     Ok(())
+}
+
+/// The subscriber's latest result, on a connection or in a transaction.
+fn latest_result(c: &Connection, subscriber: &str) -> Result<Option<SubscriberResult>, Fail> {
+    let sql = format!("SELECT {RESULT_COLUMNS} FROM results WHERE subscriber = ?1");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query([subscriber])?;
+    rows.next()?.map(result_from_row).transpose()
 }
 
 pub(crate) fn result_from_row(row: &Row<'_>) -> Result<SubscriberResult, Fail> {
@@ -362,12 +367,7 @@ impl Store {
 
     /// The latest result for one subscriber.
     pub fn result(&self, subscriber: &str) -> Result<Option<SubscriberResult>, StoreError> {
-        let sql = format!("SELECT {RESULT_COLUMNS} FROM results WHERE subscriber = ?1");
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query([subscriber])?;
-            rows.next()?.map(result_from_row).transpose()
-        })
+        self.read(|c| latest_result(c, subscriber))
     }
 
     /// The subscriber's verdicts across scans, newest first.

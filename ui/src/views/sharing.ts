@@ -65,12 +65,11 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   tag.addEventListener("change", refilter);
 
   const scanButton = h("button", { class: "primary", "data-testid": "scan-all" }, "Scan all routers") as HTMLButtonElement;
+  const routers = state.status?.routers ?? [];
   const routerPick = h(
     "select",
     { "aria-label": "Router to scan", "data-testid": "scan-router-pick" },
-    ...((state.status?.routers ?? []).length
-      ? (state.status?.routers ?? []).map((r) => h("option", { value: r.name }, r.name))
-      : [h("option", { value: "" }, "No routers yet")]),
+    ...(routers.length ? routers.map((r) => h("option", { value: r.name }, r.name)) : [h("option", { value: "" }, "No routers yet")]),
   ) as HTMLSelectElement;
   const routerButton = h("button", { "data-testid": "scan-router" }, "Scan router") as HTMLButtonElement;
   const known = h("datalist", { id: "known-subscribers" });
