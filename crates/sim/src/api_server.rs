@@ -150,7 +150,10 @@ impl Request {
         self.attrs
             .iter()
             .filter(|(k, _)| {
-                !matches!(k.as_str(), ".id" | "numbers" | "place-before" | ".proplist")
+                !matches!(
+                    k.as_str(),
+                    ".id" | "numbers" | "place-before" | "destination" | ".proplist"
+                )
             })
             .cloned()
             .collect()
@@ -379,6 +382,23 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                     Target::Connection => Vec::new(),
                 };
                 Ok(self.print_rows(&req, &rows))
+            }
+            (Target::Connection, "remove") => {
+                match req.ids().and_then(|ids| self.nas.remove_connections(&ids)) {
+                    Ok(()) => self.done(tag, None),
+                    Err(e) => self.trap(tag, Some(0), &e),
+                }
+                Ok(Flow::Continue)
+            }
+            (Target::Stored(m), "move") => {
+                let result = req
+                    .ids()
+                    .and_then(|ids| self.nas.table_move(m, &ids, req.attr("destination")));
+                match result {
+                    Ok(()) => self.done(tag, None),
+                    Err(e) => self.trap(tag, Some(1), &e),
+                }
+                Ok(Flow::Continue)
             }
             (Target::PppActive | Target::HotspotActive, "remove") => {
                 self.remove_sessions(&req, target);

@@ -130,17 +130,57 @@ impl Timeouts {
 
 /// The addresses banned by the current filter and address-list tables,
 /// each with the time its ban ends (`u64::MAX`: until someone removes it).
+///
+/// A drop rule stops a subscriber's established connections only when the
+/// forward chain reaches it before a rule that accepts or fast-tracks
+/// established traffic; and with FastTrack on, connections fast-tracked
+/// before the ban skip the firewall altogether until they are removed from
+/// the connection table. A ban that does not reach them leaves the
+/// household's traffic flowing (the new connections it would stop are not
+/// modelled), which is what an owner would see on a real router.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BanSet {
-    entries: Vec<(AddrRange, u64)>,
+    entries: Vec<BanEntry>,
+}
+
+#[derive(Debug, Clone)]
+struct BanEntry {
+    range: AddrRange,
+    until: u64,
+    /// When the entry was added: connections must be removed after this.
+    since: u64,
+    /// FastTrack is on, so a removal of the connections is needed.
+    needs_flush: bool,
+}
+
+/// Whether a filter rule lets established connections through before a
+/// later rule sees them.
+fn passes_established(r: &crate::tables::Item) -> bool {
+    matches!(r.get("action"), Some("accept" | "fasttrack-connection"))
+        && r.get("connection-state")
+            .is_some_and(|s| !s.starts_with('!') && s.split(',').any(|p| p.trim() == "established"))
 }
 
 impl BanSet {
     pub fn build(filter: &Table, lists: &Table, timeouts: &Timeouts, now_ms: u64) -> Self {
-        let banned_lists: Vec<&str> = filter
+        let forward: Vec<&crate::tables::Item> = filter
             .items()
             .iter()
-            .filter(|r| !r.is_disabled() && matches!(r.get("action"), Some("drop" | "reject")))
+            .filter(|r| !r.is_disabled() && r.get("chain") == Some("forward"))
+            .collect();
+        let fasttrack = forward
+            .iter()
+            .any(|r| r.get("action") == Some("fasttrack-connection"));
+        let first_pass = forward
+            .iter()
+            .position(|r| passes_established(r))
+            .unwrap_or(usize::MAX);
+        let banned_lists: Vec<&str> = forward
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| *at < first_pass)
+            .map(|(_, r)| r)
+            .filter(|r| matches!(r.get("action"), Some("drop" | "reject")))
             .filter(|r| r.get("connection-limit").is_none())
             .filter_map(|r| r.get("src-address-list"))
             .filter(|l| !l.starts_with('!'))
@@ -156,18 +196,26 @@ impl BanSet {
             .filter_map(|i| {
                 let until = timeouts.expiry(i.id).unwrap_or(u64::MAX);
                 let range = AddrRange::parse(i.get("address")?.trim())?;
-                (until > now_ms).then_some((range, until))
+                (until > now_ms).then_some(BanEntry {
+                    range,
+                    until,
+                    since: i.created_ms,
+                    needs_flush: fasttrack,
+                })
             })
             .collect();
         Self { entries }
     }
 
-    /// When the ban on `ip` ends; 0 when it is not banned.
-    pub fn until(&self, ip: Ipv4Addr) -> u64 {
+    /// When the ban on `ip` ends; 0 when it is not banned or does not
+    /// reach the session's connections. `flushed_ms` is when the session's
+    /// connections were last removed from the connection table.
+    pub fn until(&self, ip: Ipv4Addr, flushed_ms: Option<u64>) -> u64 {
         self.entries
             .iter()
-            .filter(|(r, _)| r.contains(ip))
-            .map(|(_, until)| *until)
+            .filter(|e| e.range.contains(ip))
+            .filter(|e| !e.needs_flush || flushed_ms.is_some_and(|f| f >= e.since))
+            .map(|e| e.until)
             .max()
             .unwrap_or(0)
     }
@@ -335,7 +383,7 @@ mod tests {
             .unwrap();
         t.apply(a, Timeout::After(60_000), 0);
         let ip = Ipv4Addr::new(10, 1, 0, 5);
-        assert_eq!(BanSet::build(&filter, &lists, &t, 0).until(ip), 0);
+        assert_eq!(BanSet::build(&filter, &lists, &t, 0).until(ip, None), 0);
         filter
             .add(
                 &attrs(&[
@@ -347,7 +395,7 @@ mod tests {
                 0,
             )
             .unwrap();
-        assert_eq!(BanSet::build(&filter, &lists, &t, 0).until(ip), 0);
+        assert_eq!(BanSet::build(&filter, &lists, &t, 0).until(ip, None), 0);
         filter
             .add(
                 &attrs(&[
@@ -359,11 +407,80 @@ mod tests {
                 0,
             )
             .unwrap();
+        assert_eq!(
+            BanSet::build(&filter, &lists, &t, 0).until(ip, None),
+            0,
+            "the input chain guards the router, not forwarded traffic"
+        );
+        filter
+            .add(
+                &attrs(&[
+                    ("chain", "forward"),
+                    ("action", "drop"),
+                    ("src-address-list", "bad"),
+                ]),
+                None,
+                0,
+            )
+            .unwrap();
         let bans = BanSet::build(&filter, &lists, &t, 0);
-        assert_eq!(bans.until(ip), 60_000);
-        assert_eq!(bans.until(Ipv4Addr::new(10, 2, 3, 4)), u64::MAX);
-        assert_eq!(bans.until(Ipv4Addr::new(10, 3, 0, 1)), 0);
-        assert_eq!(BanSet::build(&filter, &lists, &t, 60_000).until(ip), 0);
+        assert_eq!(bans.until(ip, None), 60_000);
+        assert_eq!(bans.until(Ipv4Addr::new(10, 2, 3, 4), None), u64::MAX);
+        assert_eq!(bans.until(Ipv4Addr::new(10, 3, 0, 1), None), 0);
+        assert_eq!(
+            BanSet::build(&filter, &lists, &t, 60_000).until(ip, None),
+            0
+        );
+    }
+
+    #[test]
+    fn with_fasttrack_a_ban_needs_its_rule_first_and_the_connections_removed() {
+        let mut filter = Table::new(0x100);
+        let mut lists = Table::new(0x200);
+        let t = Timeouts::default();
+        lists
+            .add(
+                &attrs(&[("list", "bad"), ("address", "10.1.0.5")]),
+                None,
+                1_000,
+            )
+            .unwrap();
+        let fasttrack = filter
+            .add(
+                &attrs(&[
+                    ("chain", "forward"),
+                    ("action", "fasttrack-connection"),
+                    ("connection-state", "established,related"),
+                ]),
+                None,
+                0,
+            )
+            .unwrap();
+        let drop = attrs(&[
+            ("chain", "forward"),
+            ("action", "drop"),
+            ("src-address-list", "bad"),
+        ]);
+        let after = filter.add(&drop, None, 0).unwrap();
+        let ip = Ipv4Addr::new(10, 1, 0, 5);
+        let bans = BanSet::build(&filter, &lists, &t, 2_000);
+        assert_eq!(
+            bans.until(ip, Some(5_000)),
+            0,
+            "established traffic is fast-tracked past the drop"
+        );
+        filter.remove(&[after]).unwrap();
+        filter
+            .add(&drop, Some(&crate::fmt::id_string(fasttrack)), 0)
+            .unwrap();
+        let bans = BanSet::build(&filter, &lists, &t, 2_000);
+        assert_eq!(
+            bans.until(ip, None),
+            0,
+            "fast-tracked connections skip the firewall"
+        );
+        assert_eq!(bans.until(ip, Some(500)), 0, "removed before the ban began");
+        assert_eq!(bans.until(ip, Some(1_000)), u64::MAX);
     }
 
     #[test]
@@ -391,7 +508,7 @@ mod tests {
         }
         let ip = Ipv4Addr::new(10, 1, 0, 5);
         assert_eq!(
-            BanSet::build(&filter, &lists, &t, 0).until(ip),
+            BanSet::build(&filter, &lists, &t, 0).until(ip, None),
             0,
             "a cap is not a ban"
         );

@@ -360,6 +360,7 @@ mod tests {
                 username: "admin".into(),
                 password: "admin".into(),
                 ros_version: "7.18.2".into(),
+                router: crate::RouterModel::default(),
             },
         ));
         // 25 probe rules, as a scan installs.
@@ -418,6 +419,7 @@ mod tests {
                 username: "a".into(),
                 password: "b".into(),
                 ros_version: "7.18.2".into(),
+                router: crate::RouterModel::default(),
             },
         ));
         let proplist = vec![

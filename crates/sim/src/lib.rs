@@ -34,6 +34,7 @@ mod conntrack;
 pub mod fmt;
 mod load;
 mod nas;
+mod params;
 pub mod population;
 pub mod query;
 pub mod radius;
@@ -62,6 +63,79 @@ pub use population::{
 
 use nas::{Menu, NasSettings, NasState};
 
+/// The router's own PPPoE client uplink, next to the subscriber sessions:
+/// `in-interface=all-ppp` matches it too.
+pub const UPLINK_INTERFACE: &str = "pppoe-out1";
+
+/// Router behaviours that differ between installations, or where what
+/// RouterOS does is not certain. The default is the strictest reading: what
+/// a real router with FastTrack on and RADIUS-authorised PPPoE shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterModel {
+    /// FastTrack as in RouterOS's default configuration: a builtin dynamic
+    /// counter rule leads `/ip firewall filter` and mangle (changing it or
+    /// placing anything before it is refused with `failure: cannot change
+    /// builtin`), followed in filter by `fasttrack-connection` and
+    /// `accept` for established connections. Fast-tracked connections skip
+    /// the firewall, so a ban's drop rule stops a subscriber's existing
+    /// connections only when it is reached before those rules and the
+    /// connections are removed from the table after the ban began.
+    pub fasttrack: bool,
+    /// How an incoming CoA/Disconnect-Request's Acct-Session-Id is compared.
+    pub session_ids: SessionIdMatch,
+    /// Where a session's dynamic simple queue goes (the PPP profile's
+    /// `insert-queue-before`).
+    pub dynamic_queues: QueuePlacement,
+    /// The hotspot server's interface on a hotspot NAS.
+    pub hotspot_interface: String,
+}
+
+impl Default for RouterModel {
+    fn default() -> Self {
+        Self {
+            fasttrack: true,
+            session_ids: SessionIdMatch::AccountingForm,
+            dynamic_queues: QueuePlacement::First,
+            hotspot_interface: "bridge-hotspot".into(),
+        }
+    }
+}
+
+impl RouterModel {
+    /// The lenient router the simulator used to be: no FastTrack, session
+    /// ids in any form, dynamic queues after the static ones.
+    pub fn lenient() -> Self {
+        Self {
+            fasttrack: false,
+            session_ids: SessionIdMatch::AnyForm,
+            dynamic_queues: QueuePlacement::Bottom,
+            ..Self::default()
+        }
+    }
+}
+
+/// `/ppp active` prints `session-id=0x81A0000B`; the router's RADIUS
+/// accounting sends `Acct-Session-Id = "81a0000b"`. Which forms an incoming
+/// request may use is not documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionIdMatch {
+    /// Only the accounting form (lower-case hex, no `0x`); anything else is
+    /// NAKed with Error-Cause 503. Assumed by default.
+    AccountingForm,
+    /// Either form, any letter case.
+    AnyForm,
+}
+
+/// Where RouterOS inserts a session's dynamic simple queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueuePlacement {
+    /// Above every static queue (`insert-queue-before=first`): a static
+    /// queue added at the end never sees the session's traffic.
+    First,
+    /// Below the static queues (`insert-queue-before=bottom`).
+    Bottom,
+}
+
 /// How to run a simulated network.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -82,6 +156,8 @@ pub struct SimConfig {
     pub first_api_port: u16,
     /// 0 = ephemeral ports. Otherwise NAS `i` answers RADIUS on `first_radius_port + i`.
     pub first_radius_port: u16,
+    /// Behaviours that differ between routers; strict by default.
+    pub router: RouterModel,
 }
 
 impl Default for SimConfig {
@@ -97,6 +173,7 @@ impl Default for SimConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             first_api_port: 0,
             first_radius_port: 0,
+            router: RouterModel::default(),
         }
     }
 }
@@ -149,6 +226,7 @@ impl SimNetwork {
             username: cfg.username.clone(),
             password: cfg.password.clone(),
             ros_version: cfg.ros_version.clone(),
+            router: cfg.router.clone(),
         };
         let mut net = SimNetwork {
             nas: Vec::new(),

@@ -38,7 +38,7 @@ pub(crate) const EXTRA_ID_BASE: u64 = 1 << 44;
 /// have been handed out) fill the low bits of an extra id; the generation
 /// sits above them, so (slot, generation) pairs map to distinct ids.
 pub(crate) const XSLOT_BITS: u32 = 28;
-const XSLOT_MASK: u64 = (1 << XSLOT_BITS) - 1;
+pub(crate) const XSLOT_MASK: u64 = (1 << XSLOT_BITS) - 1;
 
 /// A load as installed on a session.
 #[derive(Debug, Clone, Copy, PartialEq)]

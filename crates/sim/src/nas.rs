@@ -109,6 +109,9 @@ pub(crate) struct Session {
     pub meter: Meter,
     /// A `connection-limit` cap on the address and when it ends.
     pub conn_cap: Option<(u32, u64)>,
+    /// When a client last removed this session's connections from the
+    /// connection table (`/ip firewall connection remove`).
+    pub flushed_ms: Option<u64>,
 }
 
 /// `.id`s of dynamic simple queues: `DYNAMIC_QUEUE_BASE + local`.
@@ -148,6 +151,9 @@ struct Tables {
     /// Dynamic address-list entries removed by a client: (list, address) →
     /// sim time of removal. Only connections that start later add them back.
     suppressed: HashMap<(String, Ipv4Addr), u64>,
+    /// Static queues placed before a session's dynamic queue: queue id →
+    /// the subscriber whose dynamic queue they sit above.
+    queue_anchor: HashMap<u64, usize>,
 }
 
 /// What the tables impose on sessions at one moment.
@@ -157,7 +163,94 @@ struct Limits {
     conn_caps: ConnCaps,
 }
 
+/// What RouterOS answers for changing the FastTrack counter rule.
+pub(crate) const CANNOT_CHANGE_BUILTIN: &str = "failure: cannot change builtin";
+/// What it answers for changing a rule a hotspot server added.
+pub(crate) const CANNOT_CHANGE_DYNAMIC: &str = "failure: cannot change dynamic";
+
 impl Tables {
+    /// The tables of a freshly configured router: with FastTrack, its
+    /// builtin counter rules lead filter and mangle and the default
+    /// configuration's fast-track and accept rules follow in filter; a
+    /// hotspot server adds its dynamic jumps at the top of filter.
+    fn seeded(model: &crate::RouterModel, access: Access) -> Self {
+        let mut t = Tables {
+            mangle: Table::new(1),
+            filter: Table::new(0x100),
+            address_list: Table::new(0x200),
+            queue: Table::new(0x300),
+            layer7: Table::new(0x400),
+            timeouts: Timeouts::default(),
+            suppressed: HashMap::new(),
+            queue_anchor: HashMap::new(),
+        };
+        const DUMMY: &str = "special dummy rule to show fasttrack counters";
+        if model.fasttrack {
+            t.filter.add_locked(
+                &[
+                    ("chain", "forward"),
+                    ("action", "passthrough"),
+                    ("comment", DUMMY),
+                ],
+                CANNOT_CHANGE_BUILTIN,
+            );
+            t.mangle.add_locked(
+                &[
+                    ("chain", "prerouting"),
+                    ("action", "passthrough"),
+                    ("comment", DUMMY),
+                ],
+                CANNOT_CHANGE_BUILTIN,
+            );
+        }
+        if access == Access::Hotspot {
+            for (chain, target, hotspot) in [
+                ("input", "hs-input", "from-client"),
+                ("forward", "hs-unauth", "from-client,!auth"),
+            ] {
+                t.filter.add_locked(
+                    &[
+                        ("chain", chain),
+                        ("action", "jump"),
+                        ("jump-target", target),
+                        ("hotspot", hotspot),
+                        ("comment", "place hotspot rules here"),
+                    ],
+                    CANNOT_CHANGE_DYNAMIC,
+                );
+            }
+        }
+        if model.fasttrack {
+            let add = |t: &mut Table, attrs: &[(&str, &str)]| {
+                let attrs: Vec<(String, String)> = attrs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                let _ = t.add(&attrs, None, 0);
+            };
+            add(
+                &mut t.filter,
+                &[
+                    ("chain", "forward"),
+                    ("action", "fasttrack-connection"),
+                    ("connection-state", "established,related"),
+                    ("hw-offload", "true"),
+                    ("comment", "defconf: fasttrack"),
+                ],
+            );
+            add(
+                &mut t.filter,
+                &[
+                    ("chain", "forward"),
+                    ("action", "accept"),
+                    ("connection-state", "established,related,untracked"),
+                    ("comment", "defconf: accept established,related, untracked"),
+                ],
+            );
+        }
+        t
+    }
+
     /// Forgets address-list entries whose timeout has run out.
     fn purge_expired(&mut self, now: u64) {
         self.timeouts.purge(&mut self.address_list, now);
@@ -190,6 +283,7 @@ pub(crate) struct NasSettings {
     pub username: String,
     pub password: String,
     pub ros_version: String,
+    pub router: crate::RouterModel,
 }
 
 /// One printable row: ordered (name, value) pairs.
@@ -286,8 +380,10 @@ impl NasState {
                 load: None,
                 meter: Meter::started(since_ms, rate),
                 conn_cap: None,
+                flushed_ms: None,
             });
         }
+        let tables = Tables::seeded(&settings.router, spec.access);
         let boot_ms = epoch
             .saturating_sub(4 * 86_400_000 + splitmix(0xB007 ^ index as u64) % (30 * 86_400_000));
         Self {
@@ -306,16 +402,8 @@ impl NasState {
             clock,
             boot_ms,
             sessions: RwLock::new(sessions),
-            tables: Mutex::new(Tables {
-                mangle: Table::new(1),
-                filter: Table::new(0x100),
-                address_list: Table::new(0x200),
-                queue: Table::new(0x300),
-                layer7: Table::new(0x400),
-                timeouts: Timeouts::default(),
-                suppressed: HashMap::new(),
-            }),
-            compiled: RwLock::new(Arc::new(Compiled::compile(&[], |_| None))),
+            tables: Mutex::new(tables),
+            compiled: RwLock::new(Arc::new(Compiled::compile(&[], "", |_| None))),
             fault: Mutex::new(Fault::None),
             radius: RadiusCounters::default(),
             next_xslot: AtomicU64::new(0),
@@ -339,14 +427,79 @@ impl NasState {
         self.by_ip.get(&ip).copied()
     }
 
-    /// Accepts `81A00042`, `0x81A00042` and any letter case.
+    /// The session an incoming Acct-Session-Id names. The accounting form
+    /// (`81a00042`) always matches; `0x81A00042` (as `/ppp active` prints
+    /// it) and other letter cases only with [`crate::SessionIdMatch::AnyForm`].
     pub fn local_by_session(&self, id: &str) -> Option<usize> {
-        let id = id.trim();
-        let id = id
-            .strip_prefix("0x")
-            .or_else(|| id.strip_prefix("0X"))
-            .unwrap_or(id);
-        self.by_session.get(&id.to_ascii_lowercase()).copied()
+        match self.settings.router.session_ids {
+            crate::SessionIdMatch::AccountingForm => self.by_session.get(id).copied(),
+            crate::SessionIdMatch::AnyForm => {
+                let id = id.trim();
+                let id = id
+                    .strip_prefix("0x")
+                    .or_else(|| id.strip_prefix("0X"))
+                    .unwrap_or(id);
+                self.by_session.get(&id.to_ascii_lowercase()).copied()
+            }
+        }
+    }
+
+    /// The dynamic interface (PPPoE) or queue name (hotspot) of a session:
+    /// `<pppoe-USER>`, `<hotspot-USER>`.
+    pub fn session_interface(&self, local: usize) -> String {
+        let name = &self.sub(local).name;
+        match self.access {
+            Access::Pppoe => format!("<pppoe-{name}>"),
+            Access::Hotspot => format!("<hotspot-{name}>"),
+        }
+    }
+
+    /// The subscriber a connection `.id` belongs to (a household slot's
+    /// or an injected connection's).
+    pub fn local_by_connection(&self, id: u64) -> Option<usize> {
+        if id >= crate::load::EXTRA_ID_BASE {
+            let xslot = (id - crate::load::EXTRA_ID_BASE) & crate::load::XSLOT_MASK;
+            return self.sessions().iter().position(|s| {
+                s.load.is_some_and(|i| {
+                    (i.first_xslot..i.first_xslot + u64::from(i.load.extra_connections))
+                        .contains(&xslot)
+                })
+            });
+        }
+        let slot = id.checked_sub(1)? % self.total_slots.max(1);
+        let local = self
+            .slot_base
+            .partition_point(|&b| b <= slot)
+            .checked_sub(1)?;
+        (local < self.count).then_some(local)
+    }
+
+    /// `/ip firewall connection remove`: the router forgets the named
+    /// connections; the household's next packets start new ones, which the
+    /// firewall then sees from the first packet on.
+    pub fn remove_connections(&self, ids: &[u64]) -> Result<(), String> {
+        let mut locals = Vec::with_capacity(ids.len());
+        for &id in ids {
+            locals.push(
+                self.local_by_connection(id)
+                    .filter(|&l| self.is_online(l))
+                    .ok_or_else(|| "no such item".to_string())?,
+            );
+        }
+        locals.sort_unstable();
+        locals.dedup();
+        let mut t = lock(&self.tables);
+        let now = self.now_ms();
+        let limits = self.limits(&mut t, now);
+        let mut sessions = self.sessions_mut();
+        for local in locals {
+            if let Some(s) = sessions.get_mut(local) {
+                s.meter.fold(now);
+                s.flushed_ms = Some(now);
+                self.refresh(&limits, local, s, now);
+            }
+        }
+        Ok(())
     }
 
     // ---- sessions -------------------------------------------------------
@@ -501,10 +654,14 @@ impl NasState {
 
     /// Purges expired address-list entries and collects what the tables
     /// impose on sessions now.
-    fn limits(t: &mut Tables, now: u64) -> Limits {
+    fn limits(&self, t: &mut Tables, now: u64) -> Limits {
         t.purge_expired(now);
         Limits {
-            caps: QueueCaps::from_items(t.queue.items()),
+            caps: QueueCaps::from_items(
+                t.queue.items(),
+                |id| t.queue_anchor.get(&id).copied(),
+                self.settings.router.dynamic_queues,
+            ),
             bans: BanSet::build(&t.filter, &t.address_list, &t.timeouts, now),
             conn_caps: ConnCaps::build(&t.filter, &t.address_list, &t.timeouts, now),
         }
@@ -520,19 +677,23 @@ impl NasState {
                 Some(x) => (x, x),
                 None => usage::normal_share_of(global),
             };
-            let limit = usage::session_limit(plan, s.rate_limit.as_deref());
-            usage::effective(plan, share, limit, limits.caps.cap(sub.address))
+            let limit = limits
+                .caps
+                .cap(local, sub.address, &self.session_interface(local))
+                .unwrap_or_else(|| usage::session_limit(plan, s.rate_limit.as_deref()));
+            usage::effective(plan, share, limit, (u64::MAX, u64::MAX))
         } else {
             (0, 0)
         };
-        s.meter.set(now, rate, limits.bans.until(sub.address));
+        s.meter
+            .set(now, rate, limits.bans.until(sub.address, s.flushed_ms));
         s.conn_cap = limits.conn_caps.cap(sub.address);
     }
 
     /// Refreshes every session after a table change.
     fn refresh_all(&self, t: &mut Tables) {
         let now = self.now_ms();
-        let limits = Self::limits(t, now);
+        let limits = self.limits(t, now);
         let mut sessions = self.sessions_mut();
         for (local, s) in sessions.iter_mut().enumerate() {
             self.refresh(&limits, local, s, now);
@@ -546,7 +707,7 @@ impl NasState {
         let mut t = lock(&self.tables);
         // Read under the lock, so concurrent changes fold in time order.
         let now = self.now_ms();
-        let limits = Self::limits(&mut t, now);
+        let limits = self.limits(&mut t, now);
         let mut sessions = self.sessions_mut();
         let Some(s) = sessions.get_mut(local) else {
             return false;
@@ -591,27 +752,70 @@ impl NasState {
     }
 
     fn recompile(&self, tables: &Tables) {
-        let compiled = Compiled::compile(tables.mangle.items(), |name| self.local_by_name(name));
+        let compiled = Compiled::compile(
+            tables.mangle.items(),
+            &self.settings.router.hotspot_interface,
+            |name| self.local_by_name(name),
+        );
         *self.compiled.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(compiled);
     }
 
-    fn validate(menu: Menu, attrs: &[(String, String)]) -> Result<(), String> {
+    /// Refuses what RouterOS refuses: parameters a menu does not have,
+    /// interfaces the router does not have, and values it cannot parse,
+    /// with RouterOS's words.
+    fn validate(&self, menu: Menu, attrs: &[(String, String)]) -> Result<(), String> {
         for (k, v) in attrs {
-            if k.is_empty() {
-                return Err("unknown parameter".into());
+            if k.is_empty() || !crate::params::known(menu, k) {
+                return Err(format!("unknown parameter {k}"));
             }
-            if matches!(menu, Menu::Mangle | Menu::Filter) {
-                if k == "ttl" && TtlMatch::parse(v).is_none() {
+            let (value, _) = crate::params::negated(v);
+            match k.as_str() {
+                "in-interface" | "out-interface" if !self.has_interface(value) => {
+                    return Err("input does not match any value of interface".into());
+                }
+                "in-interface-list" | "out-interface-list"
+                    if !crate::params::INTERFACE_LISTS.contains(&value) =>
+                {
+                    return Err("input does not match any value of interface-list".into());
+                }
+                "action" if !crate::params::action_ok(menu, value) => {
+                    return Err(format!("input does not match any value of action: {v}"));
+                }
+                "connection-state" if !crate::params::states_ok(value) => {
+                    return Err(format!("invalid value for argument connection-state: {v}"));
+                }
+                "ttl" if TtlMatch::parse(v).is_none() => {
                     return Err(format!("invalid value for argument ttl: {v}"));
                 }
-                if k == "address-list-timeout" && crate::fmt::parse_duration(v).is_err() {
-                    return Err(format!(
-                        "invalid value for argument address-list-timeout: {v}"
-                    ));
+                "address-list-timeout" | "timeout" if crate::fmt::parse_duration(v).is_err() => {
+                    return Err(format!("invalid value for argument {k}: {v}"));
                 }
+                _ => {}
             }
         }
         Ok(())
+    }
+
+    /// Whether `name` is one of this router's interfaces or a special name
+    /// RouterOS accepts in `in-interface`.
+    fn has_interface(&self, name: &str) -> bool {
+        if crate::params::SPECIAL_INTERFACES.contains(&name) {
+            return true;
+        }
+        if name == "ether1" || name == crate::UPLINK_INTERFACE {
+            return true;
+        }
+        match self.access {
+            Access::Pppoe => {
+                name == "ether2"
+                    || name
+                        .strip_prefix("<pppoe-")
+                        .and_then(|n| n.strip_suffix('>'))
+                        .and_then(|n| self.local_by_name(n))
+                        .is_some_and(|l| self.is_online(l))
+            }
+            Access::Hotspot => name == self.settings.router.hotspot_interface,
+        }
     }
 
     pub fn table_add(
@@ -620,7 +824,7 @@ impl NasState {
         attrs: &[(String, String)],
         place_before: Option<&str>,
     ) -> Result<u64, String> {
-        Self::validate(menu, attrs)?;
+        self.validate(menu, attrs)?;
         let get = |key: &str| {
             attrs
                 .iter()
@@ -673,15 +877,28 @@ impl NasState {
             let n = t.queue.items().len() + 1;
             attrs.insert(0, ("name".into(), format!("queue{n}")));
         }
-        // Dynamic queues print after every static one, so "before a dynamic
-        // queue" is the end of the static list.
-        let place_before = place_before.filter(|p| {
-            menu != Menu::Queue
-                || crate::fmt::parse_id(p)
-                    .and_then(|id| self.local_by_dynamic_queue(id))
-                    .is_none()
-        });
+        // A static queue placed before a session's dynamic queue sits right
+        // above it, wherever dynamic queues are; one placed before another
+        // static queue shares that one's place.
+        let mut anchor = None;
+        let mut place_before = place_before;
+        if menu == Menu::Queue {
+            if let Some(id) = place_before.and_then(crate::fmt::parse_id) {
+                if let Some(local) = self.local_by_dynamic_queue(id) {
+                    if !self.is_online(local) {
+                        return Err("no such item".into());
+                    }
+                    anchor = Some(local);
+                    place_before = None;
+                } else {
+                    anchor = t.queue_anchor.get(&id).copied();
+                }
+            }
+        }
         let id = t.get_mut(menu).add(&attrs, place_before, now)?;
+        if let Some(local) = anchor {
+            t.queue_anchor.insert(id, local);
+        }
         if let (Menu::AddressList, Some(timeout)) = (menu, timeout) {
             t.timeouts.apply(id, timeout, now);
         }
@@ -695,7 +912,7 @@ impl NasState {
         ids: &[u64],
         attrs: &[(String, String)],
     ) -> Result<(), String> {
-        Self::validate(menu, attrs)?;
+        self.validate(menu, attrs)?;
         let mut attrs = attrs.to_vec();
         let timeout = match menu {
             Menu::AddressList => take_timeout(&mut attrs)?,
@@ -724,6 +941,27 @@ impl NasState {
         let mut t = lock(&self.tables);
         self.check_queue_ids(menu, &t, ids)?;
         t.get_mut(menu).remove(ids)?;
+        for id in ids {
+            t.queue_anchor.remove(id);
+        }
+        self.after_change(menu, &mut t);
+        Ok(())
+    }
+
+    /// `move`: items go before `destination` (or to the end); nothing moves
+    /// above an item the router made, and those do not move at all.
+    pub fn table_move(
+        &self,
+        menu: Menu,
+        ids: &[u64],
+        destination: Option<&str>,
+    ) -> Result<(), String> {
+        if menu == Menu::AddressList {
+            return Err("failure: cannot move address list entries".into());
+        }
+        let mut t = lock(&self.tables);
+        self.check_queue_ids(menu, &t, ids)?;
+        t.get_mut(menu).move_items(ids, destination)?;
         self.after_change(menu, &mut t);
         Ok(())
     }
@@ -939,19 +1177,49 @@ impl NasState {
         }
     }
 
-    /// Simple queues: the stored ones, then one dynamic queue per online
-    /// session, as a router creates them for RADIUS-authenticated sessions
-    /// with a rate limit (every plan has one). `max-limit` is the plan or
-    /// the CoA rate limit; `rate` and `bytes` come from the session's meter.
+    /// Simple queues in the order the router walks them: one dynamic queue
+    /// per online session (as a router creates them for RADIUS-authorised
+    /// sessions with a rate limit; every plan has one), each with the
+    /// static queues placed right above it, above or below the other static
+    /// queues as [`crate::QueuePlacement`] says. A PPPoE session's queue is
+    /// named and targeted `<pppoe-USER>`, its interface; a hotspot
+    /// session's targets its address. `max-limit` is the plan or the CoA
+    /// rate limit; `rate` and `bytes` come from the session's meter.
     fn queue_rows(&self) -> Vec<Row> {
-        let mut rows = lock(&self.tables).queue.rows();
+        let (statics, anchors) = {
+            let t = lock(&self.tables);
+            let rows: Vec<(u64, Row)> = t
+                .queue
+                .items()
+                .iter()
+                .map(|i| (i.id, item_row(i)))
+                .collect();
+            (rows, t.queue_anchor.clone())
+        };
         let now = self.now_ms();
         let sessions = self.sessions();
+        let online = |local: usize| sessions.get(local).is_some_and(|s| s.online);
+        let free: Vec<Row> = statics
+            .iter()
+            .filter(|(id, _)| anchors.get(id).is_none_or(|&l| !online(l)))
+            .map(|(_, r)| r.clone())
+            .collect();
+        let mut rows = Vec::with_capacity(statics.len() + sessions.len());
+        if self.settings.router.dynamic_queues == crate::QueuePlacement::Bottom {
+            rows.extend(free.iter().cloned());
+        }
         for (local, s) in sessions.iter().enumerate().filter(|(_, s)| s.online) {
+            rows.extend(
+                statics
+                    .iter()
+                    .filter(|(id, _)| anchors.get(id) == Some(&local))
+                    .map(|(_, r)| r.clone()),
+            );
             let sub = self.sub(local);
-            let name = match self.access {
-                Access::Pppoe => format!("<pppoe-{}>", sub.name),
-                Access::Hotspot => format!("<hotspot-{}>", sub.name),
+            let name = self.session_interface(local);
+            let target = match self.access {
+                Access::Pppoe => name.clone(),
+                Access::Hotspot => format!("{}/32", sub.address),
             };
             let plan = usage::plan_of(self.first + local);
             let limit = usage::session_limit(plan, s.rate_limit.as_deref());
@@ -960,7 +1228,7 @@ impl NasState {
             rows.push(vec![
                 (".id".into(), id_string(DYNAMIC_QUEUE_BASE + local as u64)),
                 ("name".into(), name),
-                ("target".into(), format!("{}/32", sub.address)),
+                ("target".into(), target),
                 ("parent".into(), "none".into()),
                 ("limit-at".into(), "0/0".into()),
                 ("max-limit".into(), usage::pair_string(limit)),
@@ -974,6 +1242,9 @@ impl NasState {
                 ("dynamic".into(), "true".into()),
                 ("disabled".into(), "false".into()),
             ]);
+        }
+        if self.settings.router.dynamic_queues == crate::QueuePlacement::First {
+            rows.extend(free);
         }
         rows
     }
@@ -1061,7 +1332,10 @@ impl NasState {
         vec![vec![
             (".id".into(), "*1".into()),
             ("name".into(), "hotspot1".into()),
-            ("interface".into(), "bridge-hotspot".into()),
+            (
+                "interface".into(),
+                self.settings.router.hotspot_interface.clone(),
+            ),
             ("address-pool".into(), "hs-pool".into()),
             ("profile".into(), "hsprof1".into()),
             ("idle-timeout".into(), "5m".into()),
@@ -1101,11 +1375,24 @@ impl NasState {
         match self.access {
             Access::Pppoe => rows.push(physical(2, "ether2", "ether", "lan", "1500")),
             Access::Hotspot => {
-                let mut b = physical(3, "bridge-hotspot", "bridge", "hotspot", "1500");
+                let name = &self.settings.router.hotspot_interface;
+                let mut b = physical(3, name, "bridge", "hotspot", "1500");
                 b.retain(|(k, _)| k != "default-name");
                 rows.push(b);
             }
         }
+        // The router's own uplink to its provider: a PPP interface too.
+        rows.push(vec![
+            (".id".into(), id_string(4)),
+            ("name".into(), crate::UPLINK_INTERFACE.into()),
+            ("type".into(), "pppoe-out".into()),
+            ("mtu".into(), "1480".into()),
+            ("actual-mtu".into(), "1480".into()),
+            ("comment".into(), "uplink".into()),
+            ("running".into(), "true".into()),
+            ("disabled".into(), "false".into()),
+            ("dynamic".into(), "false".into()),
+        ]);
         if self.access == Access::Pppoe {
             let sessions = self.sessions();
             for (local, _) in sessions.iter().enumerate().filter(|(_, s)| s.online) {

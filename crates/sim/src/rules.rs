@@ -319,20 +319,62 @@ pub struct Compiled {
 impl Compiled {
     /// Compiles the mangle table. `iface_owner` maps a subscriber name (from
     /// `<pppoe-NAME>`) to its index within the NAS.
-    pub fn compile(items: &[Item], iface_owner: impl Fn(&str) -> Option<usize>) -> Self {
+    pub fn compile(
+        items: &[Item],
+        hotspot_interface: &str,
+        iface_owner: impl Fn(&str) -> Option<usize>,
+    ) -> Self {
         let mut out = Self {
             by_ttl: vec![Vec::new(); 256],
             ..Self::default()
         };
-        for item in items {
-            if item.is_disabled() || item.get("chain") != Some("prerouting") {
-                continue;
+        // Layer-7 matching needs both directions of a connection: a forward
+        // rule sees both; a prerouting rule only with a postrouting twin
+        // naming the same protocol (MikroTik's Layer7 page).
+        let twins: Vec<&str> = items
+            .iter()
+            .filter(|i| !i.is_disabled() && i.get("chain") == Some("postrouting"))
+            .filter_map(|i| i.get("layer7-protocol"))
+            .collect();
+        // A connection's first packet passes prerouting, then forward, where
+        // its TTL is one lower.
+        let chains = [("prerouting", 0u8), ("forward", 1u8)];
+        for (chain, hop) in chains {
+            for item in items {
+                if item.is_disabled() || item.get("chain") != Some(chain) {
+                    continue;
+                }
+                if chain == "prerouting"
+                    && item
+                        .get("layer7-protocol")
+                        .is_some_and(|p| !twins.contains(&p))
+                {
+                    continue;
+                }
+                out.push_rule(item, hop, hotspot_interface, &iface_owner);
             }
-            let Some((rule, ttl, new_ok)) = out.compile_rule(item, &iface_owner) else {
-                continue;
+        }
+        out
+    }
+
+    /// Compiles one rule of a chain that sees a first packet's TTL less `hop`.
+    fn push_rule(
+        &mut self,
+        item: &Item,
+        hop: u8,
+        hotspot_interface: &str,
+        iface_owner: &impl Fn(&str) -> Option<usize>,
+    ) {
+        let out = self;
+        {
+            let Some((rule, ttl, new_ok)) = out.compile_rule(item, hotspot_interface, iface_owner)
+            else {
+                return;
             };
-            if !new_ok {
-                continue;
+            // A rule that neither marks, lists nor accepts changes nothing
+            // (FastTrack's counter rule is such a passthrough).
+            if !new_ok || rule.action == Action::Other {
+                return;
             }
             let idx = out.rules.len() as u32;
             if matches!(rule.action, Action::AddSrc { .. }) {
@@ -340,12 +382,11 @@ impl Compiled {
             }
             out.rules.push(rule);
             for t in 0..=255u8 {
-                if ttl.is_none_or(|m| m.matches(t)) {
+                if ttl.is_none_or(|m| m.matches(t.saturating_sub(hop))) {
                     out.by_ttl[t as usize].push(idx);
                 }
             }
         }
-        out
     }
 
     fn intern(names: &mut Vec<String>, name: &str) -> u16 {
@@ -361,6 +402,7 @@ impl Compiled {
     fn compile_rule(
         &mut self,
         item: &Item,
+        hotspot_interface: &str,
         iface_owner: &impl Fn(&str) -> Option<usize>,
     ) -> Option<(Rule, Option<TtlMatch>, bool)> {
         let id = crate::fmt::id_string(item.id);
@@ -404,7 +446,7 @@ impl Compiled {
                 "in-interface" => {
                     let iface = match v {
                         "all-ppp" => Iface::AllPpp,
-                        "bridge-hotspot" => Iface::Hotspot,
+                        other if other == hotspot_interface => Iface::Hotspot,
                         other => {
                             let name = other
                                 .strip_prefix("<pppoe-")
@@ -534,6 +576,7 @@ mod tests {
         Item {
             id,
             created_ms,
+            locked: None,
             attrs: attrs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -575,6 +618,7 @@ mod tests {
                     ("in-interface", "all-ppp"),
                 ],
             )],
+            "bridge-hotspot",
             |_| None,
         );
         assert_eq!(mark_of(&c, &ctx(63, 2000)).as_deref(), Some("ttl63"));
@@ -637,7 +681,7 @@ mod tests {
                 ],
             ),
         ];
-        let c = Compiled::compile(&rules, |_| None);
+        let c = Compiled::compile(&rules, "bridge-hotspot", |_| None);
         assert_eq!(mark_of(&c, &ctx(63, 10)).as_deref(), Some("d"));
         let mut udp = ctx(63, 10);
         udp.src = Ipv4Addr::new(10, 2, 0, 1);
@@ -655,7 +699,7 @@ mod tests {
             ),
             rules[0].clone(),
         ];
-        let c = Compiled::compile(&accept_first, |_| None);
+        let c = Compiled::compile(&accept_first, "bridge-hotspot", |_| None);
         assert_eq!(mark_of(&c, &ctx(63, 10)), None);
         assert_eq!(mark_of(&c, &ctx(64, 10)).as_deref(), Some("a"));
     }
@@ -685,7 +729,9 @@ mod tests {
                 ],
             ),
         ];
-        let c = Compiled::compile(&rules, |n| (n == "sub-00003").then_some(3));
+        let c = Compiled::compile(&rules, "bridge-hotspot", |n| {
+            (n == "sub-00003").then_some(3)
+        });
         assert!(c.has_add_src());
         let mut lists = Vec::new();
         assert_eq!(c.walk(&ctx(63, 10), |l, t| lists.push((l, t))), None);
@@ -734,7 +780,55 @@ mod tests {
                 ],
             ),
         ];
-        let c = Compiled::compile(&rules, |_| None);
+        let c = Compiled::compile(&rules[..2], "bridge-hotspot", |_| None);
         assert_eq!(mark_of(&c, &ctx(63, 10)), None);
+        // The forward chain sees the first packet too, one hop lower.
+        let c = Compiled::compile(&rules, "bridge-hotspot", |_| None);
+        assert_eq!(mark_of(&c, &ctx(63, 10)).as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn forward_rules_see_the_ttl_one_lower() {
+        let rules = [item(
+            1,
+            0,
+            &[
+                ("chain", "forward"),
+                ("action", "mark-connection"),
+                ("new-connection-mark", "f62"),
+                ("ttl", "equal:62"),
+            ],
+        )];
+        let c = Compiled::compile(&rules, "bridge-hotspot", |_| None);
+        assert_eq!(mark_of(&c, &ctx(63, 10)).as_deref(), Some("f62"));
+        assert_eq!(mark_of(&c, &ctx(62, 10)), None);
+    }
+
+    #[test]
+    fn layer7_in_prerouting_needs_its_postrouting_twin() {
+        let l7 = |id: u64, chain: &str| {
+            item(
+                id,
+                0,
+                &[
+                    ("chain", chain),
+                    ("layer7-protocol", "bt"),
+                    ("action", "mark-connection"),
+                    ("new-connection-mark", "p2p"),
+                ],
+            )
+        };
+        let mut p2p = ctx(63, 10);
+        p2p.p2p = true;
+        let alone = Compiled::compile(&[l7(1, "prerouting")], "bridge-hotspot", |_| None);
+        assert_eq!(mark_of(&alone, &p2p), None, "one direction only");
+        let twin = Compiled::compile(
+            &[l7(1, "prerouting"), l7(2, "postrouting")],
+            "bridge-hotspot",
+            |_| None,
+        );
+        assert_eq!(mark_of(&twin, &p2p).as_deref(), Some("p2p"));
+        let forward = Compiled::compile(&[l7(1, "forward")], "bridge-hotspot", |_| None);
+        assert_eq!(mark_of(&forward, &p2p).as_deref(), Some("p2p"));
     }
 }

@@ -20,6 +20,10 @@ pub struct Item {
     /// Sim time of creation. For mangle rules this decides which connections
     /// the rule could have seen.
     pub created_ms: u64,
+    /// Set on items the router made itself (FastTrack's counter rule, a
+    /// hotspot's jumps): the refusal a client gets for changing, moving or
+    /// placing anything before them. They print as `dynamic=true`.
+    pub locked: Option<&'static str>,
 }
 
 impl Item {
@@ -40,6 +44,11 @@ impl Item {
 
     pub fn is_disabled(&self) -> bool {
         matches!(self.get("disabled"), Some("true" | "yes"))
+    }
+
+    /// Whether the router made this item (it prints `dynamic=true`).
+    pub fn is_dynamic(&self) -> bool {
+        self.locked.is_some() || self.get("dynamic") == Some("true")
     }
 }
 
@@ -97,12 +106,7 @@ impl Table {
     ) -> Result<u64, String> {
         let at = match place_before {
             None => self.items.len(),
-            Some(p) => {
-                let id =
-                    parse_id(p).ok_or_else(|| format!("invalid value of place-before: {p}"))?;
-                self.position(id)
-                    .ok_or_else(|| "no such item".to_string())?
-            }
+            Some(p) => self.destination(p)?,
         };
         let id = self.next_id;
         self.next_id += 1;
@@ -110,6 +114,7 @@ impl Table {
             id,
             attrs: Vec::new(),
             created_ms: now_ms,
+            locked: None,
         };
         for (k, v) in attrs {
             if !is_argument(k) {
@@ -118,6 +123,59 @@ impl Table {
         }
         self.items.insert(at, item);
         Ok(id)
+    }
+
+    /// Adds an item the router made itself at the end of the table: it
+    /// refuses every change with `refusal`.
+    pub fn add_locked(&mut self, attrs: &[(&str, &str)], refusal: &'static str) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut attrs: Vec<(String, String)> = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        attrs.push(("dynamic".into(), "true".into()));
+        self.items.push(Item {
+            id,
+            attrs,
+            created_ms: 0,
+            locked: Some(refusal),
+        });
+        id
+    }
+
+    /// Where `place-before`/`destination` puts an item: before the named
+    /// item, which must not be one the router made (nothing goes above
+    /// those).
+    fn destination(&self, p: &str) -> Result<usize, String> {
+        let id = parse_id(p).ok_or_else(|| format!("invalid value of place-before: {p}"))?;
+        let at = self
+            .position(id)
+            .ok_or_else(|| "no such item".to_string())?;
+        match self.items[at].locked {
+            Some(refusal) => Err(refusal.to_string()),
+            None => Ok(at),
+        }
+    }
+
+    /// Moves items (in the order given) before `destination`, or to the end.
+    pub fn move_items(&mut self, ids: &[u64], destination: Option<&str>) -> Result<(), String> {
+        self.positions(ids)?;
+        if let Some(dest) = destination {
+            self.destination(dest)?;
+        }
+        let moving: Vec<Item> = ids
+            .iter()
+            .filter_map(|id| self.position(*id).map(|p| self.items.remove(p)))
+            .collect();
+        let at = match destination {
+            Some(dest) => self.destination(dest).unwrap_or(self.items.len()),
+            None => self.items.len(),
+        };
+        for (k, item) in moving.into_iter().enumerate() {
+            self.items.insert(at + k, item);
+        }
+        Ok(())
     }
 
     /// Sets attributes on every listed item; nothing changes if any id is unknown.
@@ -140,9 +198,18 @@ impl Table {
         Ok(())
     }
 
+    /// The positions of `ids`: refused when one is unknown or made by the router.
     fn positions(&self, ids: &[u64]) -> Result<Vec<usize>, String> {
         ids.iter()
-            .map(|&id| self.position(id).ok_or_else(|| "no such item".to_string()))
+            .map(|&id| {
+                let p = self
+                    .position(id)
+                    .ok_or_else(|| "no such item".to_string())?;
+                match self.items[p].locked {
+                    Some(refusal) => Err(refusal.to_string()),
+                    None => Ok(p),
+                }
+            })
             .collect()
     }
 

@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 use crate::population::splitmix;
 use crate::rules::AddrRange;
 use crate::tables::Item;
+use crate::QueuePlacement;
 
 /// Bits per second, (upload, download) as seen from the subscriber.
 pub type Rate = (u64, u64);
@@ -93,40 +94,94 @@ pub fn effective(plan: Rate, share: (f64, f64), limit: Rate, cap: Rate) -> Rate 
     )
 }
 
-/// The enabled static simple queues, reduced to what caps a subscriber.
-#[derive(Debug, Clone, Default)]
+/// What a static queue's `target` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum QueueTarget {
+    Range(AddrRange),
+    /// An interface, such as a PPPoE session's `<pppoe-USER>`.
+    Interface(String),
+}
+
+/// One enabled static simple queue, reduced to what decides a subscriber's rate.
+#[derive(Debug, Clone)]
+struct StaticQueue {
+    targets: Vec<QueueTarget>,
+    limit: Rate,
+    /// The subscriber whose dynamic queue it was placed before.
+    anchor: Option<usize>,
+}
+
+/// The simple queues in the order RouterOS walks them: a session's traffic
+/// is shaped by the first queue whose target covers it and by no other.
+/// Dynamic queues sit above every static queue ([`QueuePlacement::First`])
+/// or below them ([`QueuePlacement::Bottom`]); a static queue added with
+/// `place-before` a dynamic queue sits right above that one.
+#[derive(Debug, Clone)]
 pub(crate) struct QueueCaps {
-    queues: Vec<(Vec<AddrRange>, Rate)>,
+    queues: Vec<StaticQueue>,
+    placement: QueuePlacement,
+}
+
+impl Default for QueueCaps {
+    fn default() -> Self {
+        Self {
+            queues: Vec::new(),
+            placement: QueuePlacement::Bottom,
+        }
+    }
 }
 
 impl QueueCaps {
-    pub fn from_items(items: &[Item]) -> Self {
+    /// `anchor_of` gives the subscriber a static queue was placed above.
+    pub fn from_items(
+        items: &[Item],
+        anchor_of: impl Fn(u64) -> Option<usize>,
+        placement: QueuePlacement,
+    ) -> Self {
         let queues = items
             .iter()
             .filter(|i| !i.is_disabled())
             .filter_map(|i| {
                 let limit = parse_pair(i.get("max-limit")?)?;
-                let targets: Vec<AddrRange> = i
+                let targets: Vec<QueueTarget> = i
                     .get("target")?
                     .split(',')
-                    .filter_map(|t| AddrRange::parse(t.trim()))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| match AddrRange::parse(t) {
+                        Some(r) => QueueTarget::Range(r),
+                        None => QueueTarget::Interface(t.to_string()),
+                    })
                     .collect();
-                (!targets.is_empty()).then_some((targets, limit))
+                (!targets.is_empty()).then(|| StaticQueue {
+                    targets,
+                    limit,
+                    anchor: anchor_of(i.id),
+                })
             })
             .collect();
-        Self { queues }
+        Self { queues, placement }
     }
 
-    /// The tightest cap of every queue whose target covers `ip`
-    /// (`u64::MAX` where nothing limits).
-    pub fn cap(&self, ip: Ipv4Addr) -> Rate {
-        let mut cap = (u64::MAX, u64::MAX);
-        for (targets, limit) in &self.queues {
-            if targets.iter().any(|t| t.contains(ip)) {
-                cap = (cap.0.min(limit.0), cap.1.min(limit.1));
-            }
-        }
-        cap
+    /// The static queue that shapes the session of subscriber `local` (at
+    /// `ip`, on `interface`) before its dynamic queue is reached: its
+    /// `max-limit`; `None` when the dynamic queue (the plan or the CoA
+    /// rate) decides.
+    pub fn cap(&self, local: usize, ip: Ipv4Addr, interface: &str) -> Option<Rate> {
+        self.queues
+            .iter()
+            .filter(|q| match (q.anchor, self.placement) {
+                (Some(a), _) => a == local,
+                (None, QueuePlacement::Bottom) => true,
+                (None, QueuePlacement::First) => false,
+            })
+            .find(|q| {
+                q.targets.iter().any(|t| match t {
+                    QueueTarget::Range(r) => r.contains(ip),
+                    QueueTarget::Interface(i) => i == interface,
+                })
+            })
+            .map(|q| q.limit)
     }
 }
 
@@ -255,26 +310,50 @@ mod tests {
     }
 
     #[test]
-    fn static_queue_targets() {
-        let item = |target: &str, limit: &str, disabled: bool| Item {
-            id: 1,
+    fn the_first_matching_queue_shapes_a_session() {
+        let item = |id: u64, target: &str, limit: &str, disabled: bool| Item {
+            id,
             created_ms: 0,
+            locked: None,
             attrs: vec![
                 ("target".into(), target.into()),
                 ("max-limit".into(), limit.into()),
                 ("disabled".into(), disabled.to_string()),
             ],
         };
-        let caps = QueueCaps::from_items(&[
-            item("10.1.0.5/32", "1M/2M", false),
-            item("10.1.0.6,10.1.0.7", "3M/4M", false),
-            item("10.1.0.0/24", "500k/8M", false),
-            item("10.1.0.5", "1k/1k", true),
-        ]);
+        let items = [
+            item(1, "10.1.0.5", "1k/1k", true),
+            item(2, "10.1.0.6,10.1.0.7", "3M/4M", false),
+            item(3, "10.1.0.0/24", "500k/8M", false),
+            item(4, "<pppoe-bob>", "1M/2M", false),
+        ];
         let ip = |d: u8| Ipv4Addr::new(10, 1, 0, d);
-        assert_eq!(caps.cap(ip(5)), (500_000, 2_000_000));
-        assert_eq!(caps.cap(ip(7)), (500_000, 4_000_000));
-        assert_eq!(caps.cap(Ipv4Addr::new(10, 1, 1, 1)), (u64::MAX, u64::MAX));
+        let bottom = QueueCaps::from_items(&items, |_| None, QueuePlacement::Bottom);
+        assert_eq!(
+            bottom.cap(0, ip(5), "<pppoe-al>"),
+            Some((500_000, 8_000_000))
+        );
+        assert_eq!(
+            bottom.cap(0, ip(7), "<pppoe-al>"),
+            Some((3_000_000, 4_000_000))
+        );
+        assert_eq!(
+            bottom.cap(0, Ipv4Addr::new(10, 1, 1, 1), "<pppoe-bob>"),
+            Some((1_000_000, 2_000_000))
+        );
+        assert_eq!(
+            bottom.cap(0, Ipv4Addr::new(10, 1, 1, 1), "<pppoe-al>"),
+            None
+        );
+        // Dynamic queues first: only a queue placed above the session's own counts.
+        let first =
+            QueueCaps::from_items(&items, |id| (id == 4).then_some(7), QueuePlacement::First);
+        assert_eq!(first.cap(0, ip(5), "<pppoe-al>"), None);
+        assert_eq!(
+            first.cap(7, ip(9), "<pppoe-bob>"),
+            Some((1_000_000, 2_000_000))
+        );
+        assert_eq!(first.cap(8, ip(9), "<pppoe-bob>"), None);
     }
 
     #[test]

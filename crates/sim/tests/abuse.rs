@@ -16,7 +16,7 @@ use radius::core::rfc2865;
 use routeros_proto::ReplyKind;
 use shareguard_sim::clock::generation_at;
 use shareguard_sim::radius::{MIKROTIK_RATE_LIMIT, MIKROTIK_VENDOR_ID};
-use shareguard_sim::{Load, PopulationSpec, SimNas, SimSubscriber};
+use shareguard_sim::{Load, PopulationSpec, RouterModel, SimNas, SimSubscriber};
 use tokio::net::{TcpStream, UdpSocket};
 
 const SECRET: &[u8] = b"testing123";
@@ -86,11 +86,20 @@ fn pair(s: &str) -> (u64, u64) {
 
 /// The session's dynamic queue row as (max-limit, bytes, rate).
 async fn queue_of(c: &mut Client<TcpStream>, ip: Ipv4Addr) -> Option<(String, (u64, u64), String)> {
+    // A PPPoE session's queue targets its interface, a hotspot session's
+    // its address.
+    let r = c
+        .call(&["/ppp/active/print", &format!("?address={ip}")])
+        .await;
+    let target = match rows(&r).first() {
+        Some(s) => format!("<pppoe-{}>", get(s, "name")),
+        None => format!("{ip}/32"),
+    };
     let r = c
         .call(&[
             "/queue/simple/print",
             "?dynamic=true",
-            &format!("?target={ip}/32"),
+            &format!("?target={target}"),
         ])
         .await;
     let rows = rows(&r);
@@ -339,7 +348,7 @@ async fn dynamic_queues_show_plan_and_growing_bytes() {
         .await;
     let q = rows(&r)[0];
     let plan = nas.plan(&sub.name).unwrap();
-    assert_eq!(get(q, "target"), format!("{}/32", sub.address));
+    assert_eq!(get(q, "target"), format!("<pppoe-{}>", sub.name));
     assert_eq!(get(q, "max-limit"), format!("{}/{}", plan.0, plan.1));
     assert_eq!(get(q, "dynamic"), "true");
     assert_eq!(get(q, "disabled"), "false");
@@ -349,7 +358,7 @@ async fn dynamic_queues_show_plan_and_growing_bytes() {
         .call(&[
             "/queue/simple/print",
             "=.proplist=name,bytes",
-            &format!("?target={}/32", sub.address),
+            &format!("?target=<pppoe-{}>", sub.name),
         ])
         .await;
     let attrs: Vec<String> = rows(&r)[0]
@@ -465,7 +474,8 @@ async fn coa_rate_limit_lowers_max_limit_and_growth() {
 
 #[tokio::test]
 async fn static_queue_on_the_address_caps_growth() {
-    let net = start(PopulationSpec::demo()).await;
+    // Dynamic queues below the static ones, so a queue at the end is reached.
+    let net = start_with(PopulationSpec::demo(), RouterModel::lenient()).await;
     let nas = &net.nas()[0];
     let sub = nas.subscribers()[20].clone();
     let neighbour = nas.subscribers()[21].clone();
@@ -495,9 +505,11 @@ async fn static_queue_on_the_address_caps_growth() {
     let (max_limit, _, _) = queue_of(&mut c, sub.address).await.unwrap();
     assert_eq!(max_limit, format!("{}/{}", plan.0, plan.1));
 
-    // The tightest cap wins: CoA below the queue in one direction.
+    // The first queue that matches shapes the traffic: the session's own
+    // queue, where the CoA rate goes, is not reached while the static one
+    // sits above it.
     assert_eq!(coa(nas, sub.address, "2M/600k").await, Code::CoAACK);
-    assert_eq!(nas.effective_rate(&sub.name), Some((512_000, 600_000)));
+    assert_eq!(nas.effective_rate(&sub.name), Some((512_000, 1_000_000)));
 
     // Disabled, then changed, then removed: the cap follows.
     let r = c
@@ -538,7 +550,8 @@ async fn static_queue_on_the_address_caps_growth() {
 
 #[tokio::test]
 async fn timed_address_list_entry_with_drop_rule_bans_until_it_expires() {
-    let net = start(PopulationSpec::demo()).await;
+    // Without FastTrack a drop rule at the end of the chain is reached.
+    let net = start_with(PopulationSpec::demo(), RouterModel::lenient()).await;
     let nas = &net.nas()[0];
     let sub = nas.subscribers()[30].clone();
     let control = nas.subscribers()[31].clone();
@@ -680,7 +693,7 @@ async fn dynamic_queues_cannot_be_changed_but_static_ones_can() {
     let r = c
         .call(&[
             "/queue/simple/print",
-            &format!("?target={}/32", sub.address),
+            &format!("?target=<pppoe-{}>", sub.name),
         ])
         .await;
     let id = get(rows(&r)[0], ".id");
@@ -809,5 +822,215 @@ async fn extra_connections_go_through_mangle_rules() {
         listed(&c.call(&print_list).await),
         vec![sub.address.to_string()]
     );
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_fasttrack_a_ban_bites_only_above_it_and_after_the_connections_go() {
+    let net = start(PopulationSpec::demo()).await;
+    let nas = &net.nas()[0];
+    let sub = nas.subscribers()[30].clone();
+    let mut c = client(nas).await;
+    let own = conns_of(&mut c, sub.address).await;
+    assert!(!own.is_empty());
+    let r = c
+        .call(&[
+            "/ip/firewall/address-list/add",
+            "=list=sg-banned",
+            &format!("=address={}", sub.address),
+            "=timeout=30m",
+        ])
+        .await;
+    assert_eq!(r[0].kind(), ReplyKind::Done);
+    // Appended after FastTrack: established traffic never reaches it.
+    let r = c
+        .call(&[
+            "/ip/firewall/filter/add",
+            "=chain=forward",
+            "=action=drop",
+            "=src-address-list=sg-banned",
+        ])
+        .await;
+    assert_eq!(r[0].kind(), ReplyKind::Done);
+    let drop_id = get(&r[0], "ret");
+    assert!(
+        !nas.is_banned(&sub.name),
+        "a drop below fasttrack does not bite"
+    );
+    // Above FastTrack, but the fast-tracked connections still skip it.
+    let rules = c.call(&["/ip/firewall/filter/print"]).await;
+    let fasttrack = rows(&rules)
+        .into_iter()
+        .find(|r| get(r, "action") == "fasttrack-connection")
+        .map(|r| get(r, ".id"))
+        .unwrap();
+    let r = c
+        .call(&[
+            "/ip/firewall/filter/move",
+            &format!("=numbers={drop_id}"),
+            &format!("=destination={fasttrack}"),
+        ])
+        .await;
+    assert_eq!(r[0].kind(), ReplyKind::Done, "{r:?}");
+    assert!(
+        !nas.is_banned(&sub.name),
+        "fast-tracked connections skip the firewall"
+    );
+    let ids: Vec<String> = conns_of(&mut c, sub.address)
+        .await
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let r = c
+        .call(&[
+            "/ip/firewall/connection/remove",
+            &format!("=.id={}", ids.join(",")),
+        ])
+        .await;
+    assert_eq!(r[0].kind(), ReplyKind::Done, "{r:?}");
+    assert!(
+        nas.is_banned(&sub.name),
+        "removed connections meet the drop rule"
+    );
+    assert!(conns_of(&mut c, sub.address).await.is_empty());
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_router_refuses_anything_above_its_builtin_rules() {
+    let net = start(PopulationSpec::demo()).await;
+    let nas = &net.nas()[0];
+    let mut c = client(nas).await;
+    for menu in ["/ip/firewall/filter", "/ip/firewall/mangle"] {
+        let r = c.call(&[&format!("{menu}/print")]).await;
+        let first = rows(&r)[0];
+        assert_eq!(get(first, "dynamic"), "true", "{menu}");
+        assert_eq!(get(first, "action"), "passthrough");
+        let id = get(first, ".id");
+        for words in [
+            vec![
+                format!("{menu}/add"),
+                "=chain=forward".into(),
+                "=action=accept".into(),
+                format!("=place-before={id}"),
+            ],
+            vec![
+                format!("{menu}/set"),
+                format!("=.id={id}"),
+                "=comment=x".into(),
+            ],
+            vec![format!("{menu}/remove"), format!("=.id={id}")],
+            vec![format!("{menu}/disable"), format!("=.id={id}")],
+            vec![format!("{menu}/move"), format!("=numbers={id}")],
+        ] {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let r = c.call(&words).await;
+            assert_eq!(r[0].kind(), ReplyKind::Trap, "{words:?}");
+            assert_eq!(
+                r[0].message().as_deref(),
+                Some("failure: cannot change builtin")
+            );
+        }
+    }
+    // Unknown parameters, interfaces and actions get RouterOS's words.
+    for (words, message) in [
+        (
+            vec!["/ip/firewall/filter/add", "=chain=forward", "=bogus=1"],
+            "unknown parameter bogus",
+        ),
+        (
+            vec![
+                "/ip/firewall/mangle/add",
+                "=chain=prerouting",
+                "=in-interface=bridge-hotspot",
+            ],
+            "input does not match any value of interface",
+        ),
+        (
+            vec![
+                "/ip/firewall/filter/add",
+                "=chain=forward",
+                "=action=mark-connection",
+            ],
+            "input does not match any value of action: mark-connection",
+        ),
+        (
+            vec!["/queue/simple/add", "=target=10.0.0.1/32", "=ttl=equal:1"],
+            "unknown parameter ttl",
+        ),
+    ] {
+        let r = c.call(&words).await;
+        assert_eq!(r[0].kind(), ReplyKind::Trap, "{words:?}");
+        assert_eq!(r[0].message().as_deref(), Some(message), "{words:?}");
+    }
+    // The special names and the router's own uplink are interfaces.
+    for iface in [
+        "all-ppp",
+        "all-ethernet",
+        "!all-ppp",
+        "pppoe-out1",
+        "ether2",
+    ] {
+        let r = c
+            .call(&[
+                "/ip/firewall/mangle/add",
+                "=chain=prerouting",
+                &format!("=in-interface={iface}"),
+            ])
+            .await;
+        assert_eq!(r[0].kind(), ReplyKind::Done, "{iface}: {r:?}");
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_static_queue_shapes_a_pppoe_session_only_above_its_dynamic_queue() {
+    let net = start(PopulationSpec::demo()).await;
+    let nas = &net.nas()[0];
+    let sub = nas.subscribers()[20].clone();
+    let mut c = client(nas).await;
+    assert!(nas.set_load(&sub.name, hog()));
+    let full = nas.effective_rate(&sub.name).unwrap();
+    let r = c
+        .call(&[
+            "/queue/simple/add",
+            "=name=late",
+            &format!("=target={}/32", sub.address),
+            "=max-limit=512k/1M",
+        ])
+        .await;
+    assert_eq!(r[0].kind(), ReplyKind::Done);
+    assert_eq!(
+        nas.effective_rate(&sub.name),
+        Some(full),
+        "below the dynamic queue: never reached"
+    );
+    let r = c
+        .call(&[
+            "/queue/simple/print",
+            &format!("?name=<pppoe-{}>", sub.name),
+        ])
+        .await;
+    let dynamic = get(rows(&r)[0], ".id");
+    let r = c
+        .call(&[
+            "/queue/simple/add",
+            "=name=early",
+            &format!("=target=<pppoe-{}>", sub.name),
+            "=max-limit=256k/512k",
+            &format!("=place-before={dynamic}"),
+        ])
+        .await;
+    assert_eq!(r[0].kind(), ReplyKind::Done, "{r:?}");
+    assert_eq!(nas.effective_rate(&sub.name), Some((256_000, 512_000)));
+    // It prints right above the session's queue.
+    let r = c.call(&["/queue/simple/print"]).await;
+    let names: Vec<String> = rows(&r).iter().map(|q| get(q, "name")).collect();
+    let at = names
+        .iter()
+        .position(|n| *n == format!("<pppoe-{}>", sub.name))
+        .unwrap();
+    assert_eq!(names[at - 1], "early");
+    assert_eq!(names.last().map(String::as_str), Some("late"));
     net.shutdown().await;
 }

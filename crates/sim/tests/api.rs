@@ -2,7 +2,7 @@ mod common;
 
 use common::*;
 use routeros_proto::ReplyKind;
-use shareguard_sim::{Access, PopulationSpec, SimConfig, SimNetwork};
+use shareguard_sim::{Access, PopulationSpec, RouterModel, SimConfig, SimNetwork};
 
 #[tokio::test]
 async fn login_wrong_password_and_not_logged_in() {
@@ -203,7 +203,7 @@ async fn hotspot_nas_serves_hotspot_menus() {
     assert_eq!(kinds(&r), vec![ReplyKind::Empty, ReplyKind::Done]);
     let r = c.call(&["/interface/print", "=.proplist=name"]).await;
     let names: Vec<String> = rows(&r).iter().map(|x| get(x, "name")).collect();
-    assert_eq!(names, vec!["ether1", "bridge-hotspot"]);
+    assert_eq!(names, vec!["ether1", "bridge-hotspot", "pppoe-out1"]);
     let id = get(active[3], ".id");
     let r = c
         .call(&["/ip/hotspot/active/remove", &format!("=.id={id}")])
@@ -221,6 +221,8 @@ async fn empty_reply_depends_on_version() {
     ] {
         let net = SimNetwork::start(SimConfig {
             ros_version: version.into(),
+            // No FastTrack: the mangle table starts empty.
+            router: RouterModel::lenient(),
             ..frozen(PopulationSpec::demo())
         })
         .await
@@ -241,7 +243,8 @@ async fn empty_reply_depends_on_version() {
 
 #[tokio::test]
 async fn tags_are_echoed_on_every_reply() {
-    let net = start(PopulationSpec::demo()).await;
+    let net = start_with(PopulationSpec::demo(), RouterModel::lenient()).await;
+    // Empty tables, as on a router without FastTrack.
     let mut c = connect(net.nas()[0].api_addr()).await;
     let r = c
         .call(&["/login", "=name=admin", "=password=admin", ".tag=l"])
@@ -309,7 +312,8 @@ async fn cancel_stops_a_running_print() {
 
 #[tokio::test]
 async fn stored_tables_add_set_remove_and_place_before() {
-    let net = start(PopulationSpec::demo()).await;
+    let net = start_with(PopulationSpec::demo(), RouterModel::lenient()).await;
+    // Empty tables, as on a router without FastTrack.
     let nas = &net.nas()[0];
     let mut c = connect(nas.api_addr()).await;
     c.login("admin", "admin").await;

@@ -139,3 +139,17 @@ pub fn frozen(population: PopulationSpec) -> SimConfig {
 pub async fn start(population: PopulationSpec) -> SimNetwork {
     SimNetwork::start(frozen(population)).await.expect("start")
 }
+
+/// [`start`] with a router that behaves as `router` says.
+#[allow(dead_code)]
+pub async fn start_with(
+    population: PopulationSpec,
+    router: shareguard_sim::RouterModel,
+) -> SimNetwork {
+    SimNetwork::start(SimConfig {
+        router,
+        ..frozen(population)
+    })
+    .await
+    .expect("start")
+}
