@@ -8,7 +8,9 @@ use shareguard_engine::scan_and_store;
 use shareguard_scan::{probes, run_scan, CancellationToken, ScanEvent, StrategyChoice};
 use shareguard_sim::population::{HouseholdKind, PopulationSpec};
 use shareguard_store::{ResultFilter, Store};
-use shareguard_tests::{install_and_wait, request, scan_stored, start_sim, targets};
+use shareguard_tests::{
+    install_and_wait, request, scan_stored, start_sim, start_sim_with, targets,
+};
 
 fn small() -> PopulationSpec {
     PopulationSpec::scaled(400, 2, 3)
@@ -63,7 +65,7 @@ async fn probes_are_previewed_installed_once_and_removed_cleanly() {
         .rules
         .is_empty());
     assert_eq!(
-        net.nas()[0].rules("mangle").len(),
+        net.nas()[0].static_rules("mangle").len(),
         0,
         "nothing but our rules was touched or left"
     );
@@ -152,8 +154,9 @@ async fn probes_only_see_connections_opened_after_they_were_installed() {
 }
 
 #[tokio::test]
-async fn fasttrack_is_reported_as_incomplete_ttl_data() {
-    let net = start_sim(small(), false).await;
+async fn fasttrack_is_reported_with_what_it_means() {
+    // Routers without FastTrack, one of which gets a fast-track rule.
+    let net = start_sim_with(small(), false, shareguard_sim::RouterModel::lenient()).await;
     net.nas()[1].add_rule(
         "filter",
         &[

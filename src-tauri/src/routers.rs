@@ -324,8 +324,8 @@ pub async fn p2p_rules(
         target: resolve_target(&state, &name).await?,
         radius: None,
     };
-    let commands = p2p_rules::preview(&router);
     let job = async {
+        let commands = p2p_rules::preview(&router).await?;
         let applied = match action.as_str() {
             "install" => {
                 p2p_rules::install(&router).await?;
@@ -337,9 +337,10 @@ pub async fn p2p_rules(
         Ok::<_, shareguard_engine::enforce::ActionError>((
             applied,
             p2p_rules::state(&router).await?,
+            commands,
         ))
     };
-    let (applied, now) = tokio::time::timeout(Duration::from_secs(20), job)
+    let (applied, now, commands) = tokio::time::timeout(Duration::from_secs(20), job)
         .await
         .map_err(|_| {
             CommandError::new(

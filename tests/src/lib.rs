@@ -9,8 +9,18 @@ use shareguard_scan::{NasTarget, ScanRequest, StrategyChoice};
 use shareguard_sim::population::PopulationSpec;
 use shareguard_sim::{SimConfig, SimNetwork};
 
-/// Starts simulated routers for `spec` on free loopback ports.
+/// Starts simulated routers for `spec` on free loopback ports, strict ones
+/// (FastTrack on, RADIUS-form session ids).
 pub async fn start_sim(spec: PopulationSpec, tls: bool) -> SimNetwork {
+    start_sim_with(spec, tls, shareguard_sim::RouterModel::default()).await
+}
+
+/// [`start_sim`] with routers that behave as `router` says.
+pub async fn start_sim_with(
+    spec: PopulationSpec,
+    tls: bool,
+    router: shareguard_sim::RouterModel,
+) -> SimNetwork {
     SimNetwork::start(SimConfig {
         population: spec,
         username: DEMO_USER.into(),
@@ -22,6 +32,7 @@ pub async fn start_sim(spec: PopulationSpec, tls: bool) -> SimNetwork {
         bind: std::net::IpAddr::from([127, 0, 0, 1]),
         first_api_port: 0,
         first_radius_port: 0,
+        router,
     })
     .await
     .expect("simulated routers start")

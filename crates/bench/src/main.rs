@@ -90,6 +90,7 @@ async fn serve(args: &[String]) {
         bind: std::net::IpAddr::from([127, 0, 0, 1]),
         first_api_port: 0,
         first_radius_port: 0,
+        router: shareguard_sim::RouterModel::default(),
     })
     .await
     .expect("start simulated routers");

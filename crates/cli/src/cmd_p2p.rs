@@ -38,7 +38,7 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
             radius: None,
         };
         let name = router.target.name.clone();
-        let preview = p2p_rules::preview(&router);
+        let preview = p2p_rules::preview(&router).await.map_err(failure)?;
         let before = p2p_rules::state(&router).await.map_err(failure)?;
         let applied = match action {
             Some(_) if a.dry_run => false,

@@ -13,7 +13,7 @@ use shareguard_engine::demo::{self, DEMO_PASSWORD, DEMO_USER};
 use shareguard_engine::scan_and_store;
 use shareguard_scan::{run_scan, CancellationToken, ScanRequest};
 use shareguard_sim::population::PopulationSpec;
-use shareguard_sim::{SimConfig, SimNetwork};
+use shareguard_sim::{RouterModel, SimConfig, SimNetwork};
 use shareguard_store::Store;
 
 use crate::cmd_scan::{print_human, scan_exit_code};
@@ -51,6 +51,10 @@ pub struct SimArgs {
     /// Also serve api-ssl with a self-signed certificate.
     #[arg(long)]
     pub tls: bool,
+    /// Simulate a lenient router instead of a strict one: no FastTrack,
+    /// session ids accepted in any form, dynamic queues below static ones.
+    #[arg(long)]
+    pub lenient: bool,
     /// Simulated seconds per real second (connections are replaced faster).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
@@ -96,6 +100,11 @@ pub async fn sim(a: SimArgs) -> CliResult {
         bind: a.bind,
         first_api_port: a.port,
         first_radius_port: a.radius_port,
+        router: if a.lenient {
+            RouterModel::lenient()
+        } else {
+            RouterModel::default()
+        },
     };
     let net = SimNetwork::start(cfg).await.map_err(|e| {
         Failure::new(

@@ -21,6 +21,7 @@ async fn sim(tls: bool) -> SimNetwork {
         bind: std::net::IpAddr::from([127, 0, 0, 1]),
         first_api_port: 0,
         first_radius_port: 0,
+        router: shareguard_sim::RouterModel::default(),
     })
     .await
     .unwrap()
@@ -359,23 +360,27 @@ async fn probes_are_previewed_installed_idempotently_and_removed() {
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(text.contains("No probe rules installed"), "{text}");
     assert!(text.contains("/ip firewall mangle add chain=prerouting in-interface=all-ppp connection-state=new ttl=equal:63"), "{text}");
-    assert_eq!(net.nas()[0].rules("mangle").len(), 0, "show writes nothing");
+    assert_eq!(
+        net.nas()[0].static_rules("mangle").len(),
+        0,
+        "show writes nothing"
+    );
 
     let dry = run(with("install", &["--dry-run"])).await;
     assert!(String::from_utf8_lossy(&dry.stdout).contains("Would send (dry run)"));
-    assert_eq!(net.nas()[0].rules("mangle").len(), 0);
+    assert_eq!(net.nas()[0].static_rules("mangle").len(), 0);
 
     let inst = run(with("install", &[])).await;
     assert_eq!(code(&inst), 0, "{}", stderr(&inst));
-    let n = net.nas()[0].rules("mangle").len();
+    let n = net.nas()[0].static_rules("mangle").len();
     assert!(n >= 20);
     let again = run(with("install", &[])).await;
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to change"));
-    assert_eq!(net.nas()[0].rules("mangle").len(), n);
+    assert_eq!(net.nas()[0].static_rules("mangle").len(), n);
 
     let rm = run(with("remove", &[])).await;
     assert_eq!(code(&rm), 0);
-    assert_eq!(net.nas()[0].rules("mangle").len(), 0);
+    assert_eq!(net.nas()[0].static_rules("mangle").len(), 0);
     let log = run(args(&["audit", "--db", db.to_str().unwrap(), "--json"])).await;
     let log: Value = serde_json::from_slice(&log.stdout).unwrap();
     let actions: Vec<&str> = log

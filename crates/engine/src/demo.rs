@@ -104,6 +104,8 @@ pub async fn start(spec: PopulationSpec, time_scale: f64) -> std::io::Result<Dem
         bind: std::net::IpAddr::from([127, 0, 0, 1]),
         first_api_port: 0,
         first_radius_port: 0,
+        // A router as an ISP runs it: FastTrack on, RADIUS-form session ids.
+        router: shareguard_sim::RouterModel::default(),
     };
     let network = SimNetwork::start(cfg).await?;
     let targets = targets_for(&network, DEMO_USER, DEMO_PASSWORD);

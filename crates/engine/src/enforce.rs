@@ -65,6 +65,16 @@ pub enum ActionError {
         request: &'static str,
         why: String,
     },
+    #[error("{nas} refused the {request} for {subscriber}: {why}")]
+    Nak {
+        subscriber: String,
+        nas: String,
+        request: &'static str,
+        cause: Option<u32>,
+        why: String,
+    },
+    #[error("{nas} took the rule, but {why}")]
+    Misplaced { nas: String, why: String },
     #[error("{nas} did not finish the action within {} s: check the link to the router, then look at the subscriber's session before trying again", .after.as_secs())]
     Timeout { nas: String, after: Duration },
 }
@@ -76,7 +86,8 @@ impl ActionError {
             Self::Router(e) => e.kind(),
             Self::Radius(e) => e.kind(),
             Self::NotOnline { .. } => "not_online",
-            Self::Refused { .. } => "refused",
+            Self::Refused { .. } | Self::Nak { .. } => "refused",
+            Self::Misplaced { .. } => "misplaced",
             Self::Timeout { .. } => "timeout",
         }
     }
@@ -111,20 +122,49 @@ pub async fn find_session(
             address: r.get_str("address").and_then(|a| a.parse().ok()),
             session_id: r
                 .get_str("session-id")
-                .map(|s| s.trim_start_matches("0x").to_string())
+                .map(|s| s.into_owned())
                 .filter(|s| !s.is_empty()),
             radius: r.get_str("radius").is_some_and(|v| v == "true"),
         })
     }))
 }
 
+/// How an Acct-Session-Id is written in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionIdForm {
+    /// As the router's own RADIUS accounting sends it: `81a0000b`.
+    Accounting,
+    /// As `/ppp active` prints it: `0x81A0000B`.
+    Printed,
+}
+
+/// `0x81A0000B` (or `81A0000B`) → `81a0000b`, the form RouterOS's RADIUS
+/// accounting uses.
+pub fn accounting_session_id(printed: &str) -> String {
+    let s = printed.trim();
+    s.strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s)
+        .to_ascii_lowercase()
+}
+
 impl ActiveSession {
-    /// The identifiers a RADIUS request names this session by.
+    /// The identifiers a RADIUS request names this session by, with the
+    /// session id in the accounting form (what the NAS's accounting sent
+    /// the RADIUS server, so what a CoA from it would carry).
     pub fn radius_ids(&self) -> SessionIds {
+        self.radius_ids_as(SessionIdForm::Accounting)
+    }
+
+    /// [`ActiveSession::radius_ids`] with the session id in `form`.
+    pub fn radius_ids_as(&self, form: SessionIdForm) -> SessionIds {
         SessionIds {
             user_name: self.user.clone(),
             framed_ip: self.address,
-            acct_session_id: self.session_id.clone(),
+            acct_session_id: self.session_id.as_deref().map(|s| match form {
+                SessionIdForm::Accounting => accounting_session_id(s),
+                SessionIdForm::Printed => s.to_string(),
+            }),
         }
     }
 }
@@ -158,6 +198,48 @@ pub(crate) async fn online(
         })
 }
 
+/// RFC 5176 Error-Cause: the NAS found no session matching the request.
+const SESSION_CONTEXT_NOT_FOUND: u32 = 503;
+
+/// Sends a request about `session` with its session id in the accounting
+/// form; when the NAS answers "session context not found" (503), which is
+/// what a router comparing the id in the other form says, tries the form
+/// `/ppp active` prints once. Every step is added to `steps` in words.
+pub(crate) async fn send_for_session(
+    dac: &DacClient,
+    session: &ActiveSession,
+    make: impl Fn(SessionIds) -> Request,
+    nas: &str,
+    steps: &mut Vec<String>,
+) -> Result<Sent, ActionError> {
+    let first = make(session.radius_ids_as(SessionIdForm::Accounting));
+    match send_request(dac, &first, &session.user, nas).await {
+        Err(ActionError::Nak {
+            cause: Some(SESSION_CONTEXT_NOT_FOUND),
+            ..
+        }) if session
+            .session_id
+            .as_deref()
+            .is_some_and(|s| accounting_session_id(s) != s) =>
+        {
+            let printed = session.session_id.clone().unwrap_or_default();
+            steps.push(format!(
+                "the {} naming session {} was refused (session context not found); sent again naming it {printed}",
+                first.name(),
+                accounting_session_id(&printed)
+            ));
+            send_request(
+                dac,
+                &make(session.radius_ids_as(SessionIdForm::Printed)),
+                &session.user,
+                nas,
+            )
+            .await
+        }
+        other => other,
+    }
+}
+
 /// How a RADIUS request went when the NAS did not refuse it.
 pub(crate) enum Sent {
     /// Acknowledged after this many datagrams.
@@ -178,10 +260,11 @@ pub(crate) async fn send_request(
     match dac.send(request).await {
         Ok(x) => match x.answer {
             Answer::Ack => Ok(Sent::Acked(x.tries)),
-            Answer::Nak { cause } => Err(ActionError::Refused {
+            Answer::Nak { cause } => Err(ActionError::Nak {
                 subscriber: subscriber.into(),
                 nas: nas.into(),
                 request: request.name(),
+                cause,
                 why: error_cause_text(cause),
             }),
         },
@@ -247,20 +330,37 @@ async fn disconnect_inner(
             report.elapsed_ms = elapsed_ms(started);
             return Ok(report);
         }
-        let request = Request::Disconnect(session.radius_ids());
-        match send_request(dac, &request, subscriber, &target.name).await? {
-            Sent::Acked(tries) => {
+        let mut steps = Vec::new();
+        match send_for_session(dac, &session, Request::Disconnect, &target.name, &mut steps).await {
+            Ok(Sent::Acked(tries)) => {
                 report.radius_tries = Some(tries);
+                report.note = (!steps.is_empty()).then(|| steps.join("; "));
                 report.elapsed_ms = elapsed_ms(started);
                 return Ok(report);
             }
-            Sent::NoAnswer(tries, e) => {
+            Ok(Sent::NoAnswer(tries, e)) => {
                 report.radius_tries = Some(tries);
                 report.method = ActionMethod::Api;
-                report.note = Some(format!(
+                steps.push(format!(
                     "RADIUS: {e}. The session was removed through the API instead."
                 ));
+                report.note = Some(steps.join("; "));
             }
+            // Neither form of the session id matched, though the API shows
+            // the session: the router's RADIUS side does not know it by
+            // these names, so the API ends it.
+            Err(ActionError::Nak {
+                cause: Some(SESSION_CONTEXT_NOT_FOUND),
+                why,
+                ..
+            }) => {
+                report.method = ActionMethod::Api;
+                steps.push(format!(
+                    "RADIUS: the router answered {why}, though /ppp active shows the session. The session was removed through the API instead."
+                ));
+                report.note = Some(steps.join("; "));
+            }
+            Err(e) => return Err(e),
         }
     }
     if !dry_run {

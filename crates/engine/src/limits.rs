@@ -136,11 +136,12 @@ pub fn limit_rules(s: &LimitSettings, interface: &str) -> Vec<Command> {
 }
 
 /// The rules in RouterOS terminal syntax, for the preview: rendered from
-/// the very commands that are sent, at the top of the filter list.
+/// the very commands that are sent. They go above the owner's first filter
+/// rule, right below the rules RouterOS keeps at the top.
 pub fn limit_rules_preview(s: &LimitSettings, interface: &str) -> Vec<String> {
     limit_rules(s, interface)
         .iter()
-        .map(|c| format!("{} place-before=0", c.to_cli()))
+        .map(|c| c.to_cli())
         .collect()
 }
 
@@ -183,7 +184,7 @@ pub async fn install_limit_rules(router: &Router, s: &LimitSettings) -> Result<u
     }
     let rules = limit_rules(s, &rule_interface(router));
     let n = rules.len();
-    router_lists::add_rules_on_top(&mut c, rules).await?;
+    router_lists::add_rules_on_top(&mut c, &router.target.name, rules, LIMIT_COMMENT).await?;
     Ok(n)
 }
 

@@ -20,6 +20,7 @@ use shareguard_scan::monitor::P2P_LIST;
 use crate::enforce::ActionError;
 use crate::router_lists;
 use crate::sharing_actions::Router;
+use shareguard_scan::placement::{read_table, Place};
 
 /// The layer-7 protocol's name on the router.
 pub const P2P_PROTOCOL: &str = "sg-bittorrent";
@@ -43,40 +44,67 @@ impl P2pRulesState {
 }
 
 /// The interface the rule watches: the probe interface when the owner set
-/// one, else every PPP session or the hotspot bridge.
-fn interface(router: &Router) -> String {
-    router
-        .target
-        .probe_interface
-        .clone()
-        .unwrap_or_else(|| match router.target.access {
-            Access::Pppoe => "all-ppp".into(),
-            Access::Hotspot => "bridge-hotspot".into(),
-        })
+/// one, else every PPP session or the interfaces of the router's enabled
+/// hotspot servers, as `/ip hotspot` names them.
+async fn interface(c: &mut Client, router: &Router) -> Result<String, ActionError> {
+    if let Some(i) = &router.target.probe_interface {
+        return Ok(i.clone());
+    }
+    match router.target.access {
+        Access::Pppoe => Ok("all-ppp".into()),
+        Access::Hotspot => {
+            let state = shareguard_scan::probes::inspect(c, Access::Hotspot).await?;
+            shareguard_scan::probes::probe_interfaces(Access::Hotspot, None, &state)
+                .map(|i| i.join(","))
+                .map_err(|why| ActionError::Refused {
+                    subscriber: String::new(),
+                    nas: router.target.name.clone(),
+                    request: "P2P rule",
+                    why,
+                })
+        }
+    }
 }
 
-fn commands(interface: &str) -> (Command, Command) {
+/// The protocol and the rule. The rule sits in the forward chain, which
+/// sees both directions of a connection: layer-7 matching needs both
+/// (MikroTik's Layer7 page), and a prerouting rule would need a twin in
+/// postrouting. It goes above the owner's first forward mangle rule, below
+/// what the router keeps at the top.
+fn commands(interface: &str, place: &Place) -> (Command, Command) {
     let protocol = Command::new("/ip/firewall/layer7-protocol/add")
         .attr("name", P2P_PROTOCOL)
         .attr("regexp", P2P_REGEXP)
         .attr("comment", P2P_COMMENT);
     let rule = Command::new("/ip/firewall/mangle/add")
-        .attr("chain", "prerouting")
+        .attr("chain", "forward")
         .attr("in-interface", interface)
         .attr("layer7-protocol", P2P_PROTOCOL)
         .attr("action", "add-src-to-address-list")
         .attr("address-list", P2P_LIST)
         .attr("address-list-timeout", "10m")
         .attr("comment", P2P_COMMENT);
-    (protocol, rule)
+    (protocol, place.apply(rule))
+}
+
+/// The commands for `router` as they would be sent now.
+async fn planned(c: &mut Client, router: &Router) -> Result<(Command, Command), ActionError> {
+    let interface = interface(c, router).await?;
+    let mangle = read_table(c, MANGLE).await?;
+    let place = Place::first(&mangle, |i| {
+        i.chain == "forward" && i.comment != P2P_COMMENT
+    });
+    Ok(commands(&interface, &place))
 }
 
 /// The protocol and rule in RouterOS terminal syntax, for the preview:
-/// rendered from the commands that are sent, so the regexp is escaped for
+/// rendered from the commands that would be sent to `router` now (its
+/// hotspot interface, the rule's real place), so the regexp is escaped for
 /// the terminal (`\\`, `\$`) exactly as it must be typed.
-pub fn preview(router: &Router) -> Vec<String> {
-    let (protocol, rule) = commands(&interface(router));
-    vec![protocol.to_cli(), rule.to_cli()]
+pub async fn preview(router: &Router) -> Result<Vec<String>, ActionError> {
+    let mut c = Client::connect(&router.target.connect).await?;
+    let (protocol, rule) = planned(&mut c, router).await?;
+    Ok(vec![protocol.to_cli(), rule.to_cli()])
 }
 
 const PROTOCOLS: &str = "/ip/firewall/layer7-protocol";
@@ -120,7 +148,7 @@ async fn remove_on(c: &mut Client) -> Result<usize, ActionError> {
 pub async fn install(router: &Router) -> Result<P2pRulesState, ActionError> {
     let mut c = Client::connect(&router.target.connect).await?;
     remove_on(&mut c).await?;
-    let (protocol, rule) = commands(&interface(router));
+    let (protocol, rule) = planned(&mut c, router).await?;
     c.run(protocol).await?;
     c.run(rule).await?;
     Ok(P2pRulesState {

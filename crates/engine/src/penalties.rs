@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use shareguard_scan::monitor::read_queues_where;
 use shareguard_store::ActionMethod;
 
-use crate::enforce::{elapsed_ms, find_session, online, send_request, within, ActionError, Sent};
+use crate::enforce::{
+    elapsed_ms, find_session, online, send_for_session, within, ActionError, Sent,
+};
 use crate::router_lists;
 use crate::sharing_actions::Router;
 
@@ -69,6 +71,9 @@ pub struct BanReport {
     pub minutes: u32,
     /// The address-list entry's `.id`.
     pub entry: Option<String>,
+    /// Connections of the subscriber removed from the connection table, so
+    /// that fast-tracked ones cannot carry on past the drop rule.
+    pub connections_removed: usize,
     pub elapsed_ms: f64,
     pub dry_run: bool,
 }
@@ -107,8 +112,8 @@ pub async fn throttle(
         let mut c = Client::connect(&router.target.connect).await?;
         let session = online(&mut c, &router.target, subscriber).await?;
         let ip = session.address.ok_or_else(|| no_address(router, subscriber, "lookup"))?;
-        let queues = read_queues_where(&mut c, Some(ip)).await?;
-        let queue = queues.get(&u32::from(ip));
+        let queues = read_queues_where(&mut c, Some((subscriber, ip))).await?;
+        let queue = queues.of(subscriber, ip);
         let plan = queue.map(|q| q.max_limit);
         let rate = match (rate, plan) {
             (Some(r), _) => r,
@@ -149,29 +154,42 @@ pub async fn throttle(
                 report.elapsed_ms = elapsed_ms(started);
                 return Ok(report);
             }
-            let request = Request::RateLimit(session.radius_ids(), rate);
-            match send_request(dac, &request, subscriber, &router.target.name).await? {
-                Sent::Acked(tries) => {
+            let mut steps = Vec::new();
+            let make = |ids| Request::RateLimit(ids, rate);
+            match send_for_session(dac, &session, make, &router.target.name, &mut steps).await {
+                Ok(Sent::Acked(tries)) => {
                     report.radius_tries = Some(tries);
+                    report.note = (!steps.is_empty()).then(|| steps.join("; "));
                     report.elapsed_ms = elapsed_ms(started);
                     return Ok(report);
                 }
-                Sent::NoAnswer(tries, e) => {
+                Ok(Sent::NoAnswer(tries, e)) => {
                     report.radius_tries = Some(tries);
-                    report.method = ActionMethod::Api;
-                    report.note = Some(format!(
+                    steps.push(format!(
                         "RADIUS: {e}. The throttle was set with a queue through the API instead."
                     ));
                 }
+                Err(ActionError::Nak { cause: Some(503), why, .. }) => steps.push(format!(
+                    "RADIUS: the router answered {why}, though it shows the session. The throttle was set with a queue through the API instead."
+                )),
+                Err(e) => return Err(e),
             }
+            report.method = ActionMethod::Api;
+            report.restore = Restore::Queue { item: String::new() };
+            report.note = Some(steps.join("; "));
         }
         if dry_run {
             report.elapsed_ms = elapsed_ms(started);
             return Ok(report);
         }
+        // The session's own queue's target (its `<pppoe-USER>` interface on
+        // PPPoE), so the throttle shapes exactly what the plan does.
+        let target = queue
+            .filter(|q| q.dynamic && !q.target.is_empty())
+            .map_or_else(|| format!("{ip}/32"), |q| q.target.clone());
         let mut add = Command::new("/queue/simple/add")
             .attr("name", format!("sg-throttle-{subscriber}"))
-            .attr("target", format!("{ip}/32"))
+            .attr("target", target)
             .attr("max-limit", rate.to_string())
             .attr("comment", format!("{THROTTLE_COMMENT} {subscriber} (plan {plan_text})"));
         if let Some(q) = queue.filter(|q| q.dynamic && !q.item.is_empty()) {
@@ -232,9 +250,13 @@ pub async fn lift_throttle(
                         why: "RADIUS is no longer set up for this router, so the plan cannot be restored by CoA; set the RADIUS secret again or reconnect the subscriber".into(),
                     });
                 };
-                let request = Request::RateLimit(session.radius_ids(), rate);
-                match send_request(dac, &request, subscriber, &router.target.name).await? {
-                    Sent::Acked(_) => Ok(format!("the plan {rate} was restored by CoA")),
+                let mut steps = Vec::new();
+                let make = |ids| Request::RateLimit(ids, rate);
+                match send_for_session(dac, &session, make, &router.target.name, &mut steps).await? {
+                    Sent::Acked(_) => {
+                        steps.push(format!("the plan {rate} was restored by CoA"));
+                        Ok(steps.join("; "))
+                    }
                     Sent::NoAnswer(_, e) => Err(e.into()),
                 }
             }
@@ -253,9 +275,17 @@ pub fn ban_rule() -> Command {
 }
 
 /// The ban rule in RouterOS terminal syntax, for the preview: rendered
-/// from the command that is sent, at the top of the filter list.
+/// from the command that is sent. It goes above the owner's first filter
+/// rule, right below the rules RouterOS keeps at the top;
+/// [`ban_rule_place`] names that place on a given router.
 pub fn ban_rule_preview() -> String {
-    format!("{} place-before=0", ban_rule().to_cli())
+    ban_rule().to_cli()
+}
+
+/// Where the ban rule would go on `router` now, in words.
+pub async fn ban_rule_place(router: &Router) -> Result<String, ActionError> {
+    let mut c = Client::connect(&router.target.connect).await?;
+    Ok(router_lists::top_of_filter(&mut c).await?)
 }
 
 /// Whether the ban rule is on the router.
@@ -270,8 +300,9 @@ pub async fn install_ban_rule(router: &Router) -> Result<bool, ActionError> {
     if ban_rule_installed(&mut c).await? {
         return Ok(false);
     }
-    // Before any accept rule, or the drop would never be reached.
-    router_lists::add_rules_on_top(&mut c, vec![ban_rule()]).await?;
+    // Before any accept or fast-track rule, or the drop would never be reached.
+    router_lists::add_rules_on_top(&mut c, &router.target.name, vec![ban_rule()], BAN_COMMENT)
+        .await?;
     Ok(true)
 }
 
@@ -307,6 +338,7 @@ pub async fn ban(
             list: BAN_LIST.into(),
             minutes,
             entry: None,
+            connections_removed: 0,
             elapsed_ms: 0.0,
             dry_run,
         };
@@ -317,6 +349,9 @@ pub async fn ban(
         let comment = format!("{BAN_COMMENT} {subscriber}");
         let entry = router_lists::put_on_list(&mut c, BAN_LIST, ip, minutes, &comment).await?;
         report.entry = Some(entry);
+        // Connections the router fast-tracked before the ban skip the
+        // firewall: removed, their next packets meet the drop rule.
+        report.connections_removed = router_lists::remove_connections_of(&mut c, ip).await?;
         report.elapsed_ms = elapsed_ms(started);
         Ok(report)
     })

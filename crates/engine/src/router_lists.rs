@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use routeros_client::{Client, Command, QueryOp};
+use shareguard_scan::placement::{reached_after_established, read_table, Place};
 
 use crate::enforce::{within, ActionError};
 use crate::sharing_actions::Router;
@@ -94,6 +95,62 @@ pub(crate) async fn unlist(
     .await
 }
 
+/// Removes every connection from or to `ip` from the router's connection
+/// table (read once, `.id` and addresses only; the API cannot filter on an
+/// address without its port). Returns how many were removed.
+pub(crate) async fn remove_connections_of(
+    c: &mut Client,
+    ip: Ipv4Addr,
+) -> Result<usize, routeros_client::Error> {
+    let mut ids = Vec::new();
+    {
+        let mut rows = c
+            .stream(Command::new("/ip/firewall/connection/print").proplist(&[
+                ".id",
+                "src-address",
+                "dst-address",
+            ]))
+            .await?;
+        let host = |v: Option<std::borrow::Cow<'_, str>>| {
+            v.and_then(|a| {
+                a.rsplit_once(':')
+                    .map_or(a.as_ref(), |(h, _)| h)
+                    .parse::<Ipv4Addr>()
+                    .ok()
+            })
+        };
+        while let Some(r) = rows.next().await? {
+            if host(r.get_str("src-address")) == Some(ip)
+                || host(r.get_str("dst-address")) == Some(ip)
+            {
+                if let Some(id) = r.get_str(".id") {
+                    ids.push(id.into_owned());
+                }
+            }
+        }
+    }
+    // Entries can vanish on their own between the print and the removal.
+    for chunk in ids.chunks(200) {
+        match c
+            .run(Command::new("/ip/firewall/connection/remove").attr(".id", chunk.join(",")))
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == "trap" => {
+                for id in chunk {
+                    let _ = c
+                        .run(
+                            Command::new("/ip/firewall/connection/remove").attr(".id", id.as_str()),
+                        )
+                        .await;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ids.len())
+}
+
 /// The `.id`s of the items of `menu` (`/ip/firewall/filter`, `.../mangle`,
 /// ...) tagged with `comment`.
 pub(crate) async fn tagged(
@@ -122,22 +179,34 @@ pub(crate) async fn tagged_rules(
     tagged(c, "/ip/firewall/filter", comment).await
 }
 
-/// Adds `rules` at the top of the filter list, in order, so no accept rule
-/// above them lets the traffic through first.
+/// Adds `rules` in order at the top of the filter list, right below the
+/// items the router keeps there itself (which refuse anything placed above
+/// them), so no accept or fast-track rule lets the traffic through first.
+/// Then reads the table again and refuses to call it done when the router
+/// put one of them below such a rule. Returns where they went, in words.
 pub(crate) async fn add_rules_on_top(
     c: &mut Client,
+    nas: &str,
     rules: Vec<Command>,
-) -> Result<(), routeros_client::Error> {
-    let first = c
-        .run(Command::new("/ip/firewall/filter/print").proplist(&[".id"]))
-        .await?
-        .first()
-        .and_then(|r| r.get_str(".id").map(|s| s.into_owned()));
-    for mut add in rules {
-        if let Some(first) = &first {
-            add = add.attr("place-before", first.as_str());
-        }
-        c.run(add).await?;
+    comment_prefix: &str,
+) -> Result<String, ActionError> {
+    const FILTER: &str = "/ip/firewall/filter";
+    let place = Place::top(&read_table(c, FILTER).await?);
+    for add in rules {
+        c.run(place.apply(add)).await?;
     }
-    Ok(())
+    let after = read_table(c, FILTER).await?;
+    if let Some(why) = reached_after_established(&after, |i| i.comment.starts_with(comment_prefix))
+    {
+        return Err(ActionError::Misplaced {
+            nas: nas.to_string(),
+            why,
+        });
+    }
+    Ok(place.describe())
+}
+
+/// Where [`add_rules_on_top`] would put rules on this router now, in words.
+pub(crate) async fn top_of_filter(c: &mut Client) -> Result<String, routeros_client::Error> {
+    Ok(Place::top(&read_table(c, "/ip/firewall/filter").await?).describe())
 }

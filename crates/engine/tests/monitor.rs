@@ -343,9 +343,17 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
         !penalties::install_ban_rule(&routers[0]).await.unwrap(),
         "installed once"
     );
-    let rule = f.demo.network.nas()[0].rules("filter");
-    assert_eq!(rule.len(), 1);
-    assert_eq!(rule[0]["action"], "drop");
+    // Right below FastTrack's builtin counter rule, above the fast-track
+    // and accept-established rules, so established traffic reaches it.
+    let rules = f.demo.network.nas()[0].rules("filter");
+    let actions: Vec<&str> = rules.iter().map(|r| r["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        ["passthrough", "drop", "fasttrack-connection", "accept"],
+        "{rules:?}"
+    );
+    let rule = f.demo.network.nas()[0].static_rules("filter");
+    assert_eq!(rule[0]["comment"], "shareguard ban");
 
     // A dry run sends nothing.
     let dry = Penalty {
@@ -564,8 +572,13 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
             .unwrap(),
         2
     );
-    let rules = f.demo.network.nas()[0].rules("filter");
-    assert_eq!(rules.len(), 2, "{rules:?}");
+    let rules = f.demo.network.nas()[0].static_rules("filter");
+    let ours: Vec<_> = rules
+        .iter()
+        .take_while(|r| r["comment"].starts_with("shareguard limit"))
+        .collect();
+    assert_eq!(ours.len(), 2, "above the router's own rules: {rules:?}");
+    assert_eq!(rules.len(), 4, "{rules:?}");
     // Everyone is under the normal cap now, the limited list not yet used.
     assert!(connections_of(&routers[0], &heavy).await <= 500);
     assert!(connections_of(&routers[0], &flooder).await > 400);
@@ -611,7 +624,10 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         "{}",
         r.summary()
     );
-    assert!(f.demo.network.nas()[hotspot].rules("filter").is_empty());
+    assert!(f.demo.network.nas()[hotspot]
+        .rules("filter")
+        .iter()
+        .all(|r| !r["comment"].starts_with("shareguard")));
     let listed = f.demo.network.nas()[hotspot].rules("address-list");
     assert!(
         listed
@@ -651,12 +667,13 @@ async fn the_p2p_rules_are_installed_once_classify_p2p_traffic_and_come_off_agai
             ..Load::default()
         },
     );
-    let preview = p2p_rules::preview(&routers[0]);
+    let preview = p2p_rules::preview(&routers[0]).await.unwrap();
     assert!(
         preview[0].contains("layer7-protocol add name=sg-bittorrent"),
         "{preview:?}"
     );
-    assert!(preview[1].contains("in-interface=all-ppp layer7-protocol=sg-bittorrent action=add-src-to-address-list address-list=sg-p2p"), "{preview:?}");
+    // The forward chain sees both directions, as layer-7 matching needs.
+    assert!(preview[1].contains("chain=forward in-interface=all-ppp layer7-protocol=sg-bittorrent action=add-src-to-address-list address-list=sg-p2p"), "{preview:?}");
 
     let mut m = Monitor::new();
     let settings = quiet_defaults();

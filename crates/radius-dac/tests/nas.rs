@@ -28,7 +28,8 @@ fn ids_of(net: &SimNetwork, i: usize) -> SessionIds {
     SessionIds {
         user_name: s.name.clone(),
         framed_ip: Some(s.address),
-        acct_session_id: Some(s.session_id.clone()),
+        // The accounting form, as the router's RADIUS accounting sends it.
+        acct_session_id: Some(s.session_id.to_ascii_lowercase()),
     }
 }
 
@@ -135,4 +136,26 @@ async fn nothing_listening_is_no_answer_not_a_hang() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), "no_answer");
+}
+
+#[tokio::test]
+async fn the_session_id_as_ppp_active_prints_it_is_not_found_on_a_strict_nas() {
+    let net = network().await;
+    let nas = &net.nas()[0];
+    let s = &nas.subscribers()[4];
+    let client = quick(DacClient::new(nas.radius_addr(), SECRET), 2);
+    for printed in [format!("0x{}", s.session_id), s.session_id.clone()] {
+        let ids = SessionIds {
+            acct_session_id: Some(printed.clone()),
+            ..ids_of(&net, 4)
+        };
+        let x = client.send(&Request::Disconnect(ids)).await.unwrap();
+        assert_eq!(x.answer, Answer::Nak { cause: Some(503) }, "{printed}");
+    }
+    assert!(nas.is_online(&s.name));
+    let x = client
+        .send(&Request::Disconnect(ids_of(&net, 4)))
+        .await
+        .unwrap();
+    assert_eq!(x.answer, Answer::Ack);
 }

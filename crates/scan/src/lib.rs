@@ -6,6 +6,8 @@
 //! * [`collect`]: one streaming pass per table (sessions, address lists,
 //!   connections) aggregated per subscriber address.
 //! * [`p2p`]: the connection-table heuristic for peer-to-peer traffic.
+//! * [`placement`]: where a rule goes in a firewall table the router also
+//!   writes to (below its dynamic items, above the owner's rules).
 //! * [`monitor`]: the abuse monitor's per-NAS read (sessions, connection ids,
 //!   P2P list, queue counters) and what it remembers between cycles.
 //! * [`scan`]: runs many NAS in parallel with per-NAS budgets and cancellation,
@@ -14,6 +16,7 @@
 pub mod collect;
 pub mod monitor;
 pub mod p2p;
+pub mod placement;
 pub mod probes;
 pub mod scan;
 pub mod target;

@@ -32,6 +32,8 @@ pub struct QueueReading {
     /// The queue's `.id`, so a throttle can be placed before it.
     pub item: String,
     pub dynamic: bool,
+    /// Its `target` as printed (`<pppoe-USER>`, `10.0.0.5/32`).
+    pub target: String,
     /// `bytes` as (upload, download).
     pub bytes: (u64, u64),
 }
@@ -120,7 +122,7 @@ pub async fn read_monitor(
     let threshold = f64::from(hog_percent);
     for (s, t) in sessions.into_iter().zip(tallies.tallies) {
         let ip = u32::from(s.address);
-        let usage = queues.get(&ip).and_then(|q| {
+        let usage = queues.of(&s.subscriber, s.address).and_then(|q| {
             bytes.insert(ip, q.bytes);
             let prev = memory.bytes.get(&ip)?;
             let percent = usage_percent(*prev, q, elapsed_s?)?;
@@ -251,31 +253,69 @@ async fn read_p2p_list(client: &mut Client) -> Result<rustc_hash::FxHashSet<u32>
     Ok(out)
 }
 
-/// The simple queues per target address. A session's dynamic queue (named
-/// `<pppoe-…>` or `<hotspot-…>`) carries its plan and counters; where a
-/// static queue targets the same address as well, the dynamic one wins.
-pub async fn read_queues(client: &mut Client) -> Result<FxHashMap<u32, QueueReading>, Error> {
+/// The simple queues a monitor or a throttle needs: each session's dynamic
+/// queue by its user (RouterOS names it `<pppoe-USER>` or `<hotspot-USER>`
+/// and, on PPPoE, targets the session's interface rather than its address),
+/// and static queues by the addresses they target.
+#[derive(Debug, Clone, Default)]
+pub struct Queues {
+    by_user: FxHashMap<String, QueueReading>,
+    by_address: FxHashMap<u32, QueueReading>,
+}
+
+impl Queues {
+    /// The queue that carries `user`'s plan and counters: its dynamic queue,
+    /// else a queue targeting its address (a dynamic one first).
+    pub fn of(&self, user: &str, ip: std::net::Ipv4Addr) -> Option<&QueueReading> {
+        self.by_user
+            .get(user)
+            .or_else(|| self.by_address.get(&u32::from(ip)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_user.len() + self.by_address.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `<pppoe-alice>` → `alice`.
+fn dynamic_queue_user(name: &str) -> Option<&str> {
+    let inner = name.strip_prefix('<')?.strip_suffix('>')?;
+    inner.split_once('-').map(|(_, user)| user)
+}
+
+/// Every simple queue, read once.
+pub async fn read_queues(client: &mut Client) -> Result<Queues, Error> {
     read_queues_where(client, None).await
 }
 
-/// [`read_queues`], optionally only those targeting `only` (filtered on the
-/// router).
+/// [`read_queues`], optionally only those of one session (its dynamic queue
+/// by name, and queues targeting its address), filtered on the router.
 pub async fn read_queues_where(
     client: &mut Client,
-    only: Option<std::net::Ipv4Addr>,
-) -> Result<FxHashMap<u32, QueueReading>, Error> {
+    only: Option<(&str, std::net::Ipv4Addr)>,
+) -> Result<Queues, Error> {
     let mut cmd = Command::new("/queue/simple/print").proplist(&[
         ".id",
         "name",
         "target",
         "max-limit",
         "bytes",
+        "dynamic",
     ]);
-    if let Some(ip) = only {
-        cmd = cmd.query(QueryOp::Eq("target".into(), format!("{ip}/32")));
+    if let Some((user, ip)) = only {
+        cmd = cmd
+            .query(QueryOp::Eq("name".into(), format!("<pppoe-{user}>")))
+            .query(QueryOp::Eq("name".into(), format!("<hotspot-{user}>")))
+            .query(QueryOp::Or)
+            .query(QueryOp::Eq("target".into(), format!("{ip}/32")))
+            .query(QueryOp::Or);
     }
     let mut rows = client.stream(cmd).await?;
-    let mut out: FxHashMap<u32, QueueReading> = FxHashMap::default();
+    let mut out = Queues::default();
     while let Some(r) = rows.next().await? {
         let (Some(target), Some(limit), Some(bytes)) = (
             r.get_str("target"),
@@ -285,18 +325,24 @@ pub async fn read_queues_where(
         ) else {
             continue;
         };
+        let name = r.get_str("name").unwrap_or_default();
+        let user = dynamic_queue_user(&name);
         let q = QueueReading {
             max_limit: limit,
             bytes,
             item: r.get_str(".id").map(|s| s.into_owned()).unwrap_or_default(),
-            dynamic: r.get_str("name").is_some_and(|n| n.starts_with('<')),
+            dynamic: user.is_some() || r.get("dynamic") == Some(b"true"),
+            target: target.to_string(),
         };
+        if let Some(user) = user {
+            out.by_user.insert(user.to_string(), q.clone());
+        }
         for part in target.split(',') {
             let addr = part.trim().trim_end_matches("/32");
             let Some(ip) = parse_ipv4(addr.as_bytes()) else {
                 continue;
             };
-            match out.entry(u32::from(ip)) {
+            match out.by_address.entry(u32::from(ip)) {
                 std::collections::hash_map::Entry::Occupied(mut e) => {
                     if q.dynamic && !e.get().dynamic {
                         e.insert(q.clone());
@@ -342,6 +388,7 @@ mod tests {
             bytes: (7_500_000, 135_000_000),
             item: "*1".into(),
             dynamic: true,
+            target: "<pppoe-a>".into(),
         };
         let p = usage_percent((0, 0), &q, 60.0).unwrap();
         assert!((p - 90.0).abs() < 1e-9, "{p}");

@@ -139,7 +139,10 @@ impl Place {
 /// After an install: the first of `ours` that sits below a rule letting
 /// established connections through, in words; `None` when all of ours are
 /// reached first.
-pub fn reached_after_established(items: &[TableItem], ours: impl Fn(&TableItem) -> bool) -> Option<String> {
+pub fn reached_after_established(
+    items: &[TableItem],
+    ours: impl Fn(&TableItem) -> bool,
+) -> Option<String> {
     let first_pass = items
         .iter()
         .position(|i| i.chain == "forward" && i.passes_established())?;
@@ -181,8 +184,14 @@ mod tests {
         let top = Place::top(&items);
         assert_eq!(top.before.as_deref(), Some("*3"));
         assert_eq!(top.dynamic_above, 2);
-        assert!(top.describe().contains("below the 2 rules"), "{}", top.describe());
-        assert!(top.describe().contains("before *3 (chain=forward action=fasttrack-connection)"));
+        assert!(
+            top.describe().contains("below the 2 rules"),
+            "{}",
+            top.describe()
+        );
+        assert!(top
+            .describe()
+            .contains("before *3 (chain=forward action=fasttrack-connection)"));
         let none = Place::top(&items[..2]);
         assert_eq!(none.before, None);
         assert!(none.describe().ends_with("at the end of the table"));
@@ -200,6 +209,9 @@ mod tests {
         let why = reached_after_established(&items, |i| i.comment == "shareguard ban").unwrap();
         assert!(why.contains("*9 sits below *3"), "{why}");
         items.swap(1, 2);
-        assert_eq!(reached_after_established(&items, |i| i.comment == "shareguard ban"), None);
+        assert_eq!(
+            reached_after_established(&items, |i| i.comment == "shareguard ban"),
+            None
+        );
     }
 }

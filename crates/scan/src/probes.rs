@@ -10,6 +10,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use routeros_client::{Client, Command, Error, QueryOp};
+
+use crate::placement::{Place, TableItem};
 use serde::Serialize;
 use shareguard_detect::{Access, ProbeStrategy};
 
@@ -89,8 +91,11 @@ pub struct ProbeState {
     pub fasttrack_rules: usize,
     /// Other people's enabled `mark-connection` mangle rules.
     pub foreign_connection_marks: usize,
-    /// The first prerouting mangle rule that is not ours (probes go before it).
+    /// The first prerouting mangle rule that is not ours and not made by
+    /// the router (probes go before it).
     pub first_foreign_prerouting: Option<String>,
+    /// Where the probes go, in words (below the router's dynamic rules).
+    pub place: String,
     /// Hotspot server interfaces (for hotspot NAS).
     pub hotspot_interfaces: Vec<String>,
 }
@@ -110,10 +115,9 @@ impl ProbeState {
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
         if self.fasttrack_rules > 0 {
-            w.push(format!(
-                "FastTrack is enabled ({} rule(s) in /ip firewall filter): fast-tracked traffic skips mangle and connection tracking, so TTL data will be incomplete. Exclude subscriber traffic from FastTrack or accept partial evidence.",
-                self.fasttrack_rules
-            ));
+            w.push(
+                "FastTrack is on: the TTL probes still see every connection's first packet, but fast-tracked traffic skips simple queues, so a throttle slows only connections that are not fast-tracked. Bans remove the subscriber's connections so their drop rule applies. Exclude subscribers from FastTrack where throttles must bite.".to_string(),
+            );
         }
         if self.rules.is_empty() {
             w.push("No TTL probes are installed on this router: only connection counts were judged. Preview and install them in the app (Routers, TTL probes) or with `shareguard probes show` and `shareguard probes install`.".into());
@@ -175,6 +179,9 @@ pub fn mangle_print() -> Command {
         "in-interface",
         "new-connection-mark",
         "address-list",
+        "connection-state",
+        "dynamic",
+        "builtin",
         "disabled",
         "comment",
     ])
@@ -189,6 +196,12 @@ pub fn filter_print() -> Command {
 pub async fn inspect(client: &mut Client, access: Access) -> Result<ProbeState, Error> {
     let mut state = ProbeState::default();
     let mangle = client.run(mangle_print()).await?;
+    let items: Vec<TableItem> = mangle.iter().map(TableItem::from_reply).collect();
+    let place = Place::first(&items, |i| {
+        i.chain == "prerouting" && !i.comment.starts_with(COMMENT_PREFIX)
+    });
+    state.first_foreign_prerouting = place.before.clone();
+    state.place = place.describe();
     for r in &mangle {
         let comment = text(r, "comment");
         let disabled = r.get("disabled") == Some(b"true");
@@ -217,9 +230,6 @@ pub async fn inspect(client: &mut Client, access: Access) -> Result<ProbeState, 
         }
         if !disabled && action == "mark-connection" {
             state.foreign_connection_marks += 1;
-        }
-        if state.first_foreign_prerouting.is_none() && text(r, "chain") == "prerouting" {
-            state.first_foreign_prerouting = Some(text(r, ".id"));
         }
     }
     let filter = client.run(filter_print()).await?;
@@ -335,6 +345,9 @@ pub fn plan_install(
         "Rules are limited to {} (the subscriber-facing side) and match only the first packet of new connections.",
         interfaces.join(", ")
     ));
+    if !state.place.is_empty() {
+        notes.push(format!("They go {}.", state.place));
+    }
     if have == wanted && have.len() == state.rules.len() {
         notes.push("The probes are already installed as planned: nothing to change.".into());
         return ProbePlan {

@@ -499,6 +499,15 @@ impl SimNas {
         Menu::from_table_name(table).map_or_else(Vec::new, |m| self.state.table_maps(m))
     }
 
+    /// [`SimNas::rules`] without the items the router made itself
+    /// (`dynamic=true`): what the owner and clients added.
+    pub fn static_rules(&self, table: &str) -> Vec<BTreeMap<String, String>> {
+        self.rules(table)
+            .into_iter()
+            .filter(|r| r.get("dynamic").map(String::as_str) != Some("true"))
+            .collect()
+    }
+
     pub fn is_online(&self, subscriber: &str) -> bool {
         self.state
             .local_by_name(subscriber)

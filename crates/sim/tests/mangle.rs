@@ -55,7 +55,11 @@ async fn marks(c: &mut Client<tokio::net::TcpStream>) -> HashMap<String, usize> 
 
 #[tokio::test]
 async fn ttl_mark_applies_only_to_connections_started_after_the_rule() {
-    let net = start_with(PopulationSpec::demo(), shareguard_sim::RouterModel::lenient()).await; // tables start empty
+    let net = start_with(
+        PopulationSpec::demo(),
+        shareguard_sim::RouterModel::lenient(),
+    )
+    .await; // tables start empty
     let nas = &net.nas()[0];
     let mut c = connect(nas.api_addr()).await;
     c.login("admin", "admin").await;
@@ -129,7 +133,11 @@ async fn ttl_mark_applies_only_to_connections_started_after_the_rule() {
 
 #[tokio::test]
 async fn rule_order_passthrough_and_preinstalled_rules() {
-    let net = start_with(PopulationSpec::demo(), shareguard_sim::RouterModel::lenient()).await; // tables start empty
+    let net = start_with(
+        PopulationSpec::demo(),
+        shareguard_sim::RouterModel::lenient(),
+    )
+    .await; // tables start empty
     let nas = &net.nas()[0];
     // An ISP's own QoS rule that ends the chain for UDP.
     let qos = nas.add_rule(

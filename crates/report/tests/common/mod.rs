@@ -62,6 +62,7 @@ pub async fn real_scan(subscribers: usize) -> (Db, Vec<SubscriberResult>) {
         bind: std::net::IpAddr::from([127, 0, 0, 1]),
         first_api_port: 0,
         first_radius_port: 0,
+        router: shareguard_sim::RouterModel::default(),
     })
     .await
     .unwrap();
