@@ -91,8 +91,18 @@ pub fn routers_for(net: &SimNetwork, targets: &[NasTarget], radius_secret: &str)
         .collect()
 }
 
-/// Starts the simulated routers on free loopback ports.
+/// Starts the simulated routers on free loopback ports, behaving as an
+/// ISP's routers do: FastTrack on, RADIUS-form session ids.
 pub async fn start(spec: PopulationSpec, time_scale: f64) -> std::io::Result<Demo> {
+    start_with(spec, time_scale, shareguard_sim::RouterModel::default()).await
+}
+
+/// [`start`] with routers that behave as `router` says.
+pub async fn start_with(
+    spec: PopulationSpec,
+    time_scale: f64,
+    router: shareguard_sim::RouterModel,
+) -> std::io::Result<Demo> {
     let cfg = SimConfig {
         population: spec,
         username: DEMO_USER.into(),
@@ -104,8 +114,7 @@ pub async fn start(spec: PopulationSpec, time_scale: f64) -> std::io::Result<Dem
         bind: std::net::IpAddr::from([127, 0, 0, 1]),
         first_api_port: 0,
         first_radius_port: 0,
-        // A router as an ISP runs it: FastTrack on, RADIUS-form session ids.
-        router: shareguard_sim::RouterModel::default(),
+        router,
     };
     let network = SimNetwork::start(cfg).await?;
     let targets = targets_for(&network, DEMO_USER, DEMO_PASSWORD);

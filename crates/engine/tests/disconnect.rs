@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, Fixture};
+use common::{fixture, fixture_with, Fixture};
 
 use std::time::Duration;
 
@@ -269,5 +269,37 @@ async fn automatic_disconnect_trips_the_breaker_or_acts_within_the_cap() {
             .unwrap()
             .len();
         assert_eq!(n, 1, "{action}");
+    }
+}
+
+/// Whatever form of Acct-Session-Id a router compares, the session ends by
+/// RADIUS: the accounting form first, the printed one after a 503.
+#[tokio::test]
+async fn a_disconnect_finds_the_session_whichever_session_id_form_the_router_compares() {
+    use shareguard_sim::{RouterModel, SessionIdMatch};
+    for (ids, tries, retried) in [
+        (SessionIdMatch::AccountingForm, 1, false),
+        (SessionIdMatch::PrintedForm, 2, true),
+        (SessionIdMatch::AnyForm, 1, false),
+    ] {
+        let f = fixture_with(RouterModel {
+            session_ids: ids,
+            ..RouterModel::default()
+        })
+        .await;
+        let name = f.subscriber(0, 7);
+        let r = disconnect_and_record(&f.store, &f.router(0, true), &name, "owner", "test", false)
+            .await
+            .unwrap();
+        assert_eq!(r.method, ActionMethod::Radius, "{ids:?}: {:?}", r.note);
+        assert!(!f.online(0, &name), "{ids:?}");
+        let stats = f.demo.network.nas()[0].radius_stats();
+        assert_eq!((stats.acked, stats.naked), (1, tries - 1), "{ids:?}");
+        assert_eq!(
+            r.note.as_deref().is_some_and(|n| n.contains("session context not found")),
+            retried,
+            "{ids:?}: {:?}",
+            r.note
+        );
     }
 }

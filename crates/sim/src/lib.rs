@@ -122,6 +122,9 @@ pub enum SessionIdMatch {
     /// Only the accounting form (lower-case hex, no `0x`); anything else is
     /// NAKed with Error-Cause 503. Assumed by default.
     AccountingForm,
+    /// Only the form `/ppp active` prints (`0x81A0000B`); the other
+    /// possibility a client must cope with.
+    PrintedForm,
     /// Either form, any letter case.
     AnyForm,
 }

@@ -433,6 +433,11 @@ impl NasState {
     pub fn local_by_session(&self, id: &str) -> Option<usize> {
         match self.settings.router.session_ids {
             crate::SessionIdMatch::AccountingForm => self.by_session.get(id).copied(),
+            crate::SessionIdMatch::PrintedForm => id
+                .strip_prefix("0x")
+                .filter(|hex| hex.bytes().all(|b| !b.is_ascii_lowercase()))
+                .and_then(|hex| self.by_session.get(&hex.to_ascii_lowercase()))
+                .copied(),
             crate::SessionIdMatch::AnyForm => {
                 let id = id.trim();
                 let id = id

@@ -19,12 +19,18 @@ pub struct Fixture {
 /// a test advances it), probes installed ten minutes ago, and a database in
 /// a temporary folder.
 pub async fn fixture() -> Fixture {
-    let demo = demo::start(
+    fixture_with(shareguard_sim::RouterModel::default()).await
+}
+
+/// [`fixture`] on routers that behave as `router` says.
+pub async fn fixture_with(router: shareguard_sim::RouterModel) -> Fixture {
+    let demo = demo::start_with(
         PopulationSpec {
             subscribers: 300,
             ..PopulationSpec::demo()
         },
         0.0,
+        router,
     )
     .await
     .unwrap();
