@@ -365,3 +365,72 @@ async fn a_router_scanned_with_the_wrong_access_type_says_so() {
         n.warnings
     );
 }
+
+#[tokio::test]
+async fn icmp_and_gre_connections_without_ports_are_counted() {
+    let net = start_sim(small(), false).await;
+    let portless = |s: &shareguard_sim::SimSubscriber| {
+        s.slots.iter().filter(|x| !x.protocol.has_ports()).count()
+    };
+    let with: Vec<_> = net
+        .population()
+        .subscribers
+        .iter()
+        .filter(|s| portless(s) > 0)
+        .collect();
+    assert!(
+        with.iter().any(|s| s
+            .slots
+            .iter()
+            .any(|x| x.protocol == shareguard_sim::Proto::Gre))
+            && with.iter().any(|s| s
+                .slots
+                .iter()
+                .any(|x| x.protocol == shareguard_sim::Proto::Icmp)),
+        "the population has PPTP tunnels and pings"
+    );
+    let out = run_scan(
+        request(targets(&net, StrategyChoice::Auto)),
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    for s in with {
+        let r = out
+            .results
+            .iter()
+            .find(|r| r.subscriber == s.name)
+            .expect("scanned");
+        assert_eq!(r.connections as usize, s.slots.len(), "{}", s.name);
+    }
+}
+
+#[tokio::test]
+async fn probes_watch_the_subscriber_sessions_not_the_routers_own_uplink() {
+    let net = start_sim(small(), false).await;
+    let t = targets(&net, StrategyChoice::Fixed(ProbeStrategy::AddressList));
+    install_and_wait(&net, &t).await;
+    let nas = &net.nas()[0];
+    let subscribers: std::collections::HashSet<String> = nas
+        .subscribers()
+        .iter()
+        .map(|s| s.address.to_string())
+        .collect();
+    let mut c = Client::connect(&t[0].connect).await.unwrap();
+    let listed = c
+        .run(probes::address_list_query(
+            routeros_client::Command::new("/ip/firewall/address-list/print").proplist(&["address"]),
+        ))
+        .await
+        .unwrap();
+    assert!(!listed.is_empty());
+    let outside: Vec<String> = listed
+        .iter()
+        .filter_map(|r| r.get_str("address").map(|a| a.into_owned()))
+        .filter(|a| !subscribers.contains(a))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "the router's uplink traffic (pppoe-out1) is not probed: {outside:?}"
+    );
+}

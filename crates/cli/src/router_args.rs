@@ -48,7 +48,7 @@ pub struct RouterArgs {
     /// TTL probe strategy when installing: auto, address-list or connection-mark.
     #[arg(long, default_value = "auto", value_parser = parse_strategy)]
     pub strategy: StrategyChoice,
-    /// Subscriber-facing interface(s) the probes are limited to (default: all-ppp, or the hotspot's interface).
+    /// Subscriber-facing interface(s) the probes are limited to; `list:NAME` names an interface list (default: list:dynamic, the PPPoE sessions without the router's own PPP uplinks, or the hotspot's interface).
     #[arg(long, value_name = "IFACE[,IFACE]")]
     pub interface: Option<String>,
 }

@@ -359,7 +359,7 @@ async fn probes_are_previewed_installed_idempotently_and_removed() {
     let show = run(with("show", &[])).await;
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(text.contains("No probe rules installed"), "{text}");
-    assert!(text.contains("/ip firewall mangle add chain=prerouting in-interface=all-ppp connection-state=new ttl=equal:63"), "{text}");
+    assert!(text.contains("/ip firewall mangle add chain=prerouting in-interface-list=dynamic connection-state=new ttl=equal:63"), "{text}");
     assert_eq!(
         net.nas()[0].static_rules("mangle").len(),
         0,

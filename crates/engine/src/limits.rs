@@ -114,10 +114,11 @@ impl LimitSettings {
 /// The PPPoE limit rules as they are added: new connections past the cap
 /// are dropped, for subscriber-facing interfaces only.
 pub fn limit_rules(s: &LimitSettings, interface: &str) -> Vec<Command> {
+    let side = shareguard_scan::probes::side_matcher(interface);
     let rule = |list: String, cap: u32, who: &str| {
         Command::new("/ip/firewall/filter/add")
             .attr("chain", "forward")
-            .attr("in-interface", interface)
+            .attr(side.0, side.1)
             .attr("src-address-list", list)
             .attr("connection-state", "new")
             .attr("connection-limit", format!("{cap},32"))
@@ -152,7 +153,7 @@ fn rule_interface(router: &Router) -> String {
         .target
         .probe_interface
         .clone()
-        .unwrap_or_else(|| "all-ppp".into())
+        .unwrap_or_else(|| shareguard_scan::probes::PPPOE_SESSIONS.into())
 }
 
 /// The preview for `router`; empty on a hotspot, which needs no rules.
@@ -430,8 +431,13 @@ mod tests {
     #[test]
     fn the_rules_cap_new_connections_per_address() {
         let s = LimitSettings::default();
-        let lines = limit_rules_preview(&s, "all-ppp");
+        let lines = limit_rules_preview(&s, "list:dynamic");
         assert_eq!(lines.len(), 2);
+        assert!(
+            lines[0].contains("chain=forward in-interface-list=dynamic "),
+            "{}",
+            lines[0]
+        );
         assert!(lines[0].contains("src-address-list=sg-limited connection-state=new connection-limit=100,32 action=drop"), "{}", lines[0]);
         assert!(
             lines[1].contains(

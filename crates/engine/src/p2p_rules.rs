@@ -51,7 +51,7 @@ async fn interface(c: &mut Client, router: &Router) -> Result<String, ActionErro
         return Ok(i.clone());
     }
     match router.target.access {
-        Access::Pppoe => Ok("all-ppp".into()),
+        Access::Pppoe => Ok(shareguard_scan::probes::PPPOE_SESSIONS.into()),
         Access::Hotspot => {
             let state = shareguard_scan::probes::inspect(c, Access::Hotspot).await?;
             shareguard_scan::probes::probe_interfaces(Access::Hotspot, None, &state)
@@ -72,13 +72,14 @@ async fn interface(c: &mut Client, router: &Router) -> Result<String, ActionErro
 /// postrouting. It goes above the owner's first forward mangle rule, below
 /// what the router keeps at the top.
 fn commands(interface: &str, place: &Place) -> (Command, Command) {
+    let side = shareguard_scan::probes::side_matcher(interface);
     let protocol = Command::new("/ip/firewall/layer7-protocol/add")
         .attr("name", P2P_PROTOCOL)
         .attr("regexp", P2P_REGEXP)
         .attr("comment", P2P_COMMENT);
     let rule = Command::new("/ip/firewall/mangle/add")
         .attr("chain", "forward")
-        .attr("in-interface", interface)
+        .attr(side.0, side.1)
         .attr("layer7-protocol", P2P_PROTOCOL)
         .attr("action", "add-src-to-address-list")
         .attr("address-list", P2P_LIST)

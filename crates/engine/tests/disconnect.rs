@@ -296,7 +296,9 @@ async fn a_disconnect_finds_the_session_whichever_session_id_form_the_router_com
         let stats = f.demo.network.nas()[0].radius_stats();
         assert_eq!((stats.acked, stats.naked), (1, tries - 1), "{ids:?}");
         assert_eq!(
-            r.note.as_deref().is_some_and(|n| n.contains("session context not found")),
+            r.note
+                .as_deref()
+                .is_some_and(|n| n.contains("session context not found")),
             retried,
             "{ids:?}: {:?}",
             r.note

@@ -673,7 +673,7 @@ async fn the_p2p_rules_are_installed_once_classify_p2p_traffic_and_come_off_agai
         "{preview:?}"
     );
     // The forward chain sees both directions, as layer-7 matching needs.
-    assert!(preview[1].contains("chain=forward in-interface=all-ppp layer7-protocol=sg-bittorrent action=add-src-to-address-list address-list=sg-p2p"), "{preview:?}");
+    assert!(preview[1].contains("chain=forward in-interface-list=dynamic layer7-protocol=sg-bittorrent action=add-src-to-address-list address-list=sg-p2p"), "{preview:?}");
 
     let mut m = Monitor::new();
     let settings = quiet_defaults();

@@ -263,11 +263,16 @@ fn parse_port(digits: &[u8]) -> Option<u16> {
     u16::try_from(port).ok()
 }
 
-/// Splits `a.b.c.d:port` (RouterOS's connection address form).
+/// Splits `a.b.c.d:port` (RouterOS's connection address form). ICMP and GRE
+/// rows carry the address alone: their port is 0.
 pub fn parse_ipv4_port(s: &[u8]) -> Option<(u32, u16)> {
-    let colon = s.iter().rposition(|&b| b == b':')?;
-    let ip = parse_ipv4_u32(&s[..colon])?;
-    parse_port(&s[colon + 1..]).map(|p| (ip, p))
+    match s.iter().rposition(|&b| b == b':') {
+        Some(colon) => {
+            let ip = parse_ipv4_u32(&s[..colon])?;
+            parse_port(&s[colon + 1..]).map(|p| (ip, p))
+        }
+        None => parse_ipv4_u32(s).map(|ip| (ip, 0)),
+    }
 }
 
 /// What reading the connection table produced, beyond the tallies.
@@ -423,6 +428,8 @@ mod tests {
     fn addresses_parse_strictly() {
         assert_eq!(parse_ipv4(b"10.1.2.3"), Some(Ipv4Addr::new(10, 1, 2, 3)));
         assert_eq!(parse_ipv4_port(b"10.1.2.3:443"), Some((0x0A01_0203, 443)));
+        // ICMP and GRE rows have no ports.
+        assert_eq!(parse_ipv4_port(b"10.1.2.3"), Some((0x0A01_0203, 0)));
         for bad in [
             &b"10.1.2"[..],
             b"10.1.2.256",
@@ -433,7 +440,7 @@ mod tests {
             b"1.2.3.4:x",
         ] {
             assert_eq!(
-                parse_ipv4_port(bad).map(|x| x.0).or(parse_ipv4_u32(bad)),
+                parse_ipv4_port(bad).map(|x| x.0),
                 None,
                 "{:?}",
                 String::from_utf8_lossy(bad)

@@ -15,6 +15,22 @@ use crate::placement::{Place, TableItem};
 use serde::Serialize;
 use shareguard_detect::{Access, ProbeStrategy};
 
+/// The subscriber side of a PPPoE router: RouterOS's builtin interface list
+/// `dynamic`, which holds the PPPoE server's session interfaces but not the
+/// router's own PPP client uplinks (`in-interface=all-ppp` matches those
+/// too, so the internet's scanners would be probed and capped as well).
+pub const PPPOE_SESSIONS: &str = "list:dynamic";
+
+/// The matcher that limits a rule to one subscriber side: `list:NAME` is an
+/// interface list (`in-interface-list=NAME`), anything else an interface
+/// (`in-interface=NAME`).
+pub fn side_matcher(side: &str) -> (&'static str, &str) {
+    match side.strip_prefix("list:") {
+        Some(list) => ("in-interface-list", list),
+        None => ("in-interface", side),
+    }
+}
+
 /// Every probe rule's comment starts with this.
 pub const COMMENT_PREFIX: &str = "shareguard ttl-probe";
 /// Address-list and connection-mark names: `sg-ttl-63`.
@@ -177,6 +193,7 @@ pub fn mangle_print() -> Command {
         "action",
         "ttl",
         "in-interface",
+        "in-interface-list",
         "new-connection-mark",
         "address-list",
         "connection-state",
@@ -221,7 +238,10 @@ pub async fn inspect(client: &mut Client, access: Access) -> Result<ProbeState, 
                     id: text(r, ".id"),
                     ttl,
                     strategy,
-                    interface: text(r, "in-interface"),
+                    interface: match text(r, "in-interface-list") {
+                        list if !list.is_empty() => format!("list:{list}"),
+                        _ => text(r, "in-interface"),
+                    },
                     disabled,
                     installed_at: parse_installed(&comment),
                 });
@@ -297,7 +317,7 @@ pub fn probe_interfaces(
             .collect());
     }
     match access {
-        Access::Pppoe => Ok(vec!["all-ppp".into()]),
+        Access::Pppoe => Ok(vec![PPPOE_SESSIONS.into()]),
         Access::Hotspot if state.hotspot_interfaces.is_empty() => Err(
             "this hotspot router has no enabled hotspot server, so the subscriber-facing interface is unknown: name it with --interface".into(),
         ),
@@ -371,9 +391,10 @@ pub fn plan_install(
     );
     for (ttl, interface) in wanted {
         let label = format!("{LABEL_PREFIX}{ttl}");
+        let (key, side) = side_matcher(&interface);
         let mut c = Command::new("/ip/firewall/mangle/add")
             .attr("chain", "prerouting")
-            .attr("in-interface", interface)
+            .attr(key, side)
             .attr("connection-state", "new")
             .attr("ttl", format!("equal:{ttl}"));
         c = match strategy {

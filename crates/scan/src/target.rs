@@ -17,7 +17,8 @@ pub struct NasTarget {
     pub expected_hops: u8,
     pub strategy: StrategyChoice,
     /// The subscriber-facing interface the probes are limited to. `None`:
-    /// `all-ppp` on PPPoE, the hotspot servers' interfaces on a hotspot.
+    /// the interface list `dynamic` (the PPPoE sessions, not the router's own
+    /// PPP uplinks) on PPPoE, the hotspot servers' interfaces on a hotspot.
     pub probe_interface: Option<String>,
     /// The most one NAS may take in a full scan, so one slow router cannot hold
     /// up the others' results.

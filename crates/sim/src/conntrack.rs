@@ -17,7 +17,7 @@ use std::sync::Arc;
 use routeros_proto::sentence::{encode_attribute, encode_word};
 
 use crate::clock::{connection_id, current, generation_at};
-use crate::fmt::{push_duration, push_id, push_sockaddr, push_u64};
+use crate::fmt::{push_duration, push_id, push_ip, push_sockaddr, push_u64};
 use crate::load::{ConnView, Extra};
 use crate::nas::NasState;
 use crate::population::{splitmix, Access, Proto, SimSubscriber};
@@ -95,6 +95,13 @@ impl ConnRow<'_> {
         match f {
             Field::Id => push_id(out, self.id),
             Field::Protocol => out.extend_from_slice(self.proto.as_str().as_bytes()),
+            // ICMP and GRE rows carry addresses without ports.
+            Field::SrcAddress | Field::ReplyDstAddress if !self.proto.has_ports() => {
+                push_ip(out, self.src)
+            }
+            Field::DstAddress | Field::ReplySrcAddress if !self.proto.has_ports() => {
+                push_ip(out, *self.dst.ip())
+            }
             Field::SrcAddress | Field::ReplyDstAddress => {
                 push_sockaddr(out, self.src, self.src_port)
             }
@@ -110,11 +117,12 @@ impl ConnRow<'_> {
             Field::Timeout => {
                 // The timer restarts with every packet, so a busy connection
                 // always shows close to the full timeout.
-                let jitter = splitmix(self.id) % 30_000;
                 let full = match self.proto {
                     Proto::Tcp => 86_400_000,
-                    Proto::Udp => 180_000,
+                    Proto::Udp | Proto::Gre => 180_000,
+                    Proto::Icmp => 10_000,
                 };
+                let jitter = splitmix(self.id) % (full / 3).min(30_000);
                 push_duration(out, full - jitter);
             }
             Field::OrigBytes | Field::ReplBytes => {
@@ -154,6 +162,8 @@ pub(crate) struct ConnPrint {
     tag_word: Option<Vec<u8>>,
     local: usize,
     slot: usize,
+    /// Past the subscribers: the next of the router's uplink connections.
+    uplink: u64,
     scratch: Vec<u8>,
 }
 
@@ -182,6 +192,7 @@ impl ConnPrint {
             tag_word: tag.map(|t| format!(".tag={t}").into_bytes()),
             local: 0,
             slot: 0,
+            uplink: 0,
             scratch: Vec::with_capacity(64),
         }
     }
@@ -208,32 +219,49 @@ impl ConnPrint {
                 let k = self.slot;
                 self.slot += 1;
                 let row = self.row(&nas, &compiled, sub, extra.as_ref(), k);
-                if !self.query.is_empty()
-                    && !self.query.matches(|name| {
-                        Field::parse(name)
-                            .and_then(|f| row.value(f))
-                            .map(Cow::Owned)
-                    })
-                {
-                    continue;
+                if self.emit(&row, out) {
+                    rows += 1;
                 }
-                encode_word(b"!re", out);
-                if let Some(t) = &self.tag_word {
-                    encode_word(t, out);
-                }
-                for &f in &self.fields {
-                    self.scratch.clear();
-                    if row.write(f, &mut self.scratch) {
-                        encode_attribute(f.name(), &self.scratch, out);
-                    }
-                }
-                out.push(0);
-                rows += 1;
             }
             self.local += 1;
             self.slot = 0;
         }
+        while self.uplink < crate::uplink::COUNT {
+            if rows >= max_rows || out.len() >= budget {
+                return (rows, false);
+            }
+            let c = crate::uplink::conn(nas.index, self.uplink, self.now);
+            self.uplink += 1;
+            if self.emit(&uplink_row(&compiled, &c, self.now), out) {
+                rows += 1;
+            }
+        }
         (rows, true)
+    }
+
+    /// Writes `row` when it matches the query; false when it does not.
+    fn emit(&mut self, row: &ConnRow<'_>, out: &mut Vec<u8>) -> bool {
+        if !self.query.is_empty()
+            && !self.query.matches(|name| {
+                Field::parse(name)
+                    .and_then(|f| row.value(f))
+                    .map(Cow::Owned)
+            })
+        {
+            return false;
+        }
+        encode_word(b"!re", out);
+        if let Some(t) = &self.tag_word {
+            encode_word(t, out);
+        }
+        for &f in &self.fields {
+            self.scratch.clear();
+            if row.write(f, &mut self.scratch) {
+                encode_attribute(f.name(), &self.scratch, out);
+            }
+        }
+        out.push(0);
+        true
     }
 
     /// Counts the matching rows (for `count-only`).
@@ -262,6 +290,18 @@ impl ConnPrint {
                 }) {
                     n += 1;
                 }
+            }
+        }
+        for c in crate::uplink::conns(nas.index, self.now) {
+            let row = uplink_row(&compiled, &c, self.now);
+            if self.query.is_empty()
+                || self.query.matches(|name| {
+                    Field::parse(name)
+                        .and_then(|f| row.value(f))
+                        .map(Cow::Owned)
+                })
+            {
+                n += 1;
             }
         }
         n
@@ -313,6 +353,20 @@ impl ConnPrint {
             }),
             now: self.now,
         }
+    }
+}
+
+/// The row of an uplink connection.
+fn uplink_row<'a>(compiled: &'a Compiled, c: &crate::uplink::UplinkConn, now: u64) -> ConnRow<'a> {
+    ConnRow {
+        src: c.src,
+        src_port: c.sport,
+        proto: Proto::Tcp,
+        dst: c.dst,
+        start_ms: c.start_ms,
+        id: c.id,
+        mark: mark(compiled, c.ttl, || c.ctx()),
+        now,
     }
 }
 

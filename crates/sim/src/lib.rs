@@ -41,6 +41,7 @@ pub mod radius;
 pub mod rules;
 pub mod tables;
 mod tls;
+mod uplink;
 mod usage;
 
 use std::collections::BTreeMap;

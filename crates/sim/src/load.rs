@@ -136,6 +136,7 @@ impl Extra {
             start_ms: c.start_ms,
             local,
             pppoe,
+            uplink: false,
             src,
             sport: c.src_port,
             dst: *c.dst.ip(),

@@ -484,7 +484,8 @@ impl NasState {
     /// firewall then sees from the first packet on.
     pub fn remove_connections(&self, ids: &[u64]) -> Result<(), String> {
         let mut locals = Vec::with_capacity(ids.len());
-        for &id in ids {
+        // The uplink's connections come straight back from the internet.
+        for &id in ids.iter().filter(|&&id| id < crate::uplink::ID_BASE) {
             locals.push(
                 self.local_by_connection(id)
                     .filter(|&l| self.is_online(l))
@@ -646,13 +647,15 @@ impl NasState {
         view
     }
 
-    /// The number of connections in the table right now.
+    /// The number of connections in the table right now, the router's own
+    /// uplink connections included.
     pub fn connection_count(&self) -> usize {
         let view = self.conn_view(self.now_ms());
-        (0..self.count)
+        let subscribers: usize = (0..self.count)
             .filter(|&l| view.visible(l))
             .map(|l| self.sub(l).slots.len() + view.extra_count(l))
-            .sum()
+            .sum();
+        subscribers + crate::uplink::COUNT as usize
     }
 
     // ---- rates and bans ---------------------------------------------------
@@ -1075,6 +1078,9 @@ impl NasState {
                 }
             }
         }
+        for c in crate::uplink::conns(self.index, now).filter(|c| !compiled.idle_for(c.ttl)) {
+            walk(&c.ctx());
+        }
         found
             .into_iter()
             .map(|((list, address), (first, last, timeout))| DynEntry {
@@ -1173,6 +1179,7 @@ impl NasState {
             start_ms,
             local,
             pppoe: self.access == Access::Pppoe,
+            uplink: false,
             src: sub.address,
             sport,
             dst: *slot.dst.ip(),

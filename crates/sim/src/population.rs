@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::ops::Range;
 
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -188,6 +188,10 @@ impl PopulationSpec {
 pub enum Proto {
     Tcp,
     Udp,
+    /// Pings: the connection table shows addresses without ports.
+    Icmp,
+    /// PPTP's tunnel: addresses without ports too.
+    Gre,
 }
 
 impl Proto {
@@ -195,7 +199,14 @@ impl Proto {
         match self {
             Self::Tcp => "tcp",
             Self::Udp => "udp",
+            Self::Icmp => "icmp",
+            Self::Gre => "gre",
         }
+    }
+
+    /// Whether connections of this protocol have ports.
+    pub fn has_ports(self) -> bool {
+        matches!(self, Self::Tcp | Self::Udp)
     }
 }
 
@@ -773,9 +784,10 @@ fn build_slots(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Slot> {
     // A VPN user talks to one server for the whole session.
     let vpn_server = {
         let addr = peer_addr(rng);
-        let (proto, port) = match rng.gen_range(0..3) {
+        let (proto, port) = match rng.gen_range(0..4) {
             0 => (Proto::Udp, 51820),
             1 => (Proto::Udp, 1194),
+            2 => (Proto::Gre, 0),
             _ => (Proto::Tcp, 443),
         };
         (proto, SocketAddrV4::new(addr, port))
@@ -827,12 +839,19 @@ fn build_slots(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Slot> {
                     }
                 }
                 Flavor::RouterSelf => {
-                    if rng.gen_bool(0.7) {
+                    // One draw decides, as `gen_bool(0.7)` would: DNS, else
+                    // NTP, else (the top 2%) a connectivity ping.
+                    let v = rng.next_u64();
+                    if v < (0.7 * 18_446_744_073_709_551_616.0) as u64 {
                         let ip = household_resolvers[rng.gen_range(0..household_resolvers.len())];
                         (Proto::Udp, SocketAddrV4::new(ip, 53), false)
                     } else {
                         let ip: Ipv4Addr = NTP_SERVERS[rng.gen_range(0..NTP_SERVERS.len())].into();
-                        (Proto::Udp, SocketAddrV4::new(ip, 123), false)
+                        if v < (0.98 * 18_446_744_073_709_551_616.0) as u64 {
+                            (Proto::Udp, SocketAddrV4::new(ip, 123), false)
+                        } else {
+                            (Proto::Icmp, SocketAddrV4::new(ip, 0), false)
+                        }
                     }
                 }
             };

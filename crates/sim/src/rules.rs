@@ -20,6 +20,9 @@ pub struct ConnCtx {
     /// The subscriber's index within its NAS (for `in-interface=<pppoe-NAME>`).
     pub local: usize,
     pub pppoe: bool,
+    /// Arrived over the router's own uplink (`pppoe-out1`), not from a
+    /// subscriber.
+    pub uplink: bool,
     pub src: Ipv4Addr,
     pub sport: u16,
     pub dst: Ipv4Addr,
@@ -63,9 +66,17 @@ impl TtlMatch {
 
 #[derive(Debug, Clone, Copy)]
 enum Iface {
+    /// `all-ppp`: every PPP interface, subscriber sessions and the uplink.
     AllPpp,
     Sub(usize),
     Hotspot,
+    Uplink,
+    /// The builtin list `dynamic`: interfaces the router makes, such as
+    /// PPPoE server sessions (the uplink client is configured, so static).
+    Dynamic,
+    /// The list `WAN` of a default configuration.
+    Wan,
+    Any,
     Never,
 }
 
@@ -226,10 +237,14 @@ impl Rule {
             return false;
         }
         if let Some((iface, neg)) = self.iface {
+            let session = c.pppoe && !c.uplink;
             let hit = match iface {
-                Iface::AllPpp => c.pppoe,
-                Iface::Sub(local) => c.pppoe && c.local == local,
-                Iface::Hotspot => !c.pppoe,
+                Iface::AllPpp => c.pppoe || c.uplink,
+                Iface::Sub(local) => session && c.local == local,
+                Iface::Hotspot => !c.pppoe && !c.uplink,
+                Iface::Uplink | Iface::Wan => c.uplink,
+                Iface::Dynamic => session,
+                Iface::Any => true,
                 Iface::Never => false,
             };
             if hit == neg {
@@ -443,9 +458,20 @@ impl Compiled {
             }
             let (v, neg) = negated(value);
             let ok = match key.as_str() {
+                "in-interface-list" => {
+                    let iface = match v {
+                        "dynamic" => Iface::Dynamic,
+                        "WAN" => Iface::Wan,
+                        "all" => Iface::Any,
+                        _ => Iface::Never,
+                    };
+                    rule.iface = Some((iface, neg));
+                    true
+                }
                 "in-interface" => {
                     let iface = match v {
                         "all-ppp" => Iface::AllPpp,
+                        crate::UPLINK_INTERFACE => Iface::Uplink,
                         other if other == hotspot_interface => Iface::Hotspot,
                         other => {
                             let name = other
@@ -471,6 +497,8 @@ impl Compiled {
                     let p = match v {
                         "tcp" | "6" => Some(Proto::Tcp),
                         "udp" | "17" => Some(Proto::Udp),
+                        "icmp" | "1" => Some(Proto::Icmp),
+                        "gre" | "47" => Some(Proto::Gre),
                         _ => None,
                     };
                     p.map(|p| rule.proto = Some((p, neg))).is_some()
@@ -590,6 +618,7 @@ mod tests {
             start_ms,
             local: 3,
             pppoe: true,
+            uplink: false,
             src: Ipv4Addr::new(10, 1, 0, 5),
             sport: 40000,
             dst: Ipv4Addr::new(93, 184, 1, 1),

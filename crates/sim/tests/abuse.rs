@@ -39,9 +39,12 @@ async fn client(nas: &SimNas) -> Client<TcpStream> {
     c
 }
 
+/// `ip:port`, or the address alone (ICMP and GRE rows; port 0).
 fn split_sockaddr(s: &str) -> (Ipv4Addr, u16) {
-    let (ip, port) = s.rsplit_once(':').expect("ip:port");
-    (ip.parse().expect("ip"), port.parse().expect("port"))
+    match s.rsplit_once(':') {
+        Some((ip, port)) => (ip.parse().expect("ip"), port.parse().expect("port")),
+        None => (s.parse().expect("ip"), 0),
+    }
 }
 
 /// The connection table rows whose source is `ip`, through the API.

@@ -232,7 +232,7 @@ async fn empty_reply_depends_on_version() {
         let r = c.call(&["/ip/firewall/mangle/print"]).await;
         assert_eq!(kinds(&r), expect, "{version}");
         let r = c
-            .call(&["/ip/firewall/connection/print", "?protocol=icmp"])
+            .call(&["/ip/firewall/connection/print", "?protocol=sctp"])
             .await;
         assert_eq!(kinds(&r), expect, "{version}");
         let r = c.call(&["/system/resource/print"]).await;
@@ -517,9 +517,27 @@ async fn connection_rows_have_router_fields() {
             "?protocol=tcp",
             "?protocol=udp",
             "?#|",
+            "?protocol=icmp",
+            "?#|",
+            "?protocol=gre",
+            "?#|",
         ])
         .await;
     assert_eq!(get(&r[0], "ret"), nas.connection_count().to_string());
+    // Pings and PPTP tunnels carry addresses without ports.
+    for proto in ["icmp", "gre"] {
+        let r = c
+            .call(&[
+                "/ip/firewall/connection/print",
+                &format!("?protocol={proto}"),
+            ])
+            .await;
+        let portless = common::rows(&r);
+        assert!(!portless.is_empty(), "{proto}");
+        assert!(portless
+            .iter()
+            .all(|r| !get(r, "src-address").contains(':') && !get(r, "dst-address").contains(':')));
+    }
     net.shutdown().await;
 }
 

@@ -372,6 +372,8 @@ async fn many_probe_rules_mark_every_ttl() {
                 ("action", "mark-connection"),
                 ("new-connection-mark", &format!("ttl-{t}")),
                 ("ttl", &format!("equal:{t}")),
+                // Subscriber sessions only, not the router's uplink.
+                ("in-interface-list", "dynamic"),
                 ("passthrough", "no"),
             ],
         );
@@ -392,5 +394,52 @@ async fn many_probe_rules_mark_every_ttl() {
             "ttl {t}"
         );
     }
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn all_ppp_also_matches_the_routers_own_uplink_but_the_dynamic_list_does_not() {
+    let net = start(PopulationSpec::demo()).await;
+    let nas = &net.nas()[0];
+    let subscriber_addresses: BTreeSet<String> = nas
+        .subscribers()
+        .iter()
+        .map(|s| s.address.to_string())
+        .collect();
+    for (list, side) in [("sg-all-ppp", "all-ppp"), ("sg-dynamic", "dynamic")] {
+        let key = if side == "all-ppp" {
+            "in-interface"
+        } else {
+            "in-interface-list"
+        };
+        for t in [58u8, 59, 61, 123, 124, 250] {
+            nas.add_rule(
+                "mangle",
+                &[
+                    ("chain", "prerouting"),
+                    (key, side),
+                    ("connection-state", "new"),
+                    ("ttl", &format!("equal:{t}")),
+                    ("action", "add-src-to-address-list"),
+                    ("address-list", list),
+                    ("address-list-timeout", "1d"),
+                ],
+            );
+        }
+    }
+    net.advance(Duration::from_secs(901));
+    let mut c = connect(nas.api_addr()).await;
+    c.login("admin", "admin").await;
+    let outside = |entries: Vec<(String, String, String)>| {
+        entries
+            .into_iter()
+            .filter(|(a, _, _)| !subscriber_addresses.contains(a))
+            .count()
+    };
+    assert!(
+        outside(dynamic_entries(&mut c, "sg-all-ppp").await) > 0,
+        "the uplink's sources are listed"
+    );
+    assert_eq!(outside(dynamic_entries(&mut c, "sg-dynamic").await), 0);
     net.shutdown().await;
 }
