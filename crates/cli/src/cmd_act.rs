@@ -280,6 +280,13 @@ pub async fn throttle(t: ThrottleArgs) -> CliResult {
 pub async fn ban(b: BanArgs) -> CliResult {
     if b.preview_rule {
         println!("{}", penalties::ban_rule_preview());
+        // Where it would go on this router, when the router is reachable.
+        if let Ok(router) = b.act.router().await {
+            match penalties::ban_rule_place(&router).await {
+                Ok(place) => println!("# placed {place}"),
+                Err(e) => println!("# its place on {} is unknown: {e}", router.target.name),
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let minutes = parse_minutes(&b.duration)?;

@@ -593,10 +593,25 @@ async fn throttle_ban_unban_and_one_monitor_cycle() {
         "{}",
         stderr(&o)
     );
+    // Its real place: below FastTrack's builtin rule, above the fast-track rule.
+    assert!(
+        stderr(&o).contains("placed below the 1 rule the router keeps at the top"),
+        "{}",
+        stderr(&o)
+    );
     let mut a = base("ban", &subs[3].name);
     a.push("--preview-rule".into());
     let o = run(a).await;
-    assert!(String::from_utf8_lossy(&o.stdout).contains("src-address-list=sg-banned action=drop"));
+    let preview = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        preview.contains("src-address-list=sg-banned action=drop"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("# placed below the 1 rule")
+            && preview.contains("action=fasttrack-connection"),
+        "{preview}"
+    );
     let mut a = base("ban", &subs[3].name);
     a.extend(args(&["--install-rule", "--for", "45m", "--json"]));
     let o = run(a).await;

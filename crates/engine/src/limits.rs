@@ -351,12 +351,13 @@ pub async fn limit(
             .ok_or_else(|| crate::penalties::no_address(router, subscriber, "limit"))?;
         let access = router.target.access;
         if access == Access::Pppoe && installed_rules(&mut c).await?.is_empty() {
+            let place = router_lists::top_of_filter(&mut c).await?;
             return Err(ActionError::Refused {
                 subscriber: subscriber.into(),
                 nas: router.target.name.clone(),
                 request: "limit",
                 why: format!(
-                    "the connection-limit rules are not installed, so the list would limit nothing; preview and install them first ({})",
+                    "the connection-limit rules are not installed, so the list would limit nothing; preview and install them first ({}; placed {place})",
                     preview_for(router, s).join("; ")
                 ),
             });

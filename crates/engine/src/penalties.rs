@@ -321,12 +321,13 @@ pub async fn ban(
         let session = online(&mut c, &router.target, subscriber).await?;
         let ip = session.address.ok_or_else(|| no_address(router, subscriber, "lookup"))?;
         if !ban_rule_installed(&mut c).await? {
+            let place = router_lists::top_of_filter(&mut c).await?;
             return Err(ActionError::Refused {
                 subscriber: subscriber.into(),
                 nas: router.target.name.clone(),
                 request: "ban",
                 why: format!(
-                    "the ban rule is not installed, so a ban would not block anything; preview and install it first ({})",
+                    "the ban rule is not installed, so a ban would not block anything; preview and install it first ({}, placed {place})",
                     ban_rule_preview()
                 ),
             });

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{fixture, Fixture};
+use common::{fixture, fixture_with, Fixture};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -712,4 +712,25 @@ async fn the_p2p_rules_are_installed_once_classify_p2p_traffic_and_come_off_agai
     assert_eq!(p2p_rules::remove(&routers[0]).await.unwrap(), 2);
     assert!(nas.rules("layer7-protocol").is_empty());
     assert!(!p2p_rules::state(&routers[0]).await.unwrap().installed());
+}
+
+#[tokio::test]
+async fn the_p2p_rule_watches_the_hotspot_interface_the_router_names() {
+    let f = fixture_with(shareguard_sim::RouterModel {
+        hotspot_interface: "bridge-guests".into(),
+        ..shareguard_sim::RouterModel::default()
+    })
+    .await;
+    let routers = f.routers();
+    let hotspot = routers
+        .iter()
+        .find(|r| r.target.access == shareguard_detect::Access::Hotspot)
+        .unwrap();
+    let preview = p2p_rules::preview(hotspot).await.unwrap();
+    assert!(
+        preview[1].contains("chain=forward in-interface=bridge-guests "),
+        "{preview:?}"
+    );
+    p2p_rules::install(hotspot).await.unwrap();
+    assert!(p2p_rules::state(hotspot).await.unwrap().installed());
 }
