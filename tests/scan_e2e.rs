@@ -434,3 +434,49 @@ async fn probes_watch_the_subscriber_sessions_not_the_routers_own_uplink() {
         "the router's uplink traffic (pppoe-out1) is not probed: {outside:?}"
     );
 }
+
+#[tokio::test]
+async fn probe_entries_stay_with_the_session_that_left_them_when_its_address_moves_on() {
+    let net = start_sim(small(), false).await;
+    let t = targets(&net, StrategyChoice::Fixed(ProbeStrategy::AddressList));
+    install_and_wait(&net, &t).await;
+    let nas = &net.nas()[0];
+    let ttls = |s: &shareguard_sim::SimSubscriber| -> std::collections::BTreeSet<u8> {
+        s.slots.iter().map(|x| x.seen_ttl).collect()
+    };
+    // A sharer whose TTLs the honest subscriber's devices never show.
+    let honest = nas
+        .subscribers()
+        .iter()
+        .find(|s| s.kind == HouseholdKind::SingleDevice)
+        .unwrap()
+        .clone();
+    let sharer = nas
+        .subscribers()
+        .iter()
+        .find(|s| s.kind == HouseholdKind::SeveralHouseholds && !ttls(s).is_subset(&ttls(&honest)))
+        .unwrap()
+        .clone();
+    net.advance(std::time::Duration::from_secs(5));
+    nas.redial(&sharer.name).unwrap();
+    assert_eq!(
+        nas.redial_to(&honest.name, sharer.address),
+        Some(sharer.address)
+    );
+    net.advance(std::time::Duration::from_secs(2));
+
+    let out = run_scan(request(t), CancellationToken::new(), None).await;
+    let of = |name: &str| out.results.iter().find(|r| r.subscriber == name).unwrap();
+    let inherited: Vec<u8> = of(&honest.name)
+        .ttl_values
+        .iter()
+        .copied()
+        .filter(|v| !ttls(&honest).contains(v))
+        .collect();
+    assert!(
+        inherited.is_empty(),
+        "{} holds {} now but not the TTLs the sharer left there: {inherited:?}",
+        honest.name,
+        sharer.address
+    );
+}

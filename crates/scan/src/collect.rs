@@ -13,6 +13,7 @@ use shareguard_detect::Access;
 
 use crate::p2p::looks_p2p;
 use crate::probes::{address_list_query, ttl_from_label};
+use crate::router_clock::{parse_datetime, RouterSecs};
 
 /// One online subscriber as the NAS reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,8 @@ pub struct Session {
     /// Calling-Station-Id / MAC, when the NAS reports it.
     pub mac: Option<String>,
     pub session_id: Option<String>,
+    /// How long the session has been up, when the NAS says.
+    pub uptime_ms: Option<u64>,
 }
 
 fn session_keys(access: Access) -> (&'static str, &'static str) {
@@ -39,7 +42,7 @@ pub fn sessions_print(access: Access, only: Option<&str>) -> Command {
         Access::Hotspot => "/ip/hotspot/active/print",
     };
     let (user_key, mac_key) = session_keys(access);
-    let cmd = Command::new(path).proplist(&[user_key, "address", mac_key, "session-id"]);
+    let cmd = Command::new(path).proplist(&[user_key, "address", mac_key, "session-id", "uptime"]);
     match only {
         Some(name) => cmd.query(QueryOp::Eq(user_key.into(), name.into())),
         None => cmd,
@@ -98,6 +101,7 @@ pub async fn read_sessions(
             address,
             mac: opt(mac_key),
             session_id: opt("session-id"),
+            uptime_ms: opt("uptime").and_then(|u| crate::monitor::parse_ros_duration_ms(&u)),
         });
     }
     Ok(out)
@@ -130,6 +134,9 @@ pub struct Tallies {
     /// Address to tally; looked up once per connection row, hence the fast hasher.
     index: FxHashMap<u32, usize>,
     pub tallies: Vec<Tally>,
+    /// When each session began, in router time, where known: probe list
+    /// entries created earlier belong to whoever held the address before.
+    starts: Vec<Option<RouterSecs>>,
 }
 
 impl Tallies {
@@ -142,12 +149,39 @@ impl Tallies {
         Self {
             index,
             tallies: vec![Tally::default(); sessions.len()],
+            starts: Vec::new(),
         }
+    }
+
+    /// Notes when each session began, from its uptime and the router's
+    /// clock `now`, so that [`read_address_lists`] can leave out entries
+    /// an earlier holder of the address left behind.
+    pub fn with_session_starts(mut self, sessions: &[Session], now: Option<RouterSecs>) -> Self {
+        if let Some(now) = now {
+            self.starts = sessions
+                .iter()
+                .map(|s| s.uptime_ms.map(|u| now - (u / 1000) as i64))
+                .collect();
+        }
+        self
     }
 
     fn get_mut(&mut self, ip: u32) -> Option<&mut Tally> {
         let i = *self.index.get(&ip)?;
         self.tallies.get_mut(i)
+    }
+
+    /// Whether an entry created at `created` can be this address's session's
+    /// own: not when it is older than the session (one second of slack for
+    /// the clocks' rounding).
+    fn own_entry(&self, ip: u32, created: Option<RouterSecs>) -> bool {
+        let Some(&i) = self.index.get(&ip) else {
+            return false;
+        };
+        match (self.starts.get(i).copied().flatten(), created) {
+            (Some(start), Some(created)) => created + 1 >= start,
+            _ => true,
+        }
     }
 }
 
@@ -381,9 +415,11 @@ pub async fn read_address_lists(
     tallies: &mut Tallies,
     only: Option<Ipv4Addr>,
 ) -> Result<u64, Error> {
-    let mut cmd = address_list_query(
-        Command::new("/ip/firewall/address-list/print").proplist(&["list", "address"]),
-    );
+    let mut cmd = address_list_query(Command::new("/ip/firewall/address-list/print").proplist(&[
+        "list",
+        "address",
+        "creation-time",
+    ]));
     if let Some(ip) = only {
         cmd = cmd
             .query(QueryOp::Eq("address".into(), ip.to_string()))
@@ -398,6 +434,10 @@ pub async fn read_address_lists(
         let (Some(ttl), Some(ip)) = (ttl_from_label(list), parse_ipv4_u32(addr)) else {
             continue;
         };
+        let created = r.get_str("creation-time").and_then(|c| parse_datetime(&c));
+        if !tallies.own_entry(ip, created) {
+            continue;
+        }
         if let Some(t) = tallies.get_mut(ip) {
             t.observe(ttl, 1);
             n += 1;

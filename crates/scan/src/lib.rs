@@ -8,6 +8,7 @@
 //! * [`p2p`]: the connection-table heuristic for peer-to-peer traffic.
 //! * [`placement`]: where a rule goes in a firewall table the router also
 //!   writes to (below its dynamic items, above the owner's rules).
+//! * [`router_clock`]: the router's own time, and the times it prints.
 //! * [`monitor`]: the abuse monitor's per-NAS read (sessions, connection ids,
 //!   P2P list, queue counters) and what it remembers between cycles.
 //! * [`scan`]: runs many NAS in parallel with per-NAS budgets and cancellation,
@@ -18,6 +19,7 @@ pub mod monitor;
 pub mod p2p;
 pub mod placement;
 pub mod probes;
+pub mod router_clock;
 pub mod scan;
 pub mod target;
 

@@ -202,6 +202,7 @@ fn parse_request(s: &Sentence) -> Result<Request, (Option<String>, String)> {
 enum Target {
     Identity,
     Resource,
+    Clock,
     PppActive,
     HotspotActive,
     Hotspot,
@@ -214,6 +215,7 @@ fn route(menu: &str) -> Option<Target> {
     Some(match menu {
         "/system/identity" => Target::Identity,
         "/system/resource" => Target::Resource,
+        "/system/clock" => Target::Clock,
         "/ppp/active" => Target::PppActive,
         "/ip/hotspot/active" => Target::HotspotActive,
         "/ip/hotspot" => Target::Hotspot,
@@ -374,6 +376,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                 let rows = match target {
                     Target::Identity => self.nas.identity_rows(),
                     Target::Resource => self.nas.resource_rows(),
+                    Target::Clock => self.nas.clock_rows(),
                     Target::PppActive => self.nas.ppp_active_rows(),
                     Target::HotspotActive => self.nas.hotspot_active_rows(),
                     Target::Hotspot => self.nas.hotspot_server_rows(),

@@ -321,7 +321,7 @@ impl ConnPrint {
         if let Some(slot) = sub.slots.get(k) {
             let conn = current(slot, nas.first + self.local, k, self.now);
             return ConnRow {
-                src: sub.address,
+                src: self.view.address(self.local),
                 src_port: conn.src_port,
                 proto: slot.protocol,
                 dst: slot.dst,
@@ -333,7 +333,13 @@ impl ConnPrint {
                         .saturating_sub(generation_at(slot, self.epoch)),
                 ),
                 mark: mark(compiled, slot.seen_ttl, || {
-                    nas.ctx(self.local, sub, slot, conn.start_ms, conn.src_port)
+                    nas.ctx(
+                        self.local,
+                        self.view.address(self.local),
+                        slot,
+                        conn.start_ms,
+                        conn.src_port,
+                    )
                 }),
                 now: self.now,
             };
@@ -342,14 +348,14 @@ impl ConnPrint {
         let conn = e.conn((k - sub.slots.len()) as u32, self.now);
         let pppoe = nas.access == Access::Pppoe;
         ConnRow {
-            src: sub.address,
+            src: self.view.address(self.local),
             src_port: conn.src_port,
             proto: conn.proto,
             dst: conn.dst,
             start_ms: conn.start_ms,
             id: conn.id,
             mark: mark(compiled, e.ttl, || {
-                e.ctx(&conn, self.local, pppoe, sub.address)
+                e.ctx(&conn, self.local, pppoe, self.view.address(self.local))
             }),
             now: self.now,
         }

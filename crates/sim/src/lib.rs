@@ -525,6 +525,31 @@ impl SimNas {
             .is_some_and(|l| self.state.disconnect(l))
     }
 
+    /// The address the subscriber's session holds now.
+    pub fn address(&self, subscriber: &str) -> Option<Ipv4Addr> {
+        self.state
+            .local_by_name(subscriber)
+            .map(|l| self.state.address(l))
+    }
+
+    /// Ends the subscriber's session and dials again, as a line that drops
+    /// and comes back does: the new session gets the next free address of
+    /// the router's spare pool. Returns it.
+    pub fn redial(&self, subscriber: &str) -> Option<Ipv4Addr> {
+        self.state
+            .local_by_name(subscriber)
+            .and_then(|l| self.state.redial(l, None))
+    }
+
+    /// [`SimNas::redial`] onto `address`, as when the pool hands out the
+    /// address another session just gave up; `None` while an online
+    /// session holds it.
+    pub fn redial_to(&self, subscriber: &str, address: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.state
+            .local_by_name(subscriber)
+            .and_then(|l| self.state.redial(l, Some(address)))
+    }
+
     /// Brings an offline subscriber back with a fresh session.
     pub fn reconnect(&self, subscriber: &str) -> bool {
         self.state

@@ -175,6 +175,8 @@ fn p2p_port(h: u64) -> u16 {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ConnView {
     visible: Vec<bool>,
+    /// Each session's address now (a redial changes it).
+    addresses: Vec<std::net::Ipv4Addr>,
     /// Index into `extras` per subscriber; empty while no subscriber has
     /// extra connections, which keeps the common case as cheap as before.
     index: Vec<u32>,
@@ -187,12 +189,14 @@ impl ConnView {
     pub fn with_capacity(n: usize) -> Self {
         Self {
             visible: Vec::with_capacity(n),
+            addresses: Vec::with_capacity(n),
             ..Self::default()
         }
     }
 
     /// Appends the next subscriber.
-    pub fn push(&mut self, visible: bool, extra: Option<Extra>) {
+    pub fn push(&mut self, visible: bool, address: std::net::Ipv4Addr, extra: Option<Extra>) {
+        self.addresses.push(address);
         match extra.filter(|_| visible) {
             Some(e) => {
                 if self.index.is_empty() {
@@ -210,6 +214,12 @@ impl ConnView {
     #[inline]
     pub fn visible(&self, local: usize) -> bool {
         self.visible.get(local).copied().unwrap_or(false)
+    }
+
+    /// The session's address at the moment of the view.
+    #[inline]
+    pub fn address(&self, local: usize) -> std::net::Ipv4Addr {
+        self.addresses[local]
     }
 
     #[inline]
@@ -272,11 +282,19 @@ mod tests {
     #[test]
     fn view_indexes_extras_lazily() {
         let mut v = ConnView::with_capacity(4);
-        v.push(true, None);
-        v.push(false, Some(extra(5, 1, false)));
+        v.push(true, std::net::Ipv4Addr::LOCALHOST, None);
+        v.push(
+            false,
+            std::net::Ipv4Addr::LOCALHOST,
+            Some(extra(5, 1, false)),
+        );
         assert!(v.index.is_empty());
-        v.push(true, Some(extra(9, 1, false)));
-        v.push(true, None);
+        v.push(
+            true,
+            std::net::Ipv4Addr::LOCALHOST,
+            Some(extra(9, 1, false)),
+        );
+        v.push(true, std::net::Ipv4Addr::LOCALHOST, None);
         assert_eq!(
             (0..4).map(|l| v.extra_count(l)).collect::<Vec<_>>(),
             vec![0, 0, 9, 0]

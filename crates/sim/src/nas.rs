@@ -102,6 +102,9 @@ impl RadiusCounters {
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
     pub online: bool,
+    /// The address the session holds: the population's at first, another
+    /// pool address after a redial.
+    pub address: Ipv4Addr,
     pub since_ms: u64,
     pub rate_limit: Option<String>,
     /// Injected abuse load; kept across disconnects, like the household.
@@ -311,7 +314,6 @@ pub(crate) struct NasState {
     pub slot_base: Vec<u64>,
     pub total_slots: u64,
     by_name: HashMap<String, usize>,
-    by_ip: HashMap<Ipv4Addr, usize>,
     by_session: HashMap<String, usize>,
     pub clock: Arc<SimClock>,
     pub settings: NasSettings,
@@ -325,6 +327,20 @@ pub(crate) struct NasState {
     pub radius: RadiusCounters,
     /// Next free extra-connection slot number (see [`crate::load`]).
     next_xslot: AtomicU64,
+    /// Next free address of the spare pool redials draw from.
+    next_spare: AtomicU64,
+    /// Addresses sessions held before a redial, for the address-list
+    /// entries their connections left behind.
+    tenures: Mutex<Vec<Tenure>>,
+}
+
+/// An address a session held until it redialled.
+#[derive(Debug, Clone, Copy)]
+struct Tenure {
+    local: usize,
+    address: Ipv4Addr,
+    from_ms: u64,
+    until_ms: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -357,7 +373,6 @@ impl NasState {
         let mut slot_base = Vec::with_capacity(subs.len());
         let mut total = 0u64;
         let mut by_name = HashMap::with_capacity(subs.len());
-        let mut by_ip = HashMap::with_capacity(subs.len());
         let mut by_session = HashMap::with_capacity(subs.len());
         let epoch = clock.epoch_ms();
         let mut sessions = Vec::with_capacity(subs.len());
@@ -365,7 +380,6 @@ impl NasState {
             slot_base.push(total);
             total += s.slots.len() as u64;
             by_name.insert(s.name.clone(), local);
-            by_ip.insert(s.address, local);
             by_session.insert(s.session_id.to_ascii_lowercase(), local);
             // Sessions have been up between five minutes and three days.
             let up = 300_000 + splitmix(0xA11CE ^ (range.start + local) as u64) % (3 * 86_400_000);
@@ -375,6 +389,7 @@ impl NasState {
             let rate = usage::effective(plan, usage::normal_share_of(global), plan, plan);
             sessions.push(Session {
                 online: true,
+                address: s.address,
                 since_ms,
                 rate_limit: None,
                 load: None,
@@ -395,7 +410,8 @@ impl NasState {
             slot_base,
             total_slots: total,
             by_name,
-            by_ip,
+            next_spare: AtomicU64::new(0),
+            tenures: Mutex::new(Vec::new()),
             by_session,
             sends_empty: version_at_least(&settings.ros_version, 7, 18),
             settings,
@@ -423,8 +439,65 @@ impl NasState {
         self.by_name.get(name).copied()
     }
 
+    /// The online session holding `ip` now.
     pub fn local_by_ip(&self, ip: Ipv4Addr) -> Option<usize> {
-        self.by_ip.get(&ip).copied()
+        self.sessions()
+            .iter()
+            .position(|s| s.online && s.address == ip)
+    }
+
+    /// The address a subscriber's session holds now.
+    pub fn address(&self, local: usize) -> Ipv4Addr {
+        self.sessions()
+            .get(local)
+            .map_or_else(|| self.sub(local).address, |s| s.address)
+    }
+
+    /// Ends a subscriber's session and dials again: the new session gets
+    /// `to` (an address nobody online holds) or the next free address of
+    /// the router's spare pool, as a redial on a pool does. Returns the new
+    /// address; `None` when `to` is held by an online session.
+    pub fn redial(&self, local: usize, to: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
+        if let Some(ip) = to {
+            if self.local_by_ip(ip).is_some_and(|l| l != local) {
+                return None;
+            }
+        }
+        let address = to.unwrap_or_else(|| {
+            let n = self.next_spare.fetch_add(1, Ordering::Relaxed);
+            Ipv4Addr::new(
+                100,
+                64 + self.index as u8,
+                (n / 250) as u8,
+                (2 + n % 250) as u8,
+            )
+        });
+        let mut old = None;
+        self.change_session(local, |s, now| {
+            old = Some(Tenure {
+                local,
+                address: s.address,
+                from_ms: s.since_ms,
+                until_ms: now,
+            });
+            s.online = true;
+            s.address = address;
+            s.since_ms = now;
+            s.rate_limit = None;
+            s.flushed_ms = None;
+            s.meter.reset(now);
+            true
+        });
+        if let Some(t) = old {
+            let mut tenures = lock(&self.tenures);
+            // Probe entries live a day at most; older tenures left nothing.
+            tenures.retain(|x| t.until_ms.saturating_sub(x.until_ms) < 2 * 86_400_000);
+            tenures.push(t);
+        }
+        // The tables now say something else about both addresses.
+        let mut t = lock(&self.tables);
+        self.refresh_all(&mut t);
+        Some(address)
     }
 
     /// The session an incoming Acct-Session-Id names. The accounting form
@@ -642,7 +715,7 @@ impl NasState {
                     e.count = e.count.min(room as u32);
                 }
             }
-            view.push(visible, extra.filter(|e| e.count > 0));
+            view.push(visible, s.address, extra.filter(|e| e.count > 0));
         }
         view
     }
@@ -677,7 +750,6 @@ impl NasState {
 
     /// Folds a session's meter and applies its current rate and ban end.
     fn refresh(&self, limits: &Limits, local: usize, s: &mut Session, now: u64) {
-        let sub = self.sub(local);
         let rate = if s.online {
             let global = self.first + local;
             let plan = usage::plan_of(global);
@@ -687,15 +759,15 @@ impl NasState {
             };
             let limit = limits
                 .caps
-                .cap(local, sub.address, &self.session_interface(local))
+                .cap(local, s.address, &self.session_interface(local))
                 .unwrap_or_else(|| usage::session_limit(plan, s.rate_limit.as_deref()));
             usage::effective(plan, share, limit, (u64::MAX, u64::MAX))
         } else {
             (0, 0)
         };
         s.meter
-            .set(now, rate, limits.bans.until(sub.address, s.flushed_ms));
-        s.conn_cap = limits.conn_caps.cap(sub.address);
+            .set(now, rate, limits.bans.until(s.address, s.flushed_ms));
+        s.conn_cap = limits.conn_caps.cap(s.address);
     }
 
     /// Refreshes every session after a table change.
@@ -1061,20 +1133,37 @@ impl NasState {
                 }
             });
         };
+        // Entries the connections of an earlier session left behind, under
+        // the address it held then: they outlive the redial until they time
+        // out, whoever holds the address now.
+        let tenures: Vec<Tenure> = lock(&self.tenures).clone();
+        for t in tenures.iter().filter(|t| t.until_ms <= now) {
+            let sub = self.sub(t.local);
+            for (k, slot) in sub.slots.iter().enumerate() {
+                if compiled.idle_for(slot.seen_ttl) {
+                    continue;
+                }
+                let conn = current(slot, self.first + t.local, k, t.until_ms);
+                if conn.start_ms >= t.from_ms {
+                    walk(&self.ctx(t.local, t.address, slot, conn.start_ms, conn.src_port));
+                }
+            }
+        }
         for local in (0..self.count).filter(|&l| view.visible(l)) {
             let sub = self.sub(local);
+            let address = view.address(local);
             for (k, slot) in sub.slots.iter().enumerate() {
                 if compiled.idle_for(slot.seen_ttl) {
                     continue;
                 }
                 let conn = current(slot, self.first + local, k, now);
-                walk(&self.ctx(local, sub, slot, conn.start_ms, conn.src_port));
+                walk(&self.ctx(local, address, slot, conn.start_ms, conn.src_port));
             }
             if let Some(extra) = view.extra(local).filter(|e| !compiled.idle_for(e.ttl)) {
                 let pppoe = self.access == Access::Pppoe;
                 for j in 0..extra.count {
                     let conn = extra.conn(j, now);
-                    walk(&extra.ctx(&conn, local, pppoe, sub.address));
+                    walk(&extra.ctx(&conn, local, pppoe, address));
                 }
             }
         }
@@ -1169,7 +1258,7 @@ impl NasState {
     pub fn ctx(
         &self,
         local: usize,
-        sub: &SimSubscriber,
+        src: Ipv4Addr,
         slot: &crate::population::Slot,
         start_ms: u64,
         sport: u16,
@@ -1180,7 +1269,7 @@ impl NasState {
             local,
             pppoe: self.access == Access::Pppoe,
             uplink: false,
-            src: sub.address,
+            src,
             sport,
             dst: *slot.dst.ip(),
             dport: slot.dst.port(),
@@ -1227,11 +1316,10 @@ impl NasState {
                     .filter(|(id, _)| anchors.get(id) == Some(&local))
                     .map(|(_, r)| r.clone()),
             );
-            let sub = self.sub(local);
             let name = self.session_interface(local);
             let target = match self.access {
                 Access::Pppoe => name.clone(),
-                Access::Hotspot => format!("{}/32", sub.address),
+                Access::Hotspot => format!("{}/32", s.address),
             };
             let plan = usage::plan_of(self.first + local);
             let limit = usage::session_limit(plan, s.rate_limit.as_deref());
@@ -1291,7 +1379,7 @@ impl NasState {
                 ("name".into(), sub.name.clone()),
                 ("service".into(), "pppoe".into()),
                 ("caller-id".into(), sub.mac.clone()),
-                ("address".into(), sub.address.to_string()),
+                ("address".into(), s.address.to_string()),
                 (
                     "uptime".into(),
                     duration_string(now.saturating_sub(s.since_ms)),
@@ -1322,7 +1410,7 @@ impl NasState {
                 (".id".into(), id_string(self.session_item_id(local))),
                 ("server".into(), "hotspot1".into()),
                 ("user".into(), sub.name.clone()),
-                ("address".into(), sub.address.to_string()),
+                ("address".into(), s.address.to_string()),
                 ("mac-address".into(), sub.mac.clone()),
                 ("login-by".into(), "http-chap".into()),
                 ("uptime".into(), duration_string(up_s * 1000)),
@@ -1422,6 +1510,21 @@ impl NasState {
             }
         }
         rows
+    }
+
+    /// `/system/clock`: the router's time and date (UTC), printed as
+    /// RouterOS 7.10 and later print them.
+    pub fn clock_rows(&self) -> Vec<Row> {
+        let now = datetime_string(self.now_ms());
+        let (date, time) = now.split_once(' ').unwrap_or((&now, ""));
+        vec![vec![
+            ("time".into(), time.into()),
+            ("date".into(), date.into()),
+            ("time-zone-autodetect".into(), "false".into()),
+            ("time-zone-name".into(), "UTC".into()),
+            ("gmt-offset".into(), "+00:00".into()),
+            ("dst-active".into(), "false".into()),
+        ]]
     }
 
     pub fn identity_rows(&self) -> Vec<Row> {

@@ -1037,3 +1037,63 @@ async fn a_static_queue_shapes_a_pppoe_session_only_above_its_dynamic_queue() {
     assert_eq!(names.last().map(String::as_str), Some("late"));
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_redial_moves_the_session_to_another_address_and_the_old_one_to_someone_else() {
+    let net = start_with(PopulationSpec::demo(), RouterModel::lenient()).await;
+    let nas = &net.nas()[0];
+    let subs = nas.subscribers();
+    let (sharer, next) = (subs[40].clone(), subs[41].clone());
+    let mut c = client(nas).await;
+    let own = conns_of(&mut c, sharer.address).await.len();
+    // A ban keyed on the address, as a naive tool sets it.
+    for words in [
+        vec![
+            "/ip/firewall/filter/add".to_string(),
+            "=chain=forward".into(),
+            "=action=drop".into(),
+            "=src-address-list=bad".into(),
+        ],
+        vec![
+            "/ip/firewall/address-list/add".into(),
+            "=list=bad".into(),
+            format!("=address={}", sharer.address),
+        ],
+    ] {
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        assert_eq!(c.call(&words).await[0].kind(), ReplyKind::Done);
+    }
+    assert!(nas.is_banned(&sharer.name));
+
+    net.advance(Duration::from_secs(5));
+    let moved = nas.redial(&sharer.name).unwrap();
+    assert_ne!(moved, sharer.address);
+    assert_eq!(nas.address(&sharer.name), Some(moved));
+    assert!(
+        !nas.is_banned(&sharer.name),
+        "the redial escapes an address ban"
+    );
+    let r = c
+        .call(&["/ppp/active/print", &format!("?name={}", sharer.name)])
+        .await;
+    assert_eq!(get(rows(&r)[0], "address"), moved.to_string());
+    assert_eq!(get(rows(&r)[0], "uptime"), "0s");
+    assert_eq!(conns_of(&mut c, moved).await.len(), own);
+    assert!(conns_of(&mut c, sharer.address).await.is_empty());
+
+    // The pool hands the old address to the next subscriber who dials.
+    assert_eq!(
+        nas.redial_to(&next.name, moved),
+        None,
+        "held by an online session"
+    );
+    assert_eq!(
+        nas.redial_to(&next.name, sharer.address),
+        Some(sharer.address)
+    );
+    assert!(
+        nas.is_banned(&next.name),
+        "the next holder inherits the ban"
+    );
+    net.shutdown().await;
+}
