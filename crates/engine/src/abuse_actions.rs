@@ -281,8 +281,11 @@ pub struct Lifted {
     pub note: String,
 }
 
-/// Takes a ban's or limit's address off its list, and says what happened:
-/// the `what` list entry was removed, or the router had already `gone`.
+/// Takes a ban's or limit's entries off its list (every address the
+/// subscriber was put there under, found by the entry comment; the stored
+/// address for entries made before comments named the subscriber), and says
+/// what happened: the `what` list entry was removed, or the router had
+/// already `gone`.
 async fn unlist(
     router: &Router,
     a: &Action,
@@ -291,11 +294,14 @@ async fn unlist(
     gone: &str,
 ) -> Result<String, DisconnectError> {
     let ip: Option<Ipv4Addr> = a.details["address"].as_str().and_then(|s| s.parse().ok());
-    Ok(match ip {
-        Some(ip) if router_lists::unlist(router, list, ip, ACTION_BUDGET).await? => {
-            format!("the {what} list entry was removed")
-        }
-        _ => format!("the router had already {gone}"),
+    let comment = crate::follow::list_and_comment(a.kind, &a.subscriber)
+        .map(|(_, c)| c)
+        .unwrap_or_default();
+    let removed = router_lists::unlist(router, list, &comment, ip, ACTION_BUDGET).await?;
+    Ok(if removed > 0 {
+        format!("the {what} list entry was removed")
+    } else {
+        format!("the router had already {gone}")
     })
 }
 

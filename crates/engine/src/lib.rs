@@ -21,6 +21,7 @@ pub mod abuse_actions;
 pub mod access;
 pub mod demo;
 pub mod enforce;
+pub mod follow;
 pub mod limits;
 pub mod monitor;
 pub mod notify;

@@ -18,6 +18,7 @@ use shareguard_store::{
 };
 
 use crate::abuse_actions::{self, Lifted, Penalty};
+use crate::follow::{follow_sessions, Moved};
 use crate::limits::LimitSettings;
 use crate::persist::{store_task, EngineError};
 use crate::sharing_actions::{trip_breaker, Breaker, Router, Trip, BREAKER_KEY};
@@ -144,6 +145,10 @@ pub struct CycleReport {
     pub lifted: Vec<Lifted>,
     /// Expired actions that could not be lifted yet (retried next cycle).
     pub lift_failures: Vec<(i64, String)>,
+    /// Bans and limits moved to their subscribers' new addresses (redials).
+    pub moved: Vec<Moved>,
+    /// Routers whose bans and limits could not be checked (retried next cycle).
+    pub follow_failures: Vec<(String, String)>,
     /// Set when this cycle tripped the breaker.
     pub tripped: Option<Trip>,
     /// The breaker was already tripped: nothing automatic was done.
@@ -189,6 +194,7 @@ impl Monitor {
         let t0 = Instant::now();
         let at = Utc::now();
         let (lifted, lift_failures) = abuse_actions::lift_expired(store, routers, at).await?;
+        let (moved, follow_failures) = follow_sessions(store, routers, at).await?;
         let reads = self
             .read_all(routers, settings.thresholds.hog_percent)
             .await;
@@ -266,6 +272,8 @@ impl Monitor {
             actions: Vec::new(),
             lifted,
             lift_failures,
+            moved,
+            follow_failures,
             tripped: None,
             paused: false,
             ended_sessions: Vec::new(),

@@ -80,17 +80,34 @@ pub(crate) async fn take_off_list(
     Ok(true)
 }
 
-/// Ends a ban or limit before its timeout by taking `address` off `list`
-/// on `router`. False when the router had already removed the entry.
+/// Ends a ban or limit on `router` by taking its entries off `list`: every
+/// entry tagged `comment` (the subscriber's, under whichever addresses they
+/// held), else the one for `fallback` (entries from before comments named
+/// the subscriber). Returns how many were removed; 0 when the router's
+/// timeout had already removed them.
 pub(crate) async fn unlist(
     router: &Router,
     list: &str,
-    address: Ipv4Addr,
+    comment: &str,
+    fallback: Option<Ipv4Addr>,
     budget: Duration,
-) -> Result<bool, ActionError> {
+) -> Result<usize, ActionError> {
     within(&router.target.name, budget, async {
         let mut c = Client::connect(&router.target.connect).await?;
-        Ok(take_off_list(&mut c, list, address).await?)
+        let ids: Vec<String> = crate::follow::tagged_entries(&mut c, list, comment)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        if !ids.is_empty() {
+            c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", ids.join(",")))
+                .await?;
+            return Ok(ids.len());
+        }
+        Ok(match fallback {
+            Some(ip) => usize::from(take_off_list(&mut c, list, ip).await?),
+            None => 0,
+        })
     })
     .await
 }

@@ -734,3 +734,102 @@ async fn the_p2p_rule_watches_the_hotspot_interface_the_router_names() {
     p2p_rules::install(hotspot).await.unwrap();
     assert!(p2p_rules::state(hotspot).await.unwrap().installed());
 }
+
+#[tokio::test]
+async fn a_ban_and_a_limit_follow_the_subscriber_to_a_new_address_and_leave_the_old_one() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let nas = &f.demo.network.nas()[0];
+    let (banned, limited, next) = (f.quiet(0, 3), f.quiet(0, 5), f.quiet(0, 7));
+    assert!(penalties::install_ban_rule(&routers[0]).await.unwrap());
+    limits::install_limit_rules(&routers[0], &LimitSettings::default())
+        .await
+        .unwrap();
+    abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&banned))
+        .await
+        .unwrap();
+    abuse_actions::limit_and_record(
+        &f.store,
+        &routers[0],
+        &by_owner(&limited),
+        &LimitSettings::default(),
+    )
+    .await
+    .unwrap();
+    assert!(nas.is_banned(&banned));
+    let old = nas.address(&banned).unwrap();
+    let old_limited = nas.address(&limited).unwrap();
+
+    // The banned subscriber redials; the next subscriber gets the old address.
+    f.demo.network.advance(Duration::from_secs(5));
+    let new = nas.redial(&banned).unwrap();
+    let new_limited = nas.redial(&limited).unwrap();
+    assert_eq!(nas.redial_to(&next, old), Some(old));
+    assert!(
+        !nas.is_banned(&banned) && nas.is_banned(&next),
+        "as on a real router"
+    );
+
+    let mut m = Monitor::new();
+    let r = m
+        .cycle(&f.store, &routers, &quiet_defaults())
+        .await
+        .unwrap();
+    assert!(r.follow_failures.is_empty(), "{:?}", r.follow_failures);
+    assert!(nas.is_banned(&banned), "the ban follows the account");
+    assert!(!nas.is_banned(&next), "nobody inherits it");
+    let mut moved: Vec<_> = r
+        .moved
+        .iter()
+        .map(|m| (m.subscriber.as_str(), m.from.clone(), m.to))
+        .collect();
+    moved.sort();
+    let mut want = vec![
+        (banned.as_str(), vec![old], Some(new)),
+        (limited.as_str(), vec![old_limited], Some(new_limited)),
+    ];
+    want.sort();
+    assert_eq!(moved, want);
+    let on_list = |list: &str| -> Vec<String> {
+        nas.rules("address-list")
+            .into_iter()
+            .filter(|e| e["list"] == list)
+            .map(|e| e["address"].clone())
+            .collect()
+    };
+    assert_eq!(on_list("sg-banned"), vec![new.to_string()]);
+    assert_eq!(on_list("sg-limited"), vec![new_limited.to_string()]);
+    let audit = f
+        .store
+        .lock()
+        .unwrap()
+        .audit_log(&AuditFilter {
+            action: Some("ban_moved".into()),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].details["to"], new.to_string());
+
+    // A second cycle has nothing to move; lifting removes the moved entry.
+    let r = m
+        .cycle(&f.store, &routers, &quiet_defaults())
+        .await
+        .unwrap();
+    assert!(r.moved.is_empty(), "{:?}", r.moved);
+    let ban = f
+        .store
+        .lock()
+        .unwrap()
+        .actions_in_force()
+        .unwrap()
+        .into_iter()
+        .find(|a| a.subscriber == banned)
+        .unwrap();
+    let l = abuse_actions::lift(&f.store, &routers, &ban, "owner", "done")
+        .await
+        .unwrap();
+    assert_eq!(l.note, "the ban list entry was removed");
+    assert!(!nas.is_banned(&banned));
+    assert!(on_list("sg-banned").is_empty());
+}

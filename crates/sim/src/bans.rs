@@ -209,7 +209,8 @@ impl BanSet {
 
     /// When the ban on `ip` ends; 0 when it is not banned or does not
     /// reach the session's connections. `flushed_ms` is when the session's
-    /// connections were last removed from the connection table.
+    /// oldest connection can have started: its start, or the last removal
+    /// of its connections from the connection table.
     pub fn until(&self, ip: Ipv4Addr, flushed_ms: Option<u64>) -> u64 {
         self.entries
             .iter()

@@ -766,7 +766,16 @@ impl NasState {
             (0, 0)
         };
         s.meter
-            .set(now, rate, limits.bans.until(s.address, s.flushed_ms));
+            // A session's connections are all newer than its start or the
+            // last removal of its connections: a ban from before then meets
+            // them at their first packet, fast-tracked or not.
+            .set(
+                now,
+                rate,
+                limits
+                    .bans
+                    .until(s.address, s.flushed_ms.max(Some(s.since_ms))),
+            );
         s.conn_cap = limits.conn_caps.cap(s.address);
     }
 

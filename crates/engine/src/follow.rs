@@ -1,0 +1,182 @@
+//! Bans and limits follow the account, not the address.
+//!
+//! A ban or limit is an address-list entry, and PPPoE and hotspot addresses
+//! come from pools: a subscriber who redials gets another address, and the
+//! old one goes to whoever dials next. So at the start of every monitor
+//! cycle each ban and limit in force is checked against its subscriber's
+//! session: the new address goes on the list (with the time left), entries
+//! under addresses the subscriber no longer holds come off, and a banned
+//! subscriber's connections are removed so fast-tracked ones meet the drop
+//! rule. Entries are found by their comment, which names the subscriber.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use routeros_client::{Client, Command, QueryOp};
+use serde::Serialize;
+use serde_json::json;
+use shareguard_scan::collect::read_sessions;
+use shareguard_store::{Action, ActionKind, AuditEntry, Store, SYSTEM_OPERATOR};
+
+use crate::enforce::{within, ActionError};
+use crate::persist::{store_task, EngineError};
+use crate::sharing_actions::{Router, ACTION_BUDGET};
+use crate::{limits, penalties, router_lists};
+
+/// One ban or limit moved to where its subscriber is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    pub action_id: i64,
+    pub subscriber: String,
+    pub nas: String,
+    pub kind: ActionKind,
+    /// Addresses taken off the list (the subscriber no longer holds them).
+    pub from: Vec<Ipv4Addr>,
+    /// The address put on the list; `None` while the subscriber is offline.
+    pub to: Option<Ipv4Addr>,
+}
+
+/// The list and the entry comment of a ban or limit of `subscriber`.
+pub(crate) fn list_and_comment(
+    kind: ActionKind,
+    subscriber: &str,
+) -> Option<(&'static str, String)> {
+    match kind {
+        ActionKind::Ban => Some((
+            penalties::BAN_LIST,
+            format!("{} {subscriber}", penalties::BAN_COMMENT),
+        )),
+        ActionKind::Limit => Some((
+            limits::LIMIT_LIST,
+            format!("{} {subscriber}", limits::LIMIT_COMMENT),
+        )),
+        _ => None,
+    }
+}
+
+/// The (`.id`, address) of the entries on `list` tagged `comment`.
+pub(crate) async fn tagged_entries(
+    c: &mut Client,
+    list: &str,
+    comment: &str,
+) -> Result<Vec<(String, Option<Ipv4Addr>)>, routeros_client::Error> {
+    let rows = c
+        .run(
+            Command::new("/ip/firewall/address-list/print")
+                .proplist(&[".id", "address"])
+                .query(QueryOp::Eq("list".into(), list.into()))
+                .query(QueryOp::Eq("comment".into(), comment.into()))
+                .query(QueryOp::And),
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let id = r.get_str(".id")?.into_owned();
+            Some((id, r.get_str("address").and_then(|a| a.parse().ok())))
+        })
+        .collect())
+}
+
+/// Moves the bans and limits in force on `router` to their subscribers'
+/// current addresses.
+async fn follow_on(
+    router: &Router,
+    actions: &[&Action],
+    now: DateTime<Utc>,
+) -> Result<Vec<Moved>, ActionError> {
+    let mut c = Client::connect(&router.target.connect).await?;
+    let sessions: HashMap<String, Ipv4Addr> = read_sessions(&mut c, router.target.access, None)
+        .await?
+        .into_iter()
+        .map(|s| (s.subscriber, s.address))
+        .collect();
+    let mut moved = Vec::new();
+    for a in actions {
+        let Some((list, comment)) = list_and_comment(a.kind, &a.subscriber) else {
+            continue;
+        };
+        let entries = tagged_entries(&mut c, list, &comment).await?;
+        let current = sessions.get(&a.subscriber).copied();
+        let stale: Vec<&(String, Option<Ipv4Addr>)> =
+            entries.iter().filter(|(_, ip)| *ip != current).collect();
+        let listed = current.is_some_and(|ip| entries.iter().any(|(_, e)| *e == Some(ip)));
+        if stale.is_empty() && (listed || current.is_none()) {
+            continue;
+        }
+        if !stale.is_empty() {
+            let ids: Vec<&str> = stale.iter().map(|(id, _)| id.as_str()).collect();
+            c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", ids.join(",")))
+                .await?;
+        }
+        let mut to = None;
+        if let (Some(ip), false) = (current, listed) {
+            let left = a.expires_at.map_or(60, |e| (e - now).num_seconds().max(60));
+            let minutes = u32::try_from((left + 59) / 60).unwrap_or(u32::MAX);
+            router_lists::put_on_list(&mut c, list, ip, minutes, &comment).await?;
+            if a.kind == ActionKind::Ban {
+                router_lists::remove_connections_of(&mut c, ip).await?;
+            }
+            to = Some(ip);
+        }
+        moved.push(Moved {
+            action_id: a.id.unwrap_or_default(),
+            subscriber: a.subscriber.clone(),
+            nas: router.target.name.clone(),
+            kind: a.kind,
+            from: stale.iter().filter_map(|(_, ip)| *ip).collect(),
+            to,
+        });
+    }
+    Ok(moved)
+}
+
+/// Checks every ban and limit in force against its subscriber's session and
+/// moves it where needed, each move in the audit log. A router that cannot
+/// be reached keeps its entries for the next cycle (the failures are
+/// returned with the router's name).
+pub async fn follow_sessions(
+    store: &Arc<Mutex<Store>>,
+    routers: &[Router],
+    now: DateTime<Utc>,
+) -> Result<(Vec<Moved>, Vec<(String, String)>), EngineError> {
+    let actions: Vec<Action> = store_task(store, |s| s.actions_in_force())
+        .await?
+        .into_iter()
+        .filter(|a| matches!(a.kind, ActionKind::Ban | ActionKind::Limit))
+        .filter(|a| a.expires_at.is_none_or(|t| t > now))
+        .collect();
+    let mut moved = Vec::new();
+    let mut failed = Vec::new();
+    for router in routers {
+        let here: Vec<&Action> = actions
+            .iter()
+            .filter(|a| a.nas == router.target.name)
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        match within(
+            &router.target.name,
+            ACTION_BUDGET,
+            follow_on(router, &here, now),
+        )
+        .await
+        {
+            Ok(m) => moved.extend(m),
+            Err(e) => {
+                tracing::warn!(nas = %router.target.name, "could not check its bans and limits: {e}");
+                failed.push((router.target.name.clone(), e.to_string()));
+            }
+        }
+    }
+    for m in &moved {
+        let entry = AuditEntry::new(SYSTEM_OPERATOR, format!("{}_moved", m.kind.as_str()))
+            .subject(&m.subscriber)
+            .details(json!({ "action": m.action_id, "nas": m.nas, "from": m.from, "to": m.to }));
+        store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
+    }
+    Ok((moved, failed))
+}
