@@ -480,3 +480,41 @@ async fn probe_entries_stay_with_the_session_that_left_them_when_its_address_mov
         sharer.address
     );
 }
+
+#[tokio::test]
+async fn an_account_online_twice_from_two_caller_ids_is_one_high_result() {
+    let net = start_sim(small(), false).await;
+    let nas = &net.nas()[0];
+    let honest = nas
+        .subscribers()
+        .iter()
+        .find(|s| s.kind == HouseholdKind::SingleDevice)
+        .unwrap()
+        .clone();
+    let second = nas.add_session(&honest.name, "E4:8D:8C:00:00:99").unwrap();
+    let out = run_scan(
+        request(targets(&net, StrategyChoice::Auto)),
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    let mine: Vec<_> = out
+        .results
+        .iter()
+        .filter(|r| r.subscriber == honest.name)
+        .collect();
+    assert_eq!(mine.len(), 1, "one result per account");
+    let r = mine[0];
+    assert_eq!(
+        r.connections as usize,
+        2 * honest.slots.len(),
+        "both sessions' connections"
+    );
+    assert!(r.level >= Level::High, "{:?} {:?}", r.level, r.reasons);
+    assert!(
+        r.reasons[0].contains("online 2 times at once")
+            && r.reasons[0].contains("E4:8D:8C:00:00:99"),
+        "{:?} ({second})",
+        r.reasons
+    );
+}

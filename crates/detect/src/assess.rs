@@ -23,6 +23,16 @@ use crate::settings::DetectionSettings;
 use crate::ttl::{classify, expected_ttl, family_name, TtlClass};
 use crate::verdict::{Evidence, EvidenceStatus, Level, RecommendedAction, TtlStatus, Verdict};
 
+/// The level for an account online several times at once from different
+/// caller-ids, on PPPoE (a hotspot account's several sessions are its
+/// devices, which the session cap handles).
+fn concurrent_sessions(obs: &SubscriberObservation, s: &DetectionSettings) -> Option<Level> {
+    (obs.access == crate::observation::Access::Pppoe
+        && obs.sessions.len() > 1
+        && obs.caller_ids().len() > 1)
+        .then_some(s.concurrent_sessions_level)
+}
+
 /// Assesses one subscriber.
 pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
     let mut reasons = Vec::new();
@@ -54,6 +64,22 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
                 "Router evidence together with {counted} connections raises the level to {raised}."
             ));
             level = raised;
+        }
+    }
+
+    if let Some(sessions_level) = concurrent_sessions(obs, s) {
+        let ids = obs.caller_ids();
+        let reason = format!(
+            "The account is online {} times at once from different caller-ids ({}): two households dial with one login.",
+            obs.sessions.len(),
+            ids.join(", ")
+        );
+        if sessions_level > level {
+            // It decides the level, so it is the first reason.
+            reasons.insert(0, reason);
+            level = sessions_level;
+        } else {
+            reasons.push(reason);
         }
     }
 

@@ -20,7 +20,7 @@ pub mod ttl;
 pub mod verdict;
 
 pub use assess::{apply_whitelist, assess};
-pub use observation::{Access, ProbeStrategy, SubscriberObservation, TtlEvidence};
+pub use observation::{Access, ProbeStrategy, SessionSeen, SubscriberObservation, TtlEvidence};
 pub use report::{NasOutcome, NasStatus, ScanScope, ScanStatus, ScanSummary, SubscriberResult};
 pub use settings::DetectionSettings;
 pub use verdict::{Evidence, EvidenceStatus, Level, RecommendedAction, TtlStatus, Verdict};

@@ -105,4 +105,31 @@ pub struct SubscriberObservation {
     pub ttl: TtlEvidence,
     /// The whitelist reason, when the subscriber is whitelisted.
     pub whitelist: Option<String>,
+    /// The account's sessions online at once, with the caller-id (MAC) and
+    /// address of each; one for an ordinary line. The counts and TTLs above
+    /// cover all of them.
+    #[serde(default)]
+    pub sessions: Vec<SessionSeen>,
+}
+
+/// One online session of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSeen {
+    pub address: String,
+    /// Calling-Station-Id / MAC, when the NAS reports it.
+    pub caller_id: Option<String>,
+}
+
+impl SubscriberObservation {
+    /// The distinct caller-ids the account's sessions dialled from.
+    pub fn caller_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .sessions
+            .iter()
+            .filter_map(|s| s.caller_id.as_deref())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }

@@ -29,6 +29,10 @@ pub struct DetectionSettings {
     /// sharing thresholds. Off by default: a BitTorrent client alone opens
     /// hundreds of connections, which says nothing about a second household.
     pub count_p2p_connections: bool,
+    /// The level of a PPPoE account online twice at once from different
+    /// caller-ids: two households dialling with one login, the most direct
+    /// sharing sign there is.
+    pub concurrent_sessions_level: crate::verdict::Level,
 }
 
 impl Default for DetectionSettings {
@@ -41,6 +45,7 @@ impl Default for DetectionSettings {
             min_ttl_observations: 3,
             rewrite_min_connections: 30,
             count_p2p_connections: false,
+            concurrent_sessions_level: crate::verdict::Level::High,
         }
     }
 }

@@ -17,6 +17,7 @@ fn sub(access: Access, connections: u32, ttls: &[(u8, u32)]) -> SubscriberObserv
             probe_age_secs: Some(3600),
         },
         whitelist: None,
+        sessions: Vec::new(),
     }
 }
 
@@ -281,4 +282,53 @@ fn a_whitelist_entry_made_after_the_scan_reads_like_one_made_before() {
             .count(),
         1
     );
+}
+
+fn with_sessions(mut o: SubscriberObservation, callers: &[&str]) -> SubscriberObservation {
+    o.sessions = callers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| SessionSeen {
+            address: format!("10.0.0.{}", 2 + i),
+            caller_id: Some((*c).into()),
+        })
+        .collect();
+    o
+}
+
+#[test]
+fn one_login_dialled_from_two_places_at_once_is_high_and_says_so_first() {
+    let honest = sub(Access::Pppoe, 80, &[(63, 70), (127, 10)]);
+    let v = judge(&with_sessions(
+        honest.clone(),
+        &["AA:00:00:00:00:01", "BB:00:00:00:00:02"],
+    ));
+    assert_eq!(v.level, Level::High);
+    assert!(
+        v.reasons[0].contains("online 2 times at once from different caller-ids (AA:00:00:00:00:01, BB:00:00:00:00:02)"),
+        "{:?}",
+        v.reasons
+    );
+    // The same router redialling (one caller-id) is not two households.
+    assert_eq!(
+        judge(&with_sessions(
+            honest.clone(),
+            &["AA:00:00:00:00:01", "AA:00:00:00:00:01"]
+        ))
+        .level,
+        judge(&honest).level
+    );
+    // On a hotspot an account's sessions are its devices.
+    let hotspot = sub(Access::Hotspot, 80, &[(64, 80)]);
+    assert_eq!(
+        judge(&with_sessions(hotspot.clone(), &["AA", "BB"])).level,
+        judge(&hotspot).level
+    );
+    // The owner sets the level.
+    let s = DetectionSettings {
+        concurrent_sessions_level: Level::Medium,
+        ..DetectionSettings::default()
+    };
+    let two = with_sessions(honest, &["AA", "BB"]);
+    assert_eq!(assess(&two, &s).level, Level::Medium);
 }

@@ -56,6 +56,7 @@ pub fn ideal_observation(pop: &Population, s: &SimSubscriber) -> SubscriberObser
             probe_age_secs: Some(3600),
         },
         whitelist: None,
+        sessions: Vec::new(),
     }
 }
 

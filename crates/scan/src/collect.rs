@@ -120,6 +120,16 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Adds another session's tally of the same account.
+    pub fn add(&mut self, other: Tally) {
+        self.connections += other.connections;
+        self.p2p += other.p2p;
+        self.new_connections += other.new_connections;
+        for (ttl, n) in other.ttl {
+            self.observe(ttl, n);
+        }
+    }
+
     fn observe(&mut self, ttl: u8, n: u32) {
         match self.ttl.iter_mut().find(|(t, _)| *t == ttl) {
             Some((_, c)) => *c += n,

@@ -13,12 +13,14 @@ use chrono::Utc;
 use routeros_client::{Client, Error};
 use shareguard_detect::{
     assess, Access, DetectionSettings, NasOutcome, NasStatus, ProbeStrategy, ScanScope, ScanStatus,
-    ScanSummary, SubscriberObservation, SubscriberResult, TtlEvidence,
+    ScanSummary, SessionSeen, SubscriberObservation, SubscriberResult, TtlEvidence,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::collect::{read_address_lists, read_connections, read_sessions, Tallies};
+use crate::collect::{
+    read_address_lists, read_connections, read_sessions, Session, Tallies, Tally,
+};
 use crate::probes::{self, ProbeState};
 use crate::target::NasTarget;
 
@@ -305,15 +307,15 @@ async fn read_nas(
     let probe_age_secs = state
         .installed_at()
         .map(|at| (now - at).num_seconds().max(0) as u64);
-    let results = sessions
+    let results = accounts(sessions, tallies.tallies)
         .into_iter()
-        .zip(tallies.tallies)
-        .map(|(s, t)| {
+        .map(|(sessions, t)| {
+            let first = &sessions[0];
             let obs = SubscriberObservation {
-                whitelist: whitelist.get(&s.subscriber).cloned(),
-                subscriber: s.subscriber,
+                whitelist: whitelist.get(&first.subscriber).cloned(),
+                subscriber: first.subscriber.clone(),
                 nas: target.name.clone(),
-                address: s.address.to_string(),
+                address: first.address.to_string(),
                 access: target.access,
                 expected_hops: target.expected_hops,
                 connections: t.connections,
@@ -323,12 +325,42 @@ async fn read_nas(
                     counts: t.ttl.into_iter().collect::<BTreeMap<_, _>>(),
                     probe_age_secs,
                 },
+                sessions: sessions
+                    .iter()
+                    .map(|s| SessionSeen {
+                        address: s.address.to_string(),
+                        caller_id: s.mac.clone(),
+                    })
+                    .collect(),
             };
             let v = assess(&obs, settings);
             SubscriberResult::new(obs, v, now)
         })
         .collect();
     Ok(results)
+}
+
+/// The sessions grouped per account, in the order accounts first appear,
+/// with the tallies of an account's sessions added up: a second concurrent
+/// session's connections and TTLs are the account's too, and one result per
+/// account keeps the store (keyed by the login) from losing one of them.
+fn accounts(sessions: Vec<Session>, tallies: Vec<Tally>) -> Vec<(Vec<Session>, Tally)> {
+    let mut out: Vec<(Vec<Session>, Tally)> = Vec::with_capacity(sessions.len());
+    let mut at: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(sessions.len());
+    for (s, t) in sessions.into_iter().zip(tallies) {
+        match at.get(&s.subscriber) {
+            Some(&i) => {
+                out[i].0.push(s);
+                out[i].1.add(t);
+            }
+            None => {
+                at.insert(s.subscriber.clone(), out.len());
+                out.push((vec![s], t));
+            }
+        }
+    }
+    out
 }
 
 async fn install_probes(

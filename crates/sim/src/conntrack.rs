@@ -162,7 +162,12 @@ pub(crate) struct ConnPrint {
     tag_word: Option<Vec<u8>>,
     local: usize,
     slot: usize,
-    /// Past the subscribers: the next of the router's uplink connections.
+    /// Past the subscribers: the accounts' further sessions (taken once
+    /// per print), the one being printed and its next slot.
+    extra_sessions: Vec<crate::nas::ExtraSession>,
+    extra_session: usize,
+    extra_slot: usize,
+    /// Then the next of the router's uplink connections.
     uplink: u64,
     scratch: Vec<u8>,
 }
@@ -181,6 +186,7 @@ impl ConnPrint {
             None => Field::ALL.to_vec(),
         };
         let now = nas.now_ms();
+        let extra_sessions = nas.extra_sessions();
         Self {
             compiled: nas.compiled(),
             view: nas.conn_view(now),
@@ -192,6 +198,9 @@ impl ConnPrint {
             tag_word: tag.map(|t| format!(".tag={t}").into_bytes()),
             local: 0,
             slot: 0,
+            extra_sessions,
+            extra_session: 0,
+            extra_slot: 0,
             uplink: 0,
             scratch: Vec::with_capacity(64),
         }
@@ -225,6 +234,23 @@ impl ConnPrint {
             }
             self.local += 1;
             self.slot = 0;
+        }
+        while self.extra_session < self.extra_sessions.len() {
+            let e = self.extra_sessions[self.extra_session].clone();
+            let sub = nas.sub(e.local);
+            while self.extra_slot < sub.slots.len() {
+                if rows >= max_rows || out.len() >= budget {
+                    return (rows, false);
+                }
+                let k = self.extra_slot;
+                self.extra_slot += 1;
+                let row = self.extra_session_row(&nas, &compiled, &e, k);
+                if self.emit(&row, out) {
+                    rows += 1;
+                }
+            }
+            self.extra_session += 1;
+            self.extra_slot = 0;
         }
         while self.uplink < crate::uplink::COUNT {
             if rows >= max_rows || out.len() >= budget {
@@ -292,6 +318,20 @@ impl ConnPrint {
                 }
             }
         }
+        for e in self.extra_sessions.clone() {
+            for k in 0..nas.sub(e.local).slots.len() {
+                let row = self.extra_session_row(&nas, &compiled, &e, k);
+                if self.query.is_empty()
+                    || self.query.matches(|name| {
+                        Field::parse(name)
+                            .and_then(|f| row.value(f))
+                            .map(Cow::Owned)
+                    })
+                {
+                    n += 1;
+                }
+            }
+        }
         for c in crate::uplink::conns(nas.index, self.now) {
             let row = uplink_row(&compiled, &c, self.now);
             if self.query.is_empty()
@@ -305,6 +345,43 @@ impl ConnPrint {
             }
         }
         n
+    }
+
+    /// Connection `k` of a further session: the account's slot `k`, from
+    /// that session's address and with an id of its own.
+    fn extra_session_row<'a>(
+        &self,
+        nas: &NasState,
+        compiled: &'a Compiled,
+        e: &crate::nas::ExtraSession,
+        k: usize,
+    ) -> ConnRow<'a> {
+        let sub = nas.sub(e.local);
+        let slot = &sub.slots[k];
+        let conn = current(slot, nas.first + e.local, k, self.now);
+        let base = connection_id(
+            nas.slot_base[e.local] + k as u64,
+            nas.total_slots,
+            conn.generation
+                .saturating_sub(generation_at(slot, self.epoch)),
+        );
+        let nth = self
+            .extra_sessions
+            .iter()
+            .position(|x| x.address == e.address)
+            .unwrap_or(0) as u64;
+        ConnRow {
+            src: e.address,
+            src_port: conn.src_port,
+            proto: slot.protocol,
+            dst: slot.dst,
+            start_ms: conn.start_ms,
+            id: crate::nas::EXTRA_SESSION_ID_BASE + base * 8 + nth % 8,
+            mark: mark(compiled, slot.seen_ttl, || {
+                nas.ctx(e.local, e.address, slot, conn.start_ms, conn.src_port)
+            }),
+            now: self.now,
+        }
     }
 
     /// Row `k` of the current subscriber: a slot, or past the slots one of

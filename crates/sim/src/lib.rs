@@ -550,6 +550,16 @@ impl SimNas {
             .and_then(|l| self.state.redial(l, Some(address)))
     }
 
+    /// Opens a second concurrent session of the account from another
+    /// caller-id (`mac`), as a router with `only-one=no` allows: a second
+    /// household dialling with the same login. It gets an address of its
+    /// own and a household's worth of connections. Returns the address.
+    pub fn add_session(&self, subscriber: &str, mac: &str) -> Option<Ipv4Addr> {
+        self.state
+            .local_by_name(subscriber)
+            .map(|l| self.state.add_session(l, mac))
+    }
+
     /// Brings an offline subscriber back with a fresh session.
     pub fn reconnect(&self, subscriber: &str) -> bool {
         self.state

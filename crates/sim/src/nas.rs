@@ -332,7 +332,25 @@ pub(crate) struct NasState {
     /// Addresses sessions held before a redial, for the address-list
     /// entries their connections left behind.
     tenures: Mutex<Vec<Tenure>>,
+    /// Second (and further) concurrent sessions of accounts.
+    extra_sessions: RwLock<Vec<ExtraSession>>,
 }
+
+/// A further concurrent session of an account (`only-one=no`), dialled
+/// from another household's router: its own caller-id and address, and that
+/// household's connections (the simulator gives it the account's own
+/// connection slots again).
+#[derive(Debug, Clone)]
+pub(crate) struct ExtraSession {
+    pub local: usize,
+    pub address: Ipv4Addr,
+    pub mac: String,
+    pub since_ms: u64,
+}
+
+/// `.id`s of an extra session's connections start here, between the
+/// subscribers' and the uplink's.
+pub(crate) const EXTRA_SESSION_ID_BASE: u64 = 1 << 45;
 
 /// An address a session held until it redialled.
 #[derive(Debug, Clone, Copy)]
@@ -412,6 +430,7 @@ impl NasState {
             by_name,
             next_spare: AtomicU64::new(0),
             tenures: Mutex::new(Vec::new()),
+            extra_sessions: RwLock::new(Vec::new()),
             by_session,
             sends_empty: version_at_least(&settings.ros_version, 7, 18),
             settings,
@@ -451,6 +470,36 @@ impl NasState {
         self.sessions()
             .get(local)
             .map_or_else(|| self.sub(local).address, |s| s.address)
+    }
+
+    /// Opens a further concurrent session of the account from `mac`, with
+    /// the next address of the spare pool. Returns that address.
+    pub fn add_session(&self, local: usize, mac: &str) -> Ipv4Addr {
+        let n = self.next_spare.fetch_add(1, Ordering::Relaxed);
+        let address = Ipv4Addr::new(
+            100,
+            64 + self.index as u8,
+            (n / 250) as u8,
+            (2 + n % 250) as u8,
+        );
+        self.extra_sessions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ExtraSession {
+                local,
+                address,
+                mac: mac.to_string(),
+                since_ms: self.now_ms(),
+            });
+        address
+    }
+
+    /// The further concurrent sessions, in the order they were opened.
+    pub fn extra_sessions(&self) -> Vec<ExtraSession> {
+        self.extra_sessions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Ends a subscriber's session and dials again: the new session gets
@@ -557,8 +606,9 @@ impl NasState {
     /// firewall then sees from the first packet on.
     pub fn remove_connections(&self, ids: &[u64]) -> Result<(), String> {
         let mut locals = Vec::with_capacity(ids.len());
-        // The uplink's connections come straight back from the internet.
-        for &id in ids.iter().filter(|&&id| id < crate::uplink::ID_BASE) {
+        // The uplink's connections come straight back from the internet, as
+        // do a further session's (its household keeps going).
+        for &id in ids.iter().filter(|&&id| id < EXTRA_SESSION_ID_BASE) {
             locals.push(
                 self.local_by_connection(id)
                     .filter(|&l| self.is_online(l))
@@ -728,7 +778,12 @@ impl NasState {
             .filter(|&l| view.visible(l))
             .map(|l| self.sub(l).slots.len() + view.extra_count(l))
             .sum();
-        subscribers + crate::uplink::COUNT as usize
+        let extra: usize = self
+            .extra_sessions()
+            .iter()
+            .map(|e| self.sub(e.local).slots.len())
+            .sum();
+        subscribers + extra + crate::uplink::COUNT as usize
     }
 
     // ---- rates and bans ---------------------------------------------------
@@ -1176,6 +1231,16 @@ impl NasState {
                 }
             }
         }
+        for e in self.extra_sessions() {
+            let sub = self.sub(e.local);
+            for (k, slot) in sub.slots.iter().enumerate() {
+                if compiled.idle_for(slot.seen_ttl) {
+                    continue;
+                }
+                let conn = current(slot, self.first + e.local, k, now);
+                walk(&self.ctx(e.local, e.address, slot, conn.start_ms, conn.src_port));
+            }
+        }
         for c in crate::uplink::conns(self.index, now).filter(|c| !compiled.idle_for(c.ttl)) {
             walk(&c.ctx());
         }
@@ -1395,6 +1460,28 @@ impl NasState {
                 ),
                 ("encoding".into(), String::new()),
                 ("session-id".into(), format!("0x{}", sub.session_id)),
+                ("limit-bytes-in".into(), "0".into()),
+                ("limit-bytes-out".into(), "0".into()),
+                ("radius".into(), "true".into()),
+            ]);
+        }
+        for (k, e) in self.extra_sessions().iter().enumerate() {
+            let sub = self.sub(e.local);
+            rows.push(vec![
+                (".id".into(), id_string(0x8800_0000 + k as u64)),
+                ("name".into(), sub.name.clone()),
+                ("service".into(), "pppoe".into()),
+                ("caller-id".into(), e.mac.clone()),
+                ("address".into(), e.address.to_string()),
+                (
+                    "uptime".into(),
+                    duration_string(now.saturating_sub(e.since_ms)),
+                ),
+                ("encoding".into(), String::new()),
+                (
+                    "session-id".into(),
+                    format!("0x{:08X}", 0x81B0_0000u32 + k as u32),
+                ),
                 ("limit-bytes-in".into(), "0".into()),
                 ("limit-bytes-out".into(), "0".into()),
                 ("radius".into(), "true".into()),
