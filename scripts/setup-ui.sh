@@ -3,10 +3,10 @@
 # the desktop app embeds at compile time.
 set -euo pipefail
 cd "$(dirname "$0")/../ui"
-# `npm install` (not `npm ci`): this npm records only the current platform's
-# optional packages (rollup, esbuild binaries) in the lock file, which `npm ci`
-# then rejects; `install` follows the lock and fills those in.
+# `npm ci`: exactly the committed lock, which records every platform's
+# optional packages (rollup's and esbuild's native binaries), so the same
+# versions install on Linux, Windows and macOS and nothing tracked changes.
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-    npm install --no-audit --no-fund
+    npm ci --no-audit --no-fund
 fi
 npm run build
