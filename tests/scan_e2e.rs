@@ -405,11 +405,17 @@ async fn icmp_and_gre_connections_without_ports_are_counted() {
     }
 }
 
-#[tokio::test]
-async fn probes_watch_the_subscriber_sessions_not_the_routers_own_uplink() {
+/// Routers with address-list probes installed twenty minutes ago.
+async fn address_list_probes() -> (shareguard_sim::SimNetwork, Vec<shareguard_scan::NasTarget>) {
     let net = start_sim(small(), false).await;
     let t = targets(&net, StrategyChoice::Fixed(ProbeStrategy::AddressList));
     install_and_wait(&net, &t).await;
+    (net, t)
+}
+
+#[tokio::test]
+async fn probes_watch_the_subscriber_sessions_not_the_routers_own_uplink() {
+    let (net, t) = address_list_probes().await;
     let nas = &net.nas()[0];
     let subscribers: std::collections::HashSet<String> = nas
         .subscribers()
@@ -437,9 +443,7 @@ async fn probes_watch_the_subscriber_sessions_not_the_routers_own_uplink() {
 
 #[tokio::test]
 async fn probe_entries_stay_with_the_session_that_left_them_when_its_address_moves_on() {
-    let net = start_sim(small(), false).await;
-    let t = targets(&net, StrategyChoice::Fixed(ProbeStrategy::AddressList));
-    install_and_wait(&net, &t).await;
+    let (net, t) = address_list_probes().await;
     let nas = &net.nas()[0];
     let ttls = |s: &shareguard_sim::SimSubscriber| -> std::collections::BTreeSet<u8> {
         s.slots.iter().map(|x| x.seen_ttl).collect()

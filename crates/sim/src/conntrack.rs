@@ -267,13 +267,7 @@ impl ConnPrint {
 
     /// Writes `row` when it matches the query; false when it does not.
     fn emit(&mut self, row: &ConnRow<'_>, out: &mut Vec<u8>) -> bool {
-        if !self.query.is_empty()
-            && !self.query.matches(|name| {
-                Field::parse(name)
-                    .and_then(|f| row.value(f))
-                    .map(Cow::Owned)
-            })
-        {
+        if !self.wants(row) {
             return false;
         }
         encode_word(b"!re", out);
@@ -309,42 +303,29 @@ impl ConnPrint {
             self.local = local;
             for k in 0..total {
                 let row = self.row(&nas, &compiled, sub, extra.as_ref(), k);
-                if self.query.matches(|name| {
-                    Field::parse(name)
-                        .and_then(|f| row.value(f))
-                        .map(Cow::Owned)
-                }) {
-                    n += 1;
-                }
+                n += usize::from(self.wants(&row));
             }
         }
         for e in self.extra_sessions.clone() {
             for k in 0..nas.sub(e.local).slots.len() {
                 let row = self.extra_session_row(&nas, &compiled, &e, k);
-                if self.query.is_empty()
-                    || self.query.matches(|name| {
-                        Field::parse(name)
-                            .and_then(|f| row.value(f))
-                            .map(Cow::Owned)
-                    })
-                {
-                    n += 1;
-                }
+                n += usize::from(self.wants(&row));
             }
         }
         for c in crate::uplink::conns(nas.index, self.now) {
-            let row = uplink_row(&compiled, &c, self.now);
-            if self.query.is_empty()
-                || self.query.matches(|name| {
-                    Field::parse(name)
-                        .and_then(|f| row.value(f))
-                        .map(Cow::Owned)
-                })
-            {
-                n += 1;
-            }
+            n += usize::from(self.wants(&uplink_row(&compiled, &c, self.now)));
         }
         n
+    }
+
+    /// Whether the print's query asks for `row`.
+    fn wants(&self, row: &ConnRow<'_>) -> bool {
+        self.query.is_empty()
+            || self.query.matches(|name| {
+                Field::parse(name)
+                    .and_then(|f| row.value(f))
+                    .map(Cow::Owned)
+            })
     }
 
     /// Connection `k` of a further session: the account's slot `k`, from
