@@ -405,6 +405,15 @@ async fn icmp_and_gre_connections_without_ports_are_counted() {
     }
 }
 
+/// The router's first subscriber of `kind`.
+fn first_of(nas: &shareguard_sim::SimNas, kind: HouseholdKind) -> shareguard_sim::SimSubscriber {
+    nas.subscribers()
+        .iter()
+        .find(|s| s.kind == kind)
+        .expect("the population has every kind")
+        .clone()
+}
+
 /// Routers with address-list probes installed twenty minutes ago.
 async fn address_list_probes() -> (shareguard_sim::SimNetwork, Vec<shareguard_scan::NasTarget>) {
     let net = start_sim(small(), false).await;
@@ -449,12 +458,7 @@ async fn probe_entries_stay_with_the_session_that_left_them_when_its_address_mov
         s.slots.iter().map(|x| x.seen_ttl).collect()
     };
     // A sharer whose TTLs the honest subscriber's devices never show.
-    let honest = nas
-        .subscribers()
-        .iter()
-        .find(|s| s.kind == HouseholdKind::SingleDevice)
-        .unwrap()
-        .clone();
+    let honest = first_of(nas, HouseholdKind::SingleDevice);
     let sharer = nas
         .subscribers()
         .iter()
@@ -489,12 +493,7 @@ async fn probe_entries_stay_with_the_session_that_left_them_when_its_address_mov
 async fn an_account_online_twice_from_two_caller_ids_is_one_high_result() {
     let net = start_sim(small(), false).await;
     let nas = &net.nas()[0];
-    let honest = nas
-        .subscribers()
-        .iter()
-        .find(|s| s.kind == HouseholdKind::SingleDevice)
-        .unwrap()
-        .clone();
+    let honest = first_of(nas, HouseholdKind::SingleDevice);
     let second = nas.add_session(&honest.name, "E4:8D:8C:00:00:99").unwrap();
     let out = run_scan(
         request(targets(&net, StrategyChoice::Auto)),

@@ -1448,44 +1448,24 @@ impl NasState {
         let mut rows = Vec::new();
         for (local, s) in sessions.iter().enumerate().filter(|(_, s)| s.online) {
             let sub = self.sub(local);
-            rows.push(vec![
-                (".id".into(), id_string(self.session_item_id(local))),
-                ("name".into(), sub.name.clone()),
-                ("service".into(), "pppoe".into()),
-                ("caller-id".into(), sub.mac.clone()),
-                ("address".into(), s.address.to_string()),
-                (
-                    "uptime".into(),
-                    duration_string(now.saturating_sub(s.since_ms)),
-                ),
-                ("encoding".into(), String::new()),
-                ("session-id".into(), format!("0x{}", sub.session_id)),
-                ("limit-bytes-in".into(), "0".into()),
-                ("limit-bytes-out".into(), "0".into()),
-                ("radius".into(), "true".into()),
-            ]);
+            rows.push(ppp_row(
+                self.session_item_id(local),
+                &sub.name,
+                &sub.mac,
+                s.address,
+                now.saturating_sub(s.since_ms),
+                &format!("0x{}", sub.session_id),
+            ));
         }
         for (k, e) in self.extra_sessions().iter().enumerate() {
-            let sub = self.sub(e.local);
-            rows.push(vec![
-                (".id".into(), id_string(0x8800_0000 + k as u64)),
-                ("name".into(), sub.name.clone()),
-                ("service".into(), "pppoe".into()),
-                ("caller-id".into(), e.mac.clone()),
-                ("address".into(), e.address.to_string()),
-                (
-                    "uptime".into(),
-                    duration_string(now.saturating_sub(e.since_ms)),
-                ),
-                ("encoding".into(), String::new()),
-                (
-                    "session-id".into(),
-                    format!("0x{:08X}", 0x81B0_0000u32 + k as u32),
-                ),
-                ("limit-bytes-in".into(), "0".into()),
-                ("limit-bytes-out".into(), "0".into()),
-                ("radius".into(), "true".into()),
-            ]);
+            rows.push(ppp_row(
+                0x8800_0000 + k as u64,
+                &self.sub(e.local).name,
+                &e.mac,
+                e.address,
+                now.saturating_sub(e.since_ms),
+                &format!("0x{:08X}", 0x81B0_0000u32 + k as u32),
+            ));
         }
         rows
     }
@@ -1660,6 +1640,23 @@ impl NasState {
             ("platform".into(), "MikroTik".into()),
         ]]
     }
+}
+
+/// One `/ppp active` row.
+fn ppp_row(id: u64, name: &str, mac: &str, address: Ipv4Addr, up_ms: u64, session_id: &str) -> Row {
+    vec![
+        (".id".into(), id_string(id)),
+        ("name".into(), name.into()),
+        ("service".into(), "pppoe".into()),
+        ("caller-id".into(), mac.into()),
+        ("address".into(), address.to_string()),
+        ("uptime".into(), duration_string(up_ms)),
+        ("encoding".into(), String::new()),
+        ("session-id".into(), session_id.into()),
+        ("limit-bytes-in".into(), "0".into()),
+        ("limit-bytes-out".into(), "0".into()),
+        ("radius".into(), "true".into()),
+    ]
 }
 
 /// Dynamic entries get ids from a range stored items never reach, derived
