@@ -117,6 +117,35 @@ fn quiet_on_closed_pipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Windows has no SIGPIPE: a print to a closed pipe fails, and println!
+    // panics. That one panic ends the program quietly instead.
+    #[cfg(not(unix))]
+    {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("");
+            if is_closed_pipe_print(message) {
+                std::process::exit(0);
+            }
+            default(info)
+        }));
+    }
+}
+
+/// Whether a panic message is println!'s for a reader that went away (the
+/// pipe closed), as opposed to a real output error such as a full disk.
+#[cfg_attr(unix, allow(dead_code))]
+fn is_closed_pipe_print(message: &str) -> bool {
+    let Some(why) = message.strip_prefix("failed printing to stdout: ") else {
+        return false;
+    };
+    let why = why.to_ascii_lowercase();
+    why.contains("pipe") || why.contains("os error 232") || why.contains("os error 109")
 }
 
 fn main() -> ExitCode {
@@ -158,6 +187,30 @@ fn main() -> ExitCode {
         Err(Failure { code, message }) => {
             eprintln!("error: {message}");
             ExitCode::from(code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_closed_pipe_print;
+
+    #[test]
+    fn only_a_closed_pipe_ends_the_program_quietly() {
+        for closed in [
+            "failed printing to stdout: Pipe not connected",
+            "failed printing to stdout: The pipe is being closed. (os error 232)",
+            "failed printing to stdout: The pipe has been ended. (os error 109)",
+            "failed printing to stdout: Broken pipe (os error 32)",
+        ] {
+            assert!(is_closed_pipe_print(closed), "{closed}");
+        }
+        for other in [
+            "failed printing to stdout: There is not enough space on the disk. (os error 112)",
+            "index out of bounds",
+            "failed printing to stderr: Broken pipe (os error 32)",
+        ] {
+            assert!(!is_closed_pipe_print(other), "{other}");
         }
     }
 }

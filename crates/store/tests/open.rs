@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-
 use common::{outcome, result, run_scan, temp_store};
 use shareguard_detect::{Level, NasStatus, ScanStatus};
 use shareguard_store::{NasRecord, ResultFilter, Store, StoreError, SCHEMA_VERSION};
@@ -203,13 +201,23 @@ fn folder_instead_of_file_is_refused() {
     assert!(err.to_string().contains("pass another --db path"), "{err}");
 }
 
+/// Makes `path` read-only, or writable again: the read-only attribute on
+/// Windows, the write bits on Unix (std's portable switch for both).
+fn set_read_only(path: &std::path::Path, read_only: bool) {
+    let mut p = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    p.set_readonly(read_only);
+    std::fs::set_permissions(path, p).unwrap();
+}
+
 /// Whether file permissions are enforced for this user. They are not for
 /// root (CAP_DAC_OVERRIDE), which makes a read-only test meaningless.
 fn permissions_are_enforced(dir: &std::path::Path) -> bool {
     let probe = dir.join("probe");
     std::fs::write(&probe, b"x").unwrap();
-    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o444)).unwrap();
+    set_read_only(&probe, true);
     let writable = std::fs::OpenOptions::new().write(true).open(&probe).is_ok();
+    set_read_only(&probe, false);
     std::fs::remove_file(&probe).unwrap();
     !writable
 }
@@ -219,8 +227,8 @@ fn read_only_file_gives_a_clear_error() {
     let mut t = temp_store();
     if !permissions_are_enforced(t.dir.path()) {
         eprintln!(
-            "skipped: this user (probably root) can write read-only files, so chmod 444 cannot \
-             make the database read-only here"
+            "skipped: this user (probably root) can write read-only files, so the database \
+             cannot be made read-only here"
         );
         return;
     }
@@ -232,7 +240,7 @@ fn read_only_file_gives_a_clear_error() {
         &rs,
     );
     drop(t.store);
-    std::fs::set_permissions(&t.path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    set_read_only(&t.path, true);
 
     // SQLite may refuse at open or at the first write; either way the message says read-only.
     let err = match Store::open(&t.path) {
@@ -255,7 +263,7 @@ fn read_only_file_gives_a_clear_error() {
         "{message}"
     );
 
-    std::fs::set_permissions(&t.path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    set_read_only(&t.path, false);
     let store = Store::open(&t.path).unwrap();
     assert_eq!(store.results(&ResultFilter::default()).unwrap(), rs);
 }
