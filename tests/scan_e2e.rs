@@ -521,3 +521,45 @@ async fn an_account_online_twice_from_two_caller_ids_is_one_high_result() {
         r.reasons
     );
 }
+
+#[tokio::test]
+async fn a_dual_stack_subscribers_ipv6_connections_count_whichever_way_the_table_prints_them() {
+    for form in [
+        shareguard_sim::Ipv6Form::Bracketed,
+        shareguard_sim::Ipv6Form::Dotted,
+    ] {
+        let net = start_sim_with(
+            small(),
+            false,
+            shareguard_sim::RouterModel {
+                ipv6: Some(form),
+                ..shareguard_sim::RouterModel::default()
+            },
+        )
+        .await;
+        let nas = &net.nas()[0];
+        let dual: Vec<_> = nas
+            .subscribers()
+            .iter()
+            .filter(|s| nas.ipv6_slots(&s.name) > 0)
+            .cloned()
+            .collect();
+        assert!(dual.len() > 10, "{}", dual.len());
+        let out = run_scan(
+            request(targets(&net, StrategyChoice::Auto)),
+            CancellationToken::new(),
+            None,
+        )
+        .await;
+        for s in &dual {
+            let r = out.results.iter().find(|r| r.subscriber == s.name).unwrap();
+            assert_eq!(
+                r.connections as usize,
+                s.slots.len(),
+                "{form:?}: {} has {} of its connections over IPv6",
+                s.name,
+                nas.ipv6_slots(&s.name)
+            );
+        }
+    }
+}

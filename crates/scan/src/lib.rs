@@ -5,6 +5,8 @@
 //!   the exact commands), install, remove; FastTrack detection.
 //! * [`collect`]: one streaming pass per table (sessions, address lists,
 //!   connections) aggregated per subscriber address.
+//! * [`ipv6`]: a dual-stack subscriber's IPv6 connections, found through the
+//!   prefix delegated to the session.
 //! * [`p2p`]: the connection-table heuristic for peer-to-peer traffic.
 //! * [`placement`]: where a rule goes in a firewall table the router also
 //!   writes to (below its dynamic items, above the owner's rules).
@@ -15,6 +17,7 @@
 //!   turning what was read into observations for `shareguard-detect`.
 
 pub mod collect;
+pub mod ipv6;
 pub mod monitor;
 pub mod p2p;
 pub mod placement;

@@ -302,6 +302,14 @@ async fn read_nas(
     )
     .await?;
     outcome.connections = pass.rows;
+    if target.access == Access::Pppoe {
+        if let Some(prefixes) = crate::ipv6::read_prefixes(&mut client, &sessions).await? {
+            if !prefixes.is_empty() {
+                outcome.connections +=
+                    crate::ipv6::read_connections(&mut client, &prefixes, &mut tallies).await?;
+            }
+        }
+    }
 
     let now = Utc::now();
     let probe_age_secs = state

@@ -208,6 +208,8 @@ enum Target {
     Hotspot,
     Interface,
     Connection,
+    Ipv6Route,
+    Ipv6Connection,
     Stored(Menu),
 }
 
@@ -221,6 +223,8 @@ fn route(menu: &str) -> Option<Target> {
         "/ip/hotspot" => Target::Hotspot,
         "/interface" => Target::Interface,
         "/ip/firewall/connection" => Target::Connection,
+        "/ipv6/route" => Target::Ipv6Route,
+        "/ipv6/firewall/connection" => Target::Ipv6Connection,
         "/ip/firewall/mangle" => Target::Stored(Menu::Mangle),
         "/ip/firewall/filter" => Target::Stored(Menu::Filter),
         "/ip/firewall/address-list" => Target::Stored(Menu::AddressList),
@@ -366,12 +370,18 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
             return Ok(Flow::Continue);
         }
         let (menu, verb) = req.path.rsplit_once('/').unwrap_or(("", ""));
-        let Some(target) = route(menu) else {
+        let target = route(menu).filter(|t| {
+            // Without the IPv6 package the /ipv6 menus do not exist.
+            !matches!(t, Target::Ipv6Route | Target::Ipv6Connection)
+                || self.nas.settings.router.ipv6.is_some()
+        });
+        let Some(target) = target else {
             self.trap(tag, None, "no such command prefix");
             return Ok(Flow::Continue);
         };
         match (target, verb) {
             (Target::Connection, "print" | "getall") => self.print_connections(&req).await,
+            (Target::Ipv6Connection, "print" | "getall") => Ok(self.print_ipv6_connections(&req)),
             (_, "print" | "getall") => {
                 let rows = match target {
                     Target::Identity => self.nas.identity_rows(),
@@ -382,7 +392,8 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                     Target::Hotspot => self.nas.hotspot_server_rows(),
                     Target::Interface => self.nas.interface_rows(),
                     Target::Stored(m) => self.nas.table_rows(m),
-                    Target::Connection => Vec::new(),
+                    Target::Ipv6Route => self.nas.ipv6_route_rows(),
+                    Target::Connection | Target::Ipv6Connection => Vec::new(),
                 };
                 Ok(self.print_rows(&req, &rows))
             }
@@ -549,6 +560,33 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
             self.end();
         }
         if !any && self.nas.sends_empty {
+            self.sentence("!empty", tag, &[]);
+            self.end();
+        }
+        self.done(tag, None);
+        Flow::Continue
+    }
+
+    /// The IPv6 connection table: small (a share of the dual-stack
+    /// households' connections), so written in one go; no query or faults.
+    fn print_ipv6_connections(&mut self, req: &Request) -> Flow {
+        let tag = req.tag.as_deref();
+        let form = self
+            .nas
+            .settings
+            .router
+            .ipv6
+            .unwrap_or(crate::Ipv6Form::Bracketed);
+        if req.count_only() {
+            let n = self.nas.ipv6_connection_count().to_string();
+            self.done(tag, Some(&n));
+            return Flow::Continue;
+        }
+        let proplist = req.proplist();
+        let n = self
+            .nas
+            .write_ipv6_connections(form, proplist.as_deref(), tag, &mut self.out);
+        if n == 0 && self.nas.sends_empty {
             self.sentence("!empty", tag, &[]);
             self.end();
         }

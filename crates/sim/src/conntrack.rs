@@ -221,12 +221,21 @@ impl ConnPrint {
             let sub = nas.sub(self.local);
             let extra = self.view.extra(self.local).copied();
             let total = sub.slots.len() + extra.map_or(0, |e| e.count as usize);
+            let dual_stack = nas.dual_stack(self.local);
             while self.slot < total {
                 if rows >= max_rows || out.len() >= budget {
                     return (rows, false);
                 }
                 let k = self.slot;
                 self.slot += 1;
+                // Connections over IPv6 are in the IPv6 table.
+                if sub
+                    .slots
+                    .get(k)
+                    .is_some_and(|s| crate::ipv6::is_v6(dual_stack, k, s))
+                {
+                    continue;
+                }
                 let row = self.row(&nas, &compiled, sub, extra.as_ref(), k);
                 if self.emit(&row, out) {
                     rows += 1;
@@ -296,12 +305,18 @@ impl ConnPrint {
             let sub = nas.sub(local);
             let extra = self.view.extra(local).copied();
             let total = sub.slots.len() + extra.map_or(0, |e| e.count as usize);
+            let dual_stack = nas.dual_stack(local);
+            let v6 = |k: usize| {
+                sub.slots
+                    .get(k)
+                    .is_some_and(|s| crate::ipv6::is_v6(dual_stack, k, s))
+            };
             if self.query.is_empty() {
-                n += total;
+                n += (0..total).filter(|&k| !v6(k)).count();
                 continue;
             }
             self.local = local;
-            for k in 0..total {
+            for k in (0..total).filter(|&k| !v6(k)) {
                 let row = self.row(&nas, &compiled, sub, extra.as_ref(), k);
                 n += usize::from(self.wants(&row));
             }

@@ -32,6 +32,7 @@ mod bans;
 pub mod clock;
 mod conntrack;
 pub mod fmt;
+pub mod ipv6;
 mod load;
 mod nas;
 mod params;
@@ -89,6 +90,10 @@ pub struct RouterModel {
     pub dynamic_queues: QueuePlacement,
     /// The hotspot server's interface on a hotspot NAS.
     pub hotspot_interface: String,
+    /// IPv6 on PPPoE (delegated prefixes, some connections over IPv6), and
+    /// how the IPv6 connection table writes an address with its port;
+    /// `None`: no IPv6 package (the `/ipv6` menus do not exist).
+    pub ipv6: Option<Ipv6Form>,
 }
 
 impl Default for RouterModel {
@@ -98,18 +103,20 @@ impl Default for RouterModel {
             session_ids: SessionIdMatch::AccountingForm,
             dynamic_queues: QueuePlacement::First,
             hotspot_interface: "bridge-hotspot".into(),
+            ipv6: Some(Ipv6Form::Bracketed),
         }
     }
 }
 
 impl RouterModel {
     /// The lenient router the simulator used to be: no FastTrack, session
-    /// ids in any form, dynamic queues after the static ones.
+    /// ids in any form, dynamic queues after the static ones, no IPv6.
     pub fn lenient() -> Self {
         Self {
             fasttrack: false,
             session_ids: SessionIdMatch::AnyForm,
             dynamic_queues: QueuePlacement::Bottom,
+            ipv6: None,
             ..Self::default()
         }
     }
@@ -128,6 +135,16 @@ pub enum SessionIdMatch {
     PrintedForm,
     /// Either form, any letter case.
     AnyForm,
+}
+
+/// How the IPv6 connection table prints an address with its port; which
+/// one RouterOS uses is not documented, so both are modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ipv6Form {
+    /// `[2001:db8::1]:443` (assumed).
+    Bracketed,
+    /// `2001:db8::1.443`.
+    Dotted,
 }
 
 /// Where RouterOS inserts a session's dynamic simple queue.
@@ -585,6 +602,26 @@ impl SimNas {
 
     pub fn radius_stats(&self) -> RadiusStats {
         self.state.radius.snapshot()
+    }
+
+    /// How many of the subscriber's household connections run over IPv6
+    /// (some of a dual-stack household's; none with IPv6 off).
+    pub fn ipv6_slots(&self, subscriber: &str) -> usize {
+        self.state.local_by_name(subscriber).map_or(0, |l| {
+            let ds = self.state.dual_stack(l);
+            self.state
+                .sub(l)
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(k, s)| ipv6::is_v6(ds, *k, s))
+                .count()
+        })
+    }
+
+    /// Connections in the IPv6 table right now.
+    pub fn ipv6_connection_count(&self) -> usize {
+        self.state.ipv6_connection_count()
     }
 
     /// Connections in the table right now: all slots and extra connections

@@ -581,6 +581,15 @@ impl NasState {
         }
     }
 
+    /// Whether a subscriber's household runs some connections over IPv6
+    /// (only with IPv6 on, on PPPoE).
+    #[inline]
+    pub fn dual_stack(&self, local: usize) -> bool {
+        self.settings.router.ipv6.is_some()
+            && self.access == Access::Pppoe
+            && crate::ipv6::dual_stack(self.first + local)
+    }
+
     /// The subscriber a connection `.id` belongs to (a household slot's
     /// or an injected connection's).
     pub fn local_by_connection(&self, id: u64) -> Option<usize> {
@@ -776,7 +785,17 @@ impl NasState {
         let view = self.conn_view(self.now_ms());
         let subscribers: usize = (0..self.count)
             .filter(|&l| view.visible(l))
-            .map(|l| self.sub(l).slots.len() + view.extra_count(l))
+            .map(|l| {
+                let ds = self.dual_stack(l);
+                let v6 = self
+                    .sub(l)
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, s)| crate::ipv6::is_v6(ds, *k, s))
+                    .count();
+                self.sub(l).slots.len() - v6 + view.extra_count(l)
+            })
             .sum();
         let extra: usize = self
             .extra_sessions()
@@ -1216,8 +1235,10 @@ impl NasState {
         for local in (0..self.count).filter(|&l| view.visible(l)) {
             let sub = self.sub(local);
             let address = view.address(local);
+            let ds = self.dual_stack(local);
             for (k, slot) in sub.slots.iter().enumerate() {
-                if compiled.idle_for(slot.seen_ttl) {
+                // IPv4 mangle never sees the IPv6 connections.
+                if compiled.idle_for(slot.seen_ttl) || crate::ipv6::is_v6(ds, k, slot) {
                     continue;
                 }
                 let conn = current(slot, self.first + local, k, now);

@@ -591,3 +591,58 @@ async fn shutdown_closes_client_connections() {
     assert!(c.is_closed().await);
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn dual_stack_sessions_have_a_delegated_prefix_and_ipv6_connections() {
+    for form in [
+        shareguard_sim::Ipv6Form::Bracketed,
+        shareguard_sim::Ipv6Form::Dotted,
+    ] {
+        let net = start_with(
+            PopulationSpec::demo(),
+            RouterModel {
+                ipv6: Some(form),
+                ..RouterModel::default()
+            },
+        )
+        .await;
+        let nas = &net.nas()[0];
+        let mut c = connect(nas.api_addr()).await;
+        c.login("admin", "admin").await;
+        let r = c.call(&["/ipv6/route/print", "?dynamic=true"]).await;
+        let routes = common::rows(&r);
+        assert!(!routes.is_empty());
+        let route = routes[0];
+        assert!(
+            get(route, "dst-address").starts_with("2001:db8:1:"),
+            "{route:?}"
+        );
+        assert!(get(route, "gateway").starts_with("<pppoe-"));
+        let r = c.call(&["/ipv6/firewall/connection/print"]).await;
+        let conns = common::rows(&r);
+        assert_eq!(conns.len(), nas.ipv6_connection_count());
+        assert!(conns.len() > 20, "{}", conns.len());
+        let src = get(conns[0], "src-address");
+        match form {
+            shareguard_sim::Ipv6Form::Bracketed => {
+                assert!(src.starts_with("[2001:db8:1:"), "{src}")
+            }
+            shareguard_sim::Ipv6Form::Dotted => {
+                assert!(src.starts_with("2001:db8:1:") && src.contains('.'), "{src}")
+            }
+        }
+        // The IPv4 table no longer holds those connections.
+        let r = c
+            .call(&["/ip/firewall/connection/print", "=count-only="])
+            .await;
+        assert_eq!(get(&r[0], "ret"), nas.connection_count().to_string());
+        net.shutdown().await;
+    }
+    // A router without the IPv6 package has no /ipv6 menus.
+    let net = start_with(PopulationSpec::demo(), RouterModel::lenient()).await;
+    let mut c = connect(net.nas()[0].api_addr()).await;
+    c.login("admin", "admin").await;
+    let r = c.call(&["/ipv6/route/print"]).await;
+    assert_eq!(r[0].kind(), ReplyKind::Trap);
+    assert_eq!(r[0].message().as_deref(), Some("no such command prefix"));
+}

@@ -361,7 +361,15 @@ async fn address_list_rules_create_dynamic_entries_after_advancing() {
 
 #[tokio::test]
 async fn many_probe_rules_mark_every_ttl() {
-    let net = start(PopulationSpec::demo()).await;
+    // Without IPv6 every household connection is in the IPv4 table.
+    let net = start_with(
+        PopulationSpec::demo(),
+        shareguard_sim::RouterModel {
+            ipv6: None,
+            ..shareguard_sim::RouterModel::default()
+        },
+    )
+    .await;
     let nas = &net.nas()[0];
     let ttls: Vec<u8> = (60..=66).chain(124..=130).chain([254, 255]).collect();
     for t in &ttls {

@@ -1,0 +1,192 @@
+//! A dual-stack subscriber's IPv6 connections are the subscriber's too.
+//!
+//! RouterOS keeps IPv6 connections in a table of their own
+//! (`/ipv6 firewall connection`), and a PPPoE subscriber's IPv6 addresses
+//! come from the prefix delegated to the session, which the router shows
+//! as a dynamic route through the session's interface (`/ipv6 route`,
+//! `gateway=<pppoe-USER>`). So: read those routes once, then the IPv6
+//! table once, and add every row whose source lies in a subscriber's
+//! prefix to that subscriber's tally. A router without the IPv6 package
+//! answers `no such command prefix`: then there is nothing to add.
+//!
+//! How the table writes an address with its port is not documented; both
+//! `[2001:db8::1]:443` and `2001:db8::1.443` are read.
+
+use std::collections::HashMap;
+use std::net::Ipv6Addr;
+
+use routeros_client::{Client, Command, Error, QueryOp};
+
+use crate::collect::{Session, Tallies};
+use crate::p2p::looks_p2p;
+
+/// The delegated prefixes of the online sessions: per prefix length, the
+/// masked prefix to the session's index.
+#[derive(Debug, Default)]
+pub struct Prefixes {
+    by_len: Vec<(u8, HashMap<u128, usize>)>,
+}
+
+fn mask(len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len.min(128)))
+    }
+}
+
+impl Prefixes {
+    /// The session whose prefix holds `a`, longest prefix first.
+    pub fn session_of(&self, a: Ipv6Addr) -> Option<usize> {
+        let v = u128::from(a);
+        self.by_len
+            .iter()
+            .find_map(|(len, m)| m.get(&(v & mask(*len))).copied())
+    }
+
+    fn insert(&mut self, prefix: Ipv6Addr, len: u8, session: usize) {
+        let key = u128::from(prefix) & mask(len);
+        match self.by_len.iter_mut().find(|(l, _)| *l == len) {
+            Some((_, m)) => {
+                m.insert(key, session);
+            }
+            None => {
+                self.by_len.push((len, HashMap::from([(key, session)])));
+                self.by_len.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_len.is_empty()
+    }
+}
+
+/// `2001:db8::/56` → (address, 56).
+fn parse_prefix(s: &str) -> Option<(Ipv6Addr, u8)> {
+    let (a, len) = s.trim().split_once('/')?;
+    Some((a.parse().ok()?, len.parse().ok().filter(|l| *l <= 128)?))
+}
+
+/// An address with or without its port: `[a]:p`, `a.p` or `a`.
+pub fn parse_ipv6_port(s: &str) -> Option<(Ipv6Addr, u16)> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix('[') {
+        let (a, port) = rest.split_once("]:")?;
+        return Some((a.parse().ok()?, port.parse().ok()?));
+    }
+    if let Ok(a) = s.parse::<Ipv6Addr>() {
+        return Some((a, 0));
+    }
+    let (a, port) = s.rsplit_once('.')?;
+    Some((a.parse().ok()?, port.parse().ok()?))
+}
+
+/// Reads the delegated prefixes of `sessions` (PPPoE); `None` when the
+/// router has no IPv6.
+pub async fn read_prefixes(
+    client: &mut Client,
+    sessions: &[Session],
+) -> Result<Option<Prefixes>, Error> {
+    let rows = match client
+        .run(
+            Command::new("/ipv6/route/print")
+                .proplist(&["dst-address", "gateway"])
+                .query(QueryOp::Eq("dynamic".into(), "true".into())),
+        )
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) if e.kind() == "trap" => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(sessions.len());
+    for (i, s) in sessions.iter().enumerate() {
+        index.entry(s.subscriber.as_str()).or_insert(i);
+    }
+    let mut out = Prefixes::default();
+    for r in &rows {
+        let (Some(dst), Some(gateway)) = (r.get_str("dst-address"), r.get_str("gateway")) else {
+            continue;
+        };
+        let Some(user) = gateway
+            .strip_prefix("<pppoe-")
+            .and_then(|g| g.strip_suffix('>'))
+        else {
+            continue;
+        };
+        if let (Some((prefix, len)), Some(&i)) = (parse_prefix(&dst), index.get(user)) {
+            out.insert(prefix, len, i);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Reads the IPv6 connection table once and adds each connection from a
+/// delegated prefix to its session's tally. Returns the rows read.
+pub async fn read_connections(
+    client: &mut Client,
+    prefixes: &Prefixes,
+    tallies: &mut Tallies,
+) -> Result<u64, Error> {
+    let mut rows = client
+        .stream(Command::new("/ipv6/firewall/connection/print").proplist(&[
+            "src-address",
+            "dst-address",
+            "protocol",
+        ]))
+        .await?;
+    let mut n = 0;
+    while let Some(r) = rows.next().await? {
+        n += 1;
+        let Some((src, sport)) = r.get_str("src-address").and_then(|s| parse_ipv6_port(&s)) else {
+            continue;
+        };
+        let Some(i) = prefixes.session_of(src) else {
+            continue;
+        };
+        let dport = r
+            .get_str("dst-address")
+            .and_then(|s| parse_ipv6_port(&s))
+            .map_or(0, |(_, p)| p);
+        let proto = r.get("protocol").unwrap_or(b"");
+        if let Some(t) = tallies.tallies.get_mut(i) {
+            t.connections += 1;
+            if looks_p2p(proto, sport, dport) {
+                t.p2p += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_address_forms_and_bare_addresses_parse() {
+        let a: Ipv6Addr = "2001:db8:1:2a::103".parse().unwrap();
+        assert_eq!(parse_ipv6_port("[2001:db8:1:2a::103]:443"), Some((a, 443)));
+        assert_eq!(parse_ipv6_port("2001:db8:1:2a::103.443"), Some((a, 443)));
+        assert_eq!(parse_ipv6_port("2001:db8:1:2a::103"), Some((a, 0)));
+        for bad in ["", "[::1]", "10.0.0.1:80", "nonsense.80"] {
+            assert_eq!(parse_ipv6_port(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_longest_prefix_names_the_session() {
+        let mut p = Prefixes::default();
+        p.insert("2001:db8:1::".parse().unwrap(), 48, 0);
+        p.insert("2001:db8:1:2a::".parse().unwrap(), 64, 1);
+        assert_eq!(p.session_of("2001:db8:1:2a::5".parse().unwrap()), Some(1));
+        assert_eq!(p.session_of("2001:db8:1:2b::5".parse().unwrap()), Some(0));
+        assert_eq!(p.session_of("2001:db8:2::5".parse().unwrap()), None);
+        assert_eq!(
+            parse_prefix("2001:db8::/56"),
+            Some(("2001:db8::".parse().unwrap(), 56))
+        );
+        assert_eq!(parse_prefix("2001:db8::/129"), None);
+    }
+}
