@@ -66,8 +66,9 @@ pub struct SimArgs {
 fn env_or(var: &Option<String>, default: &str) -> Result<String, Failure> {
     match var {
         None => Ok(default.to_string()),
-        Some(v) => std::env::var(v)
-            .map_err(|_| Failure::usage(format!("the environment variable {v} is not set"))),
+        Some(v) => {
+            crate::router_args::secret_from_env(v, "to give the simulated routers that secret")
+        }
     }
 }
 

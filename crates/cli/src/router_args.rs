@@ -75,15 +75,27 @@ impl RadiusArgs {
         let Some(var) = &self.radius_secret_env else {
             return Ok(None);
         };
-        let secret = std::env::var(var).map_err(|_| {
-            Failure::usage(format!(
-                "the environment variable {var} is not set: export {var}='...' with the secret from /radius on the router"
-            ))
-        })?;
+        let secret = secret_from_env(var, "with the secret from /radius on the router")?;
         radius_dac::DacClient::resolve(host, self.coa_port, secret)
             .await
             .map(Some)
             .map_err(|e| Failure::new(crate::exit::UNREACHABLE, e.to_string()))
+    }
+}
+
+/// A secret from the environment variable `var`; unset and empty are both
+/// refused (an empty value is nearly always a typo in the export, and a
+/// router would only answer with a confusing login failure). `how` ends
+/// the advice: `export VAR='...' {how}`.
+pub fn secret_from_env(var: &str, how: &str) -> Result<String, Failure> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => Err(Failure::usage(format!(
+            "the environment variable {var} is empty: export {var}='...' {how}"
+        ))),
+        Err(_) => Err(Failure::usage(format!(
+            "the environment variable {var} is not set: export {var}='...' {how}"
+        ))),
     }
 }
 
@@ -113,11 +125,10 @@ impl RouterArgs {
             None => Err(Failure::usage(
                 "no password given: put it in an environment variable and name it with --password-env VAR (it is never read from the command line, where other users could see it)",
             )),
-            Some(var) => std::env::var(var).map_err(|_| {
-                Failure::usage(format!(
-                    "the environment variable {var} is not set: export {var}='...' before running, or name another variable with --password-env"
-                ))
-            }),
+            Some(var) => secret_from_env(
+                var,
+                "before running, or name another variable with --password-env",
+            ),
         }
     }
 

@@ -34,6 +34,7 @@ async fn run(args: Vec<String>) -> Output {
             .args(&args)
             .env("SG_PASSWORD", "s3cret")
             .env("SG_WRONG", "nope")
+            .env("SG_EMPTY", "")
             .env_remove("SHAREGUARD_LOG")
             .output()
             .unwrap()
@@ -757,5 +758,24 @@ async fn throttle_ban_unban_and_one_monitor_cycle() {
         kinds,
         [(subs[2].name.clone(), shareguard_store::ActionKind::Throttle)],
         "the flooder was only warned about"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_password_variable_is_refused_with_the_fix() {
+    let o = run(args(&[
+        "scan",
+        "--router",
+        "127.0.0.1:1",
+        "--password-env",
+        "SG_EMPTY",
+        "--no-store",
+    ]))
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the environment variable SG_EMPTY is empty: export SG_EMPTY='...'"),
+        "{}",
+        stderr(&o)
     );
 }
