@@ -173,7 +173,7 @@ pub fn print_human(out: &ScanOutput, all: bool) {
                     .map(|p| p.as_str())
                     .unwrap_or("none")
                     .into(),
-                format!("{:.1}s", n.duration_ms as f64 / 1000.0),
+                router_time(n.duration_ms),
             ]
         })
         .collect();
@@ -252,4 +252,28 @@ pub async fn fingerprint(a: FingerprintArgs) -> CliResult {
         "Compare this with the router's own display (/certificate print detail, fingerprint) before trusting it; then pass it as --tls-fingerprint."
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A router's scan time for the table: milliseconds under a second (a
+/// small router answers in a few, which `0.0s` would hide), else seconds.
+fn router_time(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::router_time;
+
+    #[test]
+    fn router_times_read_at_any_size() {
+        assert_eq!(router_time(0), "0 ms");
+        assert_eq!(router_time(38), "38 ms");
+        assert_eq!(router_time(999), "999 ms");
+        assert_eq!(router_time(1250), "1.2 s");
+        assert_eq!(router_time(61_000), "61.0 s");
+    }
 }
