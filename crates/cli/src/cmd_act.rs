@@ -210,6 +210,8 @@ pub async fn disconnect(a: DisconnectArgs) -> CliResult {
                 if n == 1 { "try" } else { "tries" }
             )
         }
+        // A dry run sent nothing, but says the way it would take.
+        (shareguard_store::ActionMethod::Radius, None) => "a RADIUS Disconnect-Request".into(),
         _ => "the API".into(),
     };
     let address = report

@@ -24,12 +24,14 @@ pub struct SimArgs {
     /// Subscribers to simulate (default: the 600-subscriber demo population).
     #[arg(long)]
     pub subscribers: Option<usize>,
-    /// Number of simulated routers (one in four is a hotspot).
-    #[arg(long, default_value_t = 3)]
-    pub nas: usize,
-    /// Seed of the population: the same seed gives the same subscribers.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Number of simulated routers (one in four is a hotspot); with
+    /// --subscribers (default 3).
+    #[arg(long)]
+    pub nas: Option<usize>,
+    /// Seed of the population: the same seed gives the same subscribers
+    /// (default: 1 with --subscribers, the demo's own otherwise).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// First API port; router i listens on PORT+i (api-ssl on PORT+100+i). 0 picks free ports.
     #[arg(long, default_value_t = 8728)]
     pub port: u16,
@@ -81,15 +83,27 @@ pub async fn sim(a: SimArgs) -> CliResult {
     if !(a.time_scale.is_finite() && a.time_scale > 0.0 && a.time_scale <= 10_000.0) {
         return Err(Failure::usage("--time-scale must be between 0 and 10000"));
     }
-    let population = match a.subscribers {
+    let nas = a.nas.unwrap_or(3);
+    let mut population = match a.subscribers {
+        // The demo population has its own three routers: say so instead of
+        // ignoring --nas.
+        None if a.nas.is_some() => {
+            return Err(Failure::usage(
+                "--nas needs --subscribers N: without it the simulator runs the 600-subscriber demo population on its 3 routers",
+            ))
+        }
         None => PopulationSpec::demo(),
-        Some(n) if n == 0 || a.nas == 0 || a.nas > 64 || n.div_ceil(a.nas) > 60_000 => {
+        Some(n) if n == 0 || nas == 0 || nas > 64 || n.div_ceil(nas) > 60_000 => {
             return Err(Failure::usage(
                 "use 1 to 64 routers with at most 60000 subscribers each",
             ))
         }
-        Some(n) => PopulationSpec::scaled(n, a.nas, a.seed),
+        Some(n) => PopulationSpec::scaled(n, nas, a.seed.unwrap_or(1)),
     };
+    // A seed also reshuffles the demo population's households.
+    if let Some(seed) = a.seed {
+        population.seed = seed;
+    }
     let cfg = SimConfig {
         population,
         username: a.user.clone(),

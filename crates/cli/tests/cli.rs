@@ -513,6 +513,24 @@ async fn disconnect_by_radius_or_api_with_dry_run_and_refusals() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("dry run"));
     assert!(nas.is_online(&subs[0].name));
+    // With RADIUS set up, the dry run names the way it would take, as its
+    // JSON does.
+    let mut a = base(&subs[0].name);
+    a.extend(args(&[
+        "--dry-run",
+        "--radius-secret-env",
+        "SG_PASSWORD",
+        "--coa-port",
+        &nas.radius_addr().port().to_string(),
+    ]));
+    let o = run(a).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("would disconnect through a RADIUS Disconnect-Request"),
+        "{out}"
+    );
+    assert!(nas.is_online(&subs[0].name));
 
     // RADIUS, with the secret from the environment and the port given.
     let mut a = base(&subs[0].name);
@@ -775,6 +793,26 @@ async fn an_empty_password_variable_is_refused_with_the_fix() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(
         stderr(&o).contains("the environment variable SG_EMPTY is empty: export SG_EMPTY='...'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test]
+async fn sim_refuses_a_router_count_it_would_ignore() {
+    let o = run(args(&[
+        "sim",
+        "--nas",
+        "4",
+        "--port",
+        "0",
+        "--radius-port",
+        "0",
+    ]))
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--nas needs --subscribers N"),
         "{}",
         stderr(&o)
     );
