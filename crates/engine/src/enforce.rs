@@ -204,7 +204,8 @@ const SESSION_CONTEXT_NOT_FOUND: u32 = 503;
 /// Sends a request about `session` with its session id in the accounting
 /// form; when the NAS answers "session context not found" (503), which is
 /// what a router comparing the id in the other form says, tries the form
-/// `/ppp active` prints once. Every step is added to `steps` in words.
+/// `/ppp active` prints once. When neither form is found, the answer is
+/// [`Sent::Unknown`]. Every step is added to `steps` in words.
 pub(crate) async fn send_for_session(
     dac: &DacClient,
     session: &ActiveSession,
@@ -213,7 +214,7 @@ pub(crate) async fn send_for_session(
     steps: &mut Vec<String>,
 ) -> Result<Sent, ActionError> {
     let first = make(session.radius_ids_as(SessionIdForm::Accounting));
-    match send_request(dac, &first, &session.user, nas).await {
+    let answer = match send_request(dac, &first, &session.user, nas).await {
         Err(ActionError::Nak {
             cause: Some(SESSION_CONTEXT_NOT_FOUND),
             ..
@@ -237,6 +238,14 @@ pub(crate) async fn send_for_session(
             .await
         }
         other => other,
+    };
+    match answer {
+        Err(ActionError::Nak {
+            cause: Some(SESSION_CONTEXT_NOT_FOUND),
+            why,
+            ..
+        }) => Ok(Sent::Unknown(why)),
+        other => other,
     }
 }
 
@@ -247,6 +256,10 @@ pub(crate) enum Sent {
     /// No answer at all after this many datagrams; the caller decides
     /// whether the API can do the job instead.
     NoAnswer(u32, DacError),
+    /// The NAS knows no session by these names, in either form of the
+    /// session id, though the API shows it (the router's answer in words);
+    /// the caller decides whether the API can do the job instead.
+    Unknown(String),
 }
 
 /// Sends one dynamic-authorization request about `subscriber`'s session. A
@@ -346,14 +359,9 @@ async fn disconnect_inner(
                 ));
                 report.note = Some(steps.join("; "));
             }
-            // Neither form of the session id matched, though the API shows
-            // the session: the router's RADIUS side does not know it by
-            // these names, so the API ends it.
-            Err(ActionError::Nak {
-                cause: Some(SESSION_CONTEXT_NOT_FOUND),
-                why,
-                ..
-            }) => {
+            // The router's RADIUS side does not know the session by these
+            // names, so the API ends it.
+            Ok(Sent::Unknown(why)) => {
                 report.method = ActionMethod::Api;
                 steps.push(format!(
                     "RADIUS: the router answered {why}, though /ppp active shows the session. The session was removed through the API instead."

@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use routeros_client::{Client, Command, QueryOp};
+use routeros_client::Client;
 use serde::Serialize;
 use serde_json::json;
 use shareguard_scan::collect::read_sessions;
@@ -56,30 +56,6 @@ pub(crate) fn list_and_comment(
     }
 }
 
-/// The (`.id`, address) of the entries on `list` tagged `comment`.
-pub(crate) async fn tagged_entries(
-    c: &mut Client,
-    list: &str,
-    comment: &str,
-) -> Result<Vec<(String, Option<Ipv4Addr>)>, routeros_client::Error> {
-    let rows = c
-        .run(
-            Command::new("/ip/firewall/address-list/print")
-                .proplist(&[".id", "address"])
-                .query(QueryOp::Eq("list".into(), list.into()))
-                .query(QueryOp::Eq("comment".into(), comment.into()))
-                .query(QueryOp::And),
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let id = r.get_str(".id")?.into_owned();
-            Some((id, r.get_str("address").and_then(|a| a.parse().ok())))
-        })
-        .collect())
-}
-
 /// Moves the bans and limits in force on `router` to their subscribers'
 /// current addresses.
 async fn follow_on(
@@ -98,7 +74,7 @@ async fn follow_on(
         let Some((list, comment)) = list_and_comment(a.kind, &a.subscriber) else {
             continue;
         };
-        let entries = tagged_entries(&mut c, list, &comment).await?;
+        let entries = router_lists::tagged_entries(&mut c, list, &comment).await?;
         let current = sessions.get(&a.subscriber).copied();
         let stale: Vec<&(String, Option<Ipv4Addr>)> =
             entries.iter().filter(|(_, ip)| *ip != current).collect();
@@ -106,11 +82,8 @@ async fn follow_on(
         if stale.is_empty() && (listed || current.is_none()) {
             continue;
         }
-        if !stale.is_empty() {
-            let ids: Vec<&str> = stale.iter().map(|(id, _)| id.as_str()).collect();
-            c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", ids.join(",")))
-                .await?;
-        }
+        let ids: Vec<&str> = stale.iter().map(|(id, _)| id.as_str()).collect();
+        router_lists::remove_entries(&mut c, &ids).await?;
         let mut to = None;
         if let (Some(ip), false) = (current, listed) {
             let left = a.expires_at.map_or(60, |e| (e - now).num_seconds().max(60));

@@ -169,7 +169,7 @@ pub async fn throttle(
                         "RADIUS: {e}. The throttle was set with a queue through the API instead."
                     ));
                 }
-                Err(ActionError::Nak { cause: Some(503), why, .. }) => steps.push(format!(
+                Ok(Sent::Unknown(why)) => steps.push(format!(
                     "RADIUS: the router answered {why}, though it shows the session. The throttle was set with a queue through the API instead."
                 )),
                 Err(e) => return Err(e),
@@ -258,6 +258,12 @@ pub async fn lift_throttle(
                         Ok(steps.join("; "))
                     }
                     Sent::NoAnswer(_, e) => Err(e.into()),
+                    Sent::Unknown(why) => Err(ActionError::Refused {
+                        subscriber: subscriber.into(),
+                        nas: router.target.name.clone(),
+                        request: "CoA-Request",
+                        why,
+                    }),
                 }
             }
         }

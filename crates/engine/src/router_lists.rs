@@ -7,9 +7,12 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use routeros_client::{Client, Command, QueryOp};
+use shareguard_scan::collect::parse_ipv4_port;
 use shareguard_scan::placement::{reached_after_established, read_table, Place};
 
 use crate::enforce::{within, ActionError};
+
+const FILTER: &str = "/ip/firewall/filter";
 use crate::sharing_actions::Router;
 
 /// The `.id` of `ip`'s entry on `list`, if any.
@@ -80,6 +83,42 @@ pub(crate) async fn take_off_list(
     Ok(true)
 }
 
+/// The (`.id`, address) of the entries on `list` tagged `comment`.
+pub(crate) async fn tagged_entries(
+    c: &mut Client,
+    list: &str,
+    comment: &str,
+) -> Result<Vec<(String, Option<Ipv4Addr>)>, routeros_client::Error> {
+    let rows = c
+        .run(
+            Command::new("/ip/firewall/address-list/print")
+                .proplist(&[".id", "address"])
+                .query(QueryOp::Eq("list".into(), list.into()))
+                .query(QueryOp::Eq("comment".into(), comment.into()))
+                .query(QueryOp::And),
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let id = r.get_str(".id")?.into_owned();
+            Some((id, r.get_str("address").and_then(|a| a.parse().ok())))
+        })
+        .collect())
+}
+
+/// Removes the address-list entries `ids` (nothing when there are none).
+pub(crate) async fn remove_entries(
+    c: &mut Client,
+    ids: &[&str],
+) -> Result<(), routeros_client::Error> {
+    if !ids.is_empty() {
+        c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", ids.join(",")))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Ends a ban or limit on `router` by taking its entries off `list`: every
 /// entry tagged `comment` (the subscriber's, under whichever addresses they
 /// held), else the one for `fallback` (entries from before comments named
@@ -94,14 +133,10 @@ pub(crate) async fn unlist(
 ) -> Result<usize, ActionError> {
     within(&router.target.name, budget, async {
         let mut c = Client::connect(&router.target.connect).await?;
-        let ids: Vec<String> = crate::follow::tagged_entries(&mut c, list, comment)
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        if !ids.is_empty() {
-            c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", ids.join(",")))
-                .await?;
+        let entries = tagged_entries(&mut c, list, comment).await?;
+        if !entries.is_empty() {
+            let ids: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
+            remove_entries(&mut c, &ids).await?;
             return Ok(ids.len());
         }
         Ok(match fallback {
@@ -128,18 +163,11 @@ pub(crate) async fn remove_connections_of(
                 "dst-address",
             ]))
             .await?;
-        let host = |v: Option<std::borrow::Cow<'_, str>>| {
-            v.and_then(|a| {
-                a.rsplit_once(':')
-                    .map_or(a.as_ref(), |(h, _)| h)
-                    .parse::<Ipv4Addr>()
-                    .ok()
-            })
-        };
+        // The scanner's own reading of `ip:port` (or `ip` on ICMP and GRE rows).
+        let ip = u32::from(ip);
+        let host = |v: Option<&[u8]>| v.and_then(parse_ipv4_port).map(|(h, _)| h);
         while let Some(r) = rows.next().await? {
-            if host(r.get_str("src-address")) == Some(ip)
-                || host(r.get_str("dst-address")) == Some(ip)
-            {
+            if host(r.get("src-address")) == Some(ip) || host(r.get("dst-address")) == Some(ip) {
                 if let Some(id) = r.get_str(".id") {
                     ids.push(id.into_owned());
                 }
@@ -193,7 +221,7 @@ pub(crate) async fn tagged_rules(
     c: &mut Client,
     comment: &str,
 ) -> Result<Vec<String>, routeros_client::Error> {
-    tagged(c, "/ip/firewall/filter", comment).await
+    tagged(c, FILTER, comment).await
 }
 
 /// Adds `rules` in order at the top of the filter list, right below the
@@ -207,7 +235,6 @@ pub(crate) async fn add_rules_on_top(
     rules: Vec<Command>,
     comment_prefix: &str,
 ) -> Result<String, ActionError> {
-    const FILTER: &str = "/ip/firewall/filter";
     let place = Place::top(&read_table(c, FILTER).await?);
     for add in rules {
         c.run(place.apply(add)).await?;
@@ -225,5 +252,5 @@ pub(crate) async fn add_rules_on_top(
 
 /// Where [`add_rules_on_top`] would put rules on this router now, in words.
 pub(crate) async fn top_of_filter(c: &mut Client) -> Result<String, routeros_client::Error> {
-    Ok(Place::top(&read_table(c, "/ip/firewall/filter").await?).describe())
+    Ok(Place::top(&read_table(c, FILTER).await?).describe())
 }

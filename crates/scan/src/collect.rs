@@ -144,9 +144,10 @@ pub struct Tallies {
     /// Address to tally; looked up once per connection row, hence the fast hasher.
     index: FxHashMap<u32, usize>,
     pub tallies: Vec<Tally>,
-    /// When each session began, in router time, where known: probe list
-    /// entries created earlier belong to whoever held the address before.
-    starts: Vec<Option<RouterSecs>>,
+    /// How long each session has been up, where the router says: probe
+    /// list entries created before a session began belong to whoever held
+    /// the address before.
+    uptimes_ms: Vec<Option<u64>>,
 }
 
 impl Tallies {
@@ -159,21 +160,8 @@ impl Tallies {
         Self {
             index,
             tallies: vec![Tally::default(); sessions.len()],
-            starts: Vec::new(),
+            uptimes_ms: sessions.iter().map(|s| s.uptime_ms).collect(),
         }
-    }
-
-    /// Notes when each session began, from its uptime and the router's
-    /// clock `now`, so that [`read_address_lists`] can leave out entries
-    /// an earlier holder of the address left behind.
-    pub fn with_session_starts(mut self, sessions: &[Session], now: Option<RouterSecs>) -> Self {
-        if let Some(now) = now {
-            self.starts = sessions
-                .iter()
-                .map(|s| s.uptime_ms.map(|u| now - (u / 1000) as i64))
-                .collect();
-        }
-        self
     }
 
     fn get_mut(&mut self, ip: u32) -> Option<&mut Tally> {
@@ -182,14 +170,20 @@ impl Tallies {
     }
 
     /// Whether an entry created at `created` can be this address's session's
-    /// own: not when it is older than the session (one second of slack for
-    /// the clocks' rounding).
-    fn own_entry(&self, ip: u32, created: Option<RouterSecs>) -> bool {
+    /// own, with the router's clock at `now`: not when it is older than the
+    /// session (one second of slack for the clocks' rounding).
+    fn own_entry(&self, ip: u32, created: Option<RouterSecs>, now: Option<RouterSecs>) -> bool {
         let Some(&i) = self.index.get(&ip) else {
             return false;
         };
-        match (self.starts.get(i).copied().flatten(), created) {
-            (Some(start), Some(created)) => created + 1 >= start,
+        let up_s = self
+            .uptimes_ms
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|u| (u / 1000) as i64);
+        match (now, up_s, created) {
+            (Some(now), Some(up_s), Some(created)) => created + 1 >= now - up_s,
             _ => true,
         }
     }
@@ -419,12 +413,15 @@ fn count_row(
 }
 
 /// Reads the probes' address lists (filtered on the router) into the tallies:
-/// one observation per (address, TTL).
+/// one observation per (address, TTL). Entries older than the session that
+/// holds their address now were left by an earlier holder (pool addresses
+/// move on a redial) and are left out, judged by the router's own clock.
 pub async fn read_address_lists(
     client: &mut Client,
     tallies: &mut Tallies,
     only: Option<Ipv4Addr>,
 ) -> Result<u64, Error> {
+    let now = crate::router_clock::read_clock(client).await?;
     let mut cmd = address_list_query(Command::new("/ip/firewall/address-list/print").proplist(&[
         "list",
         "address",
@@ -445,7 +442,7 @@ pub async fn read_address_lists(
             continue;
         };
         let created = r.get_str("creation-time").and_then(|c| parse_datetime(&c));
-        if !tallies.own_entry(ip, created) {
+        if !tallies.own_entry(ip, created, now) {
             continue;
         }
         if let Some(t) = tallies.get_mut(ip) {

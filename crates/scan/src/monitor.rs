@@ -92,8 +92,6 @@ pub async fn read_monitor(
     let sessions = read_sessions(client, target.access, None).await?;
     let mut tallies = Tallies::for_sessions(&sessions);
     if strategy == Some(ProbeStrategy::AddressList) {
-        let now = crate::router_clock::read_clock(client).await?;
-        tallies = tallies.with_session_starts(&sessions, now);
         read_address_lists(client, &mut tallies, None).await?;
     }
     let classified = read_p2p_list(client).await?;

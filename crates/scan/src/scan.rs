@@ -278,10 +278,6 @@ async fn read_nas(
     }
     let mut tallies = Tallies::for_sessions(&sessions);
     if strategy == Some(ProbeStrategy::AddressList) {
-        // Entries older than the session that holds their address now were
-        // left by an earlier holder (pool addresses move on a redial).
-        let now = crate::router_clock::read_clock(&mut client).await?;
-        tallies = tallies.with_session_starts(&sessions, now);
         let one = (sessions.len() == 1).then(|| sessions[0].address);
         read_address_lists(&mut client, &mut tallies, one).await?;
     }

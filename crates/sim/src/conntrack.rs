@@ -253,7 +253,7 @@ impl ConnPrint {
                 }
                 let k = self.extra_slot;
                 self.extra_slot += 1;
-                let row = self.extra_session_row(&nas, &compiled, &e, k);
+                let row = self.extra_session_row(&nas, &compiled, &e, self.extra_session, k);
                 if self.emit(&row, out) {
                     rows += 1;
                 }
@@ -321,9 +321,9 @@ impl ConnPrint {
                 n += usize::from(self.wants(&row));
             }
         }
-        for e in self.extra_sessions.clone() {
+        for (nth, e) in self.extra_sessions.iter().enumerate() {
             for k in 0..nas.sub(e.local).slots.len() {
-                let row = self.extra_session_row(&nas, &compiled, &e, k);
+                let row = self.extra_session_row(&nas, &compiled, e, nth, k);
                 n += usize::from(self.wants(&row));
             }
         }
@@ -343,13 +343,14 @@ impl ConnPrint {
             })
     }
 
-    /// Connection `k` of a further session: the account's slot `k`, from
-    /// that session's address and with an id of its own.
+    /// Connection `k` of the `nth` further session: the account's slot `k`,
+    /// from that session's address and with an id of its own.
     fn extra_session_row<'a>(
         &self,
         nas: &NasState,
         compiled: &'a Compiled,
         e: &crate::nas::ExtraSession,
+        nth: usize,
         k: usize,
     ) -> ConnRow<'a> {
         let sub = nas.sub(e.local);
@@ -361,18 +362,13 @@ impl ConnPrint {
             conn.generation
                 .saturating_sub(generation_at(slot, self.epoch)),
         );
-        let nth = self
-            .extra_sessions
-            .iter()
-            .position(|x| x.address == e.address)
-            .unwrap_or(0) as u64;
         ConnRow {
             src: e.address,
             src_port: conn.src_port,
             proto: slot.protocol,
             dst: slot.dst,
             start_ms: conn.start_ms,
-            id: crate::nas::EXTRA_SESSION_ID_BASE + base * 8 + nth % 8,
+            id: crate::nas::EXTRA_SESSION_ID_BASE + base * 8 + nth as u64 % 8,
             mark: mark(compiled, slot.seen_ttl, || {
                 nas.ctx(e.local, e.address, slot, conn.start_ms, conn.src_port)
             }),

@@ -13,7 +13,6 @@
 //! table is not documented: `[2001:db8::1]:443` and `2001:db8::1.443` are
 //! both modelled ([`crate::Ipv6Form`]); the first is assumed.
 
-use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use routeros_proto::sentence::{encode_attribute, encode_word};
@@ -108,8 +107,8 @@ impl NasState {
     ) -> usize {
         let now = self.now_ms();
         let wants = |f: &str| fields.is_none_or(|l| l.iter().any(|x| x == f));
+        let tag_word = tag.map(|t| format!(".tag={t}"));
         let mut n = 0;
-        let mut value = String::new();
         for local in (0..self.count).filter(|&l| self.is_online(l)) {
             let global = self.first + local;
             let ds = self.dual_stack(local);
@@ -123,8 +122,8 @@ impl NasState {
                 }
                 let conn = current(slot, global, k, now);
                 encode_word(b"!re", out);
-                if let Some(t) = tag {
-                    encode_word(format!(".tag={t}").as_bytes(), out);
+                if let Some(t) = &tag_word {
+                    encode_word(t.as_bytes(), out);
                 }
                 if wants(".id") {
                     let id = 0x0060_0000_0000
@@ -136,18 +135,12 @@ impl NasState {
                     encode_attribute("protocol", slot.protocol.as_str().as_bytes(), out);
                 }
                 if wants("src-address") {
-                    value.clear();
-                    let _ = write!(value, "{}", with_port(form, device(p, k), conn.src_port));
-                    encode_attribute("src-address", value.as_bytes(), out);
+                    let v = with_port(form, device(p, k), conn.src_port);
+                    encode_attribute("src-address", v.as_bytes(), out);
                 }
                 if wants("dst-address") {
-                    value.clear();
-                    let _ = write!(
-                        value,
-                        "{}",
-                        with_port(form, host(*slot.dst.ip()), slot.dst.port())
-                    );
-                    encode_attribute("dst-address", value.as_bytes(), out);
+                    let v = with_port(form, host(*slot.dst.ip()), slot.dst.port());
+                    encode_attribute("dst-address", v.as_bytes(), out);
                 }
                 out.push(0);
                 n += 1;

@@ -475,13 +475,7 @@ impl NasState {
     /// Opens a further concurrent session of the account from `mac`, with
     /// the next address of the spare pool. Returns that address.
     pub fn add_session(&self, local: usize, mac: &str) -> Ipv4Addr {
-        let n = self.next_spare.fetch_add(1, Ordering::Relaxed);
-        let address = Ipv4Addr::new(
-            100,
-            64 + self.index as u8,
-            (n / 250) as u8,
-            (2 + n % 250) as u8,
-        );
+        let address = self.spare_address();
         self.extra_sessions
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -492,6 +486,18 @@ impl NasState {
                 since_ms: self.now_ms(),
             });
         address
+    }
+
+    /// The next address of the router's spare pool (`100.(64+router).y.z`,
+    /// which no population address uses), for redials and further sessions.
+    fn spare_address(&self) -> Ipv4Addr {
+        let n = self.next_spare.fetch_add(1, Ordering::Relaxed);
+        Ipv4Addr::new(
+            100,
+            64 + self.index as u8,
+            (n / 250) as u8,
+            (2 + n % 250) as u8,
+        )
     }
 
     /// The further concurrent sessions, in the order they were opened.
@@ -512,15 +518,7 @@ impl NasState {
                 return None;
             }
         }
-        let address = to.unwrap_or_else(|| {
-            let n = self.next_spare.fetch_add(1, Ordering::Relaxed);
-            Ipv4Addr::new(
-                100,
-                64 + self.index as u8,
-                (n / 250) as u8,
-                (2 + n % 250) as u8,
-            )
-        });
+        let address = to.unwrap_or_else(|| self.spare_address());
         let mut old = None;
         self.change_session(local, |s, now| {
             old = Some(Tenure {
