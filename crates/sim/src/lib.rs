@@ -604,6 +604,14 @@ impl SimNas {
         self.state.radius.snapshot()
     }
 
+    /// Whether the subscriber's household is dual-stack on this router (its
+    /// slots that [`ipv6::is_v6`] picks run over IPv6, out of IPv4's sight).
+    pub fn is_dual_stack(&self, subscriber: &str) -> bool {
+        self.state
+            .local_by_name(subscriber)
+            .is_some_and(|l| self.state.dual_stack(l))
+    }
+
     /// How many of the subscriber's household connections run over IPv6
     /// (some of a dual-stack household's; none with IPv6 off).
     pub fn ipv6_slots(&self, subscriber: &str) -> usize {

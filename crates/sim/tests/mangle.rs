@@ -31,7 +31,12 @@ fn expected(
         if !nas.is_online(&sub.name) {
             continue;
         }
+        let dual_stack = nas.is_dual_stack(&sub.name);
         for (k, slot) in sub.slots.iter().enumerate() {
+            // IPv4 mangle never sees a dual-stack household's IPv6 connections.
+            if shareguard_sim::ipv6::is_v6(dual_stack, k, slot) {
+                continue;
+            }
             let conn = current(slot, base + local, k, now);
             if slot.seen_ttl == ttl
                 && conn.start_ms > created
