@@ -230,6 +230,9 @@ fn route(menu: &str) -> Option<Target> {
         "/ip/firewall/address-list" => Target::Stored(Menu::AddressList),
         "/queue/simple" => Target::Stored(Menu::Queue),
         "/ip/firewall/layer7-protocol" => Target::Stored(Menu::Layer7),
+        "/ipv6/firewall/mangle" => Target::Stored(Menu::Mangle6),
+        "/ipv6/firewall/filter" => Target::Stored(Menu::Filter6),
+        "/ipv6/firewall/address-list" => Target::Stored(Menu::AddressList6),
         _ => return None,
     })
 }
@@ -372,8 +375,12 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
         let (menu, verb) = req.path.rsplit_once('/').unwrap_or(("", ""));
         let target = route(menu).filter(|t| {
             // Without the IPv6 package the /ipv6 menus do not exist.
-            !matches!(t, Target::Ipv6Route | Target::Ipv6Connection)
-                || self.nas.settings.router.ipv6.is_some()
+            let ipv6 = match t {
+                Target::Ipv6Route | Target::Ipv6Connection => true,
+                Target::Stored(m) => m.is_ipv6(),
+                _ => false,
+            };
+            !ipv6 || self.nas.settings.router.ipv6.is_some()
         });
         let Some(target) = target else {
             self.trap(tag, None, "no such command prefix");
@@ -397,8 +404,12 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                 };
                 Ok(self.print_rows(&req, &rows))
             }
-            (Target::Connection, "remove") => {
-                match req.ids().and_then(|ids| self.nas.remove_connections(&ids)) {
+            (Target::Connection | Target::Ipv6Connection, "remove") => {
+                let result = req.ids().and_then(|ids| match target {
+                    Target::Connection => self.nas.remove_connections(&ids),
+                    _ => self.nas.remove_ipv6_connections(&ids),
+                });
+                match result {
                     Ok(()) => self.done(tag, None),
                     Err(e) => self.trap(tag, Some(0), &e),
                 }
@@ -577,6 +588,16 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
             .router
             .ipv6
             .unwrap_or(crate::Ipv6Form::Bracketed);
+        // A query would be answered by a router; the simulator does not
+        // model queries on this table, and says so instead of ignoring one.
+        if !req.query.is_empty() {
+            self.trap(
+                tag,
+                Some(1),
+                "simulator: queries on /ipv6/firewall/connection are not modelled",
+            );
+            return Flow::Continue;
+        }
         if req.count_only() {
             let n = self.nas.ipv6_connection_count().to_string();
             self.done(tag, Some(&n));

@@ -15,7 +15,7 @@
 //! not modelled on such a rule either.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::fmt::{duration_string, parse_duration};
 use crate::nas::Row;
@@ -143,9 +143,49 @@ pub(crate) struct BanSet {
     entries: Vec<BanEntry>,
 }
 
+/// An address-list entry's address: an IPv4 address, subnet or range, or
+/// an IPv6 address or prefix (`2001:db8:1:2a::/64`), as the two families'
+/// lists hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NetRange {
+    V4(AddrRange),
+    V6 { net: u128, mask: u128 },
+}
+
+impl NetRange {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if let Some(r) = AddrRange::parse(s) {
+            return Some(Self::V4(r));
+        }
+        let (a, len) = match s.split_once('/') {
+            Some((a, len)) => (a, len.parse::<u32>().ok().filter(|l| *l <= 128)?),
+            None => (s, 128),
+        };
+        let a: Ipv6Addr = a.parse().ok()?;
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len)
+        };
+        Some(Self::V6 {
+            net: u128::from(a) & mask,
+            mask,
+        })
+    }
+
+    pub(crate) fn contains(self, ip: IpAddr) -> bool {
+        match (self, ip) {
+            (Self::V4(r), IpAddr::V4(a)) => r.contains(a),
+            (Self::V6 { net, mask }, IpAddr::V6(a)) => u128::from(a) & mask == net,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct BanEntry {
-    range: AddrRange,
+    range: NetRange,
     until: u64,
     /// When the entry was added: connections must be removed after this.
     since: u64,
@@ -195,7 +235,7 @@ impl BanSet {
             .filter(|i| i.get("list").is_some_and(|l| banned_lists.contains(&l)))
             .filter_map(|i| {
                 let until = timeouts.expiry(i.id).unwrap_or(u64::MAX);
-                let range = AddrRange::parse(i.get("address")?.trim())?;
+                let range = NetRange::parse(i.get("address")?)?;
                 (until > now_ms).then_some(BanEntry {
                     range,
                     until,
@@ -211,7 +251,8 @@ impl BanSet {
     /// reach the session's connections. `flushed_ms` is when the session's
     /// oldest connection can have started: its start, or the last removal
     /// of its connections from the connection table.
-    pub fn until(&self, ip: Ipv4Addr, flushed_ms: Option<u64>) -> u64 {
+    pub fn until(&self, ip: impl Into<IpAddr>, flushed_ms: Option<u64>) -> u64 {
+        let ip = ip.into();
         self.entries
             .iter()
             .filter(|e| e.range.contains(ip))
@@ -235,18 +276,27 @@ struct CapRule {
 pub(crate) struct ConnCaps {
     rules: Vec<CapRule>,
     /// (list, range, until) of the entries of the lists the rules name.
-    members: Vec<(String, AddrRange, u64)>,
+    members: Vec<(String, NetRange, u64)>,
 }
 
-/// `connection-limit=100,32` → 100; only per-address (/32) limits count.
-fn per_address_limit(v: &str) -> Option<u32> {
+/// `connection-limit=100,32` → 100 when the mask is `per` (32: per IPv4
+/// address; 64: per IPv6 /64, a household's delegated prefix).
+fn per_address_limit(v: &str, per: &str) -> Option<u32> {
     let (n, mask) = v.split_once(',')?;
-    (mask.trim() == "32").then_some(())?;
+    (mask.trim() == per).then_some(())?;
     n.trim().parse().ok()
 }
 
 impl ConnCaps {
-    pub fn build(filter: &Table, lists: &Table, timeouts: &Timeouts, now_ms: u64) -> Self {
+    /// The caps of one family's filter table; `per` is the mask that makes
+    /// a cap per subscriber (`32` for IPv4, `64` for IPv6).
+    pub fn build(
+        filter: &Table,
+        lists: &Table,
+        timeouts: &Timeouts,
+        now_ms: u64,
+        per: &str,
+    ) -> Self {
         let rules: Vec<CapRule> = filter
             .items()
             .iter()
@@ -254,7 +304,7 @@ impl ConnCaps {
                 !r.is_disabled() && matches!(r.get("action"), Some("drop" | "reject" | "tarpit"))
             })
             .filter_map(|r| {
-                let limit = per_address_limit(r.get("connection-limit")?)?;
+                let limit = per_address_limit(r.get("connection-limit")?, per)?;
                 let list = r
                     .get("src-address-list")
                     .map(|l| match l.strip_prefix('!') {
@@ -278,7 +328,7 @@ impl ConnCaps {
             .filter_map(|i| {
                 let list = i.get("list").filter(|l| named.contains(l))?;
                 let until = timeouts.expiry(i.id).unwrap_or(u64::MAX);
-                let range = AddrRange::parse(i.get("address")?.trim())?;
+                let range = NetRange::parse(i.get("address")?)?;
                 (until > now_ms).then(|| (list.to_string(), range, until))
             })
             .collect();
@@ -287,7 +337,8 @@ impl ConnCaps {
 
     /// The lowest cap on `ip` and when it stops applying (the earliest
     /// end of a list entry it depends on; `u64::MAX` when none).
-    pub fn cap(&self, ip: Ipv4Addr) -> Option<(u32, u64)> {
+    pub fn cap(&self, ip: impl Into<IpAddr>) -> Option<(u32, u64)> {
+        let ip = ip.into();
         let member_until = |list: &str| {
             self.members
                 .iter()
@@ -314,6 +365,7 @@ impl ConnCaps {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     fn attrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
@@ -513,11 +565,30 @@ mod tests {
             0,
             "a cap is not a ban"
         );
-        let caps = ConnCaps::build(&filter, &lists, &t, 0);
+        let caps = ConnCaps::build(&filter, &lists, &t, 0, "32");
         assert_eq!(caps.cap(ip), Some((100, 60_000)));
         assert_eq!(caps.cap(Ipv4Addr::new(10, 1, 0, 6)), Some((500, u64::MAX)));
-        let later = ConnCaps::build(&filter, &lists, &t, 60_000);
+        let later = ConnCaps::build(&filter, &lists, &t, 60_000, "32");
         assert_eq!(later.cap(ip), Some((500, u64::MAX)), "the entry timed out");
-        assert_eq!(per_address_limit("100,24"), None);
+        assert_eq!(per_address_limit("100,24", "32"), None);
+        assert_eq!(per_address_limit("100,64", "64"), Some(100));
+    }
+
+    #[test]
+    fn ipv6_prefixes_hold_their_addresses_only() {
+        let p = NetRange::parse("2001:db8:1:2a::/64").unwrap();
+        let inside: Ipv6Addr = "2001:db8:1:2a::103".parse().unwrap();
+        let outside: Ipv6Addr = "2001:db8:1:2b::103".parse().unwrap();
+        assert!(p.contains(inside.into()));
+        assert!(!p.contains(outside.into()));
+        assert!(!p.contains(Ipv4Addr::new(10, 1, 0, 5).into()));
+        let host = NetRange::parse("2001:db8:1:2a::103/128").unwrap();
+        assert_eq!(NetRange::parse("2001:db8:1:2a::103"), Some(host));
+        assert!(host.contains(inside.into()));
+        assert_eq!(NetRange::parse("2001:db8::/129"), None);
+        assert_eq!(NetRange::parse("nonsense"), None);
+        assert!(NetRange::parse("10.1.0.0/16")
+            .unwrap()
+            .contains(Ipv4Addr::new(10, 1, 2, 3).into()));
     }
 }

@@ -13,12 +13,13 @@
 //! table is not documented: `[2001:db8::1]:443` and `2001:db8::1.443` are
 //! both modelled ([`crate::Ipv6Form`]); the first is assumed.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use routeros_proto::sentence::{encode_attribute, encode_word};
 
 use crate::clock::current;
-use crate::fmt::id_string;
+use crate::fmt::{datetime_string, duration_string, id_string};
 use crate::nas::{NasState, Row};
 use crate::population::{splitmix, Slot};
 use crate::Ipv6Form;
@@ -95,9 +96,50 @@ impl NasState {
         rows
     }
 
+    /// The IPv6 connections in the table now, per session: those of the
+    /// online dual-stack sessions, less what `/ipv6 firewall filter` stops
+    /// (a ban on the delegated prefix that reaches the session's
+    /// connections; a per-/64 `connection-limit` cap), in slot order.
+    fn ipv6_conns(&self, now: u64) -> Vec<V6Conn<'_>> {
+        let (bans, caps) = self.ipv6_limits(now);
+        let fresh = self.ipv6_fresh_since();
+        let mut out = Vec::new();
+        for local in (0..self.count).filter(|&l| self.is_online(l)) {
+            if !self.dual_stack(local) {
+                continue;
+            }
+            let p = prefix(self.index, local);
+            if bans.until(p, fresh.get(local).copied().flatten()) > now {
+                continue;
+            }
+            let cap = caps
+                .cap(p)
+                .filter(|(_, until)| *until > now)
+                .map_or(usize::MAX, |(n, _)| n as usize);
+            let global = self.first + local;
+            out.extend(
+                self.sub(local)
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, slot)| is_v6(true, *k, slot))
+                    .take(cap)
+                    .map(|(k, slot)| V6Conn {
+                        local,
+                        k,
+                        slot,
+                        prefix: p,
+                        conn: current(slot, global, k, now),
+                    }),
+            );
+        }
+        out
+    }
+
     /// The IPv6 connections of the online dual-stack sessions, each written
     /// as a `!re` sentence with `fields` (`src-address`, `dst-address`,
-    /// `protocol`, `.id`; all four when `None`). Returns the rows written.
+    /// `protocol`, `connection-mark`, `.id`; all when `None`). Returns the
+    /// rows written.
     pub fn write_ipv6_connections(
         &self,
         form: Ipv6Form,
@@ -108,61 +150,152 @@ impl NasState {
         let now = self.now_ms();
         let wants = |f: &str| fields.is_none_or(|l| l.iter().any(|x| x == f));
         let tag_word = tag.map(|t| format!(".tag={t}"));
-        let mut n = 0;
-        for local in (0..self.count).filter(|&l| self.is_online(l)) {
-            let global = self.first + local;
-            let ds = self.dual_stack(local);
-            if !ds {
-                continue;
+        let compiled = self.compiled6();
+        let marks = wants("connection-mark");
+        let conns = self.ipv6_conns(now);
+        for c in &conns {
+            encode_word(b"!re", out);
+            if let Some(t) = &tag_word {
+                encode_word(t.as_bytes(), out);
             }
-            let p = prefix(self.index, local);
-            for (k, slot) in self.sub(local).slots.iter().enumerate() {
-                if !is_v6(ds, k, slot) {
-                    continue;
-                }
-                let conn = current(slot, global, k, now);
-                encode_word(b"!re", out);
-                if let Some(t) = &tag_word {
-                    encode_word(t.as_bytes(), out);
-                }
-                if wants(".id") {
-                    let id = 0x0060_0000_0000
-                        + ((self.slot_base[local] + k as u64) << 8)
-                        + (conn.generation & 0xFF);
-                    encode_attribute(".id", id_string(id).as_bytes(), out);
-                }
-                if wants("protocol") {
-                    encode_attribute("protocol", slot.protocol.as_str().as_bytes(), out);
-                }
-                if wants("src-address") {
-                    let v = with_port(form, device(p, k), conn.src_port);
-                    encode_attribute("src-address", v.as_bytes(), out);
-                }
-                if wants("dst-address") {
-                    let v = with_port(form, host(*slot.dst.ip()), slot.dst.port());
-                    encode_attribute("dst-address", v.as_bytes(), out);
-                }
-                out.push(0);
-                n += 1;
+            if wants(".id") {
+                encode_attribute(".id", id_string(self.ipv6_connection_id(c)).as_bytes(), out);
             }
+            if wants("protocol") {
+                encode_attribute("protocol", c.slot.protocol.as_str().as_bytes(), out);
+            }
+            if wants("src-address") {
+                let v = with_port(form, device(c.prefix, c.k), c.conn.src_port);
+                encode_attribute("src-address", v.as_bytes(), out);
+            }
+            if wants("dst-address") {
+                let v = with_port(form, host(*c.slot.dst.ip()), c.slot.dst.port());
+                encode_attribute("dst-address", v.as_bytes(), out);
+            }
+            if marks && !compiled.idle_for(c.slot.seen_ttl) {
+                if let Some(m) = compiled.walk(&self.ipv6_ctx(c), |_, _| {}) {
+                    encode_attribute("connection-mark", compiled.mark_name(m).as_bytes(), out);
+                }
+            }
+            out.push(0);
         }
-        n
+        conns.len()
+    }
+
+    fn ipv6_connection_id(&self, c: &V6Conn<'_>) -> u64 {
+        V6_ID_BASE + ((self.slot_base[c.local] + c.k as u64) << 8) + (c.conn.generation & 0xFF)
+    }
+
+    /// What the IPv6 mangle chain knows of a connection's first packet. Its
+    /// hop limit is the household's TTL (the operating systems start both
+    /// at the same value and every router lowers both by one); the
+    /// session's IPv4 address stands in for the source, which only a
+    /// per-connection classifier would read.
+    fn ipv6_ctx(&self, c: &V6Conn<'_>) -> crate::rules::ConnCtx {
+        self.ctx(
+            c.local,
+            self.address(c.local),
+            c.slot,
+            c.conn.start_ms,
+            c.conn.src_port,
+        )
     }
 
     /// How many IPv6 connections the table holds now.
     pub fn ipv6_connection_count(&self) -> usize {
-        (0..self.count)
-            .filter(|&l| self.is_online(l) && self.dual_stack(l))
-            .map(|l| {
-                self.sub(l)
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, s)| is_v6(true, *k, s))
-                    .count()
-            })
-            .sum()
+        self.ipv6_conns(self.now_ms()).len()
     }
+
+    /// `/ipv6 firewall connection remove`: the sessions whose connections
+    /// are named start afresh, so a ban added before now meets their next
+    /// connections at the first packet.
+    pub fn remove_ipv6_connections(&self, ids: &[u64]) -> Result<(), String> {
+        let mut locals = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let slot = id
+                .checked_sub(V6_ID_BASE)
+                .map(|v| v >> 8)
+                .ok_or_else(|| "no such item".to_string())?;
+            let local = self
+                .slot_base
+                .partition_point(|&b| b <= slot)
+                .checked_sub(1)
+                .filter(|&l| l < self.count && self.is_online(l) && self.dual_stack(l))
+                .ok_or_else(|| "no such item".to_string())?;
+            locals.push(local);
+        }
+        locals.sort_unstable();
+        locals.dedup();
+        self.mark_ipv6_flushed(&locals);
+        Ok(())
+    }
+
+    /// `/ipv6 firewall address-list`: the stored entries, then the dynamic
+    /// ones `add-src-to-address-list` rules of the IPv6 mangle chain made
+    /// for the connections in the table, one per device address. Written as
+    /// `ADDRESS/128` (assumed: an IPv6 list holds prefixes, so a single
+    /// address is printed with its length; readers accept both).
+    pub fn ipv6_address_list_rows(&self) -> Vec<Row> {
+        let mut rows = self.stored_address_rows(crate::nas::Menu::AddressList6);
+        let compiled = self.compiled6();
+        if !compiled.has_add_src() {
+            return rows;
+        }
+        let now = self.now_ms();
+        // (list, device) → (first start, last start, timeout)
+        let mut found: BTreeMap<(String, Ipv6Addr), (u64, u64, Option<u64>)> = BTreeMap::new();
+        for c in self.ipv6_conns(now) {
+            if compiled.idle_for(c.slot.seen_ttl) {
+                continue;
+            }
+            let start = c.conn.start_ms;
+            let addr = device(c.prefix, c.k);
+            compiled.walk(&self.ipv6_ctx(&c), |list, timeout| {
+                if timeout.is_some_and(|t| now.saturating_sub(start) >= t) {
+                    return;
+                }
+                let key = (compiled.list_name(list).to_string(), addr);
+                let e = found.entry(key).or_insert((start, start, timeout));
+                e.0 = e.0.min(start);
+                if start >= e.1 {
+                    e.1 = start;
+                    e.2 = timeout;
+                }
+            });
+        }
+        for ((list, addr), (first, last, timeout)) in found {
+            let mut row: Row = vec![
+                (
+                    ".id".into(),
+                    id_string(V6_LIST_ID_BASE + (u128::from(addr) as u64 & 0xFFFF_FFFF)),
+                ),
+                ("list".into(), list),
+                ("address".into(), format!("{addr}/128")),
+                ("creation-time".into(), datetime_string(first)),
+            ];
+            if let Some(t) = timeout {
+                let left = t.saturating_sub(now.saturating_sub(last));
+                row.push(("timeout".into(), duration_string(left)));
+            }
+            row.push(("dynamic".into(), "true".into()));
+            row.push(("disabled".into(), "false".into()));
+            rows.push(row);
+        }
+        rows
+    }
+}
+
+/// `.id`s of IPv6 connections and of dynamic IPv6 address-list entries.
+const V6_ID_BASE: u64 = 0x0060_0000_0000;
+const V6_LIST_ID_BASE: u64 = 0x0070_0000_0000;
+
+/// One IPv6 connection in the table.
+struct V6Conn<'a> {
+    local: usize,
+    k: usize,
+    slot: &'a Slot,
+    prefix: Ipv6Addr,
+    conn: crate::clock::CurrentConn,
 }
 
 #[cfg(test)]

@@ -94,6 +94,12 @@ pub struct RouterModel {
     /// how the IPv6 connection table writes an address with its port;
     /// `None`: no IPv6 package (the `/ipv6` menus do not exist).
     pub ipv6: Option<Ipv6Form>,
+    /// With `fasttrack` and IPv6: FastTrack for IPv6 too (RouterOS 7.18
+    /// and later), so `/ipv6 firewall` filter and mangle also start with
+    /// the builtin counter rule and filter fast-tracks established
+    /// connections. Whether a given router has it depends on its version
+    /// and configuration; on by default, the stricter case.
+    pub ipv6_fasttrack: bool,
 }
 
 impl Default for RouterModel {
@@ -104,6 +110,7 @@ impl Default for RouterModel {
             dynamic_queues: QueuePlacement::First,
             hotspot_interface: "bridge-hotspot".into(),
             ipv6: Some(Ipv6Form::Bracketed),
+            ipv6_fasttrack: true,
         }
     }
 }
@@ -610,6 +617,14 @@ impl SimNas {
         self.state
             .local_by_name(subscriber)
             .is_some_and(|l| self.state.dual_stack(l))
+    }
+
+    /// The /64 delegated to the subscriber's session, when it is online
+    /// and dual-stack.
+    pub fn delegated_prefix(&self, subscriber: &str) -> Option<std::net::Ipv6Addr> {
+        let l = self.state.local_by_name(subscriber)?;
+        (self.state.is_online(l) && self.state.dual_stack(l))
+            .then(|| ipv6::prefix(self.state.index, l))
     }
 
     /// How many of the subscriber's household connections run over IPv6

@@ -115,6 +115,8 @@ pub(crate) struct Session {
     /// When a client last removed this session's connections from the
     /// connection table (`/ip firewall connection remove`).
     pub flushed_ms: Option<u64>,
+    /// The same for the IPv6 table (`/ipv6 firewall connection remove`).
+    pub flushed6_ms: Option<u64>,
 }
 
 /// `.id`s of dynamic simple queues: `DYNAMIC_QUEUE_BASE + local`.
@@ -128,6 +130,11 @@ pub(crate) enum Menu {
     AddressList,
     Queue,
     Layer7,
+    /// `/ipv6 firewall mangle`, filter and address-list: the same menus
+    /// for IPv6, with `hop-limit` where IPv4 has `ttl`.
+    Mangle6,
+    Filter6,
+    AddressList6,
 }
 
 impl Menu {
@@ -138,8 +145,19 @@ impl Menu {
             "address-list" => Self::AddressList,
             "queue" | "queue-simple" => Self::Queue,
             "layer7-protocol" => Self::Layer7,
+            "ipv6-mangle" => Self::Mangle6,
+            "ipv6-filter" => Self::Filter6,
+            "ipv6-address-list" => Self::AddressList6,
             _ => return None,
         })
+    }
+
+    pub fn is_ipv6(self) -> bool {
+        matches!(self, Self::Mangle6 | Self::Filter6 | Self::AddressList6)
+    }
+
+    pub fn is_address_list(self) -> bool {
+        matches!(self, Self::AddressList | Self::AddressList6)
     }
 }
 
@@ -149,8 +167,12 @@ struct Tables {
     address_list: Table,
     queue: Table,
     layer7: Table,
+    mangle6: Table,
+    filter6: Table,
+    address_list6: Table,
     /// Deadlines of address-list entries added with a timeout.
     timeouts: Timeouts,
+    timeouts6: Timeouts,
     /// Dynamic address-list entries removed by a client: (list, address) →
     /// sim time of removal. Only connections that start later add them back.
     suppressed: HashMap<(String, Ipv4Addr), u64>,
@@ -183,7 +205,11 @@ impl Tables {
             address_list: Table::new(0x200),
             queue: Table::new(0x300),
             layer7: Table::new(0x400),
+            mangle6: Table::new(0x500),
+            filter6: Table::new(0x600),
+            address_list6: Table::new(0x700),
             timeouts: Timeouts::default(),
+            timeouts6: Timeouts::default(),
             suppressed: HashMap::new(),
             queue_anchor: HashMap::new(),
         };
@@ -251,12 +277,71 @@ impl Tables {
                 ],
             );
         }
+        if model.ipv6.is_some() {
+            t.seed_ipv6(model);
+        }
         t
+    }
+
+    /// IPv6's default configuration: accept established, related and
+    /// untracked in forward. With `ipv6_fasttrack`, FastTrack's builtin
+    /// counter rules and a fast-track rule as for IPv4 (RouterOS 7.18
+    /// and later; assumed on by default, the stricter case).
+    fn seed_ipv6(&mut self, model: &crate::RouterModel) {
+        const DUMMY: &str = "special dummy rule to show fasttrack counters";
+        let fasttrack = model.fasttrack && model.ipv6_fasttrack;
+        if fasttrack {
+            for (table, chain) in [
+                (&mut self.filter6, "forward"),
+                (&mut self.mangle6, "prerouting"),
+            ] {
+                table.add_locked(
+                    &[
+                        ("chain", chain),
+                        ("action", "passthrough"),
+                        ("comment", DUMMY),
+                    ],
+                    CANNOT_CHANGE_BUILTIN,
+                );
+            }
+        }
+        let mut rules: Vec<Vec<(&str, &str)>> = Vec::new();
+        if fasttrack {
+            rules.push(vec![
+                ("chain", "forward"),
+                ("action", "fasttrack-connection"),
+                ("connection-state", "established,related"),
+                ("comment", "defconf: fasttrack6"),
+            ]);
+        }
+        rules.push(vec![
+            ("chain", "forward"),
+            ("action", "accept"),
+            ("connection-state", "established,related,untracked"),
+            ("comment", "defconf: accept established,related,untracked"),
+        ]);
+        for r in rules {
+            let attrs: Vec<(String, String)> = r
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let _ = self.filter6.add(&attrs, None, 0);
+        }
     }
 
     /// Forgets address-list entries whose timeout has run out.
     fn purge_expired(&mut self, now: u64) {
         self.timeouts.purge(&mut self.address_list, now);
+        self.timeouts6.purge(&mut self.address_list6, now);
+    }
+
+    /// The timeouts of an address-list menu's entries.
+    fn timeouts_mut(&mut self, m: Menu) -> &mut Timeouts {
+        if m.is_ipv6() {
+            &mut self.timeouts6
+        } else {
+            &mut self.timeouts
+        }
     }
 
     fn get_mut(&mut self, m: Menu) -> &mut Table {
@@ -266,6 +351,9 @@ impl Tables {
             Menu::AddressList => &mut self.address_list,
             Menu::Queue => &mut self.queue,
             Menu::Layer7 => &mut self.layer7,
+            Menu::Mangle6 => &mut self.mangle6,
+            Menu::Filter6 => &mut self.filter6,
+            Menu::AddressList6 => &mut self.address_list6,
         }
     }
 
@@ -276,6 +364,9 @@ impl Tables {
             Menu::AddressList => &self.address_list,
             Menu::Queue => &self.queue,
             Menu::Layer7 => &self.layer7,
+            Menu::Mangle6 => &self.mangle6,
+            Menu::Filter6 => &self.filter6,
+            Menu::AddressList6 => &self.address_list6,
         }
     }
 }
@@ -323,6 +414,7 @@ pub(crate) struct NasState {
     sessions: RwLock<Vec<Session>>,
     tables: Mutex<Tables>,
     compiled: RwLock<Arc<Compiled>>,
+    compiled6: RwLock<Arc<Compiled>>,
     fault: Mutex<Fault>,
     pub radius: RadiusCounters,
     /// Next free extra-connection slot number (see [`crate::load`]).
@@ -414,6 +506,7 @@ impl NasState {
                 meter: Meter::started(since_ms, rate),
                 conn_cap: None,
                 flushed_ms: None,
+                flushed6_ms: None,
             });
         }
         let tables = Tables::seeded(&settings.router, spec.access);
@@ -439,6 +532,7 @@ impl NasState {
             sessions: RwLock::new(sessions),
             tables: Mutex::new(tables),
             compiled: RwLock::new(Arc::new(Compiled::compile(&[], "", |_| None))),
+            compiled6: RwLock::new(Arc::new(Compiled::compile(&[], "", |_| None))),
             fault: Mutex::new(Fault::None),
             radius: RadiusCounters::default(),
             next_xslot: AtomicU64::new(0),
@@ -532,6 +626,7 @@ impl NasState {
             s.since_ms = now;
             s.rate_limit = None;
             s.flushed_ms = None;
+            s.flushed6_ms = None;
             s.meter.reset(now);
             true
         });
@@ -816,7 +911,7 @@ impl NasState {
                 self.settings.router.dynamic_queues,
             ),
             bans: BanSet::build(&t.filter, &t.address_list, &t.timeouts, now),
-            conn_caps: ConnCaps::build(&t.filter, &t.address_list, &t.timeouts, now),
+            conn_caps: ConnCaps::build(&t.filter, &t.address_list, &t.timeouts, now, "32"),
         }
     }
 
@@ -849,6 +944,37 @@ impl NasState {
                     .until(s.address, s.flushed_ms.max(Some(s.since_ms))),
             );
         s.conn_cap = limits.conn_caps.cap(s.address);
+    }
+
+    /// What `/ipv6 firewall filter` imposes now: bans and per-/64 caps on
+    /// the delegated prefixes its address lists hold.
+    pub(crate) fn ipv6_limits(&self, now: u64) -> (BanSet, ConnCaps) {
+        let mut t = lock(&self.tables);
+        t.purge_expired(now);
+        (
+            BanSet::build(&t.filter6, &t.address_list6, &t.timeouts6, now),
+            ConnCaps::build(&t.filter6, &t.address_list6, &t.timeouts6, now, "64"),
+        )
+    }
+
+    /// When each session's oldest IPv6 connection can have started: its
+    /// start or the last removal of its IPv6 connections.
+    pub(crate) fn ipv6_fresh_since(&self) -> Vec<Option<u64>> {
+        self.sessions()
+            .iter()
+            .map(|s| s.flushed6_ms.max(Some(s.since_ms)))
+            .collect()
+    }
+
+    /// `/ipv6 firewall connection remove` for these sessions.
+    pub(crate) fn mark_ipv6_flushed(&self, locals: &[usize]) {
+        let now = self.now_ms();
+        let mut sessions = self.sessions_mut();
+        for &l in locals {
+            if let Some(s) = sessions.get_mut(l) {
+                s.flushed6_ms = Some(now);
+            }
+        }
     }
 
     /// Refreshes every session after a table change.
@@ -912,13 +1038,25 @@ impl NasState {
             .clone()
     }
 
+    /// The IPv6 mangle chain, compiled (`hop-limit` read as `ttl`).
+    pub fn compiled6(&self) -> Arc<Compiled> {
+        self.compiled6
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     fn recompile(&self, tables: &Tables) {
-        let compiled = Compiled::compile(
-            tables.mangle.items(),
-            &self.settings.router.hotspot_interface,
-            |name| self.local_by_name(name),
-        );
-        *self.compiled.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(compiled);
+        for (items, slot) in [
+            (tables.mangle.items(), &self.compiled),
+            (tables.mangle6.items(), &self.compiled6),
+        ] {
+            let compiled =
+                Compiled::compile(items, &self.settings.router.hotspot_interface, |name| {
+                    self.local_by_name(name)
+                });
+            *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(compiled);
+        }
     }
 
     /// Refuses what RouterOS refuses: parameters a menu does not have,
@@ -945,8 +1083,18 @@ impl NasState {
                 "connection-state" if !crate::params::states_ok(value) => {
                     return Err(format!("invalid value for argument connection-state: {v}"));
                 }
-                "ttl" if TtlMatch::parse(v).is_none() => {
-                    return Err(format!("invalid value for argument ttl: {v}"));
+                "ttl" | "hop-limit" if TtlMatch::parse(v).is_none() => {
+                    return Err(format!("invalid value for argument {k}: {v}"));
+                }
+                // An IPv6 list holds IPv6 addresses and prefixes only.
+                "address"
+                    if menu == Menu::AddressList6
+                        && !matches!(
+                            crate::bans::NetRange::parse(v),
+                            Some(crate::bans::NetRange::V6 { .. })
+                        ) =>
+                {
+                    return Err(format!("invalid value for argument address: {v}"));
                 }
                 "address-list-timeout" | "timeout" if crate::fmt::parse_duration(v).is_err() => {
                     return Err(format!("invalid value for argument {k}: {v}"));
@@ -994,7 +1142,7 @@ impl NasState {
         };
         let mut attrs = attrs.to_vec();
         match menu {
-            Menu::Mangle | Menu::Filter => {
+            Menu::Mangle | Menu::Filter | Menu::Mangle6 | Menu::Filter6 => {
                 if get("chain").is_none_or(str::is_empty) {
                     return Err("failure: chain not set".into());
                 }
@@ -1002,7 +1150,7 @@ impl NasState {
                     attrs.insert(1.min(attrs.len()), ("action".into(), "accept".into()));
                 }
             }
-            Menu::AddressList => {
+            Menu::AddressList | Menu::AddressList6 => {
                 if get("list").is_none_or(str::is_empty) {
                     return Err("missing value(s) of argument(s) list".into());
                 }
@@ -1017,16 +1165,16 @@ impl NasState {
                 }
             }
         }
-        let timeout = match menu {
-            Menu::AddressList => take_timeout(&mut attrs)?,
-            _ => None,
+        let timeout = match menu.is_address_list() {
+            true => take_timeout(&mut attrs)?,
+            false => None,
         };
         let mut t = lock(&self.tables);
         let now = self.now_ms();
-        if menu == Menu::AddressList {
+        if menu.is_address_list() {
             t.purge_expired(now);
             let dup = t
-                .address_list
+                .get(menu)
                 .items()
                 .iter()
                 .any(|i| i.get("list") == get("list") && i.get("address") == get("address"));
@@ -1060,8 +1208,8 @@ impl NasState {
         if let Some(local) = anchor {
             t.queue_anchor.insert(id, local);
         }
-        if let (Menu::AddressList, Some(timeout)) = (menu, timeout) {
-            t.timeouts.apply(id, timeout, now);
+        if let Some(timeout) = timeout {
+            t.timeouts_mut(menu).apply(id, timeout, now);
         }
         self.after_change(menu, &mut t);
         Ok(id)
@@ -1075,20 +1223,20 @@ impl NasState {
     ) -> Result<(), String> {
         self.validate(menu, attrs)?;
         let mut attrs = attrs.to_vec();
-        let timeout = match menu {
-            Menu::AddressList => take_timeout(&mut attrs)?,
-            _ => None,
+        let timeout = match menu.is_address_list() {
+            true => take_timeout(&mut attrs)?,
+            false => None,
         };
         let mut t = lock(&self.tables);
         let now = self.now_ms();
         self.check_queue_ids(menu, &t, ids)?;
-        if menu == Menu::AddressList {
+        if menu.is_address_list() {
             t.purge_expired(now);
         }
         t.get_mut(menu).set(ids, &attrs)?;
-        if let (Menu::AddressList, Some(timeout)) = (menu, timeout) {
+        if let Some(timeout) = timeout {
             for &id in ids {
-                t.timeouts.apply(id, timeout, now);
+                t.timeouts_mut(menu).apply(id, timeout, now);
             }
         }
         self.after_change(menu, &mut t);
@@ -1098,6 +1246,13 @@ impl NasState {
     pub fn table_remove(&self, menu: Menu, ids: &[u64]) -> Result<(), String> {
         if menu == Menu::AddressList {
             return self.address_list_remove(ids);
+        }
+        if menu == Menu::AddressList6 {
+            let mut t = lock(&self.tables);
+            t.purge_expired(self.now_ms());
+            t.address_list6.remove(ids)?;
+            t.timeouts6.forget(ids);
+            return Ok(());
         }
         let mut t = lock(&self.tables);
         self.check_queue_ids(menu, &t, ids)?;
@@ -1117,7 +1272,7 @@ impl NasState {
         ids: &[u64],
         destination: Option<&str>,
     ) -> Result<(), String> {
-        if menu == Menu::AddressList {
+        if menu.is_address_list() {
             return Err("failure: cannot move address list entries".into());
         }
         let mut t = lock(&self.tables);
@@ -1131,9 +1286,10 @@ impl NasState {
     /// a menu that limits or bans changed.
     fn after_change(&self, menu: Menu, t: &mut Tables) {
         match menu {
-            Menu::Mangle => self.recompile(t),
+            Menu::Mangle | Menu::Mangle6 => self.recompile(t),
             Menu::Filter | Menu::AddressList | Menu::Queue => self.refresh_all(t),
-            Menu::Layer7 => {}
+            // IPv6 bans and caps are read from the tables at each print.
+            Menu::Layer7 | Menu::Filter6 | Menu::AddressList6 => {}
         }
     }
 
@@ -1177,6 +1333,7 @@ impl NasState {
     pub fn table_rows(&self, menu: Menu) -> Vec<Row> {
         match menu {
             Menu::AddressList => self.address_list_rows(),
+            Menu::AddressList6 => self.ipv6_address_list_rows(),
             Menu::Queue => self.queue_rows(),
             _ => lock(&self.tables).get(menu).rows(),
         }
@@ -1278,10 +1435,21 @@ impl NasState {
     /// Stored entries (expired ones purged first); timed ones show their
     /// time left and print as dynamic.
     fn static_address_rows(&self) -> Vec<Row> {
+        self.stored_address_rows(Menu::AddressList)
+    }
+
+    /// The stored entries of one family's address list.
+    pub(crate) fn stored_address_rows(&self, menu: Menu) -> Vec<Row> {
         let mut t = lock(&self.tables);
         let now = self.now_ms();
         t.purge_expired(now);
-        t.address_list
+        let t = &mut *t;
+        let timeouts = if menu.is_ipv6() {
+            &t.timeouts6
+        } else {
+            &t.timeouts
+        };
+        t.get(menu)
             .items()
             .iter()
             .map(|item| {
@@ -1294,7 +1462,7 @@ impl NasState {
                     at,
                     ("creation-time".into(), datetime_string(item.created_ms)),
                 );
-                t.timeouts.decorate(&mut row, item.id, now);
+                timeouts.decorate(&mut row, item.id, now);
                 row
             })
             .collect()

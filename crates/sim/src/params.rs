@@ -123,8 +123,12 @@ pub fn known(menu: Menu, key: &str) -> bool {
         return true;
     }
     let list = match menu {
+        // IPv6 has `hop-limit` where IPv4 has `ttl`, and no IPv4 options.
         Menu::Mangle | Menu::Filter => FIREWALL,
-        Menu::AddressList => ADDRESS_LIST,
+        Menu::Mangle6 | Menu::Filter6 if key == "hop-limit" => return true,
+        Menu::Mangle6 | Menu::Filter6 if matches!(key, "ttl" | "ipv4-options") => return false,
+        Menu::Mangle6 | Menu::Filter6 => FIREWALL,
+        Menu::AddressList | Menu::AddressList6 => ADDRESS_LIST,
         Menu::Queue => QUEUE,
         Menu::Layer7 => LAYER7,
     };
@@ -168,8 +172,9 @@ pub fn action_ok(menu: Menu, action: &str) -> bool {
     ];
     COMMON.contains(&action)
         || match menu {
-            Menu::Filter => FILTER.contains(&action),
+            Menu::Filter | Menu::Filter6 => FILTER.contains(&action),
             Menu::Mangle => MANGLE.contains(&action),
+            Menu::Mangle6 => action != "change-ttl" && MANGLE.contains(&action),
             _ => true,
         }
 }

@@ -309,6 +309,7 @@ fn is_setting(key: &str) -> bool {
                 | "address-list-timeout"
                 | "connection-state"
                 | "ttl"
+                | "hop-limit"
         )
 }
 
@@ -435,7 +436,8 @@ impl Compiled {
             action: Action::Accept,
             passthrough: item.get("passthrough").is_none_or(|p| p != "false"),
         };
-        let ttl = match item.get("ttl") {
+        // An IPv6 rule's `hop-limit` is the same matcher on the same byte.
+        let ttl = match item.get("ttl").or_else(|| item.get("hop-limit")) {
             None => None,
             Some(v) => match TtlMatch::parse(v) {
                 Some(m) => Some(m),
