@@ -38,14 +38,20 @@ async fn probes_are_previewed_installed_once_and_removed_cleanly() {
         chrono::Utc::now(),
     );
     let preview = plan.preview();
-    assert_eq!(preview.len(), probes::probe_ttls().len());
-    assert!(preview
+    // One rule per TTL, and on this IPv6 router its hop-limit twin.
+    let n = probes::probe_ttls().len();
+    assert!(before.ipv6);
+    assert_eq!(preview.len(), 2 * n);
+    assert!(preview[..n]
         .iter()
         .all(|l| l.starts_with("/ip firewall mangle add chain=prerouting in-interface=all-ppp")));
+    assert!(preview[n..].iter().all(|l| l.starts_with(
+        "/ipv6 firewall mangle add chain=prerouting in-interface=all-ppp connection-state=new hop-limit=equal:"
+    )));
     probes::apply(&mut c, &plan).await.unwrap();
 
     let after = probes::inspect(&mut c, t.access).await.unwrap();
-    assert_eq!(after.rules.len(), probes::probe_ttls().len());
+    assert_eq!(after.rules.len(), 2 * n);
     assert_eq!(after.strategy(), Some(ProbeStrategy::ConnectionMark));
     let (s, w) = after.choose(StrategyChoice::Auto);
     let again = probes::plan_install(&after, s, w, vec!["all-ppp".into()], chrono::Utc::now());
@@ -56,19 +62,22 @@ async fn probes_are_previewed_installed_once_and_removed_cleanly() {
     );
 
     let removal = probes::plan_remove(&after);
-    assert_eq!(removal.preview().len(), 1);
+    assert_eq!(removal.preview().len(), 2);
     assert!(removal.preview()[0].starts_with("/ip firewall mangle remove numbers="));
+    assert!(removal.preview()[1].starts_with("/ipv6 firewall mangle remove numbers="));
     probes::apply(&mut c, &removal).await.unwrap();
     assert!(probes::inspect(&mut c, t.access)
         .await
         .unwrap()
         .rules
         .is_empty());
-    assert_eq!(
-        net.nas()[0].static_rules("mangle").len(),
-        0,
-        "nothing but our rules was touched or left"
-    );
+    for table in ["mangle", "ipv6-mangle"] {
+        assert_eq!(
+            net.nas()[0].static_rules(table).len(),
+            0,
+            "nothing but our rules was touched or left in {table}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -557,6 +566,64 @@ async fn a_dual_stack_subscribers_ipv6_connections_count_whichever_way_the_table
                 r.connections as usize,
                 s.slots.len(),
                 "{form:?}: {} has {} of its connections over IPv6",
+                s.name,
+                nas.ipv6_slots(&s.name)
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn dual_stack_households_ipv6_connections_are_probed_by_their_hop_limit() {
+    let in_range = |ttl: u8| probes::probe_ttls().contains(&ttl);
+    for strategy in [ProbeStrategy::ConnectionMark, ProbeStrategy::AddressList] {
+        let net = start_sim(small(), false).await;
+        let nas = &net.nas()[0];
+        let t = targets(&net, StrategyChoice::Fixed(strategy));
+        install_and_wait(&net, &t).await;
+        let out = run_scan(request(t), CancellationToken::new(), None).await;
+        let dual: Vec<_> = nas
+            .subscribers()
+            .iter()
+            .filter(|s| nas.ipv6_slots(&s.name) > 0)
+            .cloned()
+            .collect();
+        assert!(dual.len() > 10, "{}", dual.len());
+        for s in &dual {
+            let r = out.results.iter().find(|r| r.subscriber == s.name).unwrap();
+            let v6 = |k: usize, slot: &shareguard_sim::population::Slot| {
+                shareguard_sim::ipv6::is_v6(true, k, slot)
+            };
+            let want = match strategy {
+                // Every connection was opened after the probes went in.
+                ProbeStrategy::ConnectionMark => s
+                    .slots
+                    .iter()
+                    .filter(|slot| in_range(slot.seen_ttl))
+                    .count(),
+                // One IPv4 entry per TTL of the address; one IPv6 entry per
+                // device address and hop limit.
+                ProbeStrategy::AddressList => {
+                    let v4: std::collections::BTreeSet<u8> = s
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, slot)| !v6(*k, slot) && in_range(slot.seen_ttl))
+                        .map(|(_, slot)| slot.seen_ttl)
+                        .collect();
+                    let devices = s
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, slot)| v6(*k, slot) && in_range(slot.seen_ttl))
+                        .count();
+                    v4.len() + devices
+                }
+            };
+            assert_eq!(
+                r.evidence.observations as usize,
+                want,
+                "{strategy:?}: {} has {} IPv6 connections",
                 s.name,
                 nas.ipv6_slots(&s.name)
             );

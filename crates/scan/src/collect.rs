@@ -130,7 +130,7 @@ impl Tally {
         }
     }
 
-    fn observe(&mut self, ttl: u8, n: u32) {
+    pub(crate) fn observe(&mut self, ttl: u8, n: u32) {
         match self.ttl.iter_mut().find(|(t, _)| *t == ttl) {
             Some((_, c)) => *c += n,
             None => self.ttl.push((ttl, n)),
@@ -176,6 +176,18 @@ impl Tallies {
         let Some(&i) = self.index.get(&ip) else {
             return false;
         };
+        self.own_entry_at(i, created, now)
+    }
+
+    /// Whether an address-list entry created at `created` belongs to
+    /// session `i`: made during its session, not left over from an earlier
+    /// holder of the address (or prefix).
+    pub(crate) fn own_entry_at(
+        &self,
+        i: usize,
+        created: Option<RouterSecs>,
+        now: Option<RouterSecs>,
+    ) -> bool {
         let up_s = self
             .uptimes_ms
             .get(i)

@@ -19,6 +19,8 @@ use routeros_client::{Client, Command, Error, QueryOp};
 
 use crate::collect::{Session, Tallies};
 use crate::p2p::looks_p2p;
+use crate::probes::{address_list_query, ttl_from_label};
+use crate::router_clock::parse_datetime;
 
 /// The delegated prefixes of the online sessions: per prefix length, the
 /// masked prefix to the session's index.
@@ -123,18 +125,20 @@ pub async fn read_prefixes(
 }
 
 /// Reads the IPv6 connection table once and adds each connection from a
-/// delegated prefix to its session's tally. Returns the rows read.
+/// delegated prefix to its session's tally, with its hop-limit probe mark
+/// when `with_marks`. Returns the rows read.
 pub async fn read_connections(
     client: &mut Client,
     prefixes: &Prefixes,
     tallies: &mut Tallies,
+    with_marks: bool,
 ) -> Result<u64, Error> {
+    let mut fields = vec!["src-address", "dst-address", "protocol"];
+    if with_marks {
+        fields.push("connection-mark");
+    }
     let mut rows = client
-        .stream(Command::new("/ipv6/firewall/connection/print").proplist(&[
-            "src-address",
-            "dst-address",
-            "protocol",
-        ]))
+        .stream(Command::new("/ipv6/firewall/connection/print").proplist(&fields))
         .await?;
     let mut n = 0;
     while let Some(r) = rows.next().await? {
@@ -150,11 +154,64 @@ pub async fn read_connections(
             .and_then(|s| parse_ipv6_port(&s))
             .map_or(0, |(_, p)| p);
         let proto = r.get("protocol").unwrap_or(b"");
+        let ttl = with_marks
+            .then(|| r.get("connection-mark").and_then(ttl_from_label))
+            .flatten();
         if let Some(t) = tallies.tallies.get_mut(i) {
             t.connections += 1;
             if looks_p2p(proto, sport, dport) {
                 t.p2p += 1;
             }
+            if let Some(ttl) = ttl {
+                t.observe(ttl, 1);
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Reads the hop-limit probes' entries in `/ipv6 firewall address-list`
+/// (one per device address; written with or without `/128`) and counts
+/// each, as a device seen at that hop limit, for the session whose
+/// delegated prefix holds it, if the entry was made during that session.
+/// Returns the entries counted.
+pub async fn read_address_lists(
+    client: &mut Client,
+    prefixes: &Prefixes,
+    tallies: &mut Tallies,
+) -> Result<u64, Error> {
+    let now = crate::router_clock::read_clock(client).await?;
+    let cmd = address_list_query(
+        Command::new("/ipv6/firewall/address-list/print").proplist(&[
+            "list",
+            "address",
+            "creation-time",
+        ]),
+    );
+    let rows = client.run(cmd).await?;
+    let mut n = 0;
+    for r in &rows {
+        let (Some(list), Some(address)) = (r.get("list"), r.get_str("address")) else {
+            continue;
+        };
+        let Some(ttl) = ttl_from_label(list) else {
+            continue;
+        };
+        let host = address.split_once('/').map_or(&*address, |(a, _)| a);
+        let Some(i) = host
+            .parse::<Ipv6Addr>()
+            .ok()
+            .and_then(|a| prefixes.session_of(a))
+        else {
+            continue;
+        };
+        let created = r.get_str("creation-time").and_then(|c| parse_datetime(&c));
+        if !tallies.own_entry_at(i, created, now) {
+            continue;
+        }
+        if let Some(t) = tallies.tallies.get_mut(i) {
+            t.observe(ttl, 1);
+            n += 1;
         }
     }
     Ok(n)

@@ -63,6 +63,36 @@ pub fn ttl_from_label(label: &[u8]) -> Option<u8> {
     u8::try_from(v).ok()
 }
 
+/// Which firewall a probe rule lives in. IPv6 packets carry a hop limit
+/// where IPv4 has a TTL; operating systems start both at the same value
+/// (64, 128 or 255) and every router lowers both by one, so a hop-limit
+/// rule in `/ipv6 firewall mangle` is the IPv4 probe's twin for a
+/// dual-stack household's IPv6 connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    /// The mangle menu of this family.
+    pub fn mangle(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "/ip/firewall/mangle",
+            Self::Ipv6 => "/ipv6/firewall/mangle",
+        }
+    }
+
+    /// The first-packet matcher: `ttl` or `hop-limit`.
+    pub fn matcher(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "ttl",
+            Self::Ipv6 => "hop-limit",
+        }
+    }
+}
+
 /// Which strategy to use when installing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +122,7 @@ impl std::str::FromStr for StrategyChoice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InstalledRule {
     pub id: String,
+    pub family: Family,
     pub ttl: u8,
     pub strategy: ProbeStrategy,
     pub interface: String,
@@ -112,6 +143,11 @@ pub struct ProbeState {
     pub first_foreign_prerouting: Option<String>,
     /// Where the probes go, in words (below the router's dynamic rules).
     pub place: String,
+    /// The router has an IPv6 firewall and serves PPPoE, where dual-stack
+    /// households get hop-limit probes too.
+    pub ipv6: bool,
+    /// [`ProbeState::first_foreign_prerouting`] of `/ipv6 firewall mangle`.
+    pub first_foreign_prerouting6: Option<String>,
     /// Hotspot server interfaces (for hotspot NAS).
     pub hotspot_interfaces: Vec<String>,
 }
@@ -139,6 +175,8 @@ impl ProbeState {
             w.push("No TTL probes are installed on this router: only connection counts were judged. Preview and install them in the app (Routers, TTL probes) or with `shareguard probes show` and `shareguard probes install`.".into());
         } else if self.rules.iter().all(|r| r.disabled) {
             w.push("The TTL probes on this router are disabled: enable them or reinstall with `shareguard probes install`.".into());
+        } else if self.ipv6 && !self.rules.iter().any(|r| r.family == Family::Ipv6) {
+            w.push("Dual-stack households' IPv6 connections are not probed on this router: reinstall the probes (Routers, TTL probes, or `shareguard probes install`) to add their hop-limit twins in /ipv6 firewall mangle.".into());
         }
         if self.strategy() == Some(ProbeStrategy::ConnectionMark)
             && self.foreign_connection_marks > 0
@@ -186,12 +224,12 @@ fn parse_installed(comment: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The mangle print a scan sends (fields the probe inspection needs).
-pub fn mangle_print() -> Command {
-    Command::new("/ip/firewall/mangle/print").proplist(&[
+pub fn mangle_print(family: Family) -> Command {
+    Command::new(format!("{}/print", family.mangle())).proplist(&[
         ".id",
         "chain",
         "action",
-        "ttl",
+        family.matcher(),
         "in-interface",
         "in-interface-list",
         "new-connection-mark",
@@ -212,44 +250,21 @@ pub fn filter_print() -> Command {
 /// Reads mangle and filter rules (both small tables) and, on a hotspot, its servers.
 pub async fn inspect(client: &mut Client, access: Access) -> Result<ProbeState, Error> {
     let mut state = ProbeState::default();
-    let mangle = client.run(mangle_print()).await?;
-    let items: Vec<TableItem> = mangle.iter().map(TableItem::from_reply).collect();
-    let place = Place::first(&items, |i| {
-        i.chain == "prerouting" && !i.comment.starts_with(COMMENT_PREFIX)
-    });
+    let mangle = client.run(mangle_print(Family::Ipv4)).await?;
+    let place = read_rules(&mangle, Family::Ipv4, &mut state);
     state.first_foreign_prerouting = place.before.clone();
     state.place = place.describe();
-    for r in &mangle {
-        let comment = text(r, "comment");
-        let disabled = r.get("disabled") == Some(b"true");
-        let action = text(r, "action");
-        let ours = comment.starts_with(COMMENT_PREFIX);
-        if ours {
-            let strategy = match action.as_str() {
-                "mark-connection" => ProbeStrategy::ConnectionMark,
-                _ => ProbeStrategy::AddressList,
-            };
-            let label = match strategy {
-                ProbeStrategy::ConnectionMark => text(r, "new-connection-mark"),
-                ProbeStrategy::AddressList => text(r, "address-list"),
-            };
-            if let Some(ttl) = ttl_from_label(label.as_bytes()) {
-                state.rules.push(InstalledRule {
-                    id: text(r, ".id"),
-                    ttl,
-                    strategy,
-                    interface: match text(r, "in-interface-list") {
-                        list if !list.is_empty() => format!("list:{list}"),
-                        _ => text(r, "in-interface"),
-                    },
-                    disabled,
-                    installed_at: parse_installed(&comment),
-                });
+    // Hotspot servers are IPv4-only; a PPPoE router without the IPv6
+    // package answers `no such command prefix`.
+    if access == Access::Pppoe {
+        match client.run(mangle_print(Family::Ipv6)).await {
+            Ok(mangle6) => {
+                state.ipv6 = true;
+                let place6 = read_rules(&mangle6, Family::Ipv6, &mut state);
+                state.first_foreign_prerouting6 = place6.before;
             }
-            continue;
-        }
-        if !disabled && action == "mark-connection" {
-            state.foreign_connection_marks += 1;
+            Err(e) if e.kind() == "trap" => {}
+            Err(e) => return Err(e),
         }
     }
     let filter = client.run(filter_print()).await?;
@@ -273,6 +288,50 @@ pub async fn inspect(client: &mut Client, access: Access) -> Result<ProbeState, 
         state.hotspot_interfaces.dedup();
     }
     Ok(state)
+}
+
+/// Collects one mangle table's probe rules (and, for IPv4, other marks)
+/// into `state`; returns where new probes go in that table.
+fn read_rules(mangle: &[routeros_client::Reply], family: Family, state: &mut ProbeState) -> Place {
+    let items: Vec<TableItem> = mangle.iter().map(TableItem::from_reply).collect();
+    let place = Place::first(&items, |i| {
+        i.chain == "prerouting" && !i.comment.starts_with(COMMENT_PREFIX)
+    });
+    for r in mangle {
+        let comment = text(r, "comment");
+        let disabled = r.get("disabled") == Some(b"true");
+        let action = text(r, "action");
+        let ours = comment.starts_with(COMMENT_PREFIX);
+        if ours {
+            let strategy = match action.as_str() {
+                "mark-connection" => ProbeStrategy::ConnectionMark,
+                _ => ProbeStrategy::AddressList,
+            };
+            let label = match strategy {
+                ProbeStrategy::ConnectionMark => text(r, "new-connection-mark"),
+                ProbeStrategy::AddressList => text(r, "address-list"),
+            };
+            if let Some(ttl) = ttl_from_label(label.as_bytes()) {
+                state.rules.push(InstalledRule {
+                    id: text(r, ".id"),
+                    family,
+                    ttl,
+                    strategy,
+                    interface: match text(r, "in-interface-list") {
+                        list if !list.is_empty() => format!("list:{list}"),
+                        _ => text(r, "in-interface"),
+                    },
+                    disabled,
+                    installed_at: parse_installed(&comment),
+                });
+            }
+            continue;
+        }
+        if family == Family::Ipv4 && !disabled && action == "mark-connection" {
+            state.foreign_connection_marks += 1;
+        }
+    }
+    place
 }
 
 /// A planned change to the probes, shown before anything is written.
@@ -348,16 +407,23 @@ pub fn plan_install(
     now: DateTime<Utc>,
 ) -> ProbePlan {
     let ttls = probe_ttls();
-    let mut wanted: Vec<(u8, String)> = interfaces
-        .iter()
-        .flat_map(|i| ttls.iter().map(move |&t| (t, i.clone())))
-        .collect();
+    let families: &[Family] = if state.ipv6 {
+        &[Family::Ipv4, Family::Ipv6]
+    } else {
+        &[Family::Ipv4]
+    };
+    let mut wanted: Vec<(Family, u8, String)> = Vec::new();
+    for &f in families {
+        for i in &interfaces {
+            wanted.extend(ttls.iter().map(|&t| (f, t, i.clone())));
+        }
+    }
     wanted.sort();
-    let mut have: Vec<(u8, String)> = state
+    let mut have: Vec<(Family, u8, String)> = state
         .rules
         .iter()
         .filter(|r| r.strategy == strategy && !r.disabled)
-        .map(|r| (r.ttl, r.interface.clone()))
+        .map(|r| (r.family, r.ttl, r.interface.clone()))
         .collect();
     have.sort();
     let mut notes = vec![format!("Strategy {}: {why}.", strategy.as_str())];
@@ -368,6 +434,9 @@ pub fn plan_install(
     if !state.place.is_empty() {
         notes.push(format!("They go {}.", state.place));
     }
+    if state.ipv6 {
+        notes.push("The router has IPv6: each rule has a twin in /ipv6 firewall mangle matching the hop limit, so dual-stack households' IPv6 connections are probed too.".into());
+    }
     if have == wanted && have.len() == state.rules.len() {
         notes.push("The probes are already installed as planned: nothing to change.".into());
         return ProbePlan {
@@ -377,26 +446,25 @@ pub fn plan_install(
             commands: Vec::new(),
         };
     }
-    let mut commands = Vec::new();
-    if let Some(remove) = remove_command(state) {
+    let mut commands = remove_commands(state);
+    if !commands.is_empty() {
         notes.push(format!(
             "{} outdated probe rule(s) are replaced.",
             state.rules.len()
         ));
-        commands.push(remove);
     }
     let comment = format!(
         "{COMMENT_PREFIX}; installed {}",
         now.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
-    for (ttl, interface) in wanted {
+    for (family, ttl, interface) in wanted {
         let label = format!("{LABEL_PREFIX}{ttl}");
         let (key, side) = side_matcher(&interface);
-        let mut c = Command::new("/ip/firewall/mangle/add")
+        let mut c = Command::new(format!("{}/add", family.mangle()))
             .attr("chain", "prerouting")
             .attr(key, side)
             .attr("connection-state", "new")
-            .attr("ttl", format!("equal:{ttl}"));
+            .attr(family.matcher(), format!("equal:{ttl}"));
         c = match strategy {
             ProbeStrategy::AddressList => c
                 .attr("action", "add-src-to-address-list")
@@ -408,7 +476,11 @@ pub fn plan_install(
                 .attr("passthrough", "yes"),
         };
         c = c.attr("comment", comment.clone());
-        if let Some(before) = &state.first_foreign_prerouting {
+        let before = match family {
+            Family::Ipv4 => &state.first_foreign_prerouting,
+            Family::Ipv6 => &state.first_foreign_prerouting6,
+        };
+        if let Some(before) = before {
             c = c.attr("place-before", before.clone());
         }
         commands.push(c);
@@ -421,17 +493,26 @@ pub fn plan_install(
     }
 }
 
-fn remove_command(state: &ProbeState) -> Option<Command> {
-    if state.rules.is_empty() {
-        return None;
-    }
-    let ids: Vec<&str> = state.rules.iter().map(|r| r.id.as_str()).collect();
-    Some(Command::new("/ip/firewall/mangle/remove").attr(".id", ids.join(",")))
+/// One removal per mangle table that holds probe rules.
+fn remove_commands(state: &ProbeState) -> Vec<Command> {
+    [Family::Ipv4, Family::Ipv6]
+        .into_iter()
+        .filter_map(|f| {
+            let ids: Vec<&str> = state
+                .rules
+                .iter()
+                .filter(|r| r.family == f)
+                .map(|r| r.id.as_str())
+                .collect();
+            (!ids.is_empty())
+                .then(|| Command::new(format!("{}/remove", f.mangle())).attr(".id", ids.join(",")))
+        })
+        .collect()
 }
 
 /// Plans removing every probe rule (and nothing else).
 pub fn plan_remove(state: &ProbeState) -> ProbePlan {
-    let commands: Vec<Command> = remove_command(state).into_iter().collect();
+    let commands = remove_commands(state);
     let notes = if commands.is_empty() {
         vec!["No probe rules are installed: nothing to remove.".into()]
     } else {
@@ -507,6 +588,7 @@ mod tests {
             .enumerate()
             .map(|(i, ttl)| InstalledRule {
                 id: format!("*{i:X}"),
+                family: Family::Ipv4,
                 ttl,
                 strategy: ProbeStrategy::ConnectionMark,
                 interface: "all-ppp".into(),
