@@ -28,7 +28,7 @@ use routeros_proto::Command;
 use serde::{Deserialize, Serialize};
 use shareguard_detect::{assess, Access, DetectionSettings, ScanScope, SubscriberObservation};
 use shareguard_engine::demo::{self, DEMO_PASSWORD, DEMO_USER};
-use shareguard_scan::{collect, probes, run_scan, CancellationToken, NasTarget, ScanRequest};
+use shareguard_scan::{collect, ipv6, probes, run_scan, CancellationToken, NasTarget, ScanRequest};
 use shareguard_sim::population::{self, PopulationSpec};
 use shareguard_sim::{SimConfig, SimNetwork};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -234,15 +234,24 @@ async fn raw_read(t: NasTarget) -> u64 {
     .await;
     let mut bytes = drain_to_done(&mut s, &mut buf).await;
     // Exactly the commands a scan sends, from the scanner's own builders.
-    for c in [
-        probes::mangle_print(),
+    let mut commands = vec![
+        probes::mangle_print(probes::Family::Ipv4),
         probes::filter_print(),
         collect::sessions_print(t.access, None),
         collect::connections_print(collect::ConnectionFields {
             marks: true,
             ids: false,
         }),
-    ] {
+    ];
+    // A PPPoE router's IPv6 side, which a scan reads too.
+    if t.access == shareguard_detect::Access::Pppoe {
+        commands.extend([
+            probes::mangle_print(probes::Family::Ipv6),
+            ipv6::routes_print(),
+            ipv6::connections_print(true),
+        ]);
+    }
+    for c in commands {
         send(&mut s, c).await;
         bytes += drain_to_done(&mut s, &mut buf).await;
     }

@@ -84,20 +84,30 @@ pub fn parse_ipv6_port(s: &str) -> Option<(Ipv6Addr, u16)> {
     Some((a.parse().ok()?, port.parse().ok()?))
 }
 
+/// The print of the dynamic IPv6 routes, where delegated prefixes show.
+pub fn routes_print() -> Command {
+    Command::new("/ipv6/route/print")
+        .proplist(&["dst-address", "gateway"])
+        .query(QueryOp::Eq("dynamic".into(), "true".into()))
+}
+
+/// The IPv6 connection-table print: the fields the IPv4 pass reads, the
+/// probe mark when `with_marks`.
+pub fn connections_print(with_marks: bool) -> Command {
+    let mut fields = vec!["src-address", "dst-address", "protocol"];
+    if with_marks {
+        fields.push("connection-mark");
+    }
+    Command::new("/ipv6/firewall/connection/print").proplist(&fields)
+}
+
 /// Reads the delegated prefixes of `sessions` (PPPoE); `None` when the
 /// router has no IPv6.
 pub async fn read_prefixes(
     client: &mut Client,
     sessions: &[Session],
 ) -> Result<Option<Prefixes>, Error> {
-    let rows = match client
-        .run(
-            Command::new("/ipv6/route/print")
-                .proplist(&["dst-address", "gateway"])
-                .query(QueryOp::Eq("dynamic".into(), "true".into())),
-        )
-        .await
-    {
+    let rows = match client.run(routes_print()).await {
         Ok(rows) => rows,
         Err(e) if e.kind() == "trap" => return Ok(None),
         Err(e) => return Err(e),
@@ -133,13 +143,7 @@ pub async fn read_connections(
     tallies: &mut Tallies,
     with_marks: bool,
 ) -> Result<u64, Error> {
-    let mut fields = vec!["src-address", "dst-address", "protocol"];
-    if with_marks {
-        fields.push("connection-mark");
-    }
-    let mut rows = client
-        .stream(Command::new("/ipv6/firewall/connection/print").proplist(&fields))
-        .await?;
+    let mut rows = client.stream(connections_print(with_marks)).await?;
     let mut n = 0;
     while let Some(r) = rows.next().await? {
         n += 1;
