@@ -88,9 +88,13 @@ impl PenaltyReport {
                 dry(r.dry_run)
             ),
             Self::Ban { report: r, .. } => format!(
-                "{} ({}) banned for {} min until {}{}",
+                "{} ({}{}) banned for {} min until {}{}",
                 r.subscriber,
                 r.address,
+                r.prefix
+                    .as_deref()
+                    .map(|p| format!(" and {p}"))
+                    .unwrap_or_default(),
                 r.minutes,
                 self.expires_at().format("%H:%M"),
                 dry(r.dry_run)

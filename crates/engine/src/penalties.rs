@@ -7,7 +7,10 @@
 //!   plan to restore is read from that queue first, and kept with the action.
 //! * Ban: an address-list entry with a timeout, so the router lifts it on its
 //!   own even when ShareGuard is closed, plus one filter rule that drops the
-//!   list's traffic. The rule is installed once, after a preview.
+//!   list's traffic. The rule is installed once, after a preview. On a
+//!   router with IPv6, the rule has a twin in `/ipv6 firewall filter` and a
+//!   dual-stack subscriber's delegated prefix goes on its IPv6 list: a ban
+//!   that left IPv6 flowing would not be a ban.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -21,7 +24,7 @@ use shareguard_store::ActionMethod;
 use crate::enforce::{
     elapsed_ms, find_session, online, send_for_session, within, ActionError, Sent,
 };
-use crate::router_lists;
+use crate::router_lists::{self, Fw};
 use crate::sharing_actions::Router;
 
 /// The address list a ban puts subscribers on.
@@ -74,6 +77,12 @@ pub struct BanReport {
     /// Connections of the subscriber removed from the connection table, so
     /// that fast-tracked ones cannot carry on past the drop rule.
     pub connections_removed: usize,
+    /// The dual-stack subscriber's delegated IPv6 prefix, banned too.
+    pub prefix: Option<String>,
+    /// The `.id` of the prefix's IPv6 address-list entry.
+    pub prefix_entry: Option<String>,
+    /// IPv6 connections removed, as for IPv4.
+    pub ipv6_connections_removed: usize,
     pub elapsed_ms: f64,
     pub dry_run: bool,
 }
@@ -271,45 +280,75 @@ pub async fn lift_throttle(
     .await
 }
 
-/// The filter rule a ban needs, as it is added.
-pub fn ban_rule() -> Command {
-    Command::new("/ip/firewall/filter/add")
+/// The filter rule a ban needs in one family's filter, as it is added.
+fn ban_rule_in(fw: Fw) -> Command {
+    Command::new(format!("{}/add", fw.filter()))
         .attr("chain", "forward")
         .attr("src-address-list", BAN_LIST)
         .attr("action", "drop")
         .attr("comment", BAN_COMMENT)
 }
 
-/// The ban rule in RouterOS terminal syntax, for the preview: rendered
-/// from the command that is sent. It goes above the owner's first filter
+/// The IPv4 filter rule a ban needs, as it is added.
+pub fn ban_rule() -> Command {
+    ban_rule_in(Fw::V4)
+}
+
+/// The ban rules in RouterOS terminal syntax, for the preview: rendered
+/// from the commands that are sent, the IPv4 rule and (on routers with
+/// IPv6) its twin, one per line. They go above the owner's first filter
 /// rule, right below the rules RouterOS keeps at the top;
 /// [`ban_rule_place`] names that place on a given router.
 pub fn ban_rule_preview() -> String {
-    ban_rule().to_cli()
+    format!("{}\n{}", ban_rule().to_cli(), ban_rule_in(Fw::V6).to_cli())
 }
 
-/// Where the ban rule would go on `router` now, in words.
+/// Where the ban rules would go on `router` now, in words.
 pub async fn ban_rule_place(router: &Router) -> Result<String, ActionError> {
     let mut c = Client::connect(&router.target.connect).await?;
-    Ok(router_lists::top_of_filter(&mut c).await?)
+    let v4 = router_lists::top_of_filter(&mut c).await?;
+    Ok(
+        match router_lists::top_of_filter_in(&mut c, Fw::V6).await? {
+            Some(v6) => format!("{v4}; in /ipv6 firewall filter {v6}"),
+            None => format!("{v4}; the router has no IPv6, so the IPv6 rule is not needed"),
+        },
+    )
 }
 
-/// Whether the ban rule is on the router.
+/// Whether the (IPv4) ban rule is on the router.
 pub async fn ban_rule_installed(c: &mut Client) -> Result<bool, routeros_client::Error> {
     Ok(!router_lists::tagged_rules(c, BAN_COMMENT).await?.is_empty())
 }
 
-/// Installs the ban rule at the top of the filter list, unless it is there.
-/// Returns false when it already was.
+/// Installs the ban rule at the top of the filter list, and its twin at
+/// the top of the IPv6 filter on a router with IPv6, where missing.
+/// Returns false when both already were.
 pub async fn install_ban_rule(router: &Router) -> Result<bool, ActionError> {
     let mut c = Client::connect(&router.target.connect).await?;
-    if ban_rule_installed(&mut c).await? {
-        return Ok(false);
-    }
-    // Before any accept or fast-track rule, or the drop would never be reached.
-    router_lists::add_rules_on_top(&mut c, &router.target.name, vec![ban_rule()], BAN_COMMENT)
+    let mut added = false;
+    for fw in [Fw::V4, Fw::V6] {
+        if fw == Fw::V6 && !router_lists::has_ipv6(&mut c).await? {
+            continue;
+        }
+        if !router_lists::tagged_rules_in(&mut c, fw, BAN_COMMENT)
+            .await?
+            .is_empty()
+        {
+            continue;
+        }
+        // Before any accept or fast-track rule, or the drop would never be
+        // reached.
+        router_lists::add_rules_on_top_of(
+            &mut c,
+            fw,
+            &router.target.name,
+            vec![ban_rule_in(fw)],
+            BAN_COMMENT,
+        )
         .await?;
-    Ok(true)
+        added = true;
+    }
+    Ok(added)
 }
 
 /// Bans `subscriber`'s address for `minutes`. The router lifts the entry on
@@ -338,6 +377,24 @@ pub async fn ban(
                 ),
             });
         }
+        let prefix =
+            router_lists::delegated_prefix(&mut c, router.target.access, subscriber).await?;
+        if let Some(prefix) = &prefix {
+            if router_lists::tagged_rules_in(&mut c, Fw::V6, BAN_COMMENT)
+                .await?
+                .is_empty()
+            {
+                return Err(ActionError::Refused {
+                    subscriber: subscriber.into(),
+                    nas: router.target.name.clone(),
+                    request: "ban",
+                    why: format!(
+                        "the subscriber is dual-stack (IPv6 prefix {prefix}) and the IPv6 ban rule is not installed, so a ban would leave their IPv6 traffic flowing; install the ban rule again to add its IPv6 twin ({})",
+                        ban_rule_in(Fw::V6).to_cli()
+                    ),
+                });
+            }
+        }
         let mut report = BanReport {
             subscriber: subscriber.into(),
             nas: router.target.name.clone(),
@@ -346,6 +403,9 @@ pub async fn ban(
             minutes,
             entry: None,
             connections_removed: 0,
+            prefix: prefix.clone(),
+            prefix_entry: None,
+            ipv6_connections_removed: 0,
             elapsed_ms: 0.0,
             dry_run,
         };
@@ -359,6 +419,14 @@ pub async fn ban(
         // Connections the router fast-tracked before the ban skip the
         // firewall: removed, their next packets meet the drop rule.
         report.connections_removed = router_lists::remove_connections_of(&mut c, ip).await?;
+        if let Some(prefix) = &prefix {
+            report.prefix_entry = Some(
+                router_lists::put_prefix_on_list(&mut c, BAN_LIST, prefix, minutes, &comment)
+                    .await?,
+            );
+            report.ipv6_connections_removed =
+                router_lists::remove_ipv6_connections_of(&mut c, prefix).await?;
+        }
         report.elapsed_ms = elapsed_ms(started);
         Ok(report)
     })

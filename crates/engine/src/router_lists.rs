@@ -13,6 +13,8 @@ use shareguard_scan::placement::{reached_after_established, read_table, Place};
 use crate::enforce::{within, ActionError};
 
 const FILTER: &str = "/ip/firewall/filter";
+const FILTER6: &str = "/ipv6/firewall/filter";
+const LIST6: &str = "/ipv6/firewall/address-list";
 use crate::sharing_actions::Router;
 
 /// The `.id` of `ip`'s entry on `list`, if any.
@@ -133,16 +135,21 @@ pub(crate) async fn unlist(
 ) -> Result<usize, ActionError> {
     within(&router.target.name, budget, async {
         let mut c = Client::connect(&router.target.connect).await?;
+        // The delegated prefixes of a dual-stack subscriber come off too.
+        let entries6 = tagged_entries6(&mut c, list, comment).await?;
+        let ids6: Vec<&str> = entries6.iter().map(|(id, _)| id.as_str()).collect();
+        remove_entries6(&mut c, &ids6).await?;
         let entries = tagged_entries(&mut c, list, comment).await?;
         if !entries.is_empty() {
             let ids: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
             remove_entries(&mut c, &ids).await?;
-            return Ok(ids.len());
+            return Ok(ids.len() + ids6.len());
         }
-        Ok(match fallback {
-            Some(ip) => usize::from(take_off_list(&mut c, list, ip).await?),
-            None => 0,
-        })
+        Ok(ids6.len()
+            + match fallback {
+                Some(ip) => usize::from(take_off_list(&mut c, list, ip).await?),
+                None => 0,
+            })
     })
     .await
 }
@@ -174,26 +181,211 @@ pub(crate) async fn remove_connections_of(
             }
         }
     }
-    // Entries can vanish on their own between the print and the removal.
+    remove_connection_ids(c, "/ip/firewall/connection", &ids).await?;
+    Ok(ids.len())
+}
+
+/// Which firewall a rule or list entry belongs to: a household's IPv4
+/// address, or the IPv6 prefix delegated to its session (every device of a
+/// dual-stack household has an address in it, so bans and limits name the
+/// prefix, as `connection-limit=N,64` counts per prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fw {
+    V4,
+    V6,
+}
+
+impl Fw {
+    pub(crate) fn filter(self) -> &'static str {
+        match self {
+            Self::V4 => FILTER,
+            Self::V6 => FILTER6,
+        }
+    }
+}
+
+/// The IPv6 side of a PPPoE session: the prefix delegated to it, as the
+/// router's dynamic route through `<pppoe-USER>` shows it
+/// (`2001:db8:1:2a::/64`). `None` without IPv6 (no package: the menu is
+/// missing), on hotspot routers (IPv4 only) and for IPv4-only sessions.
+pub(crate) async fn delegated_prefix(
+    c: &mut Client,
+    access: shareguard_detect::Access,
+    subscriber: &str,
+) -> Result<Option<String>, routeros_client::Error> {
+    if access != shareguard_detect::Access::Pppoe {
+        return Ok(None);
+    }
+    let rows = match c.run(shareguard_scan::ipv6::routes_print()).await {
+        Ok(rows) => rows,
+        Err(e) if e.kind() == "trap" => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(rows.iter().find_map(|r| {
+        let gateway = r.get_str("gateway")?;
+        (shareguard_scan::ipv6::gateway_user(&gateway) == Some(subscriber))
+            .then(|| r.get_str("dst-address").map(|d| d.into_owned()))
+            .flatten()
+    }))
+}
+
+/// Whether the router has an IPv6 firewall (the IPv6 package).
+pub(crate) async fn has_ipv6(c: &mut Client) -> Result<bool, routeros_client::Error> {
+    match read_table(c, FILTER6).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == "trap" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Puts `prefix` on the IPv6 `list` for `minutes` (or renews its entry).
+pub(crate) async fn put_prefix_on_list(
+    c: &mut Client,
+    list: &str,
+    prefix: &str,
+    minutes: u32,
+    comment: &str,
+) -> Result<String, routeros_client::Error> {
+    let timeout = format!("{minutes}m");
+    let existing = c
+        .run(
+            Command::new(format!("{LIST6}/print"))
+                .proplist(&[".id"])
+                .query(QueryOp::Eq("list".into(), list.into()))
+                .query(QueryOp::Eq("address".into(), prefix.into()))
+                .query(QueryOp::And),
+        )
+        .await?;
+    match existing.first().and_then(|r| r.get_str(".id")) {
+        Some(id) => {
+            c.run(
+                Command::new(format!("{LIST6}/set"))
+                    .attr(".id", &*id)
+                    .attr("timeout", timeout),
+            )
+            .await?;
+            Ok(id.into_owned())
+        }
+        None => Ok(c
+            .execute(
+                Command::new(format!("{LIST6}/add"))
+                    .attr("list", list)
+                    .attr("address", prefix)
+                    .attr("timeout", timeout)
+                    .attr("comment", comment),
+            )
+            .await?
+            .unwrap_or_default()),
+    }
+}
+
+/// The (`.id`, address) of the IPv6 entries on `list` tagged `comment`;
+/// none on a router without IPv6.
+pub(crate) async fn tagged_entries6(
+    c: &mut Client,
+    list: &str,
+    comment: &str,
+) -> Result<Vec<(String, String)>, routeros_client::Error> {
+    let rows = match c
+        .run(
+            Command::new(format!("{LIST6}/print"))
+                .proplist(&[".id", "address"])
+                .query(QueryOp::Eq("list".into(), list.into()))
+                .query(QueryOp::Eq("comment".into(), comment.into()))
+                .query(QueryOp::And),
+        )
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) if e.kind() == "trap" => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let id = r.get_str(".id")?.into_owned();
+            Some((id, r.get_str("address").unwrap_or_default().into_owned()))
+        })
+        .collect())
+}
+
+/// Removes the IPv6 address-list entries `ids` (nothing when there are none).
+pub(crate) async fn remove_entries6(
+    c: &mut Client,
+    ids: &[&str],
+) -> Result<(), routeros_client::Error> {
+    if !ids.is_empty() {
+        c.run(Command::new(format!("{LIST6}/remove")).attr(".id", ids.join(",")))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes every IPv6 connection from or to an address in `prefix`
+/// (`2001:db8:1:2a::/64`) from the router's IPv6 connection table, read
+/// once. Returns how many were removed.
+pub(crate) async fn remove_ipv6_connections_of(
+    c: &mut Client,
+    prefix: &str,
+) -> Result<usize, routeros_client::Error> {
+    let Some((net, len)) = shareguard_scan::ipv6::parse_prefix(prefix) else {
+        return Ok(0);
+    };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    };
+    let inside = |v: Option<std::borrow::Cow<'_, str>>| {
+        v.and_then(|s| shareguard_scan::ipv6::parse_ipv6_port(&s))
+            .is_some_and(|(a, _)| u128::from(a) & mask == u128::from(net) & mask)
+    };
+    let mut ids = Vec::new();
+    {
+        let mut rows = c
+            .stream(Command::new("/ipv6/firewall/connection/print").proplist(&[
+                ".id",
+                "src-address",
+                "dst-address",
+            ]))
+            .await?;
+        while let Some(r) = rows.next().await? {
+            if inside(r.get_str("src-address")) || inside(r.get_str("dst-address")) {
+                if let Some(id) = r.get_str(".id") {
+                    ids.push(id.into_owned());
+                }
+            }
+        }
+    }
+    remove_connection_ids(c, "/ipv6/firewall/connection", &ids).await?;
+    Ok(ids.len())
+}
+
+/// Removes connections by `.id` in chunks; a chunk the router refuses
+/// (one of them ended between the print and the removal) is retried one
+/// by one, ignoring the gone ones.
+async fn remove_connection_ids(
+    c: &mut Client,
+    menu: &str,
+    ids: &[String],
+) -> Result<(), routeros_client::Error> {
     for chunk in ids.chunks(200) {
         match c
-            .run(Command::new("/ip/firewall/connection/remove").attr(".id", chunk.join(",")))
+            .run(Command::new(format!("{menu}/remove")).attr(".id", chunk.join(",")))
             .await
         {
             Ok(_) => {}
             Err(e) if e.kind() == "trap" => {
                 for id in chunk {
                     let _ = c
-                        .run(
-                            Command::new("/ip/firewall/connection/remove").attr(".id", id.as_str()),
-                        )
+                        .run(Command::new(format!("{menu}/remove")).attr(".id", id.as_str()))
                         .await;
                 }
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(ids.len())
+    Ok(())
 }
 
 /// The `.id`s of the items of `menu` (`/ip/firewall/filter`, `.../mangle`,
@@ -224,6 +416,19 @@ pub(crate) async fn tagged_rules(
     tagged(c, FILTER, comment).await
 }
 
+/// The `.id`s of one family's filter rules tagged with `comment`; none on
+/// a router without IPv6.
+pub(crate) async fn tagged_rules_in(
+    c: &mut Client,
+    fw: Fw,
+    comment: &str,
+) -> Result<Vec<String>, routeros_client::Error> {
+    match tagged(c, fw.filter(), comment).await {
+        Err(e) if fw == Fw::V6 && e.kind() == "trap" => Ok(Vec::new()),
+        other => other,
+    }
+}
+
 /// Adds `rules` in order at the top of the filter list, right below the
 /// items the router keeps there itself (which refuse anything placed above
 /// them), so no accept or fast-track rule lets the traffic through first.
@@ -235,11 +440,23 @@ pub(crate) async fn add_rules_on_top(
     rules: Vec<Command>,
     comment_prefix: &str,
 ) -> Result<String, ActionError> {
-    let place = Place::top(&read_table(c, FILTER).await?);
+    add_rules_on_top_of(c, Fw::V4, nas, rules, comment_prefix).await
+}
+
+/// [`add_rules_on_top`] in one family's filter table.
+pub(crate) async fn add_rules_on_top_of(
+    c: &mut Client,
+    fw: Fw,
+    nas: &str,
+    rules: Vec<Command>,
+    comment_prefix: &str,
+) -> Result<String, ActionError> {
+    let menu = fw.filter();
+    let place = Place::top(&read_table(c, menu).await?);
     for add in rules {
         c.run(place.apply(add)).await?;
     }
-    let after = read_table(c, FILTER).await?;
+    let after = read_table(c, menu).await?;
     if let Some(why) = reached_after_established(&after, |i| i.comment.starts_with(comment_prefix))
     {
         return Err(ActionError::Misplaced {
@@ -253,4 +470,16 @@ pub(crate) async fn add_rules_on_top(
 /// Where [`add_rules_on_top`] would put rules on this router now, in words.
 pub(crate) async fn top_of_filter(c: &mut Client) -> Result<String, routeros_client::Error> {
     Ok(Place::top(&read_table(c, FILTER).await?).describe())
+}
+
+/// [`top_of_filter`] for one family; `None` when the router has no IPv6.
+pub(crate) async fn top_of_filter_in(
+    c: &mut Client,
+    fw: Fw,
+) -> Result<Option<String>, routeros_client::Error> {
+    match read_table(c, fw.filter()).await {
+        Ok(items) => Ok(Some(Place::top(&items).describe())),
+        Err(e) if fw == Fw::V6 && e.kind() == "trap" => Ok(None),
+        Err(e) => Err(e),
+    }
 }

@@ -833,3 +833,93 @@ async fn a_ban_and_a_limit_follow_the_subscriber_to_a_new_address_and_leave_the_
     assert!(!nas.is_banned(&banned));
     assert!(on_list("sg-banned").is_empty());
 }
+
+/// A PPPoE subscriber of router `nas` with IPv6 connections.
+fn dual_stack(f: &Fixture, nas: usize) -> String {
+    let n = &f.demo.network.nas()[nas];
+    n.subscribers()
+        .iter()
+        .find(|s| s.kind == HouseholdKind::SingleDevice && n.ipv6_slots(&s.name) > 0)
+        .expect("a dual-stack household")
+        .name
+        .clone()
+}
+
+#[tokio::test]
+async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let nas = &f.demo.network.nas()[0];
+    let who = dual_stack(&f, 0);
+    let v6 = nas.ipv6_connections_of(&who);
+    assert!(v6 > 0);
+
+    // A router with only the IPv4 ban rule (as installed before IPv6 was
+    // handled): banning a dual-stack subscriber is refused with the fix.
+    let first_static = nas.static_rules("filter")[0][".id"].clone();
+    nas.add_rule(
+        "filter",
+        &[
+            ("chain", "forward"),
+            ("src-address-list", penalties::BAN_LIST),
+            ("action", "drop"),
+            ("comment", penalties::BAN_COMMENT),
+            ("place-before", &first_static),
+        ],
+    );
+    let refused = abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("IPv6 ban rule is not installed")
+            && refused.to_string().contains("/ipv6 firewall filter add"),
+        "{refused}"
+    );
+    // Installing again adds the twin only, below IPv6's builtin rule and
+    // above its fast-track and accept-established rules.
+    assert!(penalties::install_ban_rule(&routers[0]).await.unwrap());
+    assert_eq!(nas.static_rules("filter").len(), 3, "no second IPv4 rule");
+    let actions: Vec<String> = nas
+        .rules("ipv6-filter")
+        .iter()
+        .map(|r| r["action"].clone())
+        .collect();
+    assert_eq!(
+        actions,
+        ["passthrough", "drop", "fasttrack-connection", "accept"]
+    );
+    assert!(!penalties::install_ban_rule(&routers[0]).await.unwrap());
+
+    let done = abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+        .await
+        .unwrap();
+    let abuse_actions::PenaltyReport::Ban { report, .. } = &done else {
+        panic!("{done:?}")
+    };
+    let prefix = nas.delegated_prefix(&who).unwrap();
+    assert_eq!(report.prefix.as_deref(), Some(&*format!("{prefix}/64")));
+    assert_eq!(report.ipv6_connections_removed, v6);
+    assert!(
+        done.summary().contains(&format!("and {prefix}/64")),
+        "{}",
+        done.summary()
+    );
+    assert!(nas.is_banned(&who));
+    assert_eq!(nas.ipv6_connections_of(&who), 0, "IPv6 stopped too");
+
+    let ban = f
+        .store
+        .lock()
+        .unwrap()
+        .actions_in_force()
+        .unwrap()
+        .remove(0);
+    abuse_actions::lift(&f.store, &routers, &ban, "owner", "mistake")
+        .await
+        .unwrap();
+    assert!(!nas.is_banned(&who));
+    assert!(nas.rules("ipv6-address-list").is_empty());
+    assert_eq!(nas.ipv6_connections_of(&who), v6, "IPv6 is back");
+}

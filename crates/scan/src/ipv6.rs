@@ -65,7 +65,7 @@ impl Prefixes {
 }
 
 /// `2001:db8::/56` → (address, 56).
-fn parse_prefix(s: &str) -> Option<(Ipv6Addr, u8)> {
+pub fn parse_prefix(s: &str) -> Option<(Ipv6Addr, u8)> {
     let (a, len) = s.trim().split_once('/')?;
     Some((a.parse().ok()?, len.parse().ok().filter(|l| *l <= 128)?))
 }
@@ -101,6 +101,14 @@ pub fn connections_print(with_marks: bool) -> Command {
     Command::new("/ipv6/firewall/connection/print").proplist(&fields)
 }
 
+/// The PPPoE user a route's gateway names: `<pppoe-USER>`, or a
+/// link-local next hop through it (`fe80::1%<pppoe-USER>`); which one
+/// RouterOS prints for a delegated prefix's route is not documented.
+pub fn gateway_user(gateway: &str) -> Option<&str> {
+    let iface = gateway.rsplit_once('%').map_or(gateway, |(_, i)| i);
+    iface.strip_prefix("<pppoe-")?.strip_suffix('>')
+}
+
 /// Reads the delegated prefixes of `sessions` (PPPoE); `None` when the
 /// router has no IPv6.
 pub async fn read_prefixes(
@@ -121,10 +129,7 @@ pub async fn read_prefixes(
         let (Some(dst), Some(gateway)) = (r.get_str("dst-address"), r.get_str("gateway")) else {
             continue;
         };
-        let Some(user) = gateway
-            .strip_prefix("<pppoe-")
-            .and_then(|g| g.strip_suffix('>'))
-        else {
+        let Some(user) = gateway_user(&gateway) else {
             continue;
         };
         if let (Some((prefix, len)), Some(&i)) = (parse_prefix(&dst), index.get(user)) {
@@ -249,5 +254,8 @@ mod tests {
             Some(("2001:db8::".parse().unwrap(), 56))
         );
         assert_eq!(parse_prefix("2001:db8::/129"), None);
+        assert_eq!(gateway_user("<pppoe-ana>"), Some("ana"));
+        assert_eq!(gateway_user("fe80::1%<pppoe-ana>"), Some("ana"));
+        assert_eq!(gateway_user("ether1"), None);
     }
 }

@@ -206,6 +206,14 @@ impl NasState {
         self.ipv6_conns(self.now_ms()).len()
     }
 
+    /// How many of them are session `local`'s.
+    pub fn ipv6_connections_of(&self, local: usize) -> usize {
+        self.ipv6_conns(self.now_ms())
+            .iter()
+            .filter(|c| c.local == local)
+            .count()
+    }
+
     /// `/ipv6 firewall connection remove`: the sessions whose connections
     /// are named start afresh, so a ban added before now meets their next
     /// connections at the first packet.

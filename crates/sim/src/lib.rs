@@ -642,6 +642,14 @@ impl SimNas {
         })
     }
 
+    /// The subscriber's connections in the IPv6 table right now (none while
+    /// a ban on the delegated prefix reaches them).
+    pub fn ipv6_connections_of(&self, subscriber: &str) -> usize {
+        self.state
+            .local_by_name(subscriber)
+            .map_or(0, |l| self.state.ipv6_connections_of(l))
+    }
+
     /// Connections in the IPv6 table right now.
     pub fn ipv6_connection_count(&self) -> usize {
         self.state.ipv6_connection_count()
