@@ -88,13 +88,9 @@ impl PenaltyReport {
                 dry(r.dry_run)
             ),
             Self::Ban { report: r, .. } => format!(
-                "{} ({}{}) banned for {} min until {}{}",
+                "{} ({}) banned for {} min until {}{}",
                 r.subscriber,
-                r.address,
-                r.prefix
-                    .as_deref()
-                    .map(|p| format!(" and {p}"))
-                    .unwrap_or_default(),
+                addresses(r.address, r.prefix.as_deref()),
                 r.minutes,
                 self.expires_at().format("%H:%M"),
                 dry(r.dry_run)
@@ -102,7 +98,7 @@ impl PenaltyReport {
             Self::Limit { report: r, .. } => format!(
                 "{} ({}) limited to {} {} until {}{}{}",
                 r.subscriber,
-                r.address,
+                addresses(r.address, r.prefix.as_deref()),
                 r.cap,
                 r.unit,
                 self.expires_at().format("%H:%M"),
@@ -113,6 +109,14 @@ impl PenaltyReport {
                 dry(r.dry_run)
             ),
         }
+    }
+}
+
+/// A subscriber's IPv4 address, and their IPv6 prefix when dual-stack.
+fn addresses(ip: std::net::Ipv4Addr, prefix: Option<&str>) -> String {
+    match prefix {
+        Some(p) => format!("{ip} and {p}"),
+        None => ip.to_string(),
     }
 }
 

@@ -11,7 +11,11 @@
 //!   (`connection-limit=N,32` on new connections), a low one for the list
 //!   and, when configured, a higher one for everyone else. The router
 //!   enforces them, with or without ShareGuard running. The rules are
-//!   previewed and installed on request, like the ban rule.
+//!   previewed and installed on request, like the ban rule. On a router
+//!   with IPv6 they have twins in `/ipv6 firewall filter` counting per
+//!   delegated /64 (`connection-limit=N,64`, every device of the household
+//!   together), and a limited dual-stack subscriber's prefix goes on the
+//!   IPv6 list: each family is capped at N.
 //! * Hotspot: the portal's unit is the session (one login, one device):
 //!   normal accounts may hold a few at once, limited ones one. RouterOS only
 //!   caps sessions per user profile (`shared-users`), which RADIUS-authorised
@@ -28,7 +32,7 @@ use shareguard_detect::Access;
 use shareguard_scan::monitor::parse_ros_duration_ms;
 
 use crate::enforce::{elapsed_ms, online, within, ActionError};
-use crate::router_lists;
+use crate::router_lists::{self, Fw};
 use crate::sharing_actions::Router;
 
 /// The address list of limited subscribers.
@@ -114,14 +118,24 @@ impl LimitSettings {
 /// The PPPoE limit rules as they are added: new connections past the cap
 /// are dropped, for subscriber-facing interfaces only.
 pub fn limit_rules(s: &LimitSettings, interface: &str) -> Vec<Command> {
+    limit_rules_in(s, interface, Fw::V4)
+}
+
+/// [`limit_rules`] for one family: per address (`/32`) in IPv4, per
+/// delegated prefix (`/64`) in IPv6.
+fn limit_rules_in(s: &LimitSettings, interface: &str, fw: Fw) -> Vec<Command> {
     let side = shareguard_scan::probes::side_matcher(interface);
+    let per = match fw {
+        Fw::V4 => 32,
+        Fw::V6 => 64,
+    };
     let rule = |list: String, cap: u32, who: &str| {
-        Command::new("/ip/firewall/filter/add")
+        Command::new(format!("{}/add", fw.filter()))
             .attr("chain", "forward")
             .attr(side.0, side.1)
             .attr("src-address-list", list)
             .attr("connection-state", "new")
-            .attr("connection-limit", format!("{cap},32"))
+            .attr("connection-limit", format!("{cap},{per}"))
             .attr("action", "drop")
             .attr("comment", format!("{LIMIT_COMMENT} {who}"))
     };
@@ -139,9 +153,11 @@ pub fn limit_rules(s: &LimitSettings, interface: &str) -> Vec<Command> {
 /// The rules in RouterOS terminal syntax, for the preview: rendered from
 /// the very commands that are sent. They go above the owner's first filter
 /// rule, right below the rules RouterOS keeps at the top.
+/// The IPv6 twins follow, sent only to routers with IPv6.
 pub fn limit_rules_preview(s: &LimitSettings, interface: &str) -> Vec<String> {
-    limit_rules(s, interface)
+    limit_rules_in(s, interface, Fw::V4)
         .iter()
+        .chain(&limit_rules_in(s, interface, Fw::V6))
         .map(|c| c.to_cli())
         .collect()
 }
@@ -164,9 +180,11 @@ pub fn preview_for(router: &Router, s: &LimitSettings) -> Vec<String> {
     }
 }
 
-async fn installed_rules(c: &mut Client) -> Result<Vec<String>, routeros_client::Error> {
-    let mut ids = router_lists::tagged_rules(c, &format!("{LIMIT_COMMENT} suspicious")).await?;
-    ids.extend(router_lists::tagged_rules(c, &format!("{LIMIT_COMMENT} normal")).await?);
+/// The `.id`s of one family's limit rules; none on a router without IPv6.
+async fn installed_rules(c: &mut Client, fw: Fw) -> Result<Vec<String>, routeros_client::Error> {
+    let mut ids =
+        router_lists::tagged_rules_in(c, fw, &format!("{LIMIT_COMMENT} suspicious")).await?;
+    ids.extend(router_lists::tagged_rules_in(c, fw, &format!("{LIMIT_COMMENT} normal")).await?);
     Ok(ids)
 }
 
@@ -178,14 +196,21 @@ pub async fn install_limit_rules(router: &Router, s: &LimitSettings) -> Result<u
         return Ok(0);
     }
     let mut c = Client::connect(&router.target.connect).await?;
-    let old = installed_rules(&mut c).await?;
-    if !old.is_empty() {
-        c.run(Command::new("/ip/firewall/filter/remove").attr(".id", old.join(",")))
+    let mut n = 0;
+    for fw in [Fw::V4, Fw::V6] {
+        if fw == Fw::V6 && !router_lists::has_ipv6(&mut c).await? {
+            continue;
+        }
+        let old = installed_rules(&mut c, fw).await?;
+        if !old.is_empty() {
+            c.run(Command::new(format!("{}/remove", fw.filter())).attr(".id", old.join(",")))
+                .await?;
+        }
+        let rules = limit_rules_in(s, &rule_interface(router), fw);
+        n += rules.len();
+        router_lists::add_rules_on_top_of(&mut c, fw, &router.target.name, rules, LIMIT_COMMENT)
             .await?;
     }
-    let rules = limit_rules(s, &rule_interface(router));
-    let n = rules.len();
-    router_lists::add_rules_on_top(&mut c, &router.target.name, rules, LIMIT_COMMENT).await?;
     Ok(n)
 }
 
@@ -326,6 +351,8 @@ pub struct LimitReport {
     pub cap: u32,
     pub unit: String,
     pub entry: Option<String>,
+    /// The dual-stack subscriber's delegated IPv6 prefix, limited too.
+    pub prefix: Option<String>,
     /// Hotspot sessions ended to bring the account down to its cap.
     pub ended_sessions: Vec<String>,
     pub elapsed_ms: f64,
@@ -350,7 +377,7 @@ pub async fn limit(
             .address
             .ok_or_else(|| crate::penalties::no_address(router, subscriber, "limit"))?;
         let access = router.target.access;
-        if access == Access::Pppoe && installed_rules(&mut c).await?.is_empty() {
+        if access == Access::Pppoe && installed_rules(&mut c, Fw::V4).await?.is_empty() {
             let place = router_lists::top_of_filter(&mut c).await?;
             return Err(ActionError::Refused {
                 subscriber: subscriber.into(),
@@ -359,6 +386,18 @@ pub async fn limit(
                 why: format!(
                     "the connection-limit rules are not installed, so the list would limit nothing; preview and install them first ({}; placed {place})",
                     preview_for(router, s).join("; ")
+                ),
+            });
+        }
+        let prefix = router_lists::delegated_prefix(&mut c, access, subscriber).await?;
+        if prefix.is_some() && installed_rules(&mut c, Fw::V6).await?.is_empty() {
+            return Err(ActionError::Refused {
+                subscriber: subscriber.into(),
+                nas: router.target.name.clone(),
+                request: "limit",
+                why: format!(
+                    "the subscriber is dual-stack (IPv6 prefix {}) and the IPv6 connection-limit rules are not installed, so their IPv6 connections would not be limited; install the limit rules again to add their IPv6 twins",
+                    prefix.as_deref().unwrap_or_default()
                 ),
             });
         }
@@ -372,6 +411,7 @@ pub async fn limit(
             cap,
             unit: unit.into(),
             entry: None,
+            prefix: prefix.clone(),
             ended_sessions: Vec::new(),
             elapsed_ms: 0.0,
             dry_run,
@@ -380,6 +420,10 @@ pub async fn limit(
             let comment = format!("{LIMIT_COMMENT} {subscriber}");
             report.entry =
                 Some(router_lists::put_on_list(&mut c, LIMIT_LIST, ip, minutes, &comment).await?);
+            if let Some(prefix) = &prefix {
+                router_lists::put_prefix_on_list(&mut c, LIMIT_LIST, prefix, minutes, &comment)
+                    .await?;
+            }
             if access == Access::Hotspot {
                 report.ended_sessions = trim_hotspot_sessions(&mut c, s, Some(subscriber))
                     .await?

@@ -429,21 +429,12 @@ pub(crate) async fn tagged_rules_in(
     }
 }
 
-/// Adds `rules` in order at the top of the filter list, right below the
-/// items the router keeps there itself (which refuse anything placed above
-/// them), so no accept or fast-track rule lets the traffic through first.
-/// Then reads the table again and refuses to call it done when the router
-/// put one of them below such a rule. Returns where they went, in words.
-pub(crate) async fn add_rules_on_top(
-    c: &mut Client,
-    nas: &str,
-    rules: Vec<Command>,
-    comment_prefix: &str,
-) -> Result<String, ActionError> {
-    add_rules_on_top_of(c, Fw::V4, nas, rules, comment_prefix).await
-}
-
-/// [`add_rules_on_top`] in one family's filter table.
+/// Adds `rules` in order at the top of one family's filter list, right
+/// below the items the router keeps there itself (which refuse anything
+/// placed above them), so no accept or fast-track rule lets the traffic
+/// through first. Then reads the table again and refuses to call it done
+/// when the router put one of them below such a rule. Returns where they
+/// went, in words.
 pub(crate) async fn add_rules_on_top_of(
     c: &mut Client,
     fw: Fw,
@@ -467,7 +458,7 @@ pub(crate) async fn add_rules_on_top_of(
     Ok(place.describe())
 }
 
-/// Where [`add_rules_on_top`] would put rules on this router now, in words.
+/// Where [`add_rules_on_top_of`] would put rules on this router now, in words.
 pub(crate) async fn top_of_filter(c: &mut Client) -> Result<String, routeros_client::Error> {
     Ok(Place::top(&read_table(c, FILTER).await?).describe())
 }

@@ -559,19 +559,27 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         "{refused}"
     );
 
+    // Two rules, and their IPv6 twins on this router with IPv6.
     assert_eq!(
         limits::install_limit_rules(&routers[0], &limits)
             .await
             .unwrap(),
-        2
+        4
     );
     // Installing again replaces the rules instead of stacking them.
     assert_eq!(
         limits::install_limit_rules(&routers[0], &limits)
             .await
             .unwrap(),
-        2
+        4
     );
+    let twins = f.demo.network.nas()[0].static_rules("ipv6-filter");
+    let caps: Vec<&str> = twins
+        .iter()
+        .take(2)
+        .map(|r| r["connection-limit"].as_str())
+        .collect();
+    assert_eq!(caps, ["100,64", "500,64"], "{twins:?}");
     let rules = f.demo.network.nas()[0].static_rules("filter");
     let ours: Vec<_> = rules
         .iter()
@@ -922,4 +930,72 @@ async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
     assert!(!nas.is_banned(&who));
     assert!(nas.rules("ipv6-address-list").is_empty());
     assert_eq!(nas.ipv6_connections_of(&who), v6, "IPv6 is back");
+}
+
+#[tokio::test]
+async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let limits = LimitSettings::default();
+    let nas = &f.demo.network.nas()[0];
+    let who = dual_stack(&f, 0);
+    let prefix = format!("{}/64", nas.delegated_prefix(&who).unwrap());
+
+    // IPv4 rules only, as installed before IPv6 was handled: refused.
+    for (list, cap, tag) in [
+        ("sg-limited", "100,32", "suspicious"),
+        ("!sg-limited", "500,32", "normal"),
+    ] {
+        nas.add_rule(
+            "filter",
+            &[
+                ("chain", "forward"),
+                ("src-address-list", list),
+                ("connection-limit", cap),
+                ("action", "drop"),
+                ("comment", &format!("{} {tag}", limits::LIMIT_COMMENT)),
+            ],
+        );
+    }
+    let refused = abuse_actions::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("IPv6 connection-limit rules are not installed"),
+        "{refused}"
+    );
+
+    limits::install_limit_rules(&routers[0], &limits)
+        .await
+        .unwrap();
+    let done = abuse_actions::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
+        .await
+        .unwrap();
+    assert!(
+        done.summary().contains(&format!("and {prefix}")),
+        "{}",
+        done.summary()
+    );
+    let listed = nas.rules("ipv6-address-list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["address"], prefix);
+    assert_eq!(listed[0]["list"], "sg-limited");
+    assert_eq!(
+        listed[0]["comment"],
+        format!("{} {who}", limits::LIMIT_COMMENT)
+    );
+
+    let a = f
+        .store
+        .lock()
+        .unwrap()
+        .actions_in_force()
+        .unwrap()
+        .remove(0);
+    abuse_actions::lift(&f.store, &routers, &a, "owner", "talked to them")
+        .await
+        .unwrap();
+    assert!(nas.rules("ipv6-address-list").is_empty());
 }
