@@ -8,6 +8,8 @@
 //! under addresses the subscriber no longer holds come off, and a banned
 //! subscriber's connections are removed so fast-tracked ones meet the drop
 //! rule. Entries are found by their comment, which names the subscriber.
+//! A dual-stack subscriber's delegated IPv6 prefix is followed the same
+//! way on the IPv6 list, since a redial can bring another prefix too.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -36,6 +38,10 @@ pub struct Moved {
     pub from: Vec<Ipv4Addr>,
     /// The address put on the list; `None` while the subscriber is offline.
     pub to: Option<Ipv4Addr>,
+    /// IPv6 prefixes taken off the IPv6 list.
+    pub from_prefixes: Vec<String>,
+    /// The delegated prefix put on the IPv6 list.
+    pub to_prefix: Option<String>,
 }
 
 /// The list and the entry comment of a ban or limit of `subscriber`.
@@ -69,39 +75,66 @@ async fn follow_on(
         .into_iter()
         .map(|s| (s.subscriber, s.address))
         .collect();
+    let prefixes = router_lists::delegated_prefixes(&mut c, router.target.access).await?;
     let mut moved = Vec::new();
     for a in actions {
         let Some((list, comment)) = list_and_comment(a.kind, &a.subscriber) else {
             continue;
         };
+        let left = a.expires_at.map_or(60, |e| (e - now).num_seconds().max(60));
+        let minutes = u32::try_from((left + 59) / 60).unwrap_or(u32::MAX);
         let entries = router_lists::tagged_entries(&mut c, list, &comment).await?;
         let current = sessions.get(&a.subscriber).copied();
         let stale: Vec<&(String, Option<Ipv4Addr>)> =
             entries.iter().filter(|(_, ip)| *ip != current).collect();
         let listed = current.is_some_and(|ip| entries.iter().any(|(_, e)| *e == Some(ip)));
-        if stale.is_empty() && (listed || current.is_none()) {
-            continue;
-        }
-        let ids: Vec<&str> = stale.iter().map(|(id, _)| id.as_str()).collect();
-        router_lists::remove_entries(&mut c, &ids).await?;
-        let mut to = None;
-        if let (Some(ip), false) = (current, listed) {
-            let left = a.expires_at.map_or(60, |e| (e - now).num_seconds().max(60));
-            let minutes = u32::try_from((left + 59) / 60).unwrap_or(u32::MAX);
-            router_lists::put_on_list(&mut c, list, ip, minutes, &comment).await?;
-            if a.kind == ActionKind::Ban {
-                router_lists::remove_connections_of(&mut c, ip).await?;
-            }
-            to = Some(ip);
-        }
-        moved.push(Moved {
+        let mut m = Moved {
             action_id: a.id.unwrap_or_default(),
             subscriber: a.subscriber.clone(),
             nas: router.target.name.clone(),
             kind: a.kind,
             from: stale.iter().filter_map(|(_, ip)| *ip).collect(),
-            to,
-        });
+            to: None,
+            from_prefixes: Vec::new(),
+            to_prefix: None,
+        };
+        if !(stale.is_empty() && (listed || current.is_none())) {
+            let ids: Vec<&str> = stale.iter().map(|(id, _)| id.as_str()).collect();
+            router_lists::remove_entries(&mut c, &ids).await?;
+            if let (Some(ip), false) = (current, listed) {
+                router_lists::put_on_list(&mut c, list, ip, minutes, &comment).await?;
+                if a.kind == ActionKind::Ban {
+                    router_lists::remove_connections_of(&mut c, ip).await?;
+                }
+                m.to = Some(ip);
+            }
+        }
+        // The same for the delegated prefix, on routers with IPv6.
+        if let Some(prefixes) = &prefixes {
+            let entries6 = router_lists::tagged_entries6(&mut c, list, &comment).await?;
+            let current6 = current.and(prefixes.get(&a.subscriber));
+            let stale6: Vec<&(String, String)> = entries6
+                .iter()
+                .filter(|(_, p)| Some(p) != current6)
+                .collect();
+            let ids: Vec<&str> = stale6.iter().map(|(id, _)| id.as_str()).collect();
+            router_lists::remove_entries6(&mut c, &ids).await?;
+            m.from_prefixes = stale6.iter().map(|(_, p)| p.clone()).collect();
+            if let Some(prefix) = current6.filter(|p| !entries6.iter().any(|(_, e)| e == *p)) {
+                router_lists::put_prefix_on_list(&mut c, list, prefix, minutes, &comment).await?;
+                if a.kind == ActionKind::Ban {
+                    router_lists::remove_ipv6_connections_of(&mut c, prefix).await?;
+                }
+                m.to_prefix = Some(prefix.clone());
+            }
+        }
+        let changed = !m.from.is_empty()
+            || m.to.is_some()
+            || !m.from_prefixes.is_empty()
+            || m.to_prefix.is_some();
+        if changed {
+            moved.push(m);
+        }
     }
     Ok(moved)
 }
@@ -148,7 +181,14 @@ pub async fn follow_sessions(
     for m in &moved {
         let entry = AuditEntry::new(SYSTEM_OPERATOR, format!("{}_moved", m.kind.as_str()))
             .subject(&m.subscriber)
-            .details(json!({ "action": m.action_id, "nas": m.nas, "from": m.from, "to": m.to }));
+            .details(json!({
+                "action": m.action_id,
+                "nas": m.nas,
+                "from": m.from,
+                "to": m.to,
+                "from_prefixes": m.from_prefixes,
+                "to_prefix": m.to_prefix,
+            }));
         store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
     }
     Ok((moved, failed))

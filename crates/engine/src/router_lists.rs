@@ -213,6 +213,17 @@ pub(crate) async fn delegated_prefix(
     access: shareguard_detect::Access,
     subscriber: &str,
 ) -> Result<Option<String>, routeros_client::Error> {
+    Ok(delegated_prefixes(c, access)
+        .await?
+        .and_then(|mut m| m.remove(subscriber)))
+}
+
+/// Every PPPoE session's delegated prefix, by user name, from one read of
+/// the dynamic IPv6 routes; `None` without IPv6 or on a hotspot.
+pub(crate) async fn delegated_prefixes(
+    c: &mut Client,
+    access: shareguard_detect::Access,
+) -> Result<Option<std::collections::HashMap<String, String>>, routeros_client::Error> {
     if access != shareguard_detect::Access::Pppoe {
         return Ok(None);
     }
@@ -221,12 +232,15 @@ pub(crate) async fn delegated_prefix(
         Err(e) if e.kind() == "trap" => return Ok(None),
         Err(e) => return Err(e),
     };
-    Ok(rows.iter().find_map(|r| {
-        let gateway = r.get_str("gateway")?;
-        (shareguard_scan::ipv6::gateway_user(&gateway) == Some(subscriber))
-            .then(|| r.get_str("dst-address").map(|d| d.into_owned()))
-            .flatten()
-    }))
+    Ok(Some(
+        rows.iter()
+            .filter_map(|r| {
+                let gateway = r.get_str("gateway")?;
+                let user = shareguard_scan::ipv6::gateway_user(&gateway)?.to_string();
+                Some((user, r.get_str("dst-address")?.into_owned()))
+            })
+            .collect(),
+    ))
 }
 
 /// Whether the router has an IPv6 firewall (the IPv6 package).

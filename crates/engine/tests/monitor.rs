@@ -999,3 +999,56 @@ async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
         .unwrap();
     assert!(nas.rules("ipv6-address-list").is_empty());
 }
+
+#[tokio::test]
+async fn a_dual_stack_ban_follows_the_prefix_a_redial_brings() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let nas = &f.demo.network.nas()[0];
+    let who = dual_stack(&f, 0);
+    penalties::install_ban_rule(&routers[0]).await.unwrap();
+    abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+        .await
+        .unwrap();
+    let old = format!("{}/64", nas.delegated_prefix(&who).unwrap());
+    assert_eq!(nas.ipv6_connections_of(&who), 0);
+
+    f.demo.network.advance(Duration::from_secs(5));
+    nas.redial(&who).unwrap();
+    let new = format!("{}/64", nas.delegated_prefix(&who).unwrap());
+    assert_ne!(old, new, "a redial brings another prefix");
+    assert!(
+        nas.ipv6_connections_of(&who) > 0,
+        "the new prefix escapes the ban, as on a real router"
+    );
+
+    let mut m = Monitor::new();
+    let r = m
+        .cycle(&f.store, &routers, &quiet_defaults())
+        .await
+        .unwrap();
+    assert!(r.follow_failures.is_empty(), "{:?}", r.follow_failures);
+    let moved = r.moved.iter().find(|m| m.subscriber == who).unwrap();
+    assert_eq!(moved.from_prefixes, vec![old]);
+    assert_eq!(moved.to_prefix.as_deref(), Some(&*new));
+    assert_eq!(
+        nas.ipv6_connections_of(&who),
+        0,
+        "the ban follows the prefix"
+    );
+    let listed: Vec<String> = nas
+        .rules("ipv6-address-list")
+        .iter()
+        .map(|e| e["address"].clone())
+        .collect();
+    assert_eq!(listed, vec![new]);
+    let audit = f
+        .store
+        .lock()
+        .unwrap()
+        .audit_log(&AuditFilter::default())
+        .unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "ban_moved" && e.details.to_string().contains("to_prefix")));
+}

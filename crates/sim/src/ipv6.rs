@@ -35,9 +35,11 @@ pub fn is_v6(dual_stack: bool, k: usize, slot: &Slot) -> bool {
     dual_stack && k % 8 == 0 && slot.protocol.has_ports() && slot.dst.port() == 443
 }
 
-/// The /64 delegated to subscriber `local` of router `nas`.
-pub fn prefix(nas: usize, local: usize) -> Ipv6Addr {
-    Ipv6Addr::new(0x2001, 0x0db8, (nas + 1) as u16, local as u16, 0, 0, 0, 0)
+/// The /64 delegated to subscriber `local` of router `nas` in its
+/// `epoch`-th session (each redial may get another prefix).
+pub fn prefix(nas: usize, local: usize, epoch: u16) -> Ipv6Addr {
+    let third = ((nas + 1) as u16 & 0xFF) | ((epoch & 0xFF) << 8);
+    Ipv6Addr::new(0x2001, 0x0db8, third, local as u16, 0, 0, 0, 0)
 }
 
 /// A device's address in the subscriber's prefix.
@@ -83,7 +85,7 @@ impl NasState {
                 (".id".into(), id_string(0x0050_0000 + local as u64)),
                 (
                     "dst-address".into(),
-                    format!("{}/64", prefix(self.index, local)),
+                    format!("{}/64", self.delegated_prefix(local)),
                 ),
                 ("gateway".into(), iface.clone()),
                 ("immediate-gw".into(), iface),
@@ -108,7 +110,7 @@ impl NasState {
             if !self.dual_stack(local) {
                 continue;
             }
-            let p = prefix(self.index, local);
+            let p = self.delegated_prefix(local);
             if bans.until(p, fresh.get(local).copied().flatten()) > now {
                 continue;
             }
@@ -312,7 +314,8 @@ mod tests {
 
     #[test]
     fn addresses_and_forms() {
-        let p = prefix(0, 42);
+        let p = prefix(0, 42, 0);
+        assert_eq!(prefix(0, 42, 1).to_string(), "2001:db8:101:2a::");
         assert_eq!(p.to_string(), "2001:db8:1:2a::");
         assert_eq!(device(p, 3).to_string(), "2001:db8:1:2a::103");
         assert_eq!(

@@ -100,6 +100,12 @@ pub struct RouterModel {
     /// connections. Whether a given router has it depends on its version
     /// and configuration; on by default, the stricter case.
     pub ipv6_fasttrack: bool,
+    /// A redial gets another delegated prefix (from a pool, as an IPv4
+    /// address does); off: the same prefix every time (a binding that
+    /// outlives the session, or RADIUS's Delegated-IPv6-Prefix). Which one
+    /// an owner's router does depends on its configuration; on by default,
+    /// the case bans and limits must follow.
+    pub prefix_moves_on_redial: bool,
 }
 
 impl Default for RouterModel {
@@ -111,6 +117,7 @@ impl Default for RouterModel {
             hotspot_interface: "bridge-hotspot".into(),
             ipv6: Some(Ipv6Form::Bracketed),
             ipv6_fasttrack: true,
+            prefix_moves_on_redial: true,
         }
     }
 }
@@ -624,7 +631,7 @@ impl SimNas {
     pub fn delegated_prefix(&self, subscriber: &str) -> Option<std::net::Ipv6Addr> {
         let l = self.state.local_by_name(subscriber)?;
         (self.state.is_online(l) && self.state.dual_stack(l))
-            .then(|| ipv6::prefix(self.state.index, l))
+            .then(|| self.state.delegated_prefix(l))
     }
 
     /// How many of the subscriber's household connections run over IPv6

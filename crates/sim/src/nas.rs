@@ -117,6 +117,9 @@ pub(crate) struct Session {
     pub flushed_ms: Option<u64>,
     /// The same for the IPv6 table (`/ipv6 firewall connection remove`).
     pub flushed6_ms: Option<u64>,
+    /// How often the session was redialled (a new delegated prefix each
+    /// time, when prefixes move).
+    pub redials: u16,
 }
 
 /// `.id`s of dynamic simple queues: `DYNAMIC_QUEUE_BASE + local`.
@@ -507,6 +510,7 @@ impl NasState {
                 conn_cap: None,
                 flushed_ms: None,
                 flushed6_ms: None,
+                redials: 0,
             });
         }
         let tables = Tables::seeded(&settings.router, spec.access);
@@ -627,6 +631,7 @@ impl NasState {
             s.rate_limit = None;
             s.flushed_ms = None;
             s.flushed6_ms = None;
+            s.redials = s.redials.wrapping_add(1);
             s.meter.reset(now);
             true
         });
@@ -955,6 +960,16 @@ impl NasState {
             BanSet::build(&t.filter6, &t.address_list6, &t.timeouts6, now),
             ConnCaps::build(&t.filter6, &t.address_list6, &t.timeouts6, now, "64"),
         )
+    }
+
+    /// The /64 delegated to session `local` now.
+    pub(crate) fn delegated_prefix(&self, local: usize) -> std::net::Ipv6Addr {
+        let epoch = if self.settings.router.prefix_moves_on_redial {
+            self.sessions().get(local).map_or(0, |s| s.redials)
+        } else {
+            0
+        };
+        crate::ipv6::prefix(self.index, local, epoch)
     }
 
     /// When each session's oldest IPv6 connection can have started: its

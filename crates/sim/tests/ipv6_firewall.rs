@@ -308,3 +308,37 @@ async fn without_the_ipv6_package_the_ipv6_firewall_does_not_exist() {
     }
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_redial_brings_another_prefix_unless_the_router_keeps_it() {
+    for moves in [true, false] {
+        let net = start_with(
+            PopulationSpec::demo(),
+            RouterModel {
+                prefix_moves_on_redial: moves,
+                ..RouterModel::default()
+            },
+        )
+        .await;
+        let nas = &net.nas()[0];
+        let name = nas
+            .subscribers()
+            .iter()
+            .find(|s| nas.is_dual_stack(&s.name))
+            .unwrap()
+            .name
+            .clone();
+        let before = nas.delegated_prefix(&name).unwrap();
+        net.advance(Duration::from_secs(1));
+        nas.redial(&name).unwrap();
+        let after = nas.delegated_prefix(&name).unwrap();
+        assert_eq!(before != after, moves, "{before} -> {after}");
+        let mut c = connect(nas.api_addr()).await;
+        c.login("admin", "admin").await;
+        let r = c
+            .call(&["/ipv6/route/print", &format!("?gateway=<pppoe-{name}>")])
+            .await;
+        assert_eq!(get(rows(&r)[0], "dst-address"), format!("{after}/64"));
+        net.shutdown().await;
+    }
+}
