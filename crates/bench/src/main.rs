@@ -248,7 +248,10 @@ async fn raw_read(t: NasTarget) -> u64 {
         commands.extend([
             probes::mangle_print(probes::Family::Ipv6),
             ipv6::routes_print(),
-            ipv6::connections_print(true),
+            ipv6::connections_print(collect::ConnectionFields {
+                marks: true,
+                ids: false,
+            }),
         ]);
     }
     for c in commands {

@@ -477,7 +477,16 @@ mod tests {
     fn the_rules_cap_new_connections_per_address() {
         let s = LimitSettings::default();
         let lines = limit_rules_preview(&s, "list:dynamic");
-        assert_eq!(lines.len(), 2);
+        // Two rules, then their IPv6 twins counting per delegated /64.
+        assert_eq!(lines.len(), 4);
+        assert!(
+            lines[2].starts_with("/ipv6 firewall filter add")
+                && lines[2].contains("connection-limit=100,64")
+                && lines[3].contains(
+                    "src-address-list=!sg-limited connection-state=new connection-limit=500,64"
+                ),
+            "{lines:?}"
+        );
         assert!(
             lines[0].contains("chain=forward in-interface-list=dynamic "),
             "{}",

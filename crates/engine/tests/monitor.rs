@@ -1052,3 +1052,24 @@ async fn a_dual_stack_ban_follows_the_prefix_a_redial_brings() {
         .iter()
         .any(|e| e.action == "ban_moved" && e.details.to_string().contains("to_prefix")));
 }
+
+#[tokio::test]
+async fn a_dual_stack_households_ipv6_connections_are_in_its_monitor_sample() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let nas = &f.demo.network.nas()[0];
+    let who = dual_stack(&f, 0);
+    let household = nas
+        .subscribers()
+        .iter()
+        .find(|s| s.name == who)
+        .unwrap()
+        .slots
+        .len();
+    assert!(nas.ipv6_connections_of(&who) > 0);
+    assert_eq!(
+        connections_of(&routers[0], &who).await as usize,
+        household,
+        "IPv4 and IPv6 connections together"
+    );
+}

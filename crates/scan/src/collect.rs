@@ -222,7 +222,7 @@ impl ConnectionIds {
 
     /// Records one subscriber connection; true if it is new since the
     /// previous snapshot (always false on the first).
-    fn observe(&mut self, id: &[u8]) -> bool {
+    pub(crate) fn observe(&mut self, id: &[u8]) -> bool {
         let h = id_hash(id);
         self.current.push(h);
         self.previous
@@ -231,7 +231,7 @@ impl ConnectionIds {
     }
 
     /// Makes the snapshot just read the one to compare the next with.
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         let mut done = std::mem::take(&mut self.current);
         done.sort_unstable();
         done.dedup();

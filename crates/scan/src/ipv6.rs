@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
 use routeros_client::{Client, Command, Error, QueryOp};
+use shareguard_detect::{Access, ProbeStrategy};
 
-use crate::collect::{Session, Tallies};
+use crate::collect::{ConnectionFields, ConnectionIds, Session, Tallies};
 use crate::p2p::looks_p2p;
 use crate::probes::{address_list_query, ttl_from_label};
 use crate::router_clock::parse_datetime;
@@ -92,13 +93,16 @@ pub fn routes_print() -> Command {
 }
 
 /// The IPv6 connection-table print: the fields the IPv4 pass reads, the
-/// probe mark when `with_marks`.
-pub fn connections_print(with_marks: bool) -> Command {
-    let mut fields = vec!["src-address", "dst-address", "protocol"];
-    if with_marks {
-        fields.push("connection-mark");
+/// probe mark and the `.id` when asked for.
+pub fn connections_print(fields: ConnectionFields) -> Command {
+    let mut names = vec!["src-address", "dst-address", "protocol"];
+    if fields.marks {
+        names.push("connection-mark");
     }
-    Command::new("/ipv6/firewall/connection/print").proplist(&fields)
+    if fields.ids {
+        names.push(".id");
+    }
+    Command::new("/ipv6/firewall/connection/print").proplist(&names)
 }
 
 /// The PPPoE user a route's gateway names: `<pppoe-USER>`, or a
@@ -107,6 +111,36 @@ pub fn connections_print(with_marks: bool) -> Command {
 pub fn gateway_user(gateway: &str) -> Option<&str> {
     let iface = gateway.rsplit_once('%').map_or(gateway, |(_, i)| i);
     iface.strip_prefix("<pppoe-")?.strip_suffix('>')
+}
+
+/// Everything a PPPoE router's IPv6 side adds to the sessions' tallies:
+/// the delegated prefixes, then the IPv6 connection table (with hop-limit
+/// marks under connection-mark probes, `.id`s when `ids` tracks them) and,
+/// under address-list probes, the IPv6 probe lists. Returns the IPv6 rows
+/// read; nothing on a hotspot or a router without IPv6.
+pub async fn read_ipv6_side(
+    client: &mut Client,
+    access: Access,
+    sessions: &[Session],
+    tallies: &mut Tallies,
+    strategy: Option<ProbeStrategy>,
+    ids: Option<&mut ConnectionIds>,
+) -> Result<u64, Error> {
+    if access != Access::Pppoe {
+        return Ok(0);
+    }
+    let Some(prefixes) = read_prefixes(client, sessions).await? else {
+        return Ok(0);
+    };
+    if prefixes.is_empty() {
+        return Ok(0);
+    }
+    let marks = strategy == Some(ProbeStrategy::ConnectionMark);
+    let rows = read_connections(client, &prefixes, tallies, marks, ids).await?;
+    if strategy == Some(ProbeStrategy::AddressList) {
+        read_address_lists(client, &prefixes, tallies).await?;
+    }
+    Ok(rows)
 }
 
 /// Reads the delegated prefixes of `sessions` (PPPoE); `None` when the
@@ -141,14 +175,20 @@ pub async fn read_prefixes(
 
 /// Reads the IPv6 connection table once and adds each connection from a
 /// delegated prefix to its session's tally, with its hop-limit probe mark
-/// when `with_marks`. Returns the rows read.
+/// when `with_marks`, and as new when `ids` (the previous cycle's IPv6
+/// `.id`s, for the abuse monitor) lacks it. Returns the rows read.
 pub async fn read_connections(
     client: &mut Client,
     prefixes: &Prefixes,
     tallies: &mut Tallies,
     with_marks: bool,
+    mut ids: Option<&mut ConnectionIds>,
 ) -> Result<u64, Error> {
-    let mut rows = client.stream(connections_print(with_marks)).await?;
+    let fields = ConnectionFields {
+        marks: with_marks,
+        ids: ids.is_some(),
+    };
+    let mut rows = client.stream(connections_print(fields)).await?;
     let mut n = 0;
     while let Some(r) = rows.next().await? {
         n += 1;
@@ -166,8 +206,15 @@ pub async fn read_connections(
         let ttl = with_marks
             .then(|| r.get("connection-mark").and_then(ttl_from_label))
             .flatten();
+        let new = match (ids.as_deref_mut(), r.get(".id")) {
+            (Some(ids), Some(id)) => ids.observe(id),
+            _ => false,
+        };
         if let Some(t) = tallies.tallies.get_mut(i) {
             t.connections += 1;
+            if new {
+                t.new_connections += 1;
+            }
             if looks_p2p(proto, sport, dport) {
                 t.p2p += 1;
             }
@@ -175,6 +222,9 @@ pub async fn read_connections(
                 t.observe(ttl, 1);
             }
         }
+    }
+    if let Some(ids) = ids {
+        ids.finish();
     }
     Ok(n)
 }

@@ -42,6 +42,8 @@ pub struct QueueReading {
 #[derive(Debug, Default)]
 pub struct NasMemory {
     ids: ConnectionIds,
+    /// The same for the IPv6 connection table.
+    ids6: ConnectionIds,
     /// The router's uptime at the previous successful read, in ms.
     uptime_ms: Option<u64>,
     bytes: FxHashMap<u32, (u64, u64)>,
@@ -105,6 +107,17 @@ pub async fn read_monitor(
         |_| {},
     )
     .await?;
+    // A dual-stack household's IPv6 connections are its own too.
+    let table_rows = pass.rows
+        + crate::ipv6::read_ipv6_side(
+            client,
+            target.access,
+            &sessions,
+            &mut tallies,
+            strategy,
+            Some(&mut memory.ids6),
+        )
+        .await?;
     let previous = std::mem::replace(&mut memory.uptime_ms, uptime_ms);
     let now_ms = uptime_ms.unwrap_or(0);
     let elapsed_s = previous
@@ -115,7 +128,7 @@ pub async fn read_monitor(
     let mut bytes = FxHashMap::with_capacity_and_hasher(queues.len(), Default::default());
     let mut reading = MonitorReading {
         samples: Vec::with_capacity(sessions.len()),
-        table_rows: pass.rows,
+        table_rows,
         connections: 0,
         p2p_connections: 0,
     };

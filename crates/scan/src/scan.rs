@@ -298,22 +298,15 @@ async fn read_nas(
     )
     .await?;
     outcome.connections = pass.rows;
-    if target.access == Access::Pppoe {
-        if let Some(prefixes) = crate::ipv6::read_prefixes(&mut client, &sessions).await? {
-            if !prefixes.is_empty() {
-                outcome.connections += crate::ipv6::read_connections(
-                    &mut client,
-                    &prefixes,
-                    &mut tallies,
-                    strategy == Some(ProbeStrategy::ConnectionMark),
-                )
-                .await?;
-                if strategy == Some(ProbeStrategy::AddressList) {
-                    crate::ipv6::read_address_lists(&mut client, &prefixes, &mut tallies).await?;
-                }
-            }
-        }
-    }
+    outcome.connections += crate::ipv6::read_ipv6_side(
+        &mut client,
+        target.access,
+        &sessions,
+        &mut tallies,
+        strategy,
+        None,
+    )
+    .await?;
 
     let now = Utc::now();
     let probe_age_secs = state
