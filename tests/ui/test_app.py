@@ -754,6 +754,10 @@ class AppTestCase(unittest.TestCase):
         d.find_element(*css("auto-disconnect")).click()
         Select(d.find_element(*css("auto-disconnect-level"))).select_by_value("high")
         d.find_element(*css("auto-dry-run")).click()
+        # A login online twice at once: medium instead of the default high.
+        twice = Select(d.find_element(*css("concurrent-sessions-level")))
+        self.assertEqual(twice.first_selected_option.get_attribute("value"), "high")
+        twice.select_by_value("medium")
         # A report after each scheduled scan: a folder that does not exist is
         # refused in words; one picked in the system's folder dialog is kept.
         reports = Path(tempfile.mkdtemp(prefix="sg-reports-"))
@@ -775,6 +779,7 @@ class AppTestCase(unittest.TestCase):
         self.assertTrue(d.find_element(*css("auto-disconnect")).is_selected())
         self.assertTrue(d.find_element(*css("auto-dry-run")).is_selected())
         self.assertEqual(Select(d.find_element(*css("auto-disconnect-level"))).first_selected_option.get_attribute("value"), "high")
+        self.assertEqual(Select(d.find_element(*css("concurrent-sessions-level"))).first_selected_option.get_attribute("value"), "medium")
         self.assertIn("lower of the two limits", d.find_element(*css("breaker-state")).text)
         self.assertTrue(d.find_element(*css("reports-enabled")).is_selected())
         self.assertTrue(d.find_element(*css("reports-pdf")).is_selected())

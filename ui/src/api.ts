@@ -227,6 +227,7 @@ export interface DetectionSettings {
   min_ttl_observations: number;
   rewrite_min_connections: number;
   count_p2p_connections: boolean;
+  concurrent_sessions_level: Level;
 }
 
 export interface ScheduleSettings {

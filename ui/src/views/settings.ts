@@ -19,6 +19,8 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
   const high = num("connections_high", 1, 1_000_000);
   const ttl = num("ttl_threshold", 1, 8);
   const p2p = h("input", { type: "checkbox", name: "count_p2p" }) as HTMLInputElement;
+  const twice = h("select", { name: "concurrent_sessions_level", "aria-label": "Level of a login online twice at once", "data-testid": "concurrent-sessions-level" },
+    ...LEVELS.slice(1).map((l) => h("option", { value: l }, l))) as HTMLSelectElement;
   const notify = h("input", { type: "checkbox", name: "notify_on_flag", "data-testid": "notify-on-flag" }) as HTMLInputElement;
   const notifyLevel = h("select", { name: "notify_min_level", "aria-label": "Notify from level" },
     ...LEVELS.slice(2).map((l) => h("option", { value: l }, `${l} and above`))) as HTMLSelectElement;
@@ -88,6 +90,7 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
       connections_high: Number(high.value),
       ttl_threshold: Number(ttl.value),
       count_p2p_connections: p2p.checked,
+      concurrent_sessions_level: twice.value as Level,
     };
     try {
       await api.saveSettings({
@@ -121,6 +124,7 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     high.value = String(current.detection.connections_high);
     ttl.value = String(current.detection.ttl_threshold);
     p2p.checked = current.detection.count_p2p_connections;
+    twice.value = current.detection.concurrent_sessions_level;
     notify.checked = current.desktop.notify_on_flag;
     notifyLevel.value = current.desktop.notify_min_level;
     toTray.checked = current.desktop.close_to_tray;
@@ -155,6 +159,7 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     h("p", { class: "muted small" }, "Connections per subscriber. Peer-to-peer connections are not counted unless you tick the box below."),
     row("TTL threshold (hops below the OS default on PPPoE)", ttl),
     h("label", { class: "check" }, p2p, " Count peer-to-peer connections towards sharing"),
+    h("label", { class: "check" }, "A PPPoE login online twice at once from two devices is at least ", twice),
     h("label", { class: "check" }, notify, " Notify me when a scan flags new subscribers at ", notifyLevel),
     h("label", { class: "check" }, autoDisconnect, " Disconnect automatically after each scan: ", autoLevel),
     h("p", { class: "muted small" }, "Whitelisted subscribers are never disconnected. Every automatic disconnect is in the audit log as \"system\"."),
