@@ -188,13 +188,14 @@ class AppTestCase(unittest.TestCase):
         options.set_capability("tauri:options", {"application": str(APP)})
         started = time.monotonic()
         # tauri-driver accepts connections before WebKitWebDriver behind it
-        # is ready: retry the session a few times.
-        for attempt in range(10):
+        # is ready (slower on a loaded machine): retry the session for up
+        # to 20 seconds.
+        for attempt in range(40):
             try:
                 self.driver = webdriver.Remote(f"http://127.0.0.1:{self.port}", options=options)
                 break
             except Exception:
-                if attempt == 9:
+                if attempt == 39:
                     raise
                 time.sleep(0.5)
         self.addCleanup(self.driver.quit)
