@@ -1073,3 +1073,38 @@ async fn a_dual_stack_households_ipv6_connections_are_in_its_monitor_sample() {
         "IPv4 and IPv6 connections together"
     );
 }
+
+#[tokio::test]
+async fn an_account_online_twice_is_one_monitor_sample() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let nas = &f.demo.network.nas()[0];
+    let who = f.quiet(0, 2);
+    let household = nas
+        .subscribers()
+        .iter()
+        .find(|s| s.name == who)
+        .unwrap()
+        .slots
+        .len();
+    nas.add_session(&who, "E4:8D:8C:00:00:42").unwrap();
+    let mut c = routeros_client::Client::connect(&routers[0].target.connect)
+        .await
+        .unwrap();
+    let mut memory = shareguard_scan::monitor::NasMemory::default();
+    let reading =
+        shareguard_scan::monitor::read_monitor(&mut c, &routers[0].target, &mut memory, 90)
+            .await
+            .unwrap();
+    let mine: Vec<_> = reading
+        .samples
+        .iter()
+        .filter(|s| s.subscriber == who)
+        .collect();
+    assert_eq!(mine.len(), 1, "one sample per account");
+    assert_eq!(
+        mine[0].connections as usize,
+        2 * household,
+        "both sessions' connections"
+    );
+}

@@ -168,6 +168,7 @@ pub async fn read_monitor(
         });
     }
     memory.bytes = bytes;
+    reading.samples = per_account(std::mem::take(&mut reading.samples));
     let seen: rustc_hash::FxHashSet<&str> = reading
         .samples
         .iter()
@@ -176,6 +177,38 @@ pub async fn read_monitor(
         .collect();
     memory.sustained.retain(|k| seen.contains(k));
     Ok(reading)
+}
+
+/// One sample per account, as a scan gives one result per account: a
+/// second concurrent session's connections, new connections, P2P and TTLs
+/// are the account's too; its plan use is the fuller session's.
+fn per_account(samples: Vec<AbuseSample>) -> Vec<AbuseSample> {
+    let mut at: FxHashMap<String, usize> =
+        FxHashMap::with_capacity_and_hasher(samples.len(), Default::default());
+    let mut out: Vec<AbuseSample> = Vec::with_capacity(samples.len());
+    for s in samples {
+        let Some(&i) = at.get(&s.subscriber) else {
+            at.insert(s.subscriber.clone(), out.len());
+            out.push(s);
+            continue;
+        };
+        let o = &mut out[i];
+        o.connections += s.connections;
+        o.p2p_connections += s.p2p_connections;
+        o.p2p_classified |= s.p2p_classified;
+        o.new_per_second = match (o.new_per_second, s.new_per_second) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        for (ttl, n) in s.ttl {
+            *o.ttl.entry(ttl).or_insert(0) += n;
+        }
+        let fuller = |u: &Option<Usage>| u.as_ref().map_or(-1.0, |u| u.percent);
+        if fuller(&s.usage) > fuller(&o.usage) {
+            o.usage = s.usage;
+        }
+    }
+    out
 }
 
 /// The router's uptime (`/system/resource`), in milliseconds; `None` when
@@ -378,6 +411,43 @@ fn parse_pair(s: &str) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample(who: &str, connections: u32, percent: Option<f64>) -> AbuseSample {
+        AbuseSample {
+            subscriber: who.into(),
+            nas: "nas".into(),
+            address: "10.0.0.1".into(),
+            access: shareguard_detect::Access::Pppoe,
+            expected_hops: 1,
+            connections,
+            new_per_second: Some(1.5),
+            p2p_connections: 1,
+            p2p_classified: false,
+            usage: percent.map(|percent| Usage {
+                plan: "10M/20M".into(),
+                percent,
+                near_plan_for_s: 0,
+            }),
+            ttl: BTreeMap::from([(63, connections)]),
+        }
+    }
+
+    #[test]
+    fn an_accounts_sessions_make_one_sample() {
+        let merged = per_account(vec![
+            sample("ana", 100, Some(20.0)),
+            sample("ben", 7, None),
+            sample("ana", 50, Some(95.0)),
+        ]);
+        assert_eq!(merged.len(), 2);
+        let ana = &merged[0];
+        assert_eq!(ana.connections, 150);
+        assert_eq!(ana.p2p_connections, 2);
+        assert_eq!(ana.new_per_second, Some(3.0));
+        assert_eq!(ana.ttl[&63], 150);
+        assert_eq!(ana.usage.as_ref().map(|u| u.percent), Some(95.0));
+        assert_eq!(merged[1].connections, 7);
+    }
 
     #[test]
     fn routeros_durations() {
