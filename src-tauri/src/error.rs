@@ -51,7 +51,7 @@ impl From<shareguard_engine::access::AccessError> for CommandError {
         use shareguard_engine::access::AccessError as A;
         let kind = match &e {
             A::Locked => "locked",
-            A::Denied { .. } | A::OwnerOnly => "denied",
+            A::Denied { .. } | A::OwnerOnly(_) => "denied",
             A::WrongPin(_) | A::Paused { .. } => "pin",
             A::Store(_) => "storage",
         };

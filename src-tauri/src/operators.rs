@@ -21,14 +21,14 @@ pub struct OperatorInput {
 
 #[tauri::command]
 pub async fn list_operators(state: State<'_, AppState>) -> CommandResult<Vec<Operator>> {
-    lock(&state.session).require_owner()?;
+    lock(&state.session).require_owner("manage profiles")?;
     let store = state.store.clone();
     blocking(move || Ok(lock(&store).operators()?)).await
 }
 
 #[tauri::command]
 pub async fn save_operator(state: State<'_, AppState>, input: OperatorInput) -> CommandResult<()> {
-    let by = lock(&state.session).require_owner()?;
+    let by = lock(&state.session).require_owner("manage profiles")?;
     let store = state.store.clone();
     let saved = blocking(move || {
         let mut s = lock(&store);
@@ -43,7 +43,7 @@ pub async fn save_operator(state: State<'_, AppState>, input: OperatorInput) -> 
 
 #[tauri::command]
 pub async fn remove_operator(state: State<'_, AppState>, name: String) -> CommandResult<()> {
-    let by = lock(&state.session).require_owner()?;
+    let by = lock(&state.session).require_owner("manage profiles")?;
     let store = state.store.clone();
     let removed = blocking(move || {
         if !lock(&store).remove_operator(&name, &by)? {

@@ -130,6 +130,27 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
     let store = state.store.clone();
     blocking(move || {
         let existing = lock(&store).get_nas(&rec.name)?;
+        // Another host, port, user or TLS setting: the stored secrets stay
+        // behind, so they are never sent to where they were not meant to go.
+        let moved = existing
+            .as_ref()
+            .is_some_and(|old| routers::connection_changed(old, &rec));
+        if moved && password.is_none() {
+            return Err(CommandError::invalid(format!(
+                "{} now points to another host, port, user or TLS setting: enter its API password again (the stored one is only sent where it was entered for)",
+                rec.name
+            )));
+        }
+        if moved && rec.radius_port.is_some() && radius_secret.is_none() {
+            return Err(CommandError::invalid(format!(
+                "{} now points to another router: enter its RADIUS shared secret again, or turn RADIUS off",
+                rec.name
+            )));
+        }
+        if moved && rec.radius_port.is_none() {
+            // Nothing to forget when no keyring exists or no secret was stored.
+            let _ = shareguard_secrets::delete(SecretKind::RadiusSecret, &rec.name);
+        }
         if rec.radius_port.is_some()
             && radius_secret.is_none()
             && !has_secret(SecretKind::RadiusSecret, &rec.name)

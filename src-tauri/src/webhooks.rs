@@ -94,9 +94,15 @@ async fn notifier(
 #[tauri::command]
 pub async fn webhook_settings(state: State<'_, AppState>) -> CommandResult<WebhookSettings> {
     state.require(Permission::View)?;
+    // Only the owner sees where exactly notifications go: a webhook URL
+    // often carries its key.
+    let owner = lock(&state.session)
+        .require_owner("see notification addresses")
+        .is_ok();
     let store = state.store.clone();
     blocking(move || {
         let config = stored_config(&lock(&store))?;
+        let config = if owner { config } else { config.redacted() };
         let keyring = shareguard_secrets::availability()
             .err()
             .map(|e| e.to_string());
@@ -122,7 +128,8 @@ pub async fn save_webhooks(
     config: WebhookConfig,
     telegram_token: Option<String>,
 ) -> CommandResult<()> {
-    let operator = state.require(Permission::Edit)?;
+    // Where notifications (and the bot token) go is the owner's decision.
+    let operator = lock(&state.session).require_owner("change where notifications go")?;
     validate(&config).map_err(|e| CommandError::invalid(e.to_string()))?;
     let token = telegram_token
         .map(|t| t.trim().to_string())
@@ -153,7 +160,7 @@ pub async fn save_webhooks(
         s.audit(
             &AuditEntry::new(&operator, "settings_changed")
                 .subject("notifications")
-                .details(serde_json::to_value(&config).unwrap_or_default()),
+                .details(serde_json::to_value(config.redacted()).unwrap_or_default()),
         )?;
         Ok(())
     })

@@ -37,10 +37,16 @@ struct TestApp {
 }
 
 fn start() -> TestApp {
+    start_with(|_| {})
+}
+
+/// [`start`] on a database `seed` has written to first.
+fn start_with(seed: impl FnOnce(&mut shareguard_store::Store)) -> TestApp {
     home();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(shareguard_app::DB_FILE);
-    let store = shareguard_store::Store::open(&path).unwrap();
+    let mut store = shareguard_store::Store::open(&path).unwrap();
+    seed(&mut store);
     let state = AppState::new(store, path.display().to_string()).unwrap();
     let app = shareguard_app::plugins(mock_builder())
         .manage(state)
@@ -1138,4 +1144,78 @@ fn eventually<T>(secs: u64, what: &str, mut probe: impl FnMut() -> Option<T>) ->
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn an_edit_profile_cannot_redirect_secrets_or_see_notification_addresses() {
+    // A saved router whose password is in the keyring (none is needed to
+    // show that the edit is refused before anything is looked up).
+    let t = start_with(|s| {
+        s.upsert_nas(&shareguard_store::NasRecord::new(
+            "Main NAS",
+            "192.0.2.1",
+            "admin",
+            shareguard_detect::Access::Pppoe,
+        ))
+        .unwrap();
+    });
+    let moved = json!({ "input": { "name": "Main NAS", "host": "198.51.100.9", "port": 8728,
+                                   "username": "admin", "access": "pppoe" } });
+    let e = t.fails("save_router", moved);
+    assert_eq!(e.kind, "invalid_input");
+    assert!(
+        e.message.contains("enter its API password again"),
+        "{}",
+        e.message
+    );
+    let routers: Vec<Value> = t.ok("list_routers", json!({}));
+    assert_eq!(routers[0]["host"], "192.0.2.1", "nothing changed");
+
+    // The owner points notifications at a hook whose URL carries its key.
+    let url = "http://127.0.0.1:9/hooks/T000/s3cret-key?token=abc";
+    t.ok::<()>(
+        "save_webhooks",
+        json!({ "config": { "generic": { "url": url } } }),
+    );
+    let audit = t.audit("settings_changed");
+    let logged = audit[0]["details"].to_string();
+    assert!(!logged.contains("s3cret"), "{logged}");
+    assert!(logged.contains("http://127.0.0.1:9/…"), "{logged}");
+    // A Telegram server other than Telegram's must be https.
+    let e = t.fails(
+        "save_webhooks",
+        json!({ "config": { "telegram": { "chat_id": "42", "api_base": "http://bots.example.com" } },
+                "telegram_token": "123:abc" }),
+    );
+    assert!(e.message.contains("clear text"), "{}", e.message);
+
+    // A staff profile that may edit settings sees where notifications go,
+    // not the key, and may not change them.
+    t.ok::<()>(
+        "save_operator",
+        json!({ "input": { "name": "owner", "pin": "9753" } }),
+    );
+    t.ok::<()>(
+        "save_operator",
+        json!({ "input": { "name": "ed", "pin": "1357", "permissions": ["view", "edit"] } }),
+    );
+    t.ok::<()>("lock_app", json!({}));
+    t.ok::<Value>("switch_operator", json!({ "name": "ed", "pin": "1357" }));
+    let shown: Value = t.ok("webhook_settings", json!({}));
+    assert_eq!(shown["config"]["generic"]["url"], "http://127.0.0.1:9/…");
+    let e = t.fails(
+        "save_webhooks",
+        json!({ "config": { "generic": { "url": "https://collector.example.net/x" } } }),
+    );
+    assert_eq!(e.kind, "denied");
+    assert!(
+        e.message
+            .contains("only the owner can change where notifications go"),
+        "{}",
+        e.message
+    );
+    // Back to the owner, who sees the whole address.
+    t.ok::<Value>("switch_operator", json!({ "name": "owner", "pin": "9753" }));
+    let shown: Value = t.ok("webhook_settings", json!({}));
+    assert_eq!(shown["config"]["generic"]["url"], url);
 }

@@ -32,8 +32,9 @@ pub enum AccessError {
     WrongPin(String),
     #[error("too many wrong PINs for {name}: try again in {secs} s")]
     Paused { name: String, secs: u64 },
-    #[error("only the owner can manage profiles")]
-    OwnerOnly,
+    /// What only the owner may do, in words.
+    #[error("only the owner can {0}: switch to the owner's profile")]
+    OwnerOnly(&'static str),
     #[error(transparent)]
     Store(#[from] StoreErrorText),
 }
@@ -105,11 +106,11 @@ impl Session {
     }
 
     /// The owner's name, or why not.
-    pub fn require_owner(&self) -> Result<String, AccessError> {
+    pub fn require_owner(&self, what: &'static str) -> Result<String, AccessError> {
         match &self.current {
             None => Err(AccessError::Locked),
             Some(op) if op.is_owner() => Ok(op.name.clone()),
-            Some(_) => Err(AccessError::OwnerOnly),
+            Some(_) => Err(AccessError::OwnerOnly(what)),
         }
     }
 
@@ -205,7 +206,7 @@ mod tests {
         for p in Permission::ALL {
             assert_eq!(session.require(p).unwrap(), "owner");
         }
-        assert_eq!(session.require_owner().unwrap(), "owner");
+        assert_eq!(session.require_owner("manage profiles").unwrap(), "owner");
     }
 
     #[test]
@@ -221,7 +222,10 @@ mod tests {
             e.to_string(),
             "ana's profile may not act on subscribers: ask the owner to allow it, or switch to a profile that may"
         );
-        assert_eq!(session.require_owner(), Err(AccessError::OwnerOnly));
+        assert_eq!(
+            session.require_owner("manage profiles"),
+            Err(AccessError::OwnerOnly("manage profiles"))
+        );
 
         // The owner narrows ana's profile: the running session follows.
         s.save_operator("ana", None, vec![Permission::View], OWNER)

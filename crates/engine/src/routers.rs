@@ -7,6 +7,18 @@ use routeros_client::{parse_fingerprint, Client, ConnectOptions, TlsMode};
 use shareguard_scan::{probes, NasTarget, StrategyChoice};
 use shareguard_store::NasRecord;
 
+/// Whether an edit points a saved router at another router or login: a
+/// different host, port, user or TLS setting. Its stored password and
+/// RADIUS secret must not follow such an edit (they would be sent to a host
+/// they were never meant for), so the form asks for them again.
+pub fn connection_changed(old: &NasRecord, new: &NasRecord) -> bool {
+    !old.host.trim().eq_ignore_ascii_case(new.host.trim())
+        || old.port != new.port
+        || old.username != new.username
+        || old.tls != new.tls
+        || old.tls_fingerprint != new.tls_fingerprint
+}
+
 /// Checks a router definition the owner entered; the message names the field.
 pub fn validate(rec: &NasRecord) -> Result<(), String> {
     let name = rec.name.trim();
@@ -111,6 +123,45 @@ pub async fn check_connection(
 mod tests {
     use super::*;
     use shareguard_detect::Access;
+
+    #[test]
+    fn pointing_a_router_elsewhere_is_a_connection_change() {
+        let old = NasRecord::new("Main NAS", "192.0.2.1", "admin", Access::Pppoe);
+        let same = NasRecord {
+            host: " 192.0.2.1 ".into(),
+            tag: Some("north".into()),
+            expected_hops: 2,
+            ..old.clone()
+        };
+        assert!(
+            !connection_changed(&old, &same),
+            "a tag or hop count is not"
+        );
+        for moved in [
+            NasRecord {
+                host: "198.51.100.7".into(),
+                ..old.clone()
+            },
+            NasRecord {
+                port: 8729,
+                ..old.clone()
+            },
+            NasRecord {
+                username: "other".into(),
+                ..old.clone()
+            },
+            NasRecord {
+                tls: true,
+                ..old.clone()
+            },
+            NasRecord {
+                tls_fingerprint: Some("ab".repeat(32)),
+                ..old.clone()
+            },
+        ] {
+            assert!(connection_changed(&old, &moved), "{moved:?}");
+        }
+    }
 
     #[test]
     fn router_records_are_checked_field_by_field() {

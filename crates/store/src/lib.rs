@@ -86,6 +86,44 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Keeps the database to its user: subscriber data and the PIN hashes are
+/// nobody else's business on a shared computer. On Unix a new file is
+/// created `0600` and an existing one (and its `-wal` and `-shm`, which
+/// SQLite creates with the database's mode) loses group and other access;
+/// read-only stays read-only. On Windows the file lives in the user's
+/// profile, whose ACL already admits only that user.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            let Ok(meta) = std::fs::metadata(&p) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode & 0o700))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Store {
     /// Opens the database at `path`, creating it (and missing parent folders)
     /// if needed, and brings its schema up to [`SCHEMA_VERSION`].
@@ -107,6 +145,10 @@ impl Store {
                 detail: "it is a folder, not a file".into(),
             });
         }
+        owner_only(&path).map_err(|e| StoreError::CannotOpen {
+            path: path.clone(),
+            detail: format!("could not make it private to this user: {e}"),
+        })?;
         // No SQLITE_OPEN_URI: a path is always a path, even if it starts with "file:".
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE

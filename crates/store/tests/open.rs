@@ -295,3 +295,29 @@ fn no_secret_columns_exist() {
         );
     }
 }
+
+/// Subscriber data and PIN hashes stay with the user who runs ShareGuard.
+#[cfg(unix)]
+#[test]
+fn the_database_and_its_wal_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shareguard.db");
+    let mut store = Store::open(&path).unwrap();
+    store.set_setting("a", &1u32).unwrap();
+    let wal = dir.path().join("shareguard.db-wal");
+    let shm = dir.path().join("shareguard.db-shm");
+    assert!(wal.is_file() && shm.is_file());
+    for p in [&path, &wal, &shm] {
+        assert_eq!(mode(p), 0o600, "{}", p.display());
+    }
+    drop(store);
+
+    // A file an earlier version created world-readable is tightened.
+    let old = dir.path().join("old.db");
+    drop(Store::open(&old).unwrap());
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&old).unwrap());
+    assert_eq!(mode(&old), 0o600);
+}

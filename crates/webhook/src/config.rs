@@ -96,10 +96,59 @@ impl TelegramHook {
         }
     }
 
-    /// The Bot API server to talk to.
+    /// The Bot API server to talk to. Another one than Telegram's must be
+    /// https (the bot token travels in every request path), or plain http
+    /// to this computer (a local Bot API server).
     pub(crate) fn api_base_url(&self) -> Result<Url, WebhookError> {
         let base = self.api_base.as_deref().unwrap_or(TELEGRAM_API_BASE);
-        parse_http_url("Telegram API address", base)
+        let url = parse_http_url("Telegram API address", base)?;
+        let host = url.host_str().unwrap_or_default();
+        let local = host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback());
+        if url.scheme() != "https" && !local {
+            return Err(WebhookError::InvalidUrl {
+                what: "Telegram API address",
+                url: base.to_owned(),
+                reason: "the bot token would travel in clear text: use https://, or http:// only to a Bot API server on this computer".to_owned(),
+            });
+        }
+        Ok(url)
+    }
+}
+
+impl WebhookConfig {
+    /// The configuration with its addresses cut to scheme and host, for
+    /// whoever may see that notifications go somewhere but not where
+    /// exactly: a webhook URL often carries its key in the path or query,
+    /// and audit entries and their exports are kept for good.
+    pub fn redacted(&self) -> WebhookConfig {
+        WebhookConfig {
+            generic: self.generic.as_ref().map(|g| GenericHook {
+                url: redact_url(&g.url),
+            }),
+            telegram: self.telegram.as_ref().map(|t| TelegramHook {
+                chat_id: t.chat_id.clone(),
+                api_base: t.api_base.as_deref().map(redact_url),
+            }),
+        }
+    }
+}
+
+/// `https://hooks.example.com/T0/B1/secret?k=v` → `https://hooks.example.com/…`.
+pub fn redact_url(text: &str) -> String {
+    match Url::parse(text.trim()) {
+        Ok(u) if u.host_str().is_some() => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}/…",
+                u.scheme(),
+                u.host_str().unwrap_or_default()
+            )
+        }
+        _ => "…".to_owned(),
     }
 }
 
@@ -188,6 +237,43 @@ mod tests {
             let err = parse_http_url("webhook URL", bad).unwrap_err();
             assert_eq!(err.kind(), "invalid_config", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn another_telegram_server_must_be_https_or_on_this_computer() {
+        let hook = |base: &str| TelegramHook {
+            chat_id: "42".into(),
+            api_base: Some(base.into()),
+        };
+        for ok in [
+            "https://bots.example.com",
+            "http://127.0.0.1:8081",
+            "http://localhost:8081",
+            "http://[::1]:8081",
+        ] {
+            assert!(hook(ok).api_base_url().is_ok(), "{ok}");
+        }
+        let err = hook("http://evil.example.com").api_base_url().unwrap_err();
+        assert!(err.to_string().contains("clear text"), "{err}");
+    }
+
+    #[test]
+    fn redacted_addresses_keep_only_scheme_and_host() {
+        let c = WebhookConfig {
+            generic: Some(GenericHook {
+                url: "https://hooks.example.com:8443/T0/B1/s3cret?key=abc".into(),
+            }),
+            telegram: Some(TelegramHook {
+                chat_id: "42".into(),
+                api_base: Some("https://bots.example.com/x".into()),
+            }),
+        };
+        let r = c.redacted();
+        assert_eq!(r.generic.unwrap().url, "https://hooks.example.com:8443/…");
+        let t = r.telegram.unwrap();
+        assert_eq!(t.api_base.as_deref(), Some("https://bots.example.com/…"));
+        assert_eq!(t.chat_id, "42");
+        assert_eq!(redact_url("nonsense"), "…");
     }
 
     #[test]
