@@ -22,8 +22,10 @@ mod webhooks;
 use tauri::{Manager, Runtime};
 
 pub use crate::error::CommandError;
+pub use crate::reports::{write_report_to, ReportAsk};
 pub use crate::settings::run_scheduled_scan;
 use crate::state::AppState;
+pub use shareguard_report::Format as ReportFormat;
 
 /// The database file inside the app's data folder (shared with the CLI's default).
 pub const DB_FILE: &str = "shareguard.db";
@@ -75,7 +77,6 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         webhooks::webhook_settings,
         webhooks::save_webhooks,
         webhooks::test_webhooks,
-        reports::export_report,
         reports::save_report,
         reports::pick_folder,
         charts::dashboard_charts,

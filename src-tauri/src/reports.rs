@@ -95,14 +95,17 @@ async fn write(
     .await
 }
 
-/// Writes a report to a path the window already has (used by tests and by
-/// scripts driving the app; the window itself uses [`save_report`]).
-#[tauri::command]
-pub async fn export_report(
-    state: State<'_, AppState>,
+/// Writes a report to `path` as the current operator, checked and
+/// recorded like [`save_report`]. Not a command: one taking any path would
+/// let a view-only profile write files anywhere this user may, so the
+/// window can only write where the owner chose in the save dialog. Tests
+/// call it directly, standing in for the dialog, which cannot open in a
+/// test process.
+pub async fn write_report_to(
+    state: &AppState,
     ask: ReportAsk,
     format: Format,
-    path: String,
+    path: &str,
 ) -> CommandResult<ReportOutcome> {
     let operator = state.require(Permission::View)?;
     let req = request(ask, format)?;
@@ -112,7 +115,7 @@ pub async fn export_report(
             "give the report's full path, including its folder",
         ));
     }
-    write(&state, operator, req, path).await
+    write(state, operator, req, path).await
 }
 
 /// Shows one of the system's file dialogs over the main window and waits

@@ -17,7 +17,7 @@ use shareguard_app::state::AppState;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::webview::InvokeRequest;
-use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 
 /// One temporary home for the whole test binary, so login items written by
 /// the autostart test land there and not in the developer's session.
@@ -145,6 +145,26 @@ impl TestApp {
             .find(|r| r["level"] == level)
             .unwrap_or_else(|| panic!("no subscriber at {level}"));
         row["subscriber"].as_str().unwrap().to_string()
+    }
+
+    /// A report written where the test says, as the save dialog's choice
+    /// would be (the dialog cannot open in a test process).
+    fn export(&self, args: Value) -> Result<Value, Failure> {
+        let ask: shareguard_app::ReportAsk = serde_json::from_value(args["ask"].clone()).unwrap();
+        let format: shareguard_app::ReportFormat =
+            serde_json::from_value(args["format"].clone()).unwrap();
+        let state = self.app.state::<AppState>();
+        tauri::async_runtime::block_on(shareguard_app::write_report_to(
+            &state,
+            ask,
+            format,
+            args["path"].as_str().unwrap(),
+        ))
+        .map(|o| serde_json::to_value(o).unwrap())
+        .map_err(|e| Failure {
+            kind: e.kind.to_string(),
+            message: e.message,
+        })
     }
 
     fn audit(&self, action: &str) -> Vec<Value> {
@@ -929,20 +949,14 @@ fn reports_are_written_where_asked_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).display().to_string();
 
-    let pdf: Value = t.ok(
-        "export_report",
-        json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": path("scan.pdf") }),
-    );
+    let pdf: Value = t.export(json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": path("scan.pdf") })).unwrap();
     assert!(pdf["pages"].as_u64().unwrap() >= 1, "{pdf}");
     assert!(pdf["rows"].as_u64().unwrap() > 0, "{pdf}");
     let bytes = std::fs::read(dir.path().join("scan.pdf")).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
     assert_eq!(pdf["bytes"], json!(bytes.len()));
 
-    let csv: Value = t.ok(
-        "export_report",
-        json!({ "ask": { "kind": "scan", "tag": null }, "format": "csv", "path": path("scan.csv") }),
-    );
+    let csv: Value = t.export(json!({ "ask": { "kind": "scan", "tag": null }, "format": "csv", "path": path("scan.csv") })).unwrap();
     let text = std::fs::read(dir.path().join("scan.csv")).unwrap();
     assert!(
         text.starts_with(b"\xEF\xBB\xBF"),
@@ -955,41 +969,35 @@ fn reports_are_written_where_asked_and_recorded() {
     );
 
     let flagged = t.first_at_level("high");
-    let _: Value = t.ok(
-        "export_report",
-        json!({ "ask": { "kind": "subscriber", "name": flagged }, "format": "pdf", "path": path("evidence.pdf") }),
-    );
-    let _: Value = t.ok(
-        "export_report",
-        json!({ "ask": { "kind": "abuse", "days": 7 }, "format": "pdf", "path": path("abuse.pdf") }),
-    );
-    let _: Value = t.ok(
-        "export_report",
-        json!({ "ask": { "kind": "audit" }, "format": "csv", "path": path("audit.csv") }),
-    );
+    let _: Value = t.export(json!({ "ask": { "kind": "subscriber", "name": flagged }, "format": "pdf", "path": path("evidence.pdf") })).unwrap();
+    let _: Value = t.export(json!({ "ask": { "kind": "abuse", "days": 7 }, "format": "pdf", "path": path("abuse.pdf") })).unwrap();
+    let _: Value = t
+        .export(json!({ "ask": { "kind": "audit" }, "format": "csv", "path": path("audit.csv") }))
+        .unwrap();
 
-    let e = t.fails(
-        "export_report",
-        json!({ "ask": { "kind": "audit" }, "format": "pdf", "path": path("audit.pdf") }),
-    );
+    let e = t
+        .export(json!({ "ask": { "kind": "audit" }, "format": "pdf", "path": path("audit.pdf") }))
+        .unwrap_err();
     assert!(e.message.contains("choose CSV"), "{}", e.message);
-    let e = t.fails(
-        "export_report",
-        json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": "scan.pdf" }),
-    );
+    let e = t
+        .export(
+            json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": "scan.pdf" }),
+        )
+        .unwrap_err();
     assert!(e.message.contains("full path"), "{}", e.message);
-    let e = t.fails(
-        "export_report",
-        json!({ "ask": { "kind": "subscriber", "name": "nobody-here" }, "format": "pdf", "path": path("x.pdf") }),
-    );
+    let e = t.export(json!({ "ask": { "kind": "subscriber", "name": "nobody-here" }, "format": "pdf", "path": path("x.pdf") })).unwrap_err();
     assert!(e.message.contains("nobody-here"), "{}", e.message);
     assert!(!dir.path().join("x.pdf").exists(), "no half file");
-    let e = t.fails(
-        "export_report",
-        json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": path("missing/scan.pdf") }),
-    );
+    let e = t.export(json!({ "ask": { "kind": "scan", "tag": null }, "format": "pdf", "path": path("missing/scan.pdf") })).unwrap_err();
     assert_eq!(e.kind, "write", "{}", e.message);
     assert_eq!(t.audit("report_exported").len(), 5);
+    // The window cannot name a path of its own: only the save dialog's
+    // choice is written.
+    let e = t.fails(
+        "export_report",
+        json!({ "ask": { "kind": "audit" }, "format": "csv", "path": path("anywhere.csv") }),
+    );
+    assert!(!dir.path().join("anywhere.csv").exists(), "{}", e.message);
 }
 
 /// The text of an SVG chart's `<text>` elements, joined.

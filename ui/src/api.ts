@@ -514,7 +514,6 @@ export const api = {
   switchOperator: (name: string, pin: string) => invoke<Operator>("switch_operator", { name, pin }),
   lockApp: () => invoke<void>("lock_app"),
   saveReport: (ask: ReportAsk, format: "pdf" | "csv") => invoke<ReportOutcome | null>("save_report", { ask, format }),
-  exportReport: (ask: ReportAsk, format: "pdf" | "csv", path: string) => invoke<ReportOutcome>("export_report", { ask, format, path }),
   webhookSettings: () =>
     invoke<{ config: WebhookConfig; has_telegram_token: boolean; keyring: string | null }>("webhook_settings"),
   saveWebhooks: (config: WebhookConfig, telegramToken: string | null) =>
