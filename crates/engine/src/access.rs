@@ -56,6 +56,40 @@ struct Failures {
     paused_until: Option<Instant>,
 }
 
+/// Where the wrong-PIN counts are kept, so closing and reopening the app
+/// neither resets the tries nor ends a pause.
+pub const PIN_FAILURES_KEY: &str = "pin_failures";
+
+/// One profile's wrong PINs as stored: the pause's end in wall-clock time,
+/// since an [`Instant`] means nothing to the next process.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct StoredFailures {
+    count: u32,
+    paused_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn load_failures(store: &Store) -> Result<HashMap<String, Failures>, StoreError> {
+    let stored: HashMap<String, StoredFailures> =
+        store.get_setting(PIN_FAILURES_KEY)?.unwrap_or_default();
+    let (now, wall) = (Instant::now(), chrono::Utc::now());
+    Ok(stored
+        .into_iter()
+        .map(|(name, f)| {
+            let paused_until = f
+                .paused_until
+                .and_then(|until| (until - wall).to_std().ok())
+                .map(|left| now + left);
+            (
+                name,
+                Failures {
+                    count: f.count,
+                    paused_until,
+                },
+            )
+        })
+        .collect())
+}
+
 /// The current operator (or none: locked) and the PIN throttle.
 #[derive(Debug)]
 pub struct Session {
@@ -85,8 +119,33 @@ impl Session {
     pub fn start(store: &Store) -> Result<Self, StoreError> {
         Ok(Self {
             current: without_pin(store)?,
-            failures: HashMap::new(),
+            failures: load_failures(store)?,
         })
+    }
+
+    /// Writes the wrong-PIN counts, each pause's end as wall-clock time
+    /// (`now` is the instant the pauses were computed against).
+    fn save_failures(&self, store: &mut Store, now: Instant) -> Result<(), StoreError> {
+        let wall = chrono::Utc::now();
+        let stored: HashMap<&str, StoredFailures> = self
+            .failures
+            .iter()
+            .map(|(name, f)| {
+                let paused_until = f
+                    .paused_until
+                    .filter(|u| *u > now)
+                    .and_then(|u| chrono::Duration::from_std(u - now).ok())
+                    .map(|left| wall + left);
+                (
+                    name.as_str(),
+                    StoredFailures {
+                        count: f.count,
+                        paused_until,
+                    },
+                )
+            })
+            .collect();
+        store.set_setting(PIN_FAILURES_KEY, &stored)
     }
 
     pub fn current(&self) -> Option<&Operator> {
@@ -132,7 +191,9 @@ impl Session {
         }
         match store.verify_pin(name, pin)? {
             Some(op) => {
-                self.failures.remove(name);
+                if self.failures.remove(name).is_some() {
+                    self.save_failures(store, now)?;
+                }
                 store.audit(
                     &AuditEntry::new(&op.name, shareguard_store::action::OPERATOR_SWITCHED)
                         .subject(&op.name),
@@ -147,6 +208,7 @@ impl Session {
                     let pause = (FIRST_PAUSE * 2u32.pow(doublings)).min(MAX_PAUSE);
                     f.paused_until = Some(now + pause);
                 }
+                self.save_failures(store, now)?;
                 let by = self
                     .current
                     .as_ref()
@@ -281,5 +343,34 @@ mod tests {
             })
             .unwrap();
         assert_eq!(refused.len(), FREE_TRIES as usize + 1);
+    }
+
+    #[test]
+    fn a_restart_neither_resets_the_tries_nor_ends_a_pause() {
+        let mut s = store_with_staff();
+        let mut session = Session::start(&s).unwrap();
+        let t0 = Instant::now();
+        for _ in 0..FREE_TRIES - 1 {
+            let _ = session.switch(&mut s, "ana", "0000", t0);
+        }
+        // The app is closed and opened again: one try is left, not five.
+        let mut session = Session::start(&s).unwrap();
+        let now = Instant::now();
+        assert!(matches!(
+            session.switch(&mut s, "ana", "0000", now),
+            Err(AccessError::WrongPin(_))
+        ));
+        let mut session = Session::start(&s).unwrap();
+        match session.switch(&mut s, "ana", "2468", Instant::now()) {
+            Err(AccessError::Paused { secs, .. }) => assert!((25..=30).contains(&secs), "{secs}"),
+            other => panic!("{other:?}"),
+        }
+        // The right PIN after the pause clears the count for good.
+        session
+            .switch(&mut s, "ana", "2468", Instant::now() + FIRST_PAUSE)
+            .unwrap();
+        let stored: HashMap<String, StoredFailures> =
+            s.get_setting(PIN_FAILURES_KEY).unwrap().unwrap();
+        assert!(stored.is_empty(), "{stored:?}");
     }
 }
