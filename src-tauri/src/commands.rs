@@ -141,6 +141,8 @@ struct Progress {
     nas: String,
     stage: &'static str,
     rows: u64,
+    /// The rows the router said it holds, while reading.
+    expected: Option<u64>,
     outcome: Option<NasOutcome>,
 }
 
@@ -299,15 +301,24 @@ async fn forward_events<R: Runtime>(
             nas,
             stage,
             rows,
+            expected: None,
             outcome,
         };
         let _ = match e {
             ScanEvent::NasStarted { nas } => {
                 app.emit("scan-progress", progress(nas, "started", 0, None))
             }
-            ScanEvent::NasRows { nas, rows } => {
-                app.emit("scan-progress", progress(nas, "reading", rows, None))
-            }
+            ScanEvent::NasRows {
+                nas,
+                rows,
+                expected,
+            } => app.emit(
+                "scan-progress",
+                Progress {
+                    expected,
+                    ..progress(nas, "reading", rows, None)
+                },
+            ),
             ScanEvent::NasResults { nas, results } => {
                 app.emit("scan-results", RouterResults::new(nas, &results))
             }

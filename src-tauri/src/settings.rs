@@ -44,6 +44,8 @@ pub struct SettingsView {
     /// The next scheduled scans (local time, ISO 8601), when scanning is on.
     pub next_runs: Vec<String>,
     pub paused: bool,
+    /// How long a router may take in a scan, in words.
+    pub time_limits: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,10 +114,19 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsV
         _ => Vec::new(),
     };
     let paused = runner.as_ref().is_some_and(|r| r.is_paused());
+    let defaults = shareguard_scan::NasTarget::new(
+        "",
+        routeros_client::ConnectOptions::new("", 0, "", ""),
+        shareguard_detect::Access::Pppoe,
+    );
     Ok(SettingsView {
         settings,
         next_runs,
         paused,
+        time_limits: shareguard_scan::allowance::describe(
+            defaults.budget,
+            defaults.connect.read_timeout,
+        ),
     })
 }
 

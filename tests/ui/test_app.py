@@ -782,6 +782,8 @@ class AppTestCase(unittest.TestCase):
         self.assertEqual(Select(d.find_element(*css("auto-disconnect-level"))).first_selected_option.get_attribute("value"), "high")
         self.assertEqual(Select(d.find_element(*css("concurrent-sessions-level"))).first_selected_option.get_attribute("value"), "medium")
         self.assertIn("lower of the two limits", d.find_element(*css("breaker-state")).text)
+        # The time limits a router gets, in words.
+        self.assertIn("for every 2000 rows", d.find_element(*css("time-limits")).text)
         self.assertTrue(d.find_element(*css("reports-enabled")).is_selected())
         self.assertTrue(d.find_element(*css("reports-pdf")).is_selected())
         self.assertTrue(d.find_element(*css("reports-csv")).is_selected())

@@ -121,6 +121,8 @@ export interface NasOutcome {
   duration_ms: number;
   probe_strategy: string | null;
   warnings: string[];
+  expected_rows?: number;
+  rows_per_second?: number;
 }
 
 export interface ScanSummary {
@@ -299,6 +301,8 @@ export interface ProbeReport {
 export interface SettingsView extends Settings {
   next_runs: string[];
   paused: boolean;
+  /** How long a router may take in a scan, in words. */
+  time_limits: string;
 }
 
 export interface HistoryEntry {
@@ -548,6 +552,8 @@ export interface ProgressEvent {
   nas: string;
   stage: "started" | "reading" | "finished";
   rows: number;
+  /** Rows the router said it holds, while reading. */
+  expected: number | null;
   outcome: NasOutcome | null;
 }
 

@@ -115,6 +115,13 @@ fn print(r: &CycleReport, json: bool) -> Result<(), Failure> {
         r.actions.len(),
         r.elapsed_ms
     );
+    // Routers are read at once: the slowest sets the pace of the cycle.
+    if let Some(s) = r.slowest().filter(|_| r.routers.len() > 1) {
+        println!(
+            "  slowest router: {} ({} ms, {} table rows)",
+            s.nas, s.elapsed_ms, s.table_rows
+        );
+    }
     for x in r.routers.iter().filter(|x| !x.ok) {
         println!(
             "  router {}: {}",

@@ -174,6 +174,9 @@ pub fn print_human(out: &ScanOutput, all: bool) {
                     .unwrap_or("none")
                     .into(),
                 router_time(n.duration_ms),
+                n.rows_per_second
+                    .map(|r| format!("{:.0}/s", r))
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
@@ -186,7 +189,8 @@ pub fn print_human(out: &ScanOutput, all: bool) {
                 "SESSIONS",
                 "CONNECTIONS",
                 "PROBES",
-                "TIME"
+                "TIME",
+                "ROWS/S"
             ],
             &rows
         )

@@ -57,6 +57,10 @@ pub struct SimArgs {
     /// session ids accepted in any form, dynamic queues below static ones.
     #[arg(long)]
     pub lenient: bool,
+    /// Print at most this many connection rows per second, like a loaded
+    /// router (a mid-range MikroTik may send 20000 or fewer).
+    #[arg(long, value_name = "ROWS")]
+    pub rows_per_second: Option<u32>,
     /// Simulated seconds per real second (connections are replaced faster).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
@@ -115,10 +119,13 @@ pub async fn sim(a: SimArgs) -> CliResult {
         bind: a.bind,
         first_api_port: a.port,
         first_radius_port: a.radius_port,
-        router: if a.lenient {
-            RouterModel::lenient()
-        } else {
-            RouterModel::default()
+        router: RouterModel {
+            rows_per_second: a.rows_per_second.filter(|r| *r > 0),
+            ..if a.lenient {
+                RouterModel::lenient()
+            } else {
+                RouterModel::default()
+            }
         },
     };
     let net = SimNetwork::start(cfg).await.map_err(|e| {

@@ -42,7 +42,10 @@ pub struct RouterArgs {
     /// Seconds a router may stay silent in the middle of a reply.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     pub read_timeout: f64,
-    /// Seconds one router may take in a scan before it is given up.
+    /// Seconds a router gets to log in and send its small tables; in a scan
+    /// or a monitor cycle it earns one more second for every 2000 rows of
+    /// its connection table (at most 30 minutes), so only a router slower
+    /// than any working one is given up. The whole time an action may take.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub budget: f64,
     /// TTL probe strategy when installing: auto, address-list or connection-mark.

@@ -817,3 +817,58 @@ async fn sim_refuses_a_router_count_it_would_ignore() {
         stderr(&o)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_honour_the_budget() {
+    let net = sim(false).await;
+    let nas = &net.nas()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let api = nas.api_addr().to_string();
+    let who = nas.subscribers()[0].name.clone();
+    // A router that takes 3 s to log in: over a 1 s budget...
+    nas.set_fault(Fault::SlowLogin(std::time::Duration::from_secs(3)));
+    let mut a = act("disconnect", &api, &who, &db);
+    a.extend(args(&["--dry-run", "--budget", "1"]));
+    let o = run(a).await;
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did not finish the action within 1 s"),
+        "{}",
+        stderr(&o)
+    );
+    // ... and within the default one.
+    nas.set_fault(Fault::SlowLogin(std::time::Duration::from_secs(3)));
+    let mut a = act("disconnect", &api, &who, &db);
+    a.push("--dry-run".into());
+    let o = run(a).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitor_cycle_names_the_router_that_held_it_up() {
+    let net = sim(false).await;
+    let (fast, slow) = (&net.nas()[0], &net.nas()[1]);
+    // Its table at 20,000 rows per second: a second or two, where the
+    // other router takes milliseconds.
+    slow.set_rows_per_second(Some(20_000));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let (a, b) = (fast.api_addr().to_string(), slow.api_addr().to_string());
+    let o = run(args(&[
+        "monitor",
+        "--router",
+        &a,
+        "--router",
+        &b,
+        "--password-env",
+        "SG_PASSWORD",
+        "--once",
+        "--db",
+        db.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains(&format!("slowest router: {b} (")), "{out}");
+}

@@ -94,6 +94,13 @@ pub struct NasOutcome {
     pub probe_strategy: Option<ProbeStrategy>,
     /// Things the owner should know (FastTrack, probes missing, ...).
     pub warnings: Vec<String>,
+    /// The connection-table rows the router said it holds before sending
+    /// them (`count-only`), which sets how long it may take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_rows: Option<u64>,
+    /// Connection rows per second while the table streamed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_per_second: Option<f64>,
 }
 
 /// A scan as a whole.

@@ -15,7 +15,7 @@ use crate::limits::{self, LimitReport, LimitSettings};
 use crate::penalties::{self, BanReport, Restore, ThrottleReport};
 use crate::persist::{store_task, EngineError};
 use crate::router_lists;
-use crate::sharing_actions::{refuse_whitelisted, DisconnectError, Router, ACTION_BUDGET};
+use crate::sharing_actions::{refuse_whitelisted, DisconnectError, Router};
 
 /// A throttle or ban to take.
 #[derive(Debug, Clone)]
@@ -188,7 +188,7 @@ pub async fn throttle_and_record(
         percent,
         rate,
         p.dry_run,
-        ACTION_BUDGET,
+        router.target.budget,
     )
     .await?;
     let details = json!({
@@ -215,7 +215,14 @@ pub async fn ban_and_record(
     p: &Penalty,
 ) -> Result<PenaltyReport, DisconnectError> {
     refuse_whitelisted(store, &p.subscriber).await?;
-    let r = penalties::ban(router, &p.subscriber, p.minutes, p.dry_run, ACTION_BUDGET).await?;
+    let r = penalties::ban(
+        router,
+        &p.subscriber,
+        p.minutes,
+        p.dry_run,
+        router.target.budget,
+    )
+    .await?;
     let details = json!({
         "address": r.address,
         "list": r.list,
@@ -252,7 +259,7 @@ pub async fn limit_and_record(
         settings,
         p.minutes,
         p.dry_run,
-        ACTION_BUDGET,
+        router.target.budget,
     )
     .await?;
     let details = json!({
@@ -305,7 +312,7 @@ async fn unlist(
     let comment = crate::follow::list_and_comment(a.kind, &a.subscriber)
         .map(|(_, c)| c)
         .unwrap_or_default();
-    let removed = router_lists::unlist(router, list, &comment, ip, ACTION_BUDGET).await?;
+    let removed = router_lists::unlist(router, list, &comment, ip, router.target.budget).await?;
     Ok(if removed > 0 {
         format!("the {what} list entry was removed")
     } else {
@@ -339,7 +346,7 @@ pub async fn lift(
         ActionKind::Throttle => {
             let restore: Restore = serde_json::from_value(a.details["restore"].clone())
                 .map_err(|e| EngineError::Internal(format!("stored throttle: {e}")))?;
-            penalties::lift_throttle(router, &a.subscriber, &restore, ACTION_BUDGET).await?
+            penalties::lift_throttle(router, &a.subscriber, &restore, router.target.budget).await?
         }
         ActionKind::Ban => unlist(router, a, penalties::BAN_LIST, "ban", "lifted the ban").await?,
         ActionKind::Limit => {

@@ -24,7 +24,7 @@ use shareguard_store::{Action, ActionKind, AuditEntry, Store, SYSTEM_OPERATOR};
 
 use crate::enforce::{within, ActionError};
 use crate::persist::{store_task, EngineError};
-use crate::sharing_actions::{Router, ACTION_BUDGET};
+use crate::sharing_actions::Router;
 use crate::{limits, penalties, router_lists};
 
 /// One ban or limit moved to where its subscriber is now.
@@ -166,7 +166,7 @@ pub async fn follow_sessions(
         }
         match within(
             &router.target.name,
-            ACTION_BUDGET,
+            router.target.budget,
             follow_on(router, &here, now),
         )
         .await

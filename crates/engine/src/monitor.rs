@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use shareguard_detect::abuse::{
     decide, findings, AbuseKind, AbuseThresholds, Escalation, Severity,
 };
+use shareguard_scan::allowance::{given_up, within_allowance, Progress};
 use shareguard_scan::monitor::{read_monitor, MonitorReading, NasMemory};
 use shareguard_store::{
     ActionKind, AuditEntry, CycleStats, Sighting, Store, WarningMark, SYSTEM_OPERATOR,
@@ -170,6 +171,12 @@ impl CycleReport {
     pub fn opened(&self) -> impl Iterator<Item = &CycleWarning> {
         self.warnings.iter().filter(|w| w.opened)
     }
+
+    /// The router whose read took longest: routers are read at once, so
+    /// it is the one that held the cycle up.
+    pub fn slowest(&self) -> Option<&RouterCycle> {
+        self.routers.iter().max_by_key(|r| r.elapsed_ms)
+    }
 }
 
 /// The monitor's memory across cycles (connection ids, counters, sustained
@@ -302,20 +309,20 @@ impl Monitor {
             let target = r.target.clone();
             tasks.spawn(async move {
                 let t0 = Instant::now();
+                // As in a scan: the time follows the size of the router's
+                // table, and a stall ends at the silence limit.
+                let progress = Progress::default();
+                let budget = target.budget.max(Duration::from_secs(5));
                 let job = async {
                     let mut c = Client::connect(&target.connect).await?;
-                    read_monitor(&mut c, &target, &mut memory, hog_percent).await
+                    read_monitor(&mut c, &target, &mut memory, hog_percent, &progress).await
                 };
-                let out = match tokio::time::timeout(target.budget.max(Duration::from_secs(5)), job).await {
+                let out = match within_allowance(budget, &progress, job).await {
                     Ok(Ok(r)) => Ok(r),
                     Ok(Err(e)) => Err((e.kind().to_string(), e.to_string())),
-                    Err(_) => Err((
+                    Err(elapsed) => Err((
                         "timeout".to_string(),
-                        format!(
-                            "{} did not answer within {} s: the router is slow or its tables are very large; raise its budget",
-                            target.name,
-                            target.budget.as_secs()
-                        ),
+                        given_up(&target.name, &target.address(), budget, elapsed, &progress),
                     )),
                 };
                 if out.is_err() {
@@ -385,7 +392,7 @@ async fn cap_sessions(
             let mut c = Client::connect(&router.target.connect).await?;
             crate::limits::trim_hotspot_sessions(&mut c, limits, None).await
         };
-        match tokio::time::timeout(crate::sharing_actions::ACTION_BUDGET, trimmed).await {
+        match tokio::time::timeout(router.target.budget, trimmed).await {
             Ok(Ok(list)) => ended.extend(list.into_iter().map(|s| EndedSession {
                 nas: router.target.name.clone(),
                 subscriber: s.user,

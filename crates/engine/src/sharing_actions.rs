@@ -4,7 +4,6 @@
 //! automatic one only within the circuit breaker.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use radius_dac::DacClient;
@@ -16,10 +15,6 @@ use thiserror::Error;
 
 use crate::enforce::{self, ActionError, DisconnectReport};
 use crate::persist::{store_task, EngineError};
-
-/// How long one disconnect may take, lookup included (three RADIUS tries of
-/// one second plus the API fallback fit).
-pub const ACTION_BUDGET: Duration = Duration::from_secs(10);
 
 /// A router as actions reach it: the API, and RADIUS when set up.
 #[derive(Debug, Clone)]
@@ -215,7 +210,7 @@ pub async fn disconnect_and_record(
         router.radius.as_ref(),
         subscriber,
         dry_run,
-        ACTION_BUDGET,
+        router.target.budget,
     )
     .await?;
     let details = serde_json::json!({

@@ -527,9 +527,15 @@ async fn connections_of(router: &Router, who: &str) -> u32 {
         .await
         .unwrap();
     let mut memory = shareguard_scan::monitor::NasMemory::default();
-    let reading = shareguard_scan::monitor::read_monitor(&mut c, &router.target, &mut memory, 90)
-        .await
-        .unwrap();
+    let reading = shareguard_scan::monitor::read_monitor(
+        &mut c,
+        &router.target,
+        &mut memory,
+        90,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     reading
         .samples
         .iter()
@@ -1092,10 +1098,15 @@ async fn an_account_online_twice_is_one_monitor_sample() {
         .await
         .unwrap();
     let mut memory = shareguard_scan::monitor::NasMemory::default();
-    let reading =
-        shareguard_scan::monitor::read_monitor(&mut c, &routers[0].target, &mut memory, 90)
-            .await
-            .unwrap();
+    let reading = shareguard_scan::monitor::read_monitor(
+        &mut c,
+        &routers[0].target,
+        &mut memory,
+        90,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     let mine: Vec<_> = reading
         .samples
         .iter()

@@ -71,6 +71,18 @@ pub fn connections_print(fields: ConnectionFields) -> Command {
     Command::new("/ip/firewall/connection/print").proplist(&names)
 }
 
+/// How many rows the connection table holds (`count-only`: the router
+/// counts, nothing is sent); `None` from a router that cannot say, which
+/// then gets its budget only.
+pub async fn count_connections(client: &mut Client) -> Result<Option<u64>, Error> {
+    let count = Command::new("/ip/firewall/connection/print").attr("count-only", "");
+    match client.execute(count).await {
+        Ok(n) => Ok(n.and_then(|n| n.trim().parse::<u64>().ok())),
+        Err(e) if e.kind() == "trap" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads the online sessions (`/ppp/active` or `/ip/hotspot/active`), all or
 /// just `only`'s (filtered on the router).
 pub async fn read_sessions(

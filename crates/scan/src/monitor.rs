@@ -14,8 +14,10 @@ use rustc_hash::FxHashMap;
 use shareguard_detect::abuse::{AbuseSample, Sustained, Usage};
 use shareguard_detect::ProbeStrategy;
 
+use crate::allowance::Progress;
 use crate::collect::{
-    parse_ipv4, read_address_lists, read_connections_with, read_sessions, ConnectionIds, Tallies,
+    count_connections, parse_ipv4, read_address_lists, read_connections_with, read_sessions,
+    ConnectionIds, Tallies,
 };
 use crate::probes;
 use crate::target::NasTarget;
@@ -74,6 +76,7 @@ pub async fn read_monitor(
     target: &NasTarget,
     memory: &mut NasMemory,
     hog_percent: u8,
+    progress: &Progress,
 ) -> Result<MonitorReading, Error> {
     // The router's own clock times the snapshots: it is what the counters
     // and the connection table were read against, whatever happened to this
@@ -99,12 +102,15 @@ pub async fn read_monitor(
     let classified = read_p2p_list(client).await?;
     let queues = read_queues(client).await?;
     let had_previous = memory.ids.has_previous();
+    if let Some(n) = count_connections(client).await? {
+        progress.set_expected(n);
+    }
     let pass = read_connections_with(
         client,
         &mut tallies,
         strategy == Some(ProbeStrategy::ConnectionMark),
         Some(&mut memory.ids),
-        |_| {},
+        |rows| progress.set_rows(rows),
     )
     .await?;
     // A dual-stack household's IPv6 connections are its own too.

@@ -1,8 +1,9 @@
 //! Running a scan over many NAS at once.
 //!
-//! Each NAS gets its own task, connection and time budget; one router that
-//! refuses, stalls or sends garbage ends as a failed part of the scan while the
-//! others finish. Cancelling stops every task at its next await point and
+//! Each NAS gets its own task, connection and time limit (one that follows
+//! the size of its table, see [`crate::allowance`]); one router that
+//! refuses, stalls or sends garbage ends as a failed part of the scan while
+//! the others finish. Cancelling stops every task at its next await point and
 //! drops its connection.
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,8 +19,9 @@ use shareguard_detect::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::allowance::{given_up, within_allowance, Progress};
 use crate::collect::{
-    read_address_lists, read_connections, read_sessions, Session, Tallies, Tally,
+    count_connections, read_address_lists, read_connections, read_sessions, Session, Tallies, Tally,
 };
 use crate::probes::{self, ProbeState};
 use crate::target::NasTarget;
@@ -44,10 +46,12 @@ pub enum ScanEvent {
     NasStarted {
         nas: String,
     },
-    /// Connection-table rows read so far on one NAS.
+    /// Connection-table rows read so far on one NAS, and how many the
+    /// router said it holds (when it said).
     NasRows {
         nas: String,
         rows: u64,
+        expected: Option<u64>,
     },
     /// One NAS's results, as soon as that NAS is done.
     NasResults {
@@ -77,25 +81,19 @@ pub async fn run_scan(
     events: Option<mpsc::Sender<ScanEvent>>,
 ) -> ScanOutput {
     let started_at = Utc::now();
-    let shared = Arc::new((req.settings.clone(), req.whitelist, req.scope.clone()));
+    let shared = Arc::new(Job {
+        settings: req.settings.clone(),
+        whitelist: req.whitelist,
+        scope: req.scope.clone(),
+        install: req.install_probes,
+    });
     let mut tasks = tokio::task::JoinSet::new();
     for (i, target) in req.targets.into_iter().enumerate() {
         let shared = shared.clone();
         let cancel = cancel.clone();
         let events = events.clone();
-        let install = req.install_probes;
         tasks.spawn(async move {
-            let (settings, whitelist, scope) = &*shared;
-            let work = scan_one(
-                &target,
-                scope,
-                settings,
-                whitelist,
-                install,
-                &cancel,
-                events.as_ref(),
-            )
-            .await;
+            let work = scan_one(&target, &shared, &cancel, events.as_ref()).await;
             (i, work)
         });
     }
@@ -149,12 +147,18 @@ async fn emit(events: Option<&mpsc::Sender<ScanEvent>>, e: ScanEvent) {
     }
 }
 
+/// What every router of one scan is asked for.
+struct Job {
+    settings: DetectionSettings,
+    whitelist: HashMap<String, String>,
+    scope: ScanScope,
+    /// Install (or update) the TTL probes first.
+    install: bool,
+}
+
 async fn scan_one(
     target: &NasTarget,
-    scope: &ScanScope,
-    settings: &DetectionSettings,
-    whitelist: &HashMap<String, String>,
-    install: bool,
+    job: &Job,
     cancel: &CancellationToken,
     events: Option<&mpsc::Sender<ScanEvent>>,
 ) -> NasWork {
@@ -179,41 +183,46 @@ async fn scan_one(
         duration_ms: 0,
         probe_strategy: None,
         warnings: Vec::new(),
+        expected_rows: None,
+        rows_per_second: None,
     };
-    let read = read_nas(
-        target,
-        scope,
-        settings,
-        whitelist,
-        install,
-        events,
-        &mut outcome,
-    );
-    let results = tokio::select! {
-        _ = cancel.cancelled() => {
+    let progress = Progress::default();
+    let read = {
+        let reading = read_nas(target, job, events, &progress, &mut outcome);
+        // The router may take longer the more rows it says it holds; a
+        // stall is caught sooner by the client's silence limit.
+        tokio::select! {
+            _ = cancel.cancelled() => None,
+            r = within_allowance(target.budget, &progress, reading) => Some(r),
+        }
+    };
+    outcome.expected_rows = progress.expected();
+    let results = match read {
+        None => {
             outcome.status = NasStatus::Cancelled;
             outcome.error = Some("the scan was cancelled".into());
             outcome.error_kind = Some("cancelled".into());
             Vec::new()
         }
-        r = tokio::time::timeout(target.budget, read) => match r {
-            Err(_) => {
-                outcome.status = NasStatus::TimedOut;
-                outcome.error = Some(format!(
-                    "{} ({}) did not finish within its {} s budget: the router is slow or its tables are very large; raise the per-router budget or scan it on its own",
-                    target.name, target.address(), target.budget.as_secs_f32()
-                ));
-                outcome.error_kind = Some("timeout".into());
-                Vec::new()
-            }
-            Ok(Err(e)) => {
-                outcome.status = NasStatus::Failed;
-                outcome.error_kind = Some(e.kind().into());
-                outcome.error = Some(e.to_string());
-                Vec::new()
-            }
-            Ok(Ok(r)) => r,
+        Some(Err(elapsed)) => {
+            outcome.status = NasStatus::TimedOut;
+            outcome.error = Some(given_up(
+                &target.name,
+                &target.address(),
+                target.budget,
+                elapsed,
+                &progress,
+            ));
+            outcome.error_kind = Some("timeout".into());
+            Vec::new()
         }
+        Some(Ok(Err(e))) => {
+            outcome.status = NasStatus::Failed;
+            outcome.error_kind = Some(e.kind().into());
+            outcome.error = Some(e.to_string());
+            Vec::new()
+        }
+        Some(Ok(Ok(r))) => r,
     };
     if outcome.status != NasStatus::Ok {
         // Partial counts from an aborted read would mislead.
@@ -239,13 +248,18 @@ async fn scan_one(
 
 async fn read_nas(
     target: &NasTarget,
-    scope: &ScanScope,
-    settings: &DetectionSettings,
-    whitelist: &HashMap<String, String>,
-    install: bool,
+    job: &Job,
     events: Option<&mpsc::Sender<ScanEvent>>,
+    progress: &Progress,
     outcome: &mut NasOutcome,
 ) -> Result<Vec<SubscriberResult>, Error> {
+    let Job {
+        settings,
+        whitelist,
+        scope,
+        install,
+    } = job;
+    let install = *install;
     if matches!(scope, ScanScope::Nas(n) if *n != target.name) {
         return Ok(Vec::new());
     }
@@ -283,20 +297,30 @@ async fn read_nas(
     }
     let nas = target.name.clone();
     let tx = events.cloned();
+    // How many rows are coming sets how long the router may take.
+    let expected = count_connections(&mut client).await?;
+    if let Some(n) = expected {
+        progress.set_expected(n);
+    }
+    let started = Instant::now();
     let pass = read_connections(
         &mut client,
         &mut tallies,
         strategy == Some(ProbeStrategy::ConnectionMark),
         |rows| {
+            progress.set_rows(rows);
             if let Some(tx) = &tx {
                 let _ = tx.try_send(ScanEvent::NasRows {
                     nas: nas.clone(),
                     rows,
+                    expected,
                 });
             }
         },
     )
     .await?;
+    let secs = started.elapsed().as_secs_f64();
+    outcome.rows_per_second = (secs > 0.0).then(|| pass.rows as f64 / secs);
     outcome.connections = pass.rows;
     outcome.connections += crate::ipv6::read_ipv6_side(
         &mut client,

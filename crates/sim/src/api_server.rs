@@ -647,10 +647,21 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
             _ => usize::MAX,
         };
         let mut sent = 0usize;
+        let started = tokio::time::Instant::now();
         loop {
             let (rows, finished) = print.fill(&mut self.out, CHUNK, limit - sent);
             sent += rows;
             self.flush().await?;
+            // A slow router: the next chunk waits until the rate allows it.
+            let rate = self
+                .nas
+                .rows_per_second
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if rate > 0 {
+                let due =
+                    started + std::time::Duration::from_secs_f64(sent as f64 / f64::from(rate));
+                tokio::time::sleep_until(due).await;
+            }
             if sent >= limit {
                 return Ok(match fault {
                     Fault::StallAfterRows(_) => Flow::Hold,

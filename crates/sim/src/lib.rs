@@ -106,6 +106,10 @@ pub struct RouterModel {
     /// an owner's router does depends on its configuration; on by default,
     /// the case bans and limits must follow.
     pub prefix_moves_on_redial: bool,
+    /// The most connection rows per second each router prints (`None`:
+    /// as fast as the simulator can); [`SimNas::set_rows_per_second`]
+    /// changes one router's.
+    pub rows_per_second: Option<u32>,
 }
 
 impl Default for RouterModel {
@@ -118,6 +122,7 @@ impl Default for RouterModel {
             ipv6: Some(Ipv6Form::Bracketed),
             ipv6_fasttrack: true,
             prefix_moves_on_redial: true,
+            rows_per_second: None,
         }
     }
 }
@@ -487,6 +492,14 @@ impl SimNas {
     /// The subscribers homed on this NAS (online or not).
     pub fn subscribers(&self) -> &[SimSubscriber] {
         self.state.pop.nas_subscribers(self.state.index)
+    }
+
+    /// Makes this router print at most `rows` connection rows per second
+    /// (`None`: as fast as it can), like a loaded router.
+    pub fn set_rows_per_second(&self, rows: Option<u32>) {
+        self.state
+            .rows_per_second
+            .store(rows.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Arms a one-shot fault (replacing any armed one).

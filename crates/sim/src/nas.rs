@@ -413,6 +413,10 @@ pub(crate) struct NasState {
     pub settings: NasSettings,
     /// RouterOS 7.18 and later answer an empty print with `!empty`.
     pub sends_empty: bool,
+    /// The most connection rows per second the router prints (0: as fast
+    /// as it can): a mid-range router serving its subscribers while it
+    /// prints a big table is far slower than the simulator.
+    pub rows_per_second: std::sync::atomic::AtomicU32,
     pub boot_ms: u64,
     sessions: RwLock<Vec<Session>>,
     tables: Mutex<Tables>,
@@ -530,6 +534,9 @@ impl NasState {
             extra_sessions: RwLock::new(Vec::new()),
             by_session,
             sends_empty: version_at_least(&settings.ros_version, 7, 18),
+            rows_per_second: std::sync::atomic::AtomicU32::new(
+                settings.router.rows_per_second.unwrap_or(0),
+            ),
             settings,
             clock,
             boot_ms,

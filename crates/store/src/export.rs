@@ -379,6 +379,8 @@ mod tests {
                 duration_ms: 5,
                 probe_strategy: None,
                 warnings: vec![],
+                expected_rows: None,
+                rows_per_second: None,
             }],
             settings: DetectionSettings::default(),
         };

@@ -70,6 +70,8 @@ fn outcomes(c: &Connection, scan_id: i64) -> Result<Vec<NasOutcome>, Fail> {
             duration_ms: sql_to_u64(row.get(9)?),
             probe_strategy: parse_opt_enum(row.get(10)?, "probe strategy")?,
             warnings: from_json(&warnings, "router warnings")?,
+            expected_rows: None,
+            rows_per_second: None,
         });
     }
     Ok(out)

@@ -62,6 +62,7 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
   }, "Choose…");
   const save = h("button", { class: "primary", "data-testid": "settings-save" }, "Save settings") as HTMLButtonElement;
   const saved = h("span", { class: "muted" });
+  const limits = h("p", { class: "muted small", "data-testid": "time-limits" });
   let current: SettingsView | null = null;
 
   let timer = 0;
@@ -139,6 +140,7 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     reportsFolder.value = current.reports.folder;
     reportsPdf.checked = current.reports.pdf;
     reportsCsv.checked = current.reports.csv;
+    limits.textContent = current.time_limits;
     const trip = current.breaker.tripped;
     breakerState.className = trip ? "invalid" : "muted";
     breakerState.textContent = trip
@@ -170,6 +172,7 @@ export function settingsPanel(showError: (m: string) => void): HTMLElement {
     h("label", { class: "check" }, toTray, " Closing the window keeps ShareGuard running in the tray (scheduled scans go on)"),
     h("label", { class: "check" }, atLogin, " Start ShareGuard when I log in (minimised to the tray)"),
     row("Keep scan history for (days; the latest result of every subscriber is always kept)", keepDays),
+    limits,
     h("div", { class: "actions" }, save, saved),
   );
   load().catch((e) => showError(errorText(e)));

@@ -146,13 +146,25 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     }
   });
 
+  // When each router started sending rows, for its rate.
+  const readingSince = new Map<string, number>();
   state.onScreen(events.progress((e: ProgressEvent) => {
     const row = barFor(e.nas);
     const stateEl = row.querySelector(".state") as HTMLElement;
     const fill = row.querySelector(".fill") as HTMLElement;
     if (e.stage === "reading") {
-      stateEl.textContent = `${e.rows.toLocaleString()} connections read`;
-      fill.style.width = "50%";
+      const since = readingSince.get(e.nas) ?? performance.now();
+      readingSince.set(e.nas, since);
+      const secs = (performance.now() - since) / 1000;
+      const rate = secs > 0.5 ? `, ${Math.round(e.rows / secs).toLocaleString()} rows/s` : "";
+      if (e.expected) {
+        const share = Math.min(1, e.rows / e.expected);
+        stateEl.textContent = `${e.rows.toLocaleString()} of ${e.expected.toLocaleString()} connections read${rate}`;
+        fill.style.width = `${Math.round(10 + share * 85)}%`;
+      } else {
+        stateEl.textContent = `${e.rows.toLocaleString()} connections read${rate}`;
+        fill.style.width = "50%";
+      }
     } else if (e.stage === "finished" && e.outcome) {
       fill.style.width = "100%";
       row.classList.add(e.outcome.status === "ok" ? "ok" : "failed");
@@ -161,6 +173,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
           ? `${e.outcome.checked} checked, ${e.outcome.flagged} flagged`
           : e.outcome.error ?? e.outcome.status;
     } else {
+      readingSince.delete(e.nas);
       stateEl.textContent = "connecting";
       fill.style.width = "10%";
     }

@@ -135,6 +135,8 @@ pub fn store_scan(store: &mut Store, results: &[SubscriberResult], at: DateTime<
             duration_ms: 840,
             probe_strategy: Some(ProbeStrategy::ConnectionMark),
             warnings: vec![],
+            expected_rows: None,
+            rows_per_second: None,
         });
         o.sessions += 1;
         o.checked += 1;

@@ -84,6 +84,8 @@ pub fn outcome(nas: &str, status: NasStatus) -> NasOutcome {
         duration_ms: 850,
         probe_strategy: Some(ProbeStrategy::ConnectionMark),
         warnings: vec!["FastTrack is on".into()],
+        expected_rows: None,
+        rows_per_second: None,
     }
 }
 
