@@ -98,7 +98,10 @@ async fn serve(args: &[String]) {
         bind: std::net::IpAddr::from([127, 0, 0, 1]),
         first_api_port: 0,
         first_radius_port: 0,
-        router: shareguard_sim::RouterModel::default(),
+        router: shareguard_sim::RouterModel {
+            rows_per_second: Some(num("--rows-per-second", 0) as u32).filter(|r| *r > 0),
+            ..shareguard_sim::RouterModel::default()
+        },
     })
     .await
     .expect("start simulated routers");
@@ -136,6 +139,17 @@ struct Sim {
 
 impl Sim {
     fn spawn(subscribers: usize, nas: usize, connections: usize, cpu: Option<usize>) -> Sim {
+        Self::spawn_paced(subscribers, nas, connections, cpu, None)
+    }
+
+    /// [`Sim::spawn`] with routers that print at most `rows_per_second`.
+    fn spawn_paced(
+        subscribers: usize,
+        nas: usize,
+        connections: usize,
+        cpu: Option<usize>,
+        rows_per_second: Option<u32>,
+    ) -> Sim {
         let exe = std::env::current_exe().unwrap();
         let mut args = vec![
             "serve".to_string(),
@@ -148,6 +162,9 @@ impl Sim {
         ];
         if let Some(c) = cpu {
             args.extend(["--cpu".into(), c.to_string()]);
+        }
+        if let Some(r) = rows_per_second {
+            args.extend(["--rows-per-second".into(), r.to_string()]);
         }
         let mut child = Process::new(exe)
             .args(&args)
@@ -461,6 +478,29 @@ async fn run(quick: bool) {
          | one-subscriber scan / raw read | {:.2}x |\n",
         sim.served.connections,
         scan / raw
+    );
+    drop(sim);
+
+    // A slow router: the same table sent at 20,000 rows per second, scanned
+    // with the limits the app and the CLI use by default.
+    let sim = Sim::spawn_paced(single / 80, 1, single, None, Some(20_000));
+    let defaults: Vec<NasTarget> = sim
+        .targets()
+        .into_iter()
+        .map(|t| {
+            NasTarget::new(
+                t.name.clone(),
+                ConnectOptions {
+                    read_timeout: Duration::from_secs(5),
+                    ..t.connect
+                },
+                t.access,
+            )
+        })
+        .collect();
+    let (slow, _, rows) = time_scan(&defaults, ScanScope::All).await;
+    report += &format!(
+        "| full scan of a {rows}-connection router sending 20000 rows/s, default limits (10 s budget, 5 s silence) | {slow:.1} s, completed |\n"
     );
     drop(sim);
 
