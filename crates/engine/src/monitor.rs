@@ -203,7 +203,11 @@ impl Monitor {
         let (lifted, lift_failures) = abuse_actions::lift_expired(store, routers, at).await?;
         let (moved, follow_failures) = follow_sessions(store, routers, at).await?;
         let reads = self
-            .read_all(routers, settings.thresholds.hog_percent)
+            .read_all(
+                routers,
+                settings.thresholds.hog_percent,
+                Duration::from_secs(u64::from(settings.interval_s)),
+            )
             .await;
 
         let whitelist = store_task(store, |s| s.active_whitelist(Utc::now())).await?;
@@ -302,6 +306,7 @@ impl Monitor {
         &mut self,
         routers: &'r [Router],
         hog_percent: u8,
+        interval: Duration,
     ) -> Vec<(&'r Router, u64, Result<MonitorReading, (String, String)>)> {
         let mut tasks = tokio::task::JoinSet::new();
         for (i, r) in routers.iter().enumerate() {
@@ -317,12 +322,32 @@ impl Monitor {
                     let mut c = Client::connect(&target.connect).await?;
                     read_monitor(&mut c, &target, &mut memory, hog_percent, &progress).await
                 };
-                let out = match within_allowance(budget, &progress, job).await {
-                    Ok(Ok(r)) => Ok(r),
-                    Ok(Err(e)) => Err((e.kind().to_string(), e.to_string())),
-                    Err(elapsed) => Err((
+                // Routers are read at once and the cycle waits for all: one
+                // that needs longer than the interval would make every cycle
+                // late, so it is skipped this cycle, saying why.
+                let out = match tokio::time::timeout(
+                    interval,
+                    within_allowance(budget, &progress, job),
+                )
+                .await
+                {
+                    Ok(Ok(Ok(r))) => Ok(r),
+                    Ok(Ok(Err(e))) => Err((e.kind().to_string(), e.to_string())),
+                    Ok(Err(elapsed)) => Err((
                         "timeout".to_string(),
                         given_up(&target.name, &target.address(), budget, elapsed, &progress),
+                    )),
+                    Err(_) => Err((
+                        "timeout".to_string(),
+                        format!(
+                            "{} needed longer than the monitor's {} s interval ({} of {} connections read), so it was skipped this cycle rather than make every cycle late; raise the interval on the Abuse screen, or watch this router on its own",
+                            target.name,
+                            interval.as_secs(),
+                            progress.rows(),
+                            progress
+                                .expected()
+                                .map_or_else(|| "its".to_string(), |n| n.to_string()),
+                        ),
                     )),
                 };
                 if out.is_err() {

@@ -1119,3 +1119,26 @@ async fn an_account_online_twice_is_one_monitor_sample() {
         "both sessions' connections"
     );
 }
+
+#[tokio::test]
+async fn a_router_slower_than_the_interval_is_skipped_and_named_while_the_others_are_read() {
+    let f = fixture().await;
+    let routers = f.routers();
+    // Far too slow to send its table within one interval.
+    f.demo.network.nas()[0].set_rows_per_second(Some(500));
+    let mut settings = quiet_defaults();
+    settings.interval_s = 10;
+    let mut m = Monitor::new();
+    let r = m.cycle(&f.store, &routers, &settings).await.unwrap();
+    let slow = &routers[0].target.name;
+    let skipped = r.routers.iter().find(|x| &x.nas == slow).unwrap();
+    assert!(!skipped.ok);
+    let why = skipped.error.as_deref().unwrap();
+    assert!(
+        why.contains("longer than the monitor's 10 s interval")
+            && why.contains("skipped this cycle"),
+        "{why}"
+    );
+    assert!(r.routers.iter().filter(|x| &x.nas != slow).all(|x| x.ok));
+    assert_eq!(r.slowest().map(|x| &x.nas), Some(slow));
+}
