@@ -768,7 +768,11 @@ class AppTestCase(unittest.TestCase):
         folder.send_keys(str(reports / "missing"))
         d.find_element(*css("settings-save")).click()
         WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "does not exist" in d.find_element(*css("error-message")).text)
-        d.find_element(*css("reports-choose")).click()
+        # The error banner sits over the top of the page: bring the button
+        # to the middle of the window first, as a person would scroll to it.
+        choose = d.find_element(*css("reports-choose"))
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", choose)
+        choose.click()
         self.choose_in_dialog("^Folder for scheduled reports$", reports)
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(lambda d: d.find_element(*css("reports-folder")).get_attribute("value") == str(reports))
         self.shot("08-settings")
