@@ -617,13 +617,13 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 
     async fn print_connections(&mut self, req: &Request) -> io::Result<Flow> {
         let tag = req.tag.as_deref();
-        // A count streams no rows: the faults armed for the table's print
-        // wait for the print that does.
-        let fault = if req.count_only() {
-            Fault::None
+        // A count streams no rows: the faults armed for the row stream
+        // wait for the print that streams them.
+        let fault = self.nas.take_fault(if req.count_only() {
+            FaultPoint::ConnectionCount
         } else {
-            self.nas.take_fault(FaultPoint::ConnectionPrint)
-        };
+            FaultPoint::ConnectionPrint
+        });
         if let Some(flow) = self.print_fault(fault, tag) {
             return Ok(flow);
         }

@@ -56,6 +56,9 @@ pub enum Fault {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FaultPoint {
     ConnectionPrint,
+    /// A `count-only` print of the connection table: no rows stream, so
+    /// only the faults of every print apply, not those of the row stream.
+    ConnectionCount,
     OtherPrint,
     Login,
 }
