@@ -17,24 +17,71 @@ const FILTER6: &str = "/ipv6/firewall/filter";
 const LIST6: &str = "/ipv6/firewall/address-list";
 use crate::sharing_actions::Router;
 
-/// The `.id` of `ip`'s entry on `list`, if any.
-pub(crate) async fn list_entry(
+/// The address-list menus of the two families.
+const LIST4: &str = "/ip/firewall/address-list";
+
+/// The `.id` of `address`'s entry on `list` in the list menu `menu`.
+async fn entry_in(
     c: &mut Client,
+    menu: &str,
     list: &str,
-    ip: Ipv4Addr,
+    address: &str,
 ) -> Result<Option<String>, routeros_client::Error> {
     let rows = c
         .run(
-            Command::new("/ip/firewall/address-list/print")
+            Command::new(format!("{menu}/print"))
                 .proplist(&[".id"])
                 .query(QueryOp::Eq("list".into(), list.into()))
-                .query(QueryOp::Eq("address".into(), ip.to_string()))
+                .query(QueryOp::Eq("address".into(), address.into()))
                 .query(QueryOp::And),
         )
         .await?;
     Ok(rows
         .first()
         .and_then(|r| r.get_str(".id").map(|s| s.into_owned())))
+}
+
+/// The `.id` of `ip`'s entry on `list`, if any.
+pub(crate) async fn list_entry(
+    c: &mut Client,
+    list: &str,
+    ip: Ipv4Addr,
+) -> Result<Option<String>, routeros_client::Error> {
+    entry_in(c, LIST4, list, &ip.to_string()).await
+}
+
+/// Puts `address` on `list` in the list menu `menu` for `minutes`, or
+/// renews the timeout of the entry that is there. Returns the entry's `.id`.
+async fn put_in(
+    c: &mut Client,
+    menu: &str,
+    list: &str,
+    address: &str,
+    minutes: u32,
+    comment: &str,
+) -> Result<String, routeros_client::Error> {
+    let timeout = format!("{minutes}m");
+    match entry_in(c, menu, list, address).await? {
+        Some(id) => {
+            c.run(
+                Command::new(format!("{menu}/set"))
+                    .attr(".id", id.as_str())
+                    .attr("timeout", timeout),
+            )
+            .await?;
+            Ok(id)
+        }
+        None => Ok(c
+            .execute(
+                Command::new(format!("{menu}/add"))
+                    .attr("list", list)
+                    .attr("address", address)
+                    .attr("timeout", timeout)
+                    .attr("comment", comment),
+            )
+            .await?
+            .unwrap_or_default()),
+    }
 }
 
 /// Puts `ip` on `list` for `minutes`, or renews the timeout of the entry
@@ -46,28 +93,7 @@ pub(crate) async fn put_on_list(
     minutes: u32,
     comment: &str,
 ) -> Result<String, routeros_client::Error> {
-    let timeout = format!("{minutes}m");
-    match list_entry(c, list, ip).await? {
-        Some(id) => {
-            c.run(
-                Command::new("/ip/firewall/address-list/set")
-                    .attr(".id", id.as_str())
-                    .attr("timeout", timeout),
-            )
-            .await?;
-            Ok(id)
-        }
-        None => Ok(c
-            .execute(
-                Command::new("/ip/firewall/address-list/add")
-                    .attr("list", list)
-                    .attr("address", ip.to_string())
-                    .attr("timeout", timeout)
-                    .attr("comment", comment),
-            )
-            .await?
-            .unwrap_or_default()),
-    }
+    put_in(c, LIST4, list, &ip.to_string(), minutes, comment).await
 }
 
 /// Takes `ip` off `list`. False when it was not there (for example because
@@ -80,20 +106,21 @@ pub(crate) async fn take_off_list(
     let Some(id) = list_entry(c, list, ip).await? else {
         return Ok(false);
     };
-    c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", id.as_str()))
-        .await?;
+    remove_in(c, LIST4, &[id.as_str()]).await?;
     Ok(true)
 }
 
-/// The (`.id`, address) of the entries on `list` tagged `comment`.
-pub(crate) async fn tagged_entries(
+/// The (`.id`, address) of the entries on `list` tagged `comment` in the
+/// list menu `menu`.
+async fn tagged_in(
     c: &mut Client,
+    menu: &str,
     list: &str,
     comment: &str,
-) -> Result<Vec<(String, Option<Ipv4Addr>)>, routeros_client::Error> {
+) -> Result<Vec<(String, String)>, routeros_client::Error> {
     let rows = c
         .run(
-            Command::new("/ip/firewall/address-list/print")
+            Command::new(format!("{menu}/print"))
                 .proplist(&[".id", "address"])
                 .query(QueryOp::Eq("list".into(), list.into()))
                 .query(QueryOp::Eq("comment".into(), comment.into()))
@@ -104,9 +131,32 @@ pub(crate) async fn tagged_entries(
         .iter()
         .filter_map(|r| {
             let id = r.get_str(".id")?.into_owned();
-            Some((id, r.get_str("address").and_then(|a| a.parse().ok())))
+            Some((id, r.get_str("address").unwrap_or_default().into_owned()))
         })
         .collect())
+}
+
+/// The (`.id`, address) of the entries on `list` tagged `comment`.
+pub(crate) async fn tagged_entries(
+    c: &mut Client,
+    list: &str,
+    comment: &str,
+) -> Result<Vec<(String, Option<Ipv4Addr>)>, routeros_client::Error> {
+    Ok(tagged_in(c, LIST4, list, comment)
+        .await?
+        .into_iter()
+        .map(|(id, address)| (id, address.parse().ok()))
+        .collect())
+}
+
+/// Removes the entries `ids` of the list menu `menu` (nothing when there
+/// are none).
+async fn remove_in(c: &mut Client, menu: &str, ids: &[&str]) -> Result<(), routeros_client::Error> {
+    if !ids.is_empty() {
+        c.run(Command::new(format!("{menu}/remove")).attr(".id", ids.join(",")))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Removes the address-list entries `ids` (nothing when there are none).
@@ -114,11 +164,7 @@ pub(crate) async fn remove_entries(
     c: &mut Client,
     ids: &[&str],
 ) -> Result<(), routeros_client::Error> {
-    if !ids.is_empty() {
-        c.run(Command::new("/ip/firewall/address-list/remove").attr(".id", ids.join(",")))
-            .await?;
-    }
-    Ok(())
+    remove_in(c, LIST4, ids).await
 }
 
 /// Ends a ban or limit on `router` by taking its entries off `list`: every
@@ -260,37 +306,7 @@ pub(crate) async fn put_prefix_on_list(
     minutes: u32,
     comment: &str,
 ) -> Result<String, routeros_client::Error> {
-    let timeout = format!("{minutes}m");
-    let existing = c
-        .run(
-            Command::new(format!("{LIST6}/print"))
-                .proplist(&[".id"])
-                .query(QueryOp::Eq("list".into(), list.into()))
-                .query(QueryOp::Eq("address".into(), prefix.into()))
-                .query(QueryOp::And),
-        )
-        .await?;
-    match existing.first().and_then(|r| r.get_str(".id")) {
-        Some(id) => {
-            c.run(
-                Command::new(format!("{LIST6}/set"))
-                    .attr(".id", &*id)
-                    .attr("timeout", timeout),
-            )
-            .await?;
-            Ok(id.into_owned())
-        }
-        None => Ok(c
-            .execute(
-                Command::new(format!("{LIST6}/add"))
-                    .attr("list", list)
-                    .attr("address", prefix)
-                    .attr("timeout", timeout)
-                    .attr("comment", comment),
-            )
-            .await?
-            .unwrap_or_default()),
-    }
+    put_in(c, LIST6, list, prefix, minutes, comment).await
 }
 
 /// The (`.id`, address) of the IPv6 entries on `list` tagged `comment`;
@@ -300,27 +316,10 @@ pub(crate) async fn tagged_entries6(
     list: &str,
     comment: &str,
 ) -> Result<Vec<(String, String)>, routeros_client::Error> {
-    let rows = match c
-        .run(
-            Command::new(format!("{LIST6}/print"))
-                .proplist(&[".id", "address"])
-                .query(QueryOp::Eq("list".into(), list.into()))
-                .query(QueryOp::Eq("comment".into(), comment.into()))
-                .query(QueryOp::And),
-        )
-        .await
-    {
-        Ok(rows) => rows,
-        Err(e) if e.kind() == "trap" => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let id = r.get_str(".id")?.into_owned();
-            Some((id, r.get_str("address").unwrap_or_default().into_owned()))
-        })
-        .collect())
+    match tagged_in(c, LIST6, list, comment).await {
+        Err(e) if e.kind() == "trap" => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 /// Removes the IPv6 address-list entries `ids` (nothing when there are none).
@@ -328,11 +327,7 @@ pub(crate) async fn remove_entries6(
     c: &mut Client,
     ids: &[&str],
 ) -> Result<(), routeros_client::Error> {
-    if !ids.is_empty() {
-        c.run(Command::new(format!("{LIST6}/remove")).attr(".id", ids.join(",")))
-            .await?;
-    }
-    Ok(())
+    remove_in(c, LIST6, ids).await
 }
 
 /// Removes every IPv6 connection from or to an address in `prefix`

@@ -44,6 +44,20 @@ impl Fixture {
         assert!(self.demo.network.set_load(who, load), "{who}");
     }
 
+    /// Lifts the first action in force by hand, as the owner.
+    async fn lift_first(&self, routers: &[Router], why: &str) -> abuse_actions::Lifted {
+        let a = self
+            .store
+            .lock()
+            .unwrap()
+            .actions_in_force()
+            .unwrap()
+            .remove(0);
+        abuse_actions::lift(&self.store, routers, &a, "owner", why)
+            .await
+            .unwrap()
+    }
+
     fn warnings_of(&self, who: &str) -> Vec<shareguard_store::Warning> {
         self.store
             .lock()
@@ -923,16 +937,7 @@ async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
     assert!(nas.is_banned(&who));
     assert_eq!(nas.ipv6_connections_of(&who), 0, "IPv6 stopped too");
 
-    let ban = f
-        .store
-        .lock()
-        .unwrap()
-        .actions_in_force()
-        .unwrap()
-        .remove(0);
-    abuse_actions::lift(&f.store, &routers, &ban, "owner", "mistake")
-        .await
-        .unwrap();
+    f.lift_first(&routers, "mistake").await;
     assert!(!nas.is_banned(&who));
     assert!(nas.rules("ipv6-address-list").is_empty());
     assert_eq!(nas.ipv6_connections_of(&who), v6, "IPv6 is back");
@@ -993,16 +998,7 @@ async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
         format!("{} {who}", limits::LIMIT_COMMENT)
     );
 
-    let a = f
-        .store
-        .lock()
-        .unwrap()
-        .actions_in_force()
-        .unwrap()
-        .remove(0);
-    abuse_actions::lift(&f.store, &routers, &a, "owner", "talked to them")
-        .await
-        .unwrap();
+    f.lift_first(&routers, "talked to them").await;
     assert!(nas.rules("ipv6-address-list").is_empty());
 }
 

@@ -61,6 +61,11 @@ pub struct ConnectionFields {
 /// The connection-table print: the fewest fields that still give the
 /// subscriber, the peer port for the P2P heuristic, and what `fields` adds.
 pub fn connections_print(fields: ConnectionFields) -> Command {
+    connections_print_of("/ip/firewall/connection", fields)
+}
+
+/// [`connections_print`] of a connection menu (IPv4's or IPv6's).
+pub(crate) fn connections_print_of(menu: &str, fields: ConnectionFields) -> Command {
     let mut names = vec!["src-address", "dst-address", "protocol"];
     if fields.marks {
         names.push("connection-mark");
@@ -68,7 +73,7 @@ pub fn connections_print(fields: ConnectionFields) -> Command {
     if fields.ids {
         names.push(".id");
     }
-    Command::new("/ip/firewall/connection/print").proplist(&names)
+    Command::new(format!("{menu}/print")).proplist(&names)
 }
 
 /// How many rows the connection table holds (`count-only`: the router

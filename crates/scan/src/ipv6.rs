@@ -95,14 +95,7 @@ pub fn routes_print() -> Command {
 /// The IPv6 connection-table print: the fields the IPv4 pass reads, the
 /// probe mark and the `.id` when asked for.
 pub fn connections_print(fields: ConnectionFields) -> Command {
-    let mut names = vec!["src-address", "dst-address", "protocol"];
-    if fields.marks {
-        names.push("connection-mark");
-    }
-    if fields.ids {
-        names.push(".id");
-    }
-    Command::new("/ipv6/firewall/connection/print").proplist(&names)
+    crate::collect::connections_print_of("/ipv6/firewall/connection", fields)
 }
 
 /// The PPPoE user a route's gateway names: `<pppoe-USER>`, or a
