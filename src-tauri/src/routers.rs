@@ -18,8 +18,8 @@ use crate::error::{CommandError, CommandResult};
 use crate::state::{lock, AppState};
 
 /// What the router form sends. The password is optional when editing: an
-/// empty one keeps the stored password.
-#[derive(Debug, Deserialize)]
+/// empty one keeps the stored password. No `Debug`: it holds secrets.
+#[derive(Deserialize)]
 pub struct RouterInput {
     pub name: String,
     pub host: String,

@@ -16,8 +16,9 @@ const READ_CHUNK: usize = 64 * 1024;
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// Where and how to connect.
-#[derive(Debug, Clone)]
+/// Where and how to connect. Its `Debug` leaves the password out, so a
+/// target in a log line or a panic message never carries it.
+#[derive(Clone)]
 pub struct ConnectOptions {
     pub host: String,
     pub port: u16,
@@ -30,6 +31,21 @@ pub struct ConnectOptions {
     /// Deadline for each read: the longest the router may stay silent.
     pub read_timeout: Duration,
     pub limits: Limits,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &"<hidden>")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 impl ConnectOptions {
@@ -485,6 +501,14 @@ impl Rows<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_output_leaves_the_password_out() {
+        let o = super::ConnectOptions::new("10.0.0.1", 8728, "admin", "hunter2-s3cret");
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("admin") && shown.contains("<hidden>"), "{shown}");
+    }
+
     use super::*;
 
     #[test]
