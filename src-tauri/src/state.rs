@@ -47,7 +47,12 @@ pub fn open_reader(db_path: &str) -> CommandResult<Store> {
 }
 
 impl AppState {
-    pub fn new(store: Store, db_path: String) -> Result<Self, StoreError> {
+    pub fn new(mut store: Store, db_path: String) -> Result<Self, StoreError> {
+        // A scan the last run could not finish (killed, power cut) stops
+        // showing as running.
+        if let Err(e) = store.close_abandoned_scans(chrono::Utc::now()) {
+            tracing::warn!("could not close scans left running: {e}");
+        }
         let session = Session::start(&store)?;
         let desktop = store.get_setting(DESKTOP_KEY)?.unwrap_or_default();
         Ok(Self {

@@ -35,7 +35,11 @@ pub const TREND_SCANS: u32 = 30;
 /// The scan asked for, or the latest one (`Ok(None)` when none is stored).
 pub fn pick_scan(store: &Store, scan_id: Option<i64>) -> Result<Option<ScanSummary>, ReportError> {
     match scan_id {
-        None => Ok(store.last_scan()?),
+        // A scan running now (or one killed mid-way) has no results yet.
+        None => Ok(match store.last_finished_scan()? {
+            Some(scan) => Some(scan),
+            None => store.last_scan()?,
+        }),
         Some(id) => match store.scan(id)? {
             Some(scan) => Ok(Some(scan)),
             None => {

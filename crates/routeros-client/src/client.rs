@@ -506,7 +506,10 @@ mod tests {
         let o = super::ConnectOptions::new("10.0.0.1", 8728, "admin", "hunter2-s3cret");
         let shown = format!("{o:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("admin") && shown.contains("<hidden>"), "{shown}");
+        assert!(
+            shown.contains("admin") && shown.contains("<hidden>"),
+            "{shown}"
+        );
     }
 
     use super::*;

@@ -138,7 +138,32 @@ fn answered(summary: &ScanSummary) -> HashSet<&str> {
         .collect()
 }
 
+/// A scan still "running" this long after it started was ended without
+/// finishing (the process was killed, the computer lost power): no scan
+/// runs that long, since each router gets at most 30 minutes, all at once.
+pub const ABANDONED_AFTER: chrono::Duration = chrono::Duration::hours(2);
+
 impl Store {
+    /// Marks scans still "running" long after they started ([`ABANDONED_AFTER`])
+    /// as failed, so they stop showing as running and the latest finished
+    /// scan is found. Returns how many there were.
+    pub fn close_abandoned_scans(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let cutoff = ts(&(now - ABANDONED_AFTER));
+        self.write(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE scans SET status = ?1, finished_at = ?2
+                     WHERE status = ?3 AND started_at < ?4",
+                )?
+                .execute((
+                    ScanStatus::Failed.as_str(),
+                    ts(&now),
+                    ScanStatus::Running.as_str(),
+                    cutoff,
+                ))?)
+        })
+    }
+
     /// Records the start of a scan and returns its id for [`Store::finish_scan`].
     pub fn begin_scan(
         &mut self,
@@ -147,6 +172,7 @@ impl Store {
         settings: &DetectionSettings,
         started_at: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
+        self.close_abandoned_scans(started_at)?;
         self.write(|tx| {
             tx.prepare_cached(
                 "INSERT INTO scans (started_at, operator, scope, status, settings)
@@ -296,6 +322,20 @@ impl Store {
     /// The most recently started scan (whatever its status), with its router outcomes.
     pub fn last_scan(&self) -> Result<Option<ScanSummary>, StoreError> {
         self.snapshot(|c| Ok(load_scans(c, "WHERE id = (SELECT max(id) FROM scans)", [])?.pop()))
+    }
+
+    /// The most recent scan that stored results (completed or partial):
+    /// what "the latest scan" means for a report, whatever is running now
+    /// or was cancelled since.
+    pub fn last_finished_scan(&self) -> Result<Option<ScanSummary>, StoreError> {
+        self.snapshot(|c| {
+            Ok(load_scans(
+                c,
+                "WHERE id = (SELECT max(id) FROM scans WHERE status IN (?1, ?2))",
+                [ScanStatus::Completed.as_str(), ScanStatus::Partial.as_str()],
+            )?
+            .pop())
+        })
     }
 
     /// The scan with this id, with its router outcomes.

@@ -665,3 +665,68 @@ fn full_disk_keeps_previous_results() {
         assert_eq!(store.scan(id).unwrap().unwrap().status, ScanStatus::Running);
     }
 }
+
+#[test]
+fn a_scan_left_running_is_closed_later_and_reports_find_the_last_finished_one() {
+    let mut t = temp_store();
+    let r = [result("ann", "tower-1", Level::High, 700)];
+    let done = run_scan(
+        &mut t.store,
+        ScanStatus::Completed,
+        vec![outcome("tower-1", NasStatus::Ok)],
+        &r,
+    );
+    // A scan the process never finished (killed mid-way).
+    let killed = t
+        .store
+        .begin_scan(
+            "bob",
+            &ScanScope::All,
+            &DetectionSettings::default(),
+            at(600),
+        )
+        .unwrap();
+    assert_eq!(t.store.last_scan().unwrap().unwrap().id, Some(killed));
+    assert_eq!(
+        t.store.last_finished_scan().unwrap().unwrap().id,
+        Some(done),
+        "the latest scan with results, not the one still running"
+    );
+    // Within two hours it may still be running somewhere: left alone.
+    assert_eq!(t.store.close_abandoned_scans(at(600 + 3_600)).unwrap(), 0);
+    assert_eq!(t.store.close_abandoned_scans(at(600 + 7_300)).unwrap(), 1);
+    let closed = t.store.scan(killed).unwrap().unwrap();
+    assert_eq!(closed.status, ScanStatus::Failed);
+    assert!(closed.finished_at.is_some());
+    // A new scan closes such leftovers by itself.
+    let again = t
+        .store
+        .begin_scan(
+            "bob",
+            &ScanScope::All,
+            &DetectionSettings::default(),
+            at(20_000),
+        )
+        .unwrap();
+    let mut u = temp_store();
+    let left = u
+        .store
+        .begin_scan("bob", &ScanScope::All, &DetectionSettings::default(), at(0))
+        .unwrap();
+    u.store
+        .begin_scan(
+            "bob",
+            &ScanScope::All,
+            &DetectionSettings::default(),
+            at(10_000),
+        )
+        .unwrap();
+    assert_eq!(
+        u.store.scan(left).unwrap().unwrap().status,
+        ScanStatus::Failed
+    );
+    assert_eq!(
+        t.store.scan(again).unwrap().unwrap().status,
+        ScanStatus::Running
+    );
+}
