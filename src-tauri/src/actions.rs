@@ -20,7 +20,10 @@ use crate::state::{lock, AppState};
 
 impl From<DisconnectError> for CommandError {
     fn from(e: DisconnectError) -> Self {
-        Self::new(e.kind(), e.to_string())
+        CommandError {
+            rules: e.missing_rules().to_vec(),
+            ..Self::new(e.kind(), e.to_string())
+        }
     }
 }
 

@@ -7,6 +7,10 @@ use serde::Serialize;
 pub struct CommandError {
     pub kind: &'static str,
     pub message: String,
+    /// With `rule_missing`: the router commands that would install what is
+    /// missing, for the window to show before it offers to install them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
 }
 
 impl CommandError {
@@ -14,6 +18,7 @@ impl CommandError {
         Self {
             kind,
             message: message.into(),
+            rules: Vec::new(),
         }
     }
 

@@ -68,6 +68,8 @@ fn start_with(seed: impl FnOnce(&mut shareguard_store::Store)) -> TestApp {
 struct Failure {
     kind: String,
     message: String,
+    #[serde(default)]
+    rules: Vec<String>,
 }
 
 impl TestApp {
@@ -89,6 +91,7 @@ impl TestApp {
             Err(Value::String(message)) => Err(Failure {
                 kind: "ipc".into(),
                 message,
+                rules: Vec::new(),
             }),
             Err(v) => Err(serde_json::from_value(v.clone())
                 .unwrap_or_else(|_| panic!("untyped error from {cmd}: {v}"))),
@@ -164,6 +167,7 @@ impl TestApp {
         .map_err(|e| Failure {
             kind: e.kind.to_string(),
             message: e.message,
+            rules: e.rules,
         })
     }
 
@@ -751,11 +755,17 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
         "ban_subscriber",
         json!({ "input": { "subscriber": normal[1] } }),
     );
-    assert_eq!(e.kind, "refused");
+    assert_eq!(e.kind, "rule_missing");
     assert!(
         e.message.contains("ban rule is not installed"),
         "{}",
         e.message
+    );
+    assert_eq!(e.rules.len(), 1);
+    assert!(
+        e.rules[0].starts_with("/ip firewall filter add chain=forward src-address-list=sg-banned"),
+        "{:?}",
+        e.rules
     );
     let r: Value = t.ok(
         "ban_subscriber",
@@ -786,11 +796,18 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
         "limit_subscriber",
         json!({ "input": { "subscriber": pppoe[5] } }),
     );
-    assert_eq!(e.kind, "refused");
+    assert_eq!(e.kind, "rule_missing");
     assert!(
         e.message.contains("connection-limit=100,32"),
         "{}",
         e.message
+    );
+    assert!(
+        e.rules
+            .iter()
+            .any(|r| r.contains("connection-limit=100,32")),
+        "{:?}",
+        e.rules
     );
     let r: Value = t.ok(
         "limit_subscriber",

@@ -337,6 +337,8 @@ export interface WhitelistEntry {
 export interface CommandError {
   kind: string;
   message: string;
+  /** With kind "rule_missing": the router commands that would install what is missing. */
+  rules?: string[];
 }
 
 /** The owner-facing text of any error a command returned. */

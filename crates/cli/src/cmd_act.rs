@@ -134,7 +134,7 @@ pub struct UnbanArgs {
 impl From<DisconnectError> for Failure {
     fn from(e: DisconnectError) -> Self {
         let code = match e.kind() {
-            "not_online" | "whitelisted" | "refused" => exit::REFUSED,
+            "not_online" | "whitelisted" | "refused" | "rule_missing" => exit::REFUSED,
             "storage" => exit::STORAGE,
             "no_secret" | "too_few_identifiers" => exit::USAGE,
             "no_answer" => exit::TIMEOUT,

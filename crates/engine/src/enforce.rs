@@ -73,6 +73,17 @@ pub enum ActionError {
         cause: Option<u32>,
         why: String,
     },
+    /// The router lacks the firewall rules the step needs: `rules` are the
+    /// commands that would install them (also in `why`, for a terminal),
+    /// so a window can offer to install them without reading the text.
+    #[error("{nas} refused the {request} for {subscriber}: {why}")]
+    RuleMissing {
+        subscriber: String,
+        nas: String,
+        request: &'static str,
+        why: String,
+        rules: Vec<String>,
+    },
     #[error("{nas} took the rule, but {why}")]
     Misplaced { nas: String, why: String },
     #[error("{nas} did not finish the action within {} s: check the link to the router, then look at the subscriber's session before trying again", .after.as_secs())]
@@ -87,8 +98,17 @@ impl ActionError {
             Self::Radius(e) => e.kind(),
             Self::NotOnline { .. } => "not_online",
             Self::Refused { .. } | Self::Nak { .. } => "refused",
+            Self::RuleMissing { .. } => "rule_missing",
             Self::Misplaced { .. } => "misplaced",
             Self::Timeout { .. } => "timeout",
+        }
+    }
+
+    /// The rules to install, when that is why the step was refused.
+    pub fn missing_rules(&self) -> &[String] {
+        match self {
+            Self::RuleMissing { rules, .. } => rules,
+            _ => &[],
         }
     }
 }

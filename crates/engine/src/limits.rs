@@ -379,26 +379,34 @@ pub async fn limit(
         let access = router.target.access;
         if access == Access::Pppoe && installed_rules(&mut c, Fw::V4).await?.is_empty() {
             let place = router_lists::top_of_filter(&mut c).await?;
-            return Err(ActionError::Refused {
+            let rules = preview_for(router, s);
+            return Err(ActionError::RuleMissing {
                 subscriber: subscriber.into(),
                 nas: router.target.name.clone(),
                 request: "limit",
                 why: format!(
                     "the connection-limit rules are not installed, so the list would limit nothing; preview and install them first ({}; placed {place})",
-                    preview_for(router, s).join("; ")
+                    rules.join("; ")
                 ),
+                rules,
             });
         }
         let prefix = router_lists::delegated_prefix(&mut c, access, subscriber).await?;
         if prefix.is_some() && installed_rules(&mut c, Fw::V6).await?.is_empty() {
-            return Err(ActionError::Refused {
+            let rules: Vec<String> = limit_rules_in(s, &rule_interface(router), Fw::V6)
+                .iter()
+                .map(|c| c.to_cli())
+                .collect();
+            return Err(ActionError::RuleMissing {
                 subscriber: subscriber.into(),
                 nas: router.target.name.clone(),
                 request: "limit",
                 why: format!(
-                    "the subscriber is dual-stack (IPv6 prefix {}) and the IPv6 connection-limit rules are not installed, so their IPv6 connections would not be limited; install the limit rules again to add their IPv6 twins",
-                    prefix.as_deref().unwrap_or_default()
+                    "the subscriber is dual-stack (IPv6 prefix {}) and the IPv6 connection-limit rules are not installed, so their IPv6 connections would not be limited; install the limit rules again to add their IPv6 twins ({})",
+                    prefix.as_deref().unwrap_or_default(),
+                    rules.join("; ")
                 ),
+                rules,
             });
         }
         let (_, cap, unit) = s.caps(access);

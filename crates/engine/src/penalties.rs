@@ -367,14 +367,15 @@ pub async fn ban(
         let ip = session.address.ok_or_else(|| no_address(router, subscriber, "lookup"))?;
         if !ban_rule_installed(&mut c).await? {
             let place = router_lists::top_of_filter(&mut c).await?;
-            return Err(ActionError::Refused {
+            return Err(ActionError::RuleMissing {
                 subscriber: subscriber.into(),
                 nas: router.target.name.clone(),
                 request: "ban",
                 why: format!(
                     "the ban rule is not installed, so a ban would not block anything; preview and install it first ({}, placed {place})",
-                    ban_rule_preview()
+                    ban_rule().to_cli()
                 ),
+                rules: vec![ban_rule().to_cli()],
             });
         }
         let prefix =
@@ -384,7 +385,7 @@ pub async fn ban(
                 .await?
                 .is_empty()
             {
-                return Err(ActionError::Refused {
+                return Err(ActionError::RuleMissing {
                     subscriber: subscriber.into(),
                     nas: router.target.name.clone(),
                     request: "ban",
@@ -392,6 +393,7 @@ pub async fn ban(
                         "the subscriber is dual-stack (IPv6 prefix {prefix}) and the IPv6 ban rule is not installed, so a ban would leave their IPv6 traffic flowing; install the ban rule again to add its IPv6 twin ({})",
                         ban_rule_in(Fw::V6).to_cli()
                     ),
+                    rules: vec![ban_rule_in(Fw::V6).to_cli()],
                 });
             }
         }

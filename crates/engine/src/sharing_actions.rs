@@ -175,6 +175,14 @@ impl DisconnectError {
             Self::Engine(_) => "storage",
         }
     }
+
+    /// The rules to install, when a missing rule is why it was refused.
+    pub fn missing_rules(&self) -> &[String] {
+        match self {
+            Self::Action(e) => e.missing_rules(),
+            _ => &[],
+        }
+    }
 }
 
 /// Refuses a whitelisted subscriber before anything is sent to a router:

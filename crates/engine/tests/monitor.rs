@@ -346,10 +346,15 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     let refused = abuse_actions::ban_and_record(&f.store, &routers[0], &p)
         .await
         .unwrap_err();
-    assert_eq!(refused.kind(), "refused");
+    assert_eq!(refused.kind(), "rule_missing");
     assert!(
         refused.to_string().contains("src-address-list=sg-banned"),
         "{refused}"
+    );
+    assert_eq!(
+        refused.missing_rules(),
+        [penalties::ban_rule().to_cli()],
+        "the rule as data, for the window"
     );
 
     assert!(penalties::install_ban_rule(&routers[0]).await.unwrap());
@@ -573,10 +578,15 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
     let refused = abuse_actions::limit_and_record(&f.store, &routers[0], &p, &limits)
         .await
         .unwrap_err();
-    assert_eq!(refused.kind(), "refused");
+    assert_eq!(refused.kind(), "rule_missing");
     assert!(
         refused.to_string().contains("connection-limit=100,32"),
         "{refused}"
+    );
+    assert_eq!(
+        refused.missing_rules().len(),
+        4,
+        "two rules and their IPv6 twins"
     );
 
     // Two rules, and their IPv6 twins on this router with IPv6.

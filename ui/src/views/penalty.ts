@@ -2,7 +2,7 @@
 // monitor's warnings or a subscriber's page: ask why, show a router rule
 // before installing it, and describe what was done in one sentence.
 import { when } from "../dom";
-import { api, errorText, type PenaltyReport } from "../api";
+import { api, type CommandError, type PenaltyReport } from "../api";
 
 export type PenaltyKind = "throttle" | "ban" | "limit";
 
@@ -21,11 +21,10 @@ export function penaltySummary(r: PenaltyReport): string {
   }
 }
 
-/** The part of a refusal that says which rule is missing, if that is why. */
-function missingRule(kind: PenaltyKind, error: string): string | null {
-  if (kind === "ban" && error.includes("ban rule is not installed")) return error.slice(error.indexOf("(") + 1, error.lastIndexOf(")"));
-  if (kind === "limit" && error.includes("connection-limit rules are not installed")) return error.slice(error.indexOf("(") + 1, error.lastIndexOf(")")).split("; ").join("\n");
-  return null;
+/** The rules to install, when a missing rule is why the step was refused. */
+function missingRule(e: unknown): string | null {
+  const err = e as CommandError | null;
+  return err && err.kind === "rule_missing" && err.rules?.length ? err.rules.join("\n") : null;
 }
 
 /**
@@ -46,7 +45,7 @@ export async function penalize(
   try {
     return await call(input);
   } catch (e) {
-    const rule = missingRule(kind, errorText(e));
+    const rule = missingRule(e);
     if (rule === null) throw e;
     const what = kind === "ban" ? "Bans need one filter rule" : "Connection limits need these filter rules";
     if (!window.confirm(`${what} on ${nas}. Install now?\n\n${rule}`)) return null;
