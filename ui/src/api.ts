@@ -490,7 +490,7 @@ export type PenaltyReport =
 
 export const api = {
   status: () => invoke<Status>("status"),
-  startDemo: () => invoke<Status>("start_demo"),
+  startDemo: () => invoke<void>("start_demo"),
   scan: (scope: { router?: string; subscriber?: string } = {}) => invoke<void>("scan", scope),
   cancelScan: () => invoke<void>("cancel_scan"),
   resultsPage: (query: ResultsQuery) => invoke<ResultsPage>("results_page", { query }),
@@ -570,4 +570,7 @@ export const events = {
     listen<CycleSummary>("abuse-cycle", (e) => f(e.payload)),
   finished: (f: (s: ScanSummary) => void): Promise<UnlistenFn> =>
     listen<ScanSummary>("scan-finished", (e) => f(e.payload)),
+  /** A scan that ran but could not be stored; the payload says why. */
+  failed: (f: (message: string) => void): Promise<UnlistenFn> =>
+    listen<string>("scan-failed", (e) => f(e.payload)),
 };

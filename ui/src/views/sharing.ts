@@ -192,6 +192,15 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     cancelButton.hidden = true;
     await state.refresh();
   }));
+  state.onScreen(events.failed(async (message) => {
+    scanButtons.forEach((b) => (b.disabled = false));
+    cancelButton.hidden = true;
+    // Bars left at "waiting" would suggest it is still going.
+    clear(progress);
+    bars.clear();
+    showError(`The scan could not be saved: ${message}`);
+    await state.refresh();
+  }));
 
   /** A router's flagged subscribers, under its bar as soon as it is done;
    *  the table shows every result once the scan is stored. */
