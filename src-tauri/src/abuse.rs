@@ -8,7 +8,6 @@ use chrono::{Duration as Span, Utc};
 use radius_dac::RateLimit;
 use serde::{Deserialize, Serialize};
 use shareguard_engine::abuse_actions::{self, Lifted, Penalty, PenaltyReport};
-use shareguard_engine::limits;
 use shareguard_engine::monitor::{AbuseSettings, CycleReport, ABUSE_KEY};
 use shareguard_engine::penalties;
 use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
@@ -329,16 +328,8 @@ pub async fn ban_subscriber(
     input: PenaltyInput,
 ) -> CommandResult<PenaltyReport> {
     let (p, router) = penalty(&state, &input, "banned from the app").await?;
-    if input.install_rule
-        && penalties::install_ban_rule(&router)
-            .await
-            .map_err(|e| CommandError::new(e.kind(), e.to_string()))?
-    {
-        let entry = AuditEntry::new(&p.operator, "ban_rule_installed")
-            .subject(&router.target.name)
-            .details(serde_json::json!({ "rule": penalties::ban_rule_preview() }));
-        let store = state.store.clone();
-        blocking(move || Ok(lock(&store).audit(&entry).map(|_| ())?)).await?;
+    if input.install_rule {
+        abuse_actions::install_ban_rule_and_record(&state.store, &router, &p.operator).await?;
     }
     Ok(abuse_actions::ban_and_record(&state.store, &router, &p).await?)
 }
@@ -355,16 +346,13 @@ pub async fn limit_subscriber(
     input.minutes = input.minutes.or(Some(settings.minutes));
     let (p, router) = penalty(&state, &input, "limited from the app").await?;
     if input.install_rule {
-        let n = limits::install_limit_rules(&router, &settings)
-            .await
-            .map_err(|e| CommandError::new(e.kind(), e.to_string()))?;
-        if n > 0 {
-            let entry = AuditEntry::new(&p.operator, "limit_rules_installed")
-                .subject(&router.target.name)
-                .details(serde_json::json!({ "rules": limits::preview_for(&router, &settings) }));
-            let store = state.store.clone();
-            blocking(move || Ok(lock(&store).audit(&entry).map(|_| ())?)).await?;
-        }
+        abuse_actions::install_limit_rules_and_record(
+            &state.store,
+            &router,
+            &settings,
+            &p.operator,
+        )
+        .await?;
     }
     Ok(abuse_actions::limit_and_record(&state.store, &router, &p, &settings).await?)
 }

@@ -294,16 +294,15 @@ pub async fn ban(b: BanArgs) -> CliResult {
     let minutes = parse_minutes(&b.duration)?;
     let a = &b.act;
     let router = a.router().await?;
+    let store = a.store()?;
+    let p = penalty(a, minutes, "banned from the command line");
     if b.install_rule && !a.dry_run {
-        let added = penalties::install_ban_rule(&router)
-            .await
-            .map_err(|e| Failure::from(DisconnectError::from(e)))?;
+        let added =
+            abuse_actions::install_ban_rule_and_record(&store, &router, &p.operator).await?;
         if added && !a.json {
             println!("installed: {}", penalties::ban_rule_preview());
         }
     }
-    let store = a.store()?;
-    let p = penalty(a, minutes, "banned from the command line");
     let report = abuse_actions::ban_and_record(&store, &router, &p).await?;
     if a.json {
         print_json(&report)?;
@@ -354,17 +353,17 @@ pub async fn limit(l: LimitArgs) -> CliResult {
         Some(d) => parse_minutes(d)?,
         None => settings.minutes,
     };
+    let p = penalty(a, minutes, "limited from the command line");
     if l.install_rules && !a.dry_run {
-        let n = limits::install_limit_rules(&router, &settings)
-            .await
-            .map_err(|e| Failure::from(DisconnectError::from(e)))?;
+        let n =
+            abuse_actions::install_limit_rules_and_record(&store, &router, &settings, &p.operator)
+                .await?;
         if !a.json {
             for line in limits::preview_for(&router, &settings).iter().take(n) {
                 println!("installed: {line}");
             }
         }
     }
-    let p = penalty(a, minutes, "limited from the command line");
     let report = abuse_actions::limit_and_record(&store, &router, &p, &settings).await?;
     if a.json {
         print_json(&report)?;

@@ -684,6 +684,16 @@ async fn throttle_ban_unban_and_one_monitor_cycle() {
             .count(),
         2
     );
+    // The installs are in the audit log, as when the app installs them.
+    {
+        let store = shareguard_store::Store::open(&db).unwrap();
+        let audit = store
+            .audit_log(&shareguard_store::AuditFilter::default())
+            .unwrap();
+        for action in ["ban_rule_installed", "limit_rules_installed"] {
+            assert!(audit.iter().any(|e| e.action == action), "{action}");
+        }
+    }
     let mut a = base("limit", &subs[5].name);
     a.push("--lift".into());
     let o = run(a.clone()).await;

@@ -120,6 +120,43 @@ fn addresses(ip: std::net::Ipv4Addr, prefix: Option<&str>) -> String {
     }
 }
 
+/// Installs the ban rule (and its IPv6 twin) where missing, and records
+/// the install in the audit log as `operator`: one record whoever installs
+/// it, the app or the CLI. False when nothing was missing.
+pub async fn install_ban_rule_and_record(
+    store: &Arc<Mutex<Store>>,
+    router: &Router,
+    operator: &str,
+) -> Result<bool, DisconnectError> {
+    let added = penalties::install_ban_rule(router).await?;
+    if added {
+        let entry = AuditEntry::new(operator, "ban_rule_installed")
+            .subject(&router.target.name)
+            .details(json!({ "rule": penalties::ban_rule_preview() }));
+        store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
+    }
+    Ok(added)
+}
+
+/// Installs the PPPoE connection-limit rules with `settings`' caps and
+/// records the install in the audit log as `operator`. Returns how many
+/// rules are in force (0 on a hotspot, which needs none).
+pub async fn install_limit_rules_and_record(
+    store: &Arc<Mutex<Store>>,
+    router: &Router,
+    settings: &LimitSettings,
+    operator: &str,
+) -> Result<usize, DisconnectError> {
+    let n = limits::install_limit_rules(router, settings).await?;
+    if n > 0 {
+        let entry = AuditEntry::new(operator, "limit_rules_installed")
+            .subject(&router.target.name)
+            .details(json!({ "rules": limits::preview_for(router, settings) }));
+        store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
+    }
+    Ok(n)
+}
+
 /// Stores an action with its audit entry, or only an audit entry for a dry run.
 /// Stores a throttle or ban taken now for `p.minutes`, with its audit
 /// entry, or only the audit entry for a dry run. `details` are the action's
