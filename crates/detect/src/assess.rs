@@ -48,21 +48,33 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
         obs.connections.saturating_sub(obs.p2p_connections)
     };
     let conn_level = connection_level(counted, s);
+    let conn_reason = reasons.len();
     explain_connections(obs, counted, conn_level, s, &mut reasons);
+    // The reason that decided the level goes first: a table shows only it.
+    if conn_level > ttl.level {
+        let r = reasons.remove(conn_reason);
+        reasons.insert(0, r);
+    }
 
     let mut level = ttl.level.max(conn_level);
     if ttl.status.is_router_evidence() && counted >= s.connections_high {
         level = Level::Critical;
-        reasons.push(format!(
-            "Router evidence together with {counted} connections (at least {}): sharing is definite.",
-            s.connections_high
-        ));
+        reasons.insert(
+            0,
+            format!(
+                "Router evidence together with {counted} connections (at least {}): sharing is definite.",
+                s.connections_high
+            ),
+        );
     } else if ttl.status.is_router_evidence() && counted >= s.connections_medium {
         let raised = ttl.level.raised().max(conn_level);
         if raised > level {
-            reasons.push(format!(
-                "Router evidence together with {counted} connections raises the level to {raised}."
-            ));
+            reasons.insert(
+                0,
+                format!(
+                    "Router evidence together with {counted} connections raises the level to {raised}."
+                ),
+            );
             level = raised;
         }
     }

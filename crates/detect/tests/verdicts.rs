@@ -332,3 +332,27 @@ fn one_login_dialled_from_two_places_at_once_is_high_and_says_so_first() {
     let two = with_sessions(honest, &["AA", "BB"]);
     assert_eq!(assess(&two, &s).level, Level::Medium);
 }
+
+#[test]
+fn the_reason_that_decided_the_level_comes_first() {
+    // A normal family mix whose connection count alone makes it high: the
+    // count is why, so it is the first reason (the one a table shows).
+    let v = judge(&sub(Access::Pppoe, 839, &[(63, 500), (127, 339)]));
+    assert_eq!(v.level, Level::High, "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].starts_with("839 connections"),
+        "{:?}",
+        v.reasons
+    );
+    // With router evidence and many connections, the combination decides.
+    let v = judge(&sub(Access::Pppoe, 900, &[(63, 400), (62, 500)]));
+    assert_eq!(v.level, Level::Critical, "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].starts_with("Router evidence together with"),
+        "{:?}",
+        v.reasons
+    );
+    // When the TTLs decide, they stay first.
+    let v = judge(&sub(Access::Pppoe, 200, &[(63, 100), (61, 100)]));
+    assert!(v.reasons[0].contains("routers further"), "{:?}", v.reasons);
+}
