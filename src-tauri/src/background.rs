@@ -160,9 +160,9 @@ pub async fn clean_up_history<R: Runtime>(app: &AppHandle<R>) {
     .await;
     match outcome {
         Ok(p) if p.scans + p.history_rows > 0 => tracing::info!(
-            "history clean-up removed {} scan(s) and {} history row(s)",
-            p.scans,
-            p.history_rows
+            "history clean-up removed {} and {}",
+            shareguard_detect::words::count(p.scans as u64, "scan"),
+            shareguard_detect::words::count(p.history_rows as u64, "history row")
         ),
         Ok(_) => {}
         Err(e) => tracing::warn!("history clean-up failed: {}", e.message),

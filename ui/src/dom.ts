@@ -26,6 +26,12 @@ export function clear(el: HTMLElement): HTMLElement {
   return el;
 }
 
+/** `n` and the noun, singular for one, with thousands separators:
+ *  `count(1, "rule")` is "1 rule", `count(23176, "row")` "23,176 rows". */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? noun : plural}`;
+}
+
 export function when(iso: string | null | undefined): string {
   if (!iso) return "–";
   const d = new Date(iso);

@@ -414,8 +414,8 @@ async fn lift_in_force(a: &ActArgs, kind: ActionKind) -> CliResult {
         print_json(&lifted)?;
     } else if a.dry_run {
         println!(
-            "dry run: would lift {} {what}(s) of {}",
-            found.len(),
+            "dry run: would lift {} of {}",
+            shareguard_detect::words::count(found.len() as u64, what),
             a.subscriber
         );
     } else {

@@ -123,14 +123,17 @@ fn print_human(
     println!("Router {}:", t.name);
     match (state.strategy(), state.installed_at()) {
         (Some(s), at) => println!(
-            "  {} probe rule(s) in force, strategy {}{}.",
-            state.rules.len(),
+            "  {} in force, strategy {}{}.",
+            shareguard_detect::words::count(state.rules.len() as u64, "probe rule"),
             s.as_str(),
             at.map(|a| format!(", installed {}", a.format("%Y-%m-%d %H:%M UTC")))
                 .unwrap_or_default()
         ),
         (None, _) if !state.rules.is_empty() => {
-            println!("  {} probe rule(s), all disabled.", state.rules.len())
+            println!(
+                "  {}, all disabled.",
+                shareguard_detect::words::count(state.rules.len() as u64, "probe rule")
+            )
         }
         (None, _) => println!("  No probe rules installed."),
     }

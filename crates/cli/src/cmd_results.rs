@@ -67,7 +67,10 @@ pub fn results(a: ResultsArgs) -> CliResult {
         if a.json {
             println!("{}", serde_json::json!({ "cleared": n }));
         } else {
-            println!("Cleared {n} stored result(s). Scan history and the audit log are kept.");
+            println!(
+                "Cleared {}. Scan history and the audit log are kept.",
+                shareguard_detect::words::count(n, "stored result")
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -133,7 +136,11 @@ pub fn results(a: ResultsArgs) -> CliResult {
             &cells
         )
     );
-    println!("{} of {total} result(s) shown.", rows.len());
+    println!(
+        "{} of {} shown.",
+        shareguard_detect::words::thousands(rows.len() as u64),
+        shareguard_detect::words::count(total, "result")
+    );
     Ok(ExitCode::SUCCESS)
 }
 

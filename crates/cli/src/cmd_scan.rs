@@ -151,13 +151,13 @@ pub fn scan_exit_code(out: &ScanOutput) -> u8 {
 pub fn print_human(out: &ScanOutput, all: bool) {
     let s = &out.summary;
     println!(
-        "Scan of {} {} at {} by {}: {} subscriber(s) checked, {} flagged.",
+        "Scan of {} {} at {} by {}: {} checked, {} flagged.",
         s.scope,
         s.status.as_str(),
         s.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
         s.operator,
-        s.checked,
-        s.flagged
+        shareguard_detect::words::count(u64::from(s.checked), "subscriber"),
+        shareguard_detect::words::thousands(u64::from(s.flagged))
     );
     println!();
     let rows: Vec<Vec<String>> = s

@@ -432,8 +432,12 @@ fn explain_evidence(obs: &SubscriberObservation, ev: &Evidence, reasons: &mut Ve
         ),
         EvidenceStatus::Insufficient => {
             let seen = match ev.share {
-                Some(_) => format!("{} of {} connections observed", ev.observations, obs.connections),
-                None => format!("{} TTL observation(s)", ev.observations),
+                Some(_) => format!(
+                    "{} of {} connections observed",
+                    crate::words::thousands(u64::from(ev.observations)),
+                    crate::words::thousands(u64::from(obs.connections))
+                ),
+                None => crate::words::count(u64::from(ev.observations), "TTL observation"),
             };
             reasons.push(format!(
                 "Too little TTL evidence to judge ({seen}{age}): probes only see connections opened after they were installed; scan again later."

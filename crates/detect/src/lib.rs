@@ -18,6 +18,7 @@ pub mod report;
 pub mod settings;
 pub mod ttl;
 pub mod verdict;
+pub mod words;
 
 pub use assess::{apply_whitelist, assess};
 pub use observation::{Access, ProbeStrategy, SessionSeen, SubscriberObservation, TtlEvidence};

@@ -104,7 +104,10 @@ impl PenaltyReport {
                 self.expires_at().format("%H:%M"),
                 match r.ended_sessions.len() {
                     0 => String::new(),
-                    n => format!("; {n} extra session(s) ended"),
+                    n => format!(
+                        "; {} ended",
+                        shareguard_detect::words::count(n as u64, "extra session")
+                    ),
                 },
                 dry(r.dry_run)
             ),

@@ -449,8 +449,8 @@ pub fn plan_install(
     let mut commands = remove_commands(state);
     if !commands.is_empty() {
         notes.push(format!(
-            "{} outdated probe rule(s) are replaced.",
-            state.rules.len()
+            "{} replaced.",
+            shareguard_detect::words::count(state.rules.len() as u64, "outdated probe rule")
         ));
     }
     let comment = format!(
@@ -517,8 +517,8 @@ pub fn plan_remove(state: &ProbeState) -> ProbePlan {
         vec!["No probe rules are installed: nothing to remove.".into()]
     } else {
         vec![format!(
-            "{} probe rule(s) are removed; address-list entries expire by themselves within {ADDRESS_LIST_TIMEOUT}.",
-            state.rules.len()
+            "{} removed; address-list entries expire by themselves within {ADDRESS_LIST_TIMEOUT}.",
+            shareguard_detect::words::count(state.rules.len() as u64, "probe rule")
         )]
     };
     ProbePlan {

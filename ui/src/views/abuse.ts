@@ -1,6 +1,6 @@
 // The abuse monitor: live warnings with their actions, what is in force and
 // for how long, the breaker, the last 24 hours in figures, and the settings.
-import { h, clear, when } from "../dom";
+import { h, clear, count, when } from "../dom";
 import {
   api,
   errorText,
@@ -117,7 +117,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     overview = o;
     const c = o.last_cycle;
     status.textContent = c
-      ? `Last check ${when(c.at)}: ${c.subscribers.toLocaleString()} subscribers online on ${c.routers} router(s), ${c.warnings} warning(s), ${c.opened} new, in ${c.elapsed_ms} ms.${c.failed_routers.length ? ` Not reached: ${c.failed_routers.join("; ")}` : ""}`
+      ? `Last check ${when(c.at)}: ${c.subscribers.toLocaleString()} subscribers online on ${count(c.routers, "router")}, ${count(c.warnings, "warning")}, ${c.opened.toLocaleString()} new, in ${c.elapsed_ms.toLocaleString()} ms.${c.failed_routers.length ? ` Not reached: ${c.failed_routers.join("; ")}` : ""}`
       : o.settings.enabled
         ? `The monitor checks every ${o.settings.interval_s} s while ShareGuard is open; the first check has not run yet.`
         : "The monitor is off: turn it on in the settings below.";

@@ -1,7 +1,7 @@
 // Throttle, ban and limit as the owner takes them by hand, from the abuse
 // monitor's warnings or a subscriber's page: ask why, show a router rule
 // before installing it, and describe what was done in one sentence.
-import { when } from "../dom";
+import { count, when } from "../dom";
 import { api, type CommandError, type PenaltyReport } from "../api";
 
 export type PenaltyKind = "throttle" | "ban" | "limit";
@@ -16,7 +16,7 @@ export function penaltySummary(r: PenaltyReport): string {
       return `${r.report.subscriber} (${r.report.address}) banned for ${r.report.minutes} min, until ${when(r.expires_at)}.`;
     case "limit": {
       const ended = r.report.ended_sessions.length;
-      return `${r.report.subscriber} (${r.report.address}) limited to ${r.report.cap} ${r.report.unit} until ${when(r.expires_at)}.${ended ? ` ${ended} extra session(s) ended.` : ""}`;
+      return `${r.report.subscriber} (${r.report.address}) limited to ${r.report.cap} ${r.report.unit} until ${when(r.expires_at)}.${ended ? ` ${count(ended, "extra session")} ended.` : ""}`;
     }
   }
 }

@@ -1,6 +1,6 @@
 // Routers: the demo routers, the owner's own, and the form to add one.
 // Passwords go to the operating system's keyring, never to the database.
-import { h, clear } from "../dom";
+import { h, clear, count } from "../dom";
 import { api, errorText, type ProbeReport, type RouterInput } from "../api";
 import { state } from "../state";
 import { navigate } from "../nav";
@@ -113,7 +113,7 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     const apply = h("button", { class: remove ? "danger" : "primary", "data-testid": remove ? "probes-remove" : "probes-install" }, remove ? "Remove these rules" : "Install probes") as HTMLButtonElement;
     apply.disabled = r.plan.commands.length === 0;
     apply.addEventListener("click", async () => {
-      if (!window.confirm(`Send ${r.plan.commands.length} command(s) to ${name}?`)) return;
+      if (!window.confirm(`Send ${count(r.plan.commands.length, "command")} to ${name}?`)) return;
       try {
         const done = await api.probes(name, remove, true);
         paintProbes(name, done, remove);
@@ -125,7 +125,7 @@ export function routersView(showError: (m: string) => void): HTMLElement {
     });
     clear(probePanel).append(
       h("h2", {}, `TTL probes on ${name}`),
-      h("p", {}, r.applied ? "Done. The router now has:" : "", ` ${installed} probe rule(s) in force.`),
+      h("p", {}, r.applied ? "Done. The router now has:" : "", ` ${count(installed, "probe rule")} in force.`),
       ...r.warnings.map((w) => h("p", { class: "warning", "data-testid": "probe-warning" }, w)),
       ...r.plan.notes.map((n) => h("p", { class: "muted" }, n)),
       r.plan.commands.length

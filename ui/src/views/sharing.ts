@@ -1,5 +1,5 @@
 // Sharing detection: scan, watch progress per router, read and act on results.
-import { h, clear, when } from "../dom";
+import { h, clear, count, when } from "../dom";
 import { api, errorText, events, LEVELS, type ProgressEvent, type ResultRow, type RouterResults } from "../api";
 import { state } from "../state";
 import { ResultsTable } from "./table";
@@ -183,7 +183,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
     showError(
       a.tripped
         ? "Automatic disconnect is paused: too many subscribers qualified at once. Check the detection settings, then resume it in the settings panel."
-        : `${a.dry_run ? "Dry run: would have disconnected" : "Automatically disconnected"} ${a.disconnected.length} subscriber(s)${a.failed ? `, ${a.failed} failed (see the audit log)` : ""}.`,
+        : `${a.dry_run ? "Dry run: would have disconnected" : "Automatically disconnected"} ${count(a.disconnected.length, "subscriber")}${a.failed ? `, ${a.failed} failed (see the audit log)` : ""}.`,
     );
     await state.refresh();
   }));

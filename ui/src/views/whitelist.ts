@@ -1,5 +1,5 @@
 // The whitelist: who is excused, why, by whom and until when.
-import { h, clear, when } from "../dom";
+import { h, clear, count as counted, when } from "../dom";
 import { api, errorText } from "../api";
 import { navigate } from "../nav";
 
@@ -14,7 +14,7 @@ export function whitelistView(showError: (m: string) => void): HTMLElement {
     const entries = (await api.whitelistList(expired.checked)).filter(
       (e) => !q || e.subscriber.toLowerCase().includes(q) || e.reason.toLowerCase().includes(q) || e.added_by.toLowerCase().includes(q),
     );
-    count.textContent = `${entries.length} subscriber(s)`;
+    count.textContent = counted(entries.length, "subscriber");
     clear(body).append(
       ...entries.map((e) =>
         h(

@@ -83,8 +83,9 @@ pub fn scan_pdf(r: &ScanReport) -> Result<Pdf, ReportError> {
     let failed = scan.nas.len() - answered;
     if failed > 0 {
         summary.push_str(&format!(
-            " {failed} router(s) did not answer; their subscribers keep the results of the last scan \
-             that reached them (see Routers below)."
+            " {} did not answer; their subscribers keep the results of the last scan \
+             that reached them (see Routers below).",
+            shareguard_detect::words::count(failed as u64, "router")
         ));
     }
     if let Some(finished) = scan.finished_at {
