@@ -161,8 +161,8 @@ pub async fn clean_up_history<R: Runtime>(app: &AppHandle<R>) {
     match outcome {
         Ok(p) if p.scans + p.history_rows > 0 => tracing::info!(
             "history clean-up removed {} and {}",
-            shareguard_detect::words::count(p.scans as u64, "scan"),
-            shareguard_detect::words::count(p.history_rows as u64, "history row")
+            shareguard_detect::words::count(p.scans, "scan"),
+            shareguard_detect::words::count(p.history_rows, "history row")
         ),
         Ok(_) => {}
         Err(e) => tracing::warn!("history clean-up failed: {}", e.message),
