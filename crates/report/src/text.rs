@@ -4,18 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-/// `27012` as `27,012`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `27012` as `27,012`: the same writing as everywhere else the owner reads.
+pub use shareguard_detect::words::thousands;
 
 /// A time for people: `2026-05-01 14:30 UTC`.
 pub fn when(t: &DateTime<Utc>) -> String {
