@@ -186,22 +186,15 @@ impl Tallies {
         self.tallies.get_mut(i)
     }
 
-    /// Whether an entry created at `created` can be this address's session's
-    /// own, with the router's clock at `now`: not when it is older than the
-    /// session (one second of slack for the clocks' rounding).
-    fn own_entry(&self, ip: u32, created: Option<RouterSecs>, now: Option<RouterSecs>) -> bool {
-        let Some(&i) = self.index.get(&ip) else {
-            return false;
-        };
-        self.own_entry_at(i, created, now)
-    }
-
-    /// Whether an address-list entry created at `created` belongs to
-    /// session `i`: made during its session, not left over from an earlier
-    /// holder of the address (or prefix).
-    pub(crate) fn own_entry_at(
-        &self,
+    /// Counts a probe-list entry created at `created` (the router's clock
+    /// at `now`) as one device seen at `ttl` by session `i`, unless it is
+    /// older than the session (one second of slack for the clocks'
+    /// rounding): then an earlier holder of the address (or prefix) left
+    /// it. True when counted.
+    pub(crate) fn count_entry(
+        &mut self,
         i: usize,
+        ttl: u8,
         created: Option<RouterSecs>,
         now: Option<RouterSecs>,
     ) -> bool {
@@ -211,9 +204,16 @@ impl Tallies {
             .copied()
             .flatten()
             .map(|u| (u / 1000) as i64);
-        match (now, up_s, created) {
+        let own = match (now, up_s, created) {
             (Some(now), Some(up_s), Some(created)) => created + 1 >= now - up_s,
             _ => true,
+        };
+        match self.tallies.get_mut(i) {
+            Some(t) if own => {
+                t.observe(ttl, 1);
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -470,12 +470,11 @@ pub async fn read_address_lists(
         let (Some(ttl), Some(ip)) = (ttl_from_label(list), parse_ipv4_u32(addr)) else {
             continue;
         };
-        let created = r.get_str("creation-time").and_then(|c| parse_datetime(&c));
-        if !tallies.own_entry(ip, created, now) {
+        let Some(&i) = tallies.index.get(&ip) else {
             continue;
-        }
-        if let Some(t) = tallies.get_mut(ip) {
-            t.observe(ttl, 1);
+        };
+        let created = r.get_str("creation-time").and_then(|c| parse_datetime(&c));
+        if tallies.count_entry(i, ttl, created, now) {
             n += 1;
         }
     }

@@ -258,11 +258,7 @@ pub async fn read_address_lists(
             continue;
         };
         let created = r.get_str("creation-time").and_then(|c| parse_datetime(&c));
-        if !tallies.own_entry_at(i, created, now) {
-            continue;
-        }
-        if let Some(t) = tallies.tallies.get_mut(i) {
-            t.observe(ttl, 1);
+        if tallies.count_entry(i, ttl, created, now) {
             n += 1;
         }
     }
