@@ -299,8 +299,10 @@ pub async fn ban(b: BanArgs) -> CliResult {
     if b.install_rule && !a.dry_run {
         let added =
             abuse_actions::install_ban_rule_and_record(&store, &router, &p.operator).await?;
-        if added && !a.json {
-            println!("installed: {}", penalties::ban_rule_preview());
+        if !a.json {
+            for rule in &added {
+                println!("installed: {rule}");
+            }
         }
     }
     let report = abuse_actions::ban_and_record(&store, &router, &p).await?;

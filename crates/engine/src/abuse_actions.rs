@@ -125,17 +125,18 @@ fn addresses(ip: std::net::Ipv4Addr, prefix: Option<&str>) -> String {
 
 /// Installs the ban rule (and its IPv6 twin) where missing, and records
 /// the install in the audit log as `operator`: one record whoever installs
-/// it, the app or the CLI. False when nothing was missing.
+/// it, the app or the CLI. Returns the rules added (none when nothing was
+/// missing), and records exactly those.
 pub async fn install_ban_rule_and_record(
     store: &Arc<Mutex<Store>>,
     router: &Router,
     operator: &str,
-) -> Result<bool, DisconnectError> {
-    let added = penalties::install_ban_rule(router).await?;
-    if added {
+) -> Result<Vec<String>, DisconnectError> {
+    let added = penalties::install_ban_rules(router).await?;
+    if !added.is_empty() {
         let entry = AuditEntry::new(operator, "ban_rule_installed")
             .subject(&router.target.name)
-            .details(json!({ "rule": penalties::ban_rule_preview() }));
+            .details(json!({ "rule": added.join("\n") }));
         store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
     }
     Ok(added)

@@ -324,8 +324,14 @@ pub async fn ban_rule_installed(c: &mut Client) -> Result<bool, routeros_client:
 /// the top of the IPv6 filter on a router with IPv6, where missing.
 /// Returns false when both already were.
 pub async fn install_ban_rule(router: &Router) -> Result<bool, ActionError> {
+    Ok(!install_ban_rules(router).await?.is_empty())
+}
+
+/// [`install_ban_rule`], returning the rules it added (as typed in a
+/// RouterOS terminal): none, the IPv4 rule, its IPv6 twin, or both.
+pub async fn install_ban_rules(router: &Router) -> Result<Vec<String>, ActionError> {
     let mut c = Client::connect(&router.target.connect).await?;
-    let mut added = false;
+    let mut added = Vec::new();
     for fw in [Fw::V4, Fw::V6] {
         if fw == Fw::V6 && !router_lists::has_ipv6(&mut c).await? {
             continue;
@@ -346,7 +352,7 @@ pub async fn install_ban_rule(router: &Router) -> Result<bool, ActionError> {
             BAN_COMMENT,
         )
         .await?;
-        added = true;
+        added.push(ban_rule_in(fw).to_cli());
     }
     Ok(added)
 }
