@@ -39,17 +39,38 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
     // Side remarks (the router's own traffic, TTLs under the threshold) come
     // after the reasons that decide the level, so the first reason is the verdict.
     let mut notes = Vec::new();
-    let evidence = evidence(obs, s);
-    let ttl = read_ttls(obs, s, &evidence, &mut reasons, &mut notes);
+    let distance = crate::distance::resolve(obs);
+    let e = distance.hops;
+    let mut evidence = evidence(obs, e, s);
+    let mut ttl = read_ttls(obs, e, s, &evidence, &mut reasons, &mut notes);
+    over_time(obs, e, s, &mut ttl, &mut evidence, &mut reasons, &mut notes);
+    if distance.source != crate::distance::DistanceSource::Router {
+        notes.insert(0, distance.why.clone());
+    }
+    evidence.distance = Some(distance);
+    router_own(obs, &mut evidence, &mut notes);
 
     let counted = if s.count_p2p_connections {
         obs.connections
     } else {
         obs.connections.saturating_sub(obs.p2p_connections)
     };
-    let conn_level = connection_level(counted, s);
+    let mut conn_level = connection_level(counted, s);
+    // Many connections from devices that all sit at the expected distance,
+    // seen well enough to judge, are one busy household (a gaming PC, a
+    // console, a family streaming): the count alone weighs one level less.
+    let one_household = evidence.status == EvidenceStatus::Sufficient
+        && ttl.devices_at_expected
+        && matches!(ttl.status, TtlStatus::Normal | TtlStatus::MultipleOs);
+    let eased = one_household && conn_level >= Level::Medium;
+    if eased {
+        conn_level = match conn_level {
+            Level::High => Level::Medium,
+            _ => Level::Low,
+        };
+    }
     let conn_reason = reasons.len();
-    explain_connections(obs, counted, conn_level, s, &mut reasons);
+    explain_connections(obs, counted, conn_level, eased, s, &mut reasons);
     // The reason that decided the level goes first: a table shows only it.
     if conn_level > ttl.level {
         let r = reasons.remove(conn_reason);
@@ -157,7 +178,7 @@ pub fn connection_level(counted: u32, s: &DetectionSettings) -> Level {
     }
 }
 
-fn evidence(obs: &SubscriberObservation, s: &DetectionSettings) -> Evidence {
+fn evidence(obs: &SubscriberObservation, e: u8, s: &DetectionSettings) -> Evidence {
     let observations = obs.ttl.observations();
     let share = match obs.ttl.strategy {
         Some(ProbeStrategy::ConnectionMark) if obs.connections > 0 => {
@@ -181,7 +202,7 @@ fn evidence(obs: &SubscriberObservation, s: &DetectionSettings) -> Evidence {
                 .ttl
                 .counts
                 .keys()
-                .filter(|&&t| !matches!(classify(t, obs.expected_hops), TtlClass::Edge { .. }))
+                .filter(|&&t| !matches!(classify(t, e), TtlClass::Edge { .. }))
                 .count();
             if observations > 0 && (device_ttls > 0 || obs.connections >= s.rewrite_min_connections)
             {
@@ -191,17 +212,120 @@ fn evidence(obs: &SubscriberObservation, s: &DetectionSettings) -> Evidence {
             }
         }
     };
-    Evidence {
-        status,
-        observations,
-        share,
-        probe_age_secs: obs.ttl.probe_age_secs,
-    }
+    Evidence::new(status, observations, share, obs.ttl.probe_age_secs)
 }
 
 struct TtlReading {
     status: TtlStatus,
     level: Level,
+    /// Devices were seen, and every one at the expected distance.
+    devices_at_expected: bool,
+}
+
+impl TtlReading {
+    fn new(status: TtlStatus, level: Level) -> Self {
+        Self {
+            status,
+            level,
+            devices_at_expected: false,
+        }
+    }
+}
+
+/// True when `counts` show a router beyond the expected distance: a device
+/// at least the router threshold further away, or a rewritten TTL.
+pub fn router_sign(counts: &std::collections::BTreeMap<u8, u32>, e: u8, s: &DetectionSettings) -> bool {
+    let router_extra = s.extra_hops_for_router();
+    counts.keys().any(|&t| match classify(t, e) {
+        TtlClass::Lowered { extra, .. } => extra >= router_extra,
+        TtlClass::Implausible => true,
+        _ => false,
+    })
+}
+
+/// Earlier scans of the line weigh in: a second router that showed in
+/// several of them is flagged even when this scan missed its few devices
+/// (a light sharer), and a router sign that shows for the first time after
+/// several clean scans is only watched until it shows again (one odd scan,
+/// a visitor's travel router, does not flag an honest line).
+fn over_time(
+    obs: &SubscriberObservation,
+    e: u8,
+    s: &DetectionSettings,
+    ttl: &mut TtlReading,
+    evidence: &mut Evidence,
+    reasons: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
+    let judged: Vec<_> = obs.line.judged().collect();
+    evidence.scans = 1 + judged.len() as u32;
+    evidence.past_observations = judged.iter().map(|p| p.counts.values().sum::<u32>()).sum();
+    if judged.is_empty() {
+        return;
+    }
+    let with_router: Vec<_> = judged
+        .iter()
+        .filter(|p| router_sign(&p.counts, e, s))
+        .collect();
+    let now = ttl.status.is_router_evidence() && router_sign(&obs.ttl.counts, e, s);
+    let scans = judged.len() + 1;
+    if now && with_router.is_empty() && judged.len() >= ODD_SCAN_HISTORY && ttl.level == Level::Medium
+    {
+        ttl.level = Level::Low;
+        if let Some(first) = reasons.first_mut() {
+            first.push_str(&format!(
+                " It shows for the first time in {scans} scans: watched, and raised to medium if it shows again."
+            ));
+        }
+    } else if !now && with_router.len() >= LIGHT_SHARER_SCANS && ttl.level < Level::Medium {
+        let mut seen = BTreeSet::new();
+        for p in &with_router {
+            seen.extend(p.counts.keys().copied().filter(|&t| {
+                matches!(classify(t, e), TtlClass::Lowered { .. } | TtlClass::Implausible)
+            }));
+        }
+        let seen: Vec<u8> = seen.into_iter().collect();
+        reasons.insert(
+            0,
+            format!(
+                "Devices behind a second router (TTL {}) showed in {} of the last {scans} scans, though not in this one: a neighbour's few devices that come and go; a light sharer.",
+                list(&seen),
+                with_router.len()
+            ),
+        );
+        ttl.status = TtlStatus::RouterDetected;
+        ttl.level = Level::Medium;
+        ttl.devices_at_expected = false;
+    } else if now && !with_router.is_empty() {
+        notes.push(format!(
+            "The same sign showed in {} of the {} earlier scans.",
+            with_router.len(),
+            judged.len()
+        ));
+    }
+}
+
+/// Earlier scans that must have seen TTLs, with no router sign, before a
+/// sign in this scan alone is only watched.
+pub const ODD_SCAN_HISTORY: usize = 3;
+/// Earlier scans with a router sign that flag a line whose current scan
+/// shows none.
+pub const LIGHT_SHARER_SCANS: usize = 2;
+
+/// Notes the subscriber's router's own connections, which the scanner kept
+/// out of the TTL counts.
+fn router_own(obs: &SubscriberObservation, evidence: &mut Evidence, notes: &mut Vec<String>) {
+    let n: u32 = obs.ttl.router_own.values().sum();
+    evidence.router_own = n;
+    if n > 0 {
+        let ttls: Vec<u8> = obs.ttl.router_own.keys().copied().collect();
+        notes.push(format!(
+            "{} at TTL {} {} the subscriber's own router talking (DNS, NTP, TR-069): kept out of the TTL evidence.",
+            crate::words::count(u64::from(n), "connection"),
+            list(&ttls),
+            if n == 1 { "is" } else { "are" }
+        ));
+    }
 }
 
 fn list(ttls: &[u8]) -> String {
@@ -213,13 +337,14 @@ fn list(ttls: &[u8]) -> String {
 
 fn read_ttls(
     obs: &SubscriberObservation,
+    e: u8,
     s: &DetectionSettings,
     evidence: &Evidence,
     reasons: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> TtlReading {
-    let e = obs.expected_hops;
     let router_extra = s.extra_hops_for_router();
+    let bridged = e == 0 && obs.access == crate::observation::Access::Pppoe;
     let mut expected = Vec::new();
     let mut families = BTreeSet::new();
     let mut edge = Vec::new();
@@ -262,10 +387,7 @@ fn read_ttls(
             "TTL {} cannot come from any device {hop_words} (expected {expected_list}): a router is rewriting TTLs to hide the devices behind it.",
             list(&implausible)
         ));
-        return TtlReading {
-            status: TtlStatus::TtlRewritten,
-            level: Level::High,
-        };
+        return TtlReading::new(TtlStatus::TtlRewritten, Level::High);
     }
 
     if !edge.is_empty() && expected.is_empty() && lowered.is_empty() {
@@ -276,19 +398,13 @@ fn read_ttls(
                 "Every observed TTL ({}) is an OS default although devices on this line should arrive with {expected_list}: the subscriber's router resets TTLs (a known way to hide sharing).",
                 list(&edge)
             ));
-            return TtlReading {
-                status: TtlStatus::TtlRewritten,
-                level: Level::Medium,
-            };
+            return TtlReading::new(TtlStatus::TtlRewritten, Level::Medium);
         }
         reasons.push(format!(
             "Only TTL {} was seen: the subscriber's own router (DNS, NTP) rather than the devices behind it.",
             list(&edge)
         ));
-        return TtlReading {
-            status: TtlStatus::Normal,
-            level: Level::Normal,
-        };
+        return TtlReading::new(TtlStatus::Normal, Level::Normal);
     }
 
     if !edge.is_empty() {
@@ -313,10 +429,15 @@ fn read_ttls(
                     list(&lowered)
                 )
             });
-            return TtlReading {
-                status: TtlStatus::DoubleRouter,
-                level: Level::High,
-            };
+            return TtlReading::new(TtlStatus::DoubleRouter, Level::High);
+        }
+        if !expected.is_empty() && bridged {
+            reasons.push(format!(
+                "The PC that dials (TTL {}) has devices one hop behind it (TTL {}): it shares its connection (Windows mobile hotspot or internet connection sharing).",
+                list(&expected),
+                list(&lowered)
+            ));
+            return TtlReading::new(TtlStatus::RouterDetected, Level::Medium);
         }
         if !expected.is_empty() && e == 0 {
             reasons.push(format!(
@@ -324,10 +445,7 @@ fn read_ttls(
                 list(&expected),
                 list(&lowered)
             ));
-            return TtlReading {
-                status: TtlStatus::RouterDetected,
-                level: Level::Medium,
-            };
+            return TtlReading::new(TtlStatus::RouterDetected, Level::Medium);
         }
         if !expected.is_empty() {
             reasons.push(format!(
@@ -335,29 +453,20 @@ fn read_ttls(
                 list(&expected),
                 list(&lowered)
             ));
-            return TtlReading {
-                status: TtlStatus::RouterDetected,
-                level: Level::Medium,
-            };
+            return TtlReading::new(TtlStatus::RouterDetected, Level::Medium);
         }
         if e == 0 {
             reasons.push(format!(
                 "Every device is one hop further than a directly attached device can be (TTL {}): the connection is tethered through a phone or travel router.",
                 list(&lowered)
             ));
-            return TtlReading {
-                status: TtlStatus::RouterDetected,
-                level: Level::Medium,
-            };
+            return TtlReading::new(TtlStatus::RouterDetected, Level::Medium);
         }
         reasons.push(format!(
             "Every device is one hop further than expected (TTL {}): one home behind a second router (mesh Wi-Fi in router mode, ONT plus own router). Common and not sharing on its own; watched.",
             list(&lowered)
         ));
-        return TtlReading {
-            status: TtlStatus::RouterDetected,
-            level: Level::Low,
-        };
+        return TtlReading::new(TtlStatus::RouterDetected, Level::Low);
     }
 
     if families.len() >= 2 {
@@ -368,8 +477,8 @@ fn read_ttls(
             list(&expected)
         ));
         return TtlReading {
-            status: TtlStatus::MultipleOs,
-            level: Level::Low,
+            devices_at_expected: lowered.is_empty() && below_threshold.is_empty(),
+            ..TtlReading::new(TtlStatus::MultipleOs, Level::Low)
         };
     }
 
@@ -385,8 +494,8 @@ fn read_ttls(
         ));
     }
     TtlReading {
-        status: TtlStatus::Normal,
-        level: Level::Normal,
+        devices_at_expected: !expected.is_empty() && below_threshold.is_empty(),
+        ..TtlReading::new(TtlStatus::Normal, Level::Normal)
     }
 }
 
@@ -394,6 +503,7 @@ fn explain_connections(
     obs: &SubscriberObservation,
     counted: u32,
     level: Level,
+    eased: bool,
     s: &DetectionSettings,
     reasons: &mut Vec<String>,
 ) {
@@ -405,6 +515,18 @@ fn explain_connections(
     } else {
         String::new()
     };
+    if eased {
+        let threshold = if level == Level::Medium {
+            format!("the sharing threshold of {}", s.connections_high)
+        } else {
+            format!("the review threshold of {}", s.connections_medium)
+        };
+        reasons.push(format!(
+            "{} connections{p2p}: at or above {threshold}, but every device is at the expected distance: one busy household (gaming, streaming), so the count alone weighs one level less ({level}).",
+            obs.connections
+        ));
+        return;
+    }
     let verdict = match level {
         Level::Normal => format!("below the watch threshold of {}", s.connections_low),
         Level::Low => format!("at or above the watch threshold of {}", s.connections_low),
@@ -453,6 +575,18 @@ fn explain_evidence(obs: &SubscriberObservation, ev: &Evidence, reasons: &mut Ve
                 ));
             }
         }
+    }
+    if ev.scans > 1 {
+        let earlier = ev.scans - 1;
+        reasons.push(format!(
+            "The verdict rests on this scan and {} of the last {} days ({} in all).",
+            crate::words::count(u64::from(earlier), "earlier scan"),
+            crate::line::HISTORY_DAYS,
+            crate::words::count(
+                u64::from(ev.observations) + u64::from(ev.past_observations),
+                "TTL observation"
+            )
+        ));
     }
 }
 

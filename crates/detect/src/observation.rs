@@ -75,6 +75,11 @@ pub struct TtlEvidence {
     /// How long the probes have been installed, when known. Probes only see
     /// connections opened after they were installed.
     pub probe_age_secs: Option<u64>,
+    /// Marked connections recognised as the subscriber's own router talking
+    /// (DNS, NTP, TR-069), per TTL: kept out of `counts`, because they show
+    /// where the router is, not where the devices are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub router_own: BTreeMap<u8, u32>,
 }
 
 impl TtlEvidence {
@@ -110,6 +115,9 @@ pub struct SubscriberObservation {
     /// cover all of them.
     #[serde(default)]
     pub sessions: Vec<SessionSeen>,
+    /// The owner's setting and earlier scans of this line.
+    #[serde(default)]
+    pub line: crate::line::LineMemory,
 }
 
 /// One online session of an account.

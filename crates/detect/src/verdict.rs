@@ -155,6 +155,46 @@ pub struct Evidence {
     pub share: Option<f64>,
     /// How long the probes had been installed at scan time, when known.
     pub probe_age_secs: Option<u64>,
+    /// Scans the verdict rests on: this one and the earlier ones of the
+    /// line's history that saw TTLs.
+    #[serde(default = "one")]
+    pub scans: u32,
+    /// TTL observations of those earlier scans.
+    #[serde(default)]
+    pub past_observations: u32,
+    /// The distance the TTLs were read against, and why.
+    #[serde(default)]
+    pub distance: Option<crate::distance::LineDistance>,
+    /// Connections recognised as the subscriber's own router talking and
+    /// kept out of the TTL evidence.
+    #[serde(default)]
+    pub router_own: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Evidence {
+    /// Evidence of one scan read against the router's distance; the rules
+    /// fill in history, distance and the router's own traffic.
+    pub fn new(
+        status: EvidenceStatus,
+        observations: u32,
+        share: Option<f64>,
+        probe_age_secs: Option<u64>,
+    ) -> Self {
+        Self {
+            status,
+            observations,
+            share,
+            probe_age_secs,
+            scans: 1,
+            past_observations: 0,
+            distance: None,
+            router_own: 0,
+        }
+    }
 }
 
 /// The explained verdict for one subscriber.

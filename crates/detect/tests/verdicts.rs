@@ -15,9 +15,11 @@ fn sub(access: Access, connections: u32, ttls: &[(u8, u32)]) -> SubscriberObserv
             strategy: Some(ProbeStrategy::ConnectionMark),
             counts: ttls.iter().copied().collect(),
             probe_age_secs: Some(3600),
+            ..Default::default()
         },
         whitelist: None,
         sessions: Vec::new(),
+        line: Default::default(),
     }
 }
 
@@ -152,12 +154,16 @@ fn p2p_connections_do_not_count_towards_sharing_unless_asked() {
         count_p2p_connections: true,
         ..DetectionSettings::default()
     };
+    // Counted, 1,500 connections from one device at the expected distance
+    // are one busy household: the count alone weighs one level less.
+    assert_eq!(assess(&o, &strict).level, Level::Medium);
+    o.ttl = TtlEvidence::default();
     assert_eq!(assess(&o, &strict).level, Level::High);
 }
 
 #[test]
 fn connection_thresholds_are_the_owners() {
-    let o = sub(Access::Pppoe, 350, &[(63, 350)]);
+    let mut o = sub(Access::Pppoe, 350, &[(63, 350)]);
     assert_eq!(judge(&o).level, Level::Low);
     let strict = DetectionSettings {
         connections_low: 100,
@@ -165,7 +171,20 @@ fn connection_thresholds_are_the_owners() {
         connections_high: 300,
         ..DetectionSettings::default()
     };
+    assert_eq!(assess(&o, &strict).level, Level::Medium);
+    // Without TTLs the count is all there is.
+    o.ttl = TtlEvidence::default();
     assert_eq!(assess(&o, &strict).level, Level::High);
+}
+
+#[test]
+fn a_busy_household_with_every_device_at_home_is_watched_not_flagged() {
+    let console = judge(&sub(Access::Pppoe, 620, &[(63, 20), (127, 600)]));
+    assert_eq!(console.level, Level::Low, "{:?}", console.reasons);
+    assert!(console.reasons.iter().any(|r| r.contains("one busy household")));
+    // Not when a device sits further away: then the count corroborates.
+    let shared = judge(&sub(Access::Pppoe, 620, &[(63, 300), (62, 320)]));
+    assert_eq!(shared.level, Level::High, "{:?}", shared.reasons);
 }
 
 #[test]
@@ -338,7 +357,7 @@ fn the_reason_that_decided_the_level_comes_first() {
     // A normal family mix whose connection count alone makes it high: the
     // count is why, so it is the first reason (the one a table shows).
     let v = judge(&sub(Access::Pppoe, 839, &[(63, 500), (127, 339)]));
-    assert_eq!(v.level, Level::High, "{:?}", v.reasons);
+    assert_eq!(v.level, Level::Medium, "{:?}", v.reasons);
     assert!(
         v.reasons[0].starts_with("839 connections"),
         "{:?}",

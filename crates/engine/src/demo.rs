@@ -54,9 +54,11 @@ pub fn ideal_observation(pop: &Population, s: &SimSubscriber) -> SubscriberObser
             strategy: Some(ProbeStrategy::ConnectionMark),
             counts,
             probe_age_secs: Some(3600),
+            ..Default::default()
         },
         whitelist: None,
         sessions: Vec::new(),
+        line: Default::default(),
     }
 }
 

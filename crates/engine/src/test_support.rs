@@ -21,12 +21,7 @@ pub fn result(name: &str, level: Level, whitelisted: bool) -> SubscriberResult {
         whitelisted,
         reasons: vec![format!("{name}'s reason")],
         recommended_action: RecommendedAction::None,
-        evidence: Evidence {
-            status: EvidenceStatus::Sufficient,
-            observations: 1,
-            share: None,
-            probe_age_secs: None,
-        },
+        evidence: Evidence::new(EvidenceStatus::Sufficient, 1, None, None),
         scanned_at: chrono::Utc::now(),
     }
 }

@@ -346,12 +346,7 @@ mod tests {
             whitelisted: false,
             reasons: vec![format!("{connections} connections")],
             recommended_action: RecommendedAction::Review,
-            evidence: Evidence {
-                status: EvidenceStatus::Sufficient,
-                observations: 13,
-                share: None,
-                probe_age_secs: None,
-            },
+            evidence: Evidence::new(EvidenceStatus::Sufficient, 13, None, None),
             scanned_at: when,
         }
     }

@@ -60,12 +60,7 @@ pub fn result(subscriber: &str, nas: &str, level: Level, connections: u32) -> Su
         } else {
             RecommendedAction::None
         },
-        evidence: Evidence {
-            status: EvidenceStatus::Sufficient,
-            observations: 17,
-            share: Some(0.25),
-            probe_age_secs: Some(3600),
-        },
+        evidence: Evidence::new(EvidenceStatus::Sufficient, 17, Some(0.25), Some(3600)),
         scanned_at: at(60),
     }
 }
