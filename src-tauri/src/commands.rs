@@ -250,6 +250,7 @@ pub async fn start_scan<R: Runtime>(
         scope,
         settings,
         whitelist: Default::default(),
+        lines: Default::default(),
         operator: operator.into(),
         install_probes: false,
     };

@@ -59,6 +59,7 @@ pub fn request(targets: Vec<NasTarget>) -> ScanRequest {
         scope: ScanScope::All,
         settings: DetectionSettings::default(),
         whitelist: Default::default(),
+        lines: Default::default(),
         operator: "tester".into(),
         install_probes: false,
     }

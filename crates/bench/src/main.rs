@@ -338,6 +338,7 @@ async fn time_scan(targets: &[NasTarget], scope: ScanScope) -> (f64, usize, u64)
         scope,
         settings: DetectionSettings::default(),
         whitelist: Default::default(),
+        lines: Default::default(),
         operator: "bench".into(),
         install_probes: false,
     };

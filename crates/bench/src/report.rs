@@ -48,6 +48,7 @@ pub async fn rows(subscribers: usize, nas: usize) -> String {
             scope: ScanScope::All,
             settings: DetectionSettings::default(),
             whitelist: Default::default(),
+            lines: Default::default(),
             operator: "bench".into(),
             install_probes: false,
         },

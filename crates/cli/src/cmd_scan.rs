@@ -96,6 +96,7 @@ pub async fn run(a: ScanArgs) -> CliResult {
         scope,
         settings,
         whitelist: Default::default(),
+        lines: Default::default(),
         operator: a.operator.clone(),
         install_probes: a.install_probes,
     };

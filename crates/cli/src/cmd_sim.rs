@@ -214,6 +214,7 @@ pub async fn demo(a: DemoArgs) -> CliResult {
         scope: ScanScope::All,
         settings,
         whitelist: Default::default(),
+        lines: Default::default(),
         operator: "demo".into(),
         install_probes: false,
     };

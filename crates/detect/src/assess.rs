@@ -234,7 +234,11 @@ impl TtlReading {
 
 /// True when `counts` show a router beyond the expected distance: a device
 /// at least the router threshold further away, or a rewritten TTL.
-pub fn router_sign(counts: &std::collections::BTreeMap<u8, u32>, e: u8, s: &DetectionSettings) -> bool {
+pub fn router_sign(
+    counts: &std::collections::BTreeMap<u8, u32>,
+    e: u8,
+    s: &DetectionSettings,
+) -> bool {
     let router_extra = s.extra_hops_for_router();
     counts.keys().any(|&t| match classify(t, e) {
         TtlClass::Lowered { extra, .. } => extra >= router_extra,
@@ -269,7 +273,10 @@ fn over_time(
         .collect();
     let now = ttl.status.is_router_evidence() && router_sign(&obs.ttl.counts, e, s);
     let scans = judged.len() + 1;
-    if now && with_router.is_empty() && judged.len() >= ODD_SCAN_HISTORY && ttl.level == Level::Medium
+    if now
+        && with_router.is_empty()
+        && judged.len() >= ODD_SCAN_HISTORY
+        && ttl.level == Level::Medium
     {
         ttl.level = Level::Low;
         if let Some(first) = reasons.first_mut() {
@@ -281,7 +288,10 @@ fn over_time(
         let mut seen = BTreeSet::new();
         for p in &with_router {
             seen.extend(p.counts.keys().copied().filter(|&t| {
-                matches!(classify(t, e), TtlClass::Lowered { .. } | TtlClass::Implausible)
+                matches!(
+                    classify(t, e),
+                    TtlClass::Lowered { .. } | TtlClass::Implausible
+                )
             }));
         }
         let seen: Vec<u8> = seen.into_iter().collect();

@@ -93,10 +93,18 @@ fn a_line_learned_as_bridged_over_days_is_not_flagged() {
     assert_eq!(v.evidence.scans, 4);
     assert!(v.reasons.iter().any(|r| r.contains("3 earlier scans")));
     // One evening is not days.
-    o.line.past = vec![past(1, &[(128, 9)]), past(2, &[(128, 9)]), past(3, &[(128, 9)])];
+    o.line.past = vec![
+        past(1, &[(128, 9)]),
+        past(2, &[(128, 9)]),
+        past(3, &[(128, 9)]),
+    ];
     assert_eq!(source(&judge(&o)), DistanceSource::Router);
     // Two OS families at their defaults are a router resetting TTLs.
-    o.line.past = vec![past(2, &[(64, 9)]), past(14, &[(128, 9)]), past(26, &[(64, 9)])];
+    o.line.past = vec![
+        past(2, &[(64, 9)]),
+        past(14, &[(128, 9)]),
+        past(26, &[(64, 9)]),
+    ];
     assert_eq!(source(&judge(&o)), DistanceSource::Router);
 }
 
@@ -148,7 +156,11 @@ fn a_light_sharer_is_caught_after_a_few_scans() {
     ];
     let v = judge(&o);
     assert_eq!(v.level, Level::Medium, "{:?}", v.reasons);
-    assert!(v.reasons[0].contains("2 of the last 4 scans"), "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].contains("2 of the last 4 scans"),
+        "{:?}",
+        v.reasons
+    );
     assert!(v.reasons.iter().any(|r| r.contains("3 earlier scans")));
     // Once is not enough.
     o.line.past.truncate(2);
@@ -158,7 +170,11 @@ fn a_light_sharer_is_caught_after_a_few_scans() {
 #[test]
 fn one_odd_scan_does_not_flag_an_honest_line() {
     let mut o = line(ROUTER, 60, &[(63, 55), (62, 5)]);
-    assert_eq!(judge(&o).level, Level::Medium, "without history the scan decides");
+    assert_eq!(
+        judge(&o).level,
+        Level::Medium,
+        "without history the scan decides"
+    );
     o.line.past = vec![
         past(6, &[(63, 50)]),
         past(30, &[(63, 40)]),

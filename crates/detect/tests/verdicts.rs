@@ -181,7 +181,10 @@ fn connection_thresholds_are_the_owners() {
 fn a_busy_household_with_every_device_at_home_is_watched_not_flagged() {
     let console = judge(&sub(Access::Pppoe, 620, &[(63, 20), (127, 600)]));
     assert_eq!(console.level, Level::Low, "{:?}", console.reasons);
-    assert!(console.reasons.iter().any(|r| r.contains("one busy household")));
+    assert!(console
+        .reasons
+        .iter()
+        .any(|r| r.contains("one busy household")));
     // Not when a device sits further away: then the count corroborates.
     let shared = judge(&sub(Access::Pppoe, 620, &[(63, 300), (62, 320)]));
     assert_eq!(shared.level, Level::High, "{:?}", shared.reasons);

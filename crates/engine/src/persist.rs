@@ -40,7 +40,8 @@ pub(crate) async fn store_task<T: Send + 'static>(
 
 /// Runs `req` and stores it: the scan row first (so a crash mid-scan still
 /// shows that a scan started), then outcome and results in one transaction.
-/// The whitelist in force is read from storage and merged into `req`'s.
+/// The whitelist in force and each line's memory (the owner's distance, its
+/// recent scans) are read from storage and merged into `req`'s.
 pub async fn scan_and_store(
     store: Arc<Mutex<Store>>,
     mut req: ScanRequest,
@@ -48,7 +49,7 @@ pub async fn scan_and_store(
     events: Option<mpsc::Sender<ScanEvent>>,
 ) -> Result<ScanOutput, EngineError> {
     let now = Utc::now();
-    let (scan_id, whitelist) = {
+    let (scan_id, whitelist, lines) = {
         let (op, scope, settings) = (
             req.operator.clone(),
             req.scope.clone(),
@@ -57,12 +58,16 @@ pub async fn scan_and_store(
         store_task(&store, move |st| {
             let id = st.begin_scan(&op, &scope, &settings, now)?;
             let wl = st.active_whitelist(now)?;
-            Ok((id, wl))
+            let lines = st.line_memory(now)?;
+            Ok((id, wl, lines))
         })
         .await?
     };
     for (k, v) in whitelist {
         req.whitelist.entry(k).or_insert(v);
+    }
+    for (k, v) in lines {
+        req.lines.entry(k).or_insert(v);
     }
     let mut out = run_scan(req, cancel, events).await;
     out.summary.id = Some(scan_id);

@@ -39,6 +39,7 @@ impl Fixture {
             scope: ScanScope::All,
             settings: DetectionSettings::default(),
             whitelist: Default::default(),
+            lines: Default::default(),
             operator: "owner".into(),
             install_probes: false,
         };

@@ -134,6 +134,25 @@ pub struct Tally {
     pub new_connections: u32,
     /// Observations per TTL, as (ttl, count), few entries.
     pub ttl: Vec<(u8, u32)>,
+    /// Marked connections that are the subscriber's router talking itself
+    /// (see [`is_router_own`]), per TTL: kept apart from `ttl`.
+    pub own: Vec<(u8, u32)>,
+}
+
+/// Whether a marked connection is a home router's own: DNS, NTP or TR-069
+/// (CWMP) sent at an OS's initial TTL. A home router forwards the
+/// household's DNS and keeps its own clock and ACS session, all from itself,
+/// so these arrive untouched whatever the devices behind it are; the same
+/// services from a device behind it arrive one lower and stay evidence.
+/// Only on PPPoE, where a router is expected: a hotspot phone's DNS is the
+/// phone's.
+pub fn is_router_own(ttl: u8, proto: &[u8], dst_port: u16) -> bool {
+    shareguard_detect::ttl::OS_INITIAL_TTLS.contains(&ttl)
+        && match proto {
+            b"udp" => matches!(dst_port, 53 | 123),
+            b"tcp" => matches!(dst_port, 53 | 7547),
+            _ => false,
+        }
 }
 
 impl Tally {
@@ -145,13 +164,37 @@ impl Tally {
         for (ttl, n) in other.ttl {
             self.observe(ttl, n);
         }
+        for (ttl, n) in other.own {
+            bump(&mut self.own, ttl, n);
+        }
+    }
+
+    /// Counts one marked connection: as the router's own when `own_traffic`
+    /// (a PPPoE line) and [`is_router_own`] says so, else as a device seen
+    /// at `ttl`.
+    pub(crate) fn observe_marked(
+        &mut self,
+        ttl: u8,
+        proto: &[u8],
+        dst_port: u16,
+        own_traffic: bool,
+    ) {
+        if own_traffic && is_router_own(ttl, proto, dst_port) {
+            bump(&mut self.own, ttl, 1);
+        } else {
+            self.observe(ttl, 1);
+        }
     }
 
     pub(crate) fn observe(&mut self, ttl: u8, n: u32) {
-        match self.ttl.iter_mut().find(|(t, _)| *t == ttl) {
-            Some((_, c)) => *c += n,
-            None => self.ttl.push((ttl, n)),
-        }
+        bump(&mut self.ttl, ttl, n);
+    }
+}
+
+fn bump(counts: &mut Vec<(u8, u32)>, ttl: u8, n: u32) {
+    match counts.iter_mut().find(|(t, _)| *t == ttl) {
+        Some((_, c)) => *c += n,
+        None => counts.push((ttl, n)),
     }
 }
 
@@ -165,6 +208,8 @@ pub struct Tallies {
     /// list entries created before a session began belong to whoever held
     /// the address before.
     uptimes_ms: Vec<Option<u64>>,
+    /// Set on PPPoE routers: recognise the subscriber's router's own traffic.
+    pub own_traffic: bool,
 }
 
 impl Tallies {
@@ -178,6 +223,7 @@ impl Tallies {
             index,
             tallies: vec![Tally::default(); sessions.len()],
             uptimes_ms: sessions.iter().map(|s| s.uptime_ms).collect(),
+            own_traffic: false,
         }
     }
 
@@ -420,6 +466,7 @@ fn count_row(
     let Some((ip, src_port)) = src.and_then(parse_ipv4_port) else {
         return false;
     };
+    let own_traffic = tallies.own_traffic;
     let Some(t) = tallies.get_mut(ip) else {
         return false;
     };
@@ -435,7 +482,7 @@ fn count_row(
     }
     if with_marks {
         if let Some(ttl) = mark.and_then(ttl_from_label) {
-            t.observe(ttl, 1);
+            t.observe_marked(ttl, proto.unwrap_or(b""), dst_port, own_traffic);
         }
     }
     true

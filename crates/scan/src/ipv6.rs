@@ -203,6 +203,7 @@ pub async fn read_connections(
             (Some(ids), Some(id)) => ids.observe(id),
             _ => false,
         };
+        let own_traffic = tallies.own_traffic;
         if let Some(t) = tallies.tallies.get_mut(i) {
             t.connections += 1;
             if new {
@@ -212,7 +213,7 @@ pub async fn read_connections(
                 t.p2p += 1;
             }
             if let Some(ttl) = ttl {
-                t.observe(ttl, 1);
+                t.observe_marked(ttl, proto, dport, own_traffic);
             }
         }
     }

@@ -13,8 +13,8 @@ use std::time::Instant;
 use chrono::Utc;
 use routeros_client::{Client, Error};
 use shareguard_detect::{
-    assess, Access, DetectionSettings, NasOutcome, NasStatus, ProbeStrategy, ScanScope, ScanStatus,
-    ScanSummary, SessionSeen, SubscriberObservation, SubscriberResult, TtlEvidence,
+    assess, Access, DetectionSettings, LineMemory, NasOutcome, NasStatus, ProbeStrategy, ScanScope,
+    ScanStatus, ScanSummary, SessionSeen, SubscriberObservation, SubscriberResult, TtlEvidence,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +34,9 @@ pub struct ScanRequest {
     pub settings: DetectionSettings,
     /// Whitelisted subscribers and their reasons.
     pub whitelist: HashMap<String, String>,
+    /// What is known of each line beyond this scan (the owner's distance,
+    /// earlier scans); lines not in it are judged on this scan alone.
+    pub lines: HashMap<String, LineMemory>,
     /// Who started the scan (`system` for scheduled scans).
     pub operator: String,
     /// Install (or update) TTL probes before reading, where missing.
@@ -84,6 +87,7 @@ pub async fn run_scan(
     let shared = Arc::new(Job {
         settings: req.settings.clone(),
         whitelist: req.whitelist,
+        lines: req.lines,
         scope: req.scope.clone(),
         install: req.install_probes,
     });
@@ -151,6 +155,7 @@ async fn emit(events: Option<&mpsc::Sender<ScanEvent>>, e: ScanEvent) {
 struct Job {
     settings: DetectionSettings,
     whitelist: HashMap<String, String>,
+    lines: HashMap<String, LineMemory>,
     scope: ScanScope,
     /// Install (or update) the TTL probes first.
     install: bool,
@@ -256,6 +261,7 @@ async fn read_nas(
     let Job {
         settings,
         whitelist,
+        lines,
         scope,
         install,
     } = job;
@@ -291,6 +297,7 @@ async fn read_nas(
         return Ok(Vec::new());
     }
     let mut tallies = Tallies::for_sessions(&sessions);
+    tallies.own_traffic = target.access == Access::Pppoe;
     if strategy == Some(ProbeStrategy::AddressList) {
         let one = (sessions.len() == 1).then(|| sessions[0].address);
         read_address_lists(&mut client, &mut tallies, one).await?;
@@ -342,6 +349,7 @@ async fn read_nas(
             let first = &sessions[0];
             let obs = SubscriberObservation {
                 whitelist: whitelist.get(&first.subscriber).cloned(),
+                line: lines.get(&first.subscriber).cloned().unwrap_or_default(),
                 subscriber: first.subscriber.clone(),
                 nas: target.name.clone(),
                 address: first.address.to_string(),
@@ -353,6 +361,7 @@ async fn read_nas(
                     strategy,
                     counts: t.ttl.into_iter().collect::<BTreeMap<_, _>>(),
                     probe_age_secs,
+                    router_own: t.own.into_iter().collect(),
                 },
                 sessions: sessions
                     .iter()

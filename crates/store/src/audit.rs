@@ -32,6 +32,8 @@ pub mod action {
     pub const PIN_REFUSED: &str = "pin_refused";
     pub const TAG_SET: &str = "tag_set";
     pub const HISTORY_PRUNED: &str = "history_pruned";
+    pub const LINE_DISTANCE_SET: &str = "line_distance_set";
+    pub const LINE_DISTANCE_CLEARED: &str = "line_distance_cleared";
 }
 
 /// An entry to append.

@@ -277,7 +277,27 @@ DROP INDEX results_by_level;
 CREATE INDEX results_by_level ON results (level_rank DESC, connections DESC, subscriber, address, nas);
 "#;
 
-const STEPS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)];
+/// Version 6: the owner's distance per subscriber line (0 for a PC that
+/// dials through a bridged modem, 2 for a router behind the ISP's router),
+/// which overrides the router's setting when a verdict reads the TTLs.
+const V6: &str = r#"
+CREATE TABLE line_distance (
+    subscriber TEXT PRIMARY KEY,
+    hops       INTEGER NOT NULL CHECK (hops BETWEEN 0 AND 8),
+    note       TEXT NOT NULL,
+    set_by     TEXT NOT NULL,
+    set_at     TEXT NOT NULL
+) STRICT;
+"#;
+
+const STEPS: &[M<'static>] = &[
+    M::up(V1),
+    M::up(V2),
+    M::up(V3),
+    M::up(V4),
+    M::up(V5),
+    M::up(V6),
+];
 
 /// The schema version this build writes and the newest it can read.
 pub const SCHEMA_VERSION: u32 = STEPS.len() as u32;

@@ -86,6 +86,7 @@ pub async fn real_scan(subscribers: usize) -> (Db, Vec<SubscriberResult>) {
             scope: ScanScope::All,
             settings: DetectionSettings::default(),
             whitelist: Default::default(),
+            lines: Default::default(),
             operator: "owner".into(),
             install_probes: install,
         };
