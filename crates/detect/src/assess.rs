@@ -417,6 +417,37 @@ fn read_ttls(
         return TtlReading::new(TtlStatus::Normal, Level::Normal);
     }
 
+    // A PC that dials PPPoE itself sends at its OS's initial TTL, like a
+    // home router's own traffic; but a router is Linux (64) and talks a
+    // little, so traffic at 128, or real traffic at 64 once the router's
+    // DNS/NTP is kept out, next to devices one hop further is a bridged PC
+    // sharing its connection.
+    let dialling_pc: Vec<u8> = edge
+        .iter()
+        .copied()
+        .filter(|&t| {
+            obs.access == crate::observation::Access::Pppoe
+                && e == 1
+                && lowered.is_empty()
+                && !expected.is_empty()
+                && match (t, obs.ttl.strategy) {
+                    (128, _) => true,
+                    (64, Some(ProbeStrategy::ConnectionMark)) => {
+                        obs.ttl.counts.get(&t).copied().unwrap_or(0) >= s.rewrite_min_connections
+                    }
+                    _ => false,
+                }
+        })
+        .collect();
+    if !dialling_pc.is_empty() {
+        reasons.push(format!(
+            "A PC arrives untouched (TTL {}) next to devices one hop behind it (TTL {}): it dials PPPoE itself through a bridged modem and shares its connection (Windows mobile hotspot or internet connection sharing).",
+            list(&dialling_pc),
+            list(&expected)
+        ));
+        return TtlReading::new(TtlStatus::RouterDetected, Level::Medium);
+    }
+
     if !edge.is_empty() {
         notes.push(format!(
             "TTL {} is the subscriber's own router talking (DNS, NTP): expected.",

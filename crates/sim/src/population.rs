@@ -41,20 +41,42 @@ pub enum HouseholdKind {
     SeveralHouseholds,
     TtlRewriter,
     HotspotTethering,
+    /// The ISP's modem bridged: a PC dials PPPoE itself, so its packets
+    /// arrive untouched (64/128) and the caller-id is its network card's.
+    BridgedPc,
+    /// A bridged PC that shares its connection (Windows mobile hotspot or
+    /// ICS): the PC at 128, phones at 63 and laptops at 127 behind it.
+    BridgedSharingPc,
+    /// A household with devices that start at 255 (cameras, set-top boxes)
+    /// and often an ONT-router whose own traffic leaves at 255.
+    NetworkGear,
+    /// A console or gaming PC with a few hundred connections of its own.
+    GamingHousehold,
+    /// A second router feeding a neighbour who uses only a handful of
+    /// connections.
+    LightSecondRouter,
+    /// A hotspot phone tethering one laptop that does little.
+    LightTethering,
 }
 
 impl HouseholdKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 16] = [
         Self::SingleDevice,
         Self::MixedOsFamily,
         Self::HeavyHousehold,
         Self::VpnUser,
         Self::MeshWifi,
         Self::P2pUser,
+        Self::BridgedPc,
+        Self::NetworkGear,
+        Self::GamingHousehold,
         Self::RouterBehindRouter,
         Self::SeveralHouseholds,
         Self::TtlRewriter,
         Self::HotspotTethering,
+        Self::BridgedSharingPc,
+        Self::LightSecondRouter,
+        Self::LightTethering,
     ];
 
     /// True for the kinds an operator wants flagged: more than one paying
@@ -66,6 +88,9 @@ impl HouseholdKind {
                 | Self::SeveralHouseholds
                 | Self::TtlRewriter
                 | Self::HotspotTethering
+                | Self::BridgedSharingPc
+                | Self::LightSecondRouter
+                | Self::LightTethering
         )
     }
 
@@ -82,6 +107,12 @@ impl HouseholdKind {
             Self::SeveralHouseholds => "several_households",
             Self::TtlRewriter => "ttl_rewriter",
             Self::HotspotTethering => "hotspot_tethering",
+            Self::BridgedPc => "bridged_pc",
+            Self::BridgedSharingPc => "bridged_sharing_pc",
+            Self::NetworkGear => "network_gear",
+            Self::GamingHousehold => "gaming_household",
+            Self::LightSecondRouter => "light_second_router",
+            Self::LightTethering => "light_tethering",
         }
     }
 }
@@ -295,7 +326,7 @@ pub fn generate(spec: &PopulationSpec) -> Population {
             name: format!("sub-{global:05}"),
             nas,
             address: subscriber_address(nas, local),
-            mac: mac_for(spec.seed, global),
+            mac: mac_for(spec.seed, global, plan.kind),
             session_id: format!("{:08X}", 0x81A0_0000u32.wrapping_add(global as u32)),
             kind: plan.kind,
             slots,
@@ -331,9 +362,25 @@ const CPE_OUIS: [[u8; 3]; 6] = [
     [0x18, 0xE8, 0x29], // Ubiquiti
 ];
 
-fn mac_for(seed: u64, global: usize) -> String {
+/// Makers of PC network cards (Intel, Realtek, Micro-Star, Giga-Byte) and
+/// one maker of both boards and routers (ASUSTek), whose MAC says nothing:
+/// the caller-ids of bridged lines.
+const PC_OUIS: [[u8; 3]; 5] = [
+    [0x00, 0x12, 0xF0], // Intel
+    [0x00, 0xE0, 0x4C], // Realtek
+    [0x00, 0x0C, 0x76], // Micro-Star
+    [0x00, 0x0D, 0x61], // Giga-Byte
+    [0x00, 0x0C, 0x6E], // ASUSTek
+];
+
+fn mac_for(seed: u64, global: usize, kind: HouseholdKind) -> String {
     let h = splitmix(seed ^ 0x4D41_4300 ^ global as u64);
-    let oui = CPE_OUIS[(h % CPE_OUIS.len() as u64) as usize];
+    let oui = match kind {
+        HouseholdKind::BridgedPc | HouseholdKind::BridgedSharingPc => {
+            PC_OUIS[(h % PC_OUIS.len() as u64) as usize]
+        }
+        _ => CPE_OUIS[(h % CPE_OUIS.len() as u64) as usize],
+    };
     // Multiplying by an odd constant is a bijection modulo 2^24, so the low
     // three octets are unique per subscriber while still looking random.
     let low = (global as u32).wrapping_mul(0x9E37_79B1) & 0x00FF_FFFF;
@@ -392,18 +439,23 @@ impl Plan {
 }
 
 /// Relative kind weights on a PPPoE NAS (legitimate, then sharing).
-const PPPOE_LEGIT: [(HouseholdKind, f64); 6] = [
+const PPPOE_LEGIT: [(HouseholdKind, f64); 9] = [
     (HouseholdKind::SingleDevice, 30.0),
     (HouseholdKind::MixedOsFamily, 30.0),
     (HouseholdKind::HeavyHousehold, 7.0),
     (HouseholdKind::VpnUser, 9.0),
     (HouseholdKind::MeshWifi, 10.0),
     (HouseholdKind::P2pUser, 3.0),
+    (HouseholdKind::BridgedPc, 6.0),
+    (HouseholdKind::NetworkGear, 8.0),
+    (HouseholdKind::GamingHousehold, 6.0),
 ];
-const PPPOE_SHARING: [(HouseholdKind, f64); 3] = [
-    (HouseholdKind::RouterBehindRouter, 45.0),
-    (HouseholdKind::SeveralHouseholds, 20.0),
-    (HouseholdKind::TtlRewriter, 35.0),
+const PPPOE_SHARING: [(HouseholdKind, f64); 5] = [
+    (HouseholdKind::RouterBehindRouter, 35.0),
+    (HouseholdKind::SeveralHouseholds, 18.0),
+    (HouseholdKind::TtlRewriter, 27.0),
+    (HouseholdKind::BridgedSharingPc, 10.0),
+    (HouseholdKind::LightSecondRouter, 10.0),
 ];
 
 /// Plans every subscriber: (nas, index within nas, plan), in NAS order.
@@ -439,7 +491,8 @@ fn plan_all(spec: &PopulationSpec) -> Vec<(usize, usize, Plan)> {
                 n,
                 &[
                     (HouseholdKind::SingleDevice, 1.0 - share),
-                    (HouseholdKind::HotspotTethering, share),
+                    (HouseholdKind::HotspotTethering, share * 0.7),
+                    (HouseholdKind::LightTethering, share * 0.3),
                 ],
             ),
         };
@@ -718,6 +771,79 @@ fn plan_household(kind: HouseholdKind, access: Access, s: f64, rng: &mut ChaCha8
             }
             router_self(rng, 64, &mut g);
         }
+        (HouseholdKind::BridgedPc, _) => {
+            let fam = family(rng, 0.3);
+            let n = scale(draw(rng, 20, 250), s);
+            g.push(Group {
+                seen_ttl: fam,
+                count: n,
+                flavor: Flavor::Normal,
+            });
+        }
+        (HouseholdKind::BridgedSharingPc, _) => {
+            // Windows shares: the PC's own traffic at 128, its clients one
+            // hop behind it.
+            let own = scale(draw(rng, 20, 120), s);
+            g.push(Group {
+                seen_ttl: 128,
+                count: own,
+                flavor: Flavor::Normal,
+            });
+            let n_clients = rng.gen_range(1..=4);
+            let clients = devices(rng, n_clients, 1, false);
+            let n = scale(draw(rng, 40, 300), s).max(n_clients as u32);
+            spread(rng, n, &clients, Flavor::Normal, &mut g);
+        }
+        (HouseholdKind::NetworkGear, _) => {
+            let d = rng.gen_range(2..=5);
+            let mut ttls = devices(rng, d, 1, false);
+            let gear = rng.gen_range(1..=3);
+            ttls.extend(std::iter::repeat_n(254, gear));
+            let n = scale(draw(rng, 30, 200), s);
+            spread(rng, n, &ttls, Flavor::Normal, &mut g);
+            // Some ONT-routers send their own traffic at 255.
+            let own = if rng.gen_bool(0.3) { 255 } else { 64 };
+            router_self(rng, own, &mut g);
+        }
+        (HouseholdKind::GamingHousehold, _) => {
+            let console = family(rng, 0.4) - 1;
+            let n = scale(draw(rng, 200, 700), s);
+            g.push(Group {
+                seen_ttl: console,
+                count: n,
+                flavor: Flavor::Normal,
+            });
+            let d = rng.gen_range(1..=3);
+            let others = devices(rng, d, 1, false);
+            let m = scale(draw(rng, 20, 80), s);
+            spread(rng, m, &others, Flavor::Normal, &mut g);
+            router_self(rng, 64, &mut g);
+        }
+        (HouseholdKind::LightSecondRouter, _) => {
+            let home_n = rng.gen_range(2..=4);
+            let home = devices(rng, home_n, 1, false);
+            let n = scale(draw(rng, 30, 150), s);
+            spread(rng, n, &home, Flavor::Normal, &mut g);
+            let nb = rng.gen_range(1..=2);
+            let neighbour = devices(rng, nb, 2, false);
+            let few = rng.gen_range(nb as u32..=4);
+            spread(rng, few, &neighbour, Flavor::Normal, &mut g);
+            router_self(rng, 64, &mut g);
+        }
+        (HouseholdKind::LightTethering, _) => {
+            let phone = scale(draw(rng, 5, 40), s);
+            g.push(Group {
+                seen_ttl: 64,
+                count: phone,
+                flavor: Flavor::Normal,
+            });
+            let laptop = family(rng, 0.5) - 1;
+            g.push(Group {
+                seen_ttl: laptop,
+                count: rng.gen_range(2..=8),
+                flavor: Flavor::Normal,
+            });
+        }
         (HouseholdKind::TtlRewriter, _) => {
             let v = [(64u8, 4u32), (65, 3), (128, 2), (129, 1)];
             let pick = rng.gen_range(0..10);
@@ -757,6 +883,10 @@ const WEB_PREFIXES: [[u8; 2]; 8] = [
 ];
 const RESOLVERS: [[u8; 4]; 3] = [[1, 1, 1, 1], [8, 8, 8, 8], [9, 9, 9, 9]];
 const NTP_SERVERS: [[u8; 4]; 2] = [[162, 159, 200, 1], [216, 239, 35, 0]];
+/// The ISP's resolver and TR-069 ACS, in the shared address space an ISP
+/// uses inside its own network.
+const ISP_RESOLVER: [u8; 4] = [100, 64, 0, 53];
+const ISP_ACS: [u8; 4] = [100, 64, 0, 10];
 /// Ports a detector may whitelist as VPN or voice; p2p peers avoid them so
 /// the p2p label is not confused with those.
 pub(crate) const RESERVED_P2P_PORTS: [u16; 10] =
@@ -839,10 +969,21 @@ fn build_slots(plan: &Plan, rng: &mut ChaCha8Rng) -> Vec<Slot> {
                     }
                 }
                 Flavor::RouterSelf => {
-                    // One draw decides, as `gen_bool(0.7)` would: DNS, else
-                    // NTP, else (the top 2%) a connectivity ping.
+                    // One draw decides, as `gen_bool(0.7)` would: DNS (to
+                    // the ISP's resolver that PPPoE hands out, or the
+                    // household's own), else NTP, else (the top 2%) a
+                    // connectivity ping; and some routers keep a TR-069
+                    // session with the ISP's ACS.
                     let v = rng.next_u64();
-                    if v < (0.7 * 18_446_744_073_709_551_616.0) as u64 {
+                    if v < (0.08 * 18_446_744_073_709_551_616.0) as u64 {
+                        (Proto::Tcp, SocketAddrV4::new(ISP_ACS.into(), 7547), false)
+                    } else if v < (0.35 * 18_446_744_073_709_551_616.0) as u64 {
+                        (
+                            Proto::Udp,
+                            SocketAddrV4::new(ISP_RESOLVER.into(), 53),
+                            false,
+                        )
+                    } else if v < (0.7 * 18_446_744_073_709_551_616.0) as u64 {
                         let ip = household_resolvers[rng.gen_range(0..household_resolvers.len())];
                         (Proto::Udp, SocketAddrV4::new(ip, 53), false)
                     } else {
@@ -921,7 +1062,9 @@ mod tests {
             match p.nas[nas].access {
                 Access::Hotspot => assert!(subs.iter().all(|s| matches!(
                     s.kind,
-                    HouseholdKind::SingleDevice | HouseholdKind::HotspotTethering
+                    HouseholdKind::SingleDevice
+                        | HouseholdKind::HotspotTethering
+                        | HouseholdKind::LightTethering
                 ))),
                 Access::Pppoe => {
                     assert!(subs
@@ -931,8 +1074,8 @@ mod tests {
                         .iter()
                         .filter(|s| s.kind == HouseholdKind::SingleDevice)
                         .count();
-                    // 880 legitimate × 30/89.
-                    assert!((290..=304).contains(&single), "{single}");
+                    // 880 legitimate × 30/109.
+                    assert!((236..=248).contains(&single), "{single}");
                 }
             }
         }
@@ -993,10 +1136,49 @@ mod tests {
                     assert_eq!(t.len(), 1);
                     assert!(t.iter().all(|x| matches!(x, 64 | 65 | 128 | 129)));
                 }
-                HouseholdKind::HotspotTethering => {
+                HouseholdKind::HotspotTethering | HouseholdKind::LightTethering => {
                     assert!(hotspot);
                     assert!(t.iter().all(|x| matches!(x, 64 | 63 | 127)));
                     assert!(t.iter().any(|x| matches!(x, 63 | 127)));
+                    if s.kind == HouseholdKind::LightTethering {
+                        let tethered = s.slots.iter().filter(|x| x.seen_ttl != 64).count();
+                        assert!((2..=8).contains(&tethered), "{tethered}");
+                    }
+                }
+                HouseholdKind::BridgedPc => {
+                    assert_eq!(t.len(), 1);
+                    assert!(t.iter().all(|x| matches!(x, 64 | 128)));
+                    assert!(PC_OUIS.iter().any(|o| s
+                        .mac
+                        .starts_with(&format!("{:02X}:{:02X}:{:02X}", o[0], o[1], o[2]))));
+                }
+                HouseholdKind::BridgedSharingPc => {
+                    assert!(t.contains(&128));
+                    assert!(t.iter().any(|x| matches!(x, 63 | 127)));
+                    assert!(t.iter().all(|x| matches!(x, 128 | 63 | 127)));
+                }
+                HouseholdKind::NetworkGear => {
+                    assert!(t.contains(&254));
+                    assert!(t.contains(&64) || t.contains(&255));
+                    assert!(t.iter().all(|x| matches!(x, 63 | 127 | 254 | 64 | 255)));
+                }
+                HouseholdKind::GamingHousehold => {
+                    // The console carries most of the household's connections.
+                    let top = t
+                        .iter()
+                        .map(|v| s.slots.iter().filter(|x| x.seen_ttl == *v).count())
+                        .max()
+                        .unwrap_or(0);
+                    assert!(top * 3 >= s.slots.len() * 2, "{top} of {}", s.slots.len());
+                    assert!(t.iter().all(|x| matches!(x, 63 | 127 | 64)));
+                }
+                HouseholdKind::LightSecondRouter => {
+                    let neighbour = s
+                        .slots
+                        .iter()
+                        .filter(|x| matches!(x.seen_ttl, 62 | 126))
+                        .count();
+                    assert!((1..=4).contains(&neighbour), "{neighbour}");
                 }
             }
             for slot in &s.slots {
