@@ -595,12 +595,29 @@ async fn dual_stack_households_ipv6_connections_are_probed_by_their_hop_limit() 
                 shareguard_sim::ipv6::is_v6(true, k, slot)
             };
             let want = match strategy {
-                // Every connection was opened after the probes went in.
-                ProbeStrategy::ConnectionMark => s
-                    .slots
-                    .iter()
-                    .filter(|slot| in_range(slot.seen_ttl))
-                    .count(),
+                // Every connection was opened after the probes went in; the
+                // home router's own DNS/NTP/TR-069 is kept out (PPPoE).
+                ProbeStrategy::ConnectionMark => {
+                    let own = |slot: &shareguard_sim::population::Slot| {
+                        nas.access() == shareguard_sim::population::Access::Pppoe
+                            && shareguard_scan::collect::is_router_own(
+                                slot.seen_ttl,
+                                slot.protocol.as_str().as_bytes(),
+                                slot.dst.port(),
+                            )
+                    };
+                    assert_eq!(
+                        r.evidence.router_own as usize,
+                        s.slots
+                            .iter()
+                            .filter(|slot| in_range(slot.seen_ttl) && own(slot))
+                            .count()
+                    );
+                    s.slots
+                        .iter()
+                        .filter(|slot| in_range(slot.seen_ttl) && !own(slot))
+                        .count()
+                }
                 // One IPv4 entry per TTL of the address; one IPv6 entry per
                 // device address and hop limit.
                 ProbeStrategy::AddressList => {

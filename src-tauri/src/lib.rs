@@ -65,6 +65,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         settings::preview_schedule,
         settings::set_paused,
         subscriber::subscriber_detail,
+        subscriber::set_line_distance,
         actions::disconnect_subscriber,
         actions::reset_breaker,
         abuse::abuse_overview,

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 use shareguard_detect::SubscriberResult;
-use shareguard_store::{AuditFilter, AuditRecord, HistoryEntry, WhitelistEntry};
+use shareguard_store::{
+    AuditFilter, AuditRecord, HistoryEntry, LineDistanceEntry, Permission, WhitelistEntry,
+};
 use tauri::State;
 
 use crate::commands::blocking;
@@ -16,6 +18,8 @@ pub struct SubscriberDetail {
     /// Newest first.
     pub history: Vec<HistoryEntry>,
     pub whitelist: Option<WhitelistEntry>,
+    /// The distance the owner set for this line, if any.
+    pub distance: Option<LineDistanceEntry>,
     pub audit: Vec<AuditRecord>,
 }
 
@@ -24,7 +28,7 @@ pub async fn subscriber_detail(
     state: State<'_, AppState>,
     subscriber: String,
 ) -> CommandResult<SubscriberDetail> {
-    state.require(shareguard_store::Permission::View)?;
+    state.require(Permission::View)?;
     let name = crate::commands::check_subscriber(&subscriber)?;
     let store = state.store.clone();
     blocking(move || {
@@ -36,6 +40,10 @@ pub async fn subscriber_detail(
             .whitelist_list(false)?
             .into_iter()
             .find(|w| w.subscriber == name && w.is_active(now));
+        let distance = s
+            .line_distances()?
+            .into_iter()
+            .find(|d| d.subscriber == name);
         let audit = s.audit_log(&AuditFilter {
             subject: Some(name.clone()),
             limit: Some(200),
@@ -50,8 +58,39 @@ pub async fn subscriber_detail(
             result,
             history,
             whitelist,
+            distance,
             audit,
         })
+    })
+    .await
+}
+
+/// Sets how far the subscriber's devices are from the router (`hops`), or
+/// goes back to the router's setting and what scans learn (`None`). Used
+/// from the next scan on; audited.
+#[tauri::command]
+pub async fn set_line_distance(
+    state: State<'_, AppState>,
+    subscriber: String,
+    hops: Option<u8>,
+    note: String,
+) -> CommandResult<()> {
+    let operator = state.require(Permission::Edit)?;
+    let name = crate::commands::check_subscriber(&subscriber)?;
+    let note = note.trim().to_string();
+    if note.len() > 500 {
+        return Err(CommandError::invalid("keep the note under 500 characters"));
+    }
+    let store = state.store.clone();
+    blocking(move || {
+        let mut s = lock(&store);
+        match hops {
+            Some(h) => s.line_distance_set(&name, h, &note, &operator)?,
+            None => {
+                s.line_distance_clear(&name, &operator)?;
+            }
+        }
+        Ok(())
     })
     .await
 }

@@ -315,6 +315,17 @@ class AppTestCase(unittest.TestCase):
         )
         self.assertIn("Whitelisted by owner", page.text)
         self.assertIn(subscriber, page.text)
+        # The distance the verdict used is named, and the owner can set it.
+        used = d.find_element(*css("distance-used")).text
+        self.assertIn("Last verdict read the TTLs at", used)
+        Select(d.find_element(*css("distance-hops"))).select_by_value("0")
+        d.find_element(*css("distance-note")).send_keys("bridged modem, PC dials")
+        d.find_element(*css("distance-save")).click()
+        WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
+            lambda d: "Set to 0 by owner" in d.find_element(*css("line-distance")).text
+        )
+        self.assertIn("bridged modem, PC dials", d.find_element(*css("line-distance")).text)
+        self.assertIn("line distance set", d.find_element(*css("subscriber-page")).text)
         self.shot("04b-subscriber")
 
         d.find_element(By.XPATH, "//nav//button[normalize-space()='Audit log']").click()

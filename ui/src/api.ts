@@ -6,11 +6,33 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 export type Level = "normal" | "low" | "medium" | "high" | "critical";
 export const LEVELS: Level[] = ["normal", "low", "medium", "high", "critical"];
 
+/** The distance a verdict read the TTLs against, and where it came from. */
+export interface LineDistance {
+  hops: number;
+  source: "router" | "owner" | "caller_id" | "history";
+  why: string;
+}
+
 export interface Evidence {
   status: "sufficient" | "insufficient" | "no_probes";
   observations: number;
   share: number | null;
   probe_age_secs: number | null;
+  /** Scans the verdict rests on (this one and earlier ones of the line). */
+  scans: number;
+  past_observations: number;
+  distance: LineDistance | null;
+  /** Connections recognised as the subscriber's router's own, kept out. */
+  router_own: number;
+}
+
+/** A distance the owner set for one line. */
+export interface LineDistanceEntry {
+  subscriber: string;
+  hops: number;
+  note: string;
+  set_by: string;
+  set_at: string;
 }
 
 export interface SubscriberResult {
@@ -323,6 +345,7 @@ export interface SubscriberDetail {
   result: SubscriberResult | null;
   history: HistoryEntry[];
   whitelist: { subscriber: string; reason: string; added_by: string; added_at: string; expires_at: string | null } | null;
+  distance: LineDistanceEntry | null;
   audit: AuditRecord[];
 }
 
@@ -533,6 +556,8 @@ export const api = {
   whitelistAdd: (subscriber: string, reason: string) =>
     invoke<void>("whitelist_add", { subscriber, reason }),
   whitelistRemove: (subscriber: string) => invoke<void>("whitelist_remove", { subscriber }),
+  setLineDistance: (subscriber: string, hops: number | null, note: string) =>
+    invoke<void>("set_line_distance", { subscriber, hops, note }),
   whitelistList: (includeExpired: boolean) =>
     invoke<WhitelistEntry[]>("whitelist_list", { includeExpired }),
   auditLog: (limit: number, filter: { operator?: string; action?: string; subject?: string } = {}) =>

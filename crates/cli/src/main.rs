@@ -3,6 +3,7 @@
 //! script (see `exit` for the exit codes).
 
 mod cmd_act;
+mod cmd_distance;
 mod cmd_monitor;
 mod cmd_p2p;
 mod cmd_probes;
@@ -52,6 +53,11 @@ enum Command {
     Whitelist {
         #[command(subcommand)]
         action: cmd_whitelist::WhitelistCommand,
+    },
+    /// Set how far a subscriber's devices are from the router (a bridged modem, a router behind the ISP's).
+    Distance {
+        #[command(subcommand)]
+        action: cmd_distance::DistanceCommand,
     },
     /// Show the audit log.
     Audit(cmd_results::AuditArgs),
@@ -168,6 +174,7 @@ fn main() -> ExitCode {
             Command::Probes { action } => cmd_probes::run(action).await,
             Command::Results(a) => cmd_results::results(a),
             Command::Whitelist { action } => cmd_whitelist::run(action),
+            Command::Distance { action } => cmd_distance::run(action),
             Command::Audit(a) => cmd_results::audit(a),
             Command::TlsFingerprint(a) => cmd_scan::fingerprint(a).await,
             Command::Sim(a) => cmd_sim::sim(a).await,

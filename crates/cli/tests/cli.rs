@@ -882,3 +882,38 @@ async fn a_monitor_cycle_names_the_router_that_held_it_up() {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(out.contains(&format!("slowest router: {b} (")), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sets_a_lines_distance_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let d = db.to_str().unwrap();
+    let o = run(args(&[
+        "distance",
+        "set",
+        "sub-00007",
+        "0",
+        "--note",
+        "bridged modem",
+        "--db",
+        d,
+    ]))
+    .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(said.contains("0 hops"), "{said}");
+    let o = run(args(&["distance", "list", "--json", "--db", d])).await;
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list[0]["subscriber"], "sub-00007");
+    assert_eq!(list[0]["hops"], 0);
+    assert_eq!(list[0]["note"], "bridged modem");
+    let o = run(args(&["distance", "set", "sub-00007", "9", "--db", d])).await;
+    assert_eq!(code(&o), 2, "more than 8 hops is refused");
+    let o = run(args(&["audit", "--json", "--db", d])).await;
+    let log = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(log.contains("line_distance_set"), "{log}");
+    let o = run(args(&["distance", "clear", "sub-00007", "--db", d])).await;
+    assert_eq!(code(&o), 0);
+    let o = run(args(&["distance", "clear", "sub-00007", "--db", d])).await;
+    assert_eq!(code(&o), 2, "clearing twice says there is none");
+}

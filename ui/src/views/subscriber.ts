@@ -64,6 +64,46 @@ function charts(name: string, showError: (m: string) => void): HTMLElement {
   return box;
 }
 
+const SOURCE_WORDS: Record<string, string> = {
+  router: "the router's setting",
+  owner: "set by the owner",
+  caller_id: "from the caller-id's maker",
+  history: "learned from earlier scans",
+};
+
+/** The distance the last verdict used and the owner's own setting for this line. */
+function distance(d: SubscriberDetail, name: string, showError: (m: string) => void, reload: () => void): HTMLElement {
+  const used = d.result?.evidence.distance ?? null;
+  const choice = h(
+    "select",
+    { "data-testid": "distance-hops", "aria-label": "Distance of this line" },
+    h("option", { value: "" }, "Router's setting (and what scans learn)"),
+    h("option", { value: "0" }, "0 hops: a PC dials through a bridged modem"),
+    h("option", { value: "1" }, "1 hop: a home router"),
+    h("option", { value: "2" }, "2 hops: a router behind the ISP's router (mesh)"),
+    h("option", { value: "3" }, "3 hops"),
+  ) as HTMLSelectElement;
+  choice.value = d.distance ? String(d.distance.hops) : "";
+  const note = h("input", { type: "text", maxlength: "500", placeholder: "Why (kept in the audit log)", "data-testid": "distance-note", value: d.distance?.note ?? "" }) as HTMLInputElement;
+  const save = async () => {
+    try {
+      await api.setLineDistance(name, choice.value === "" ? null : Number(choice.value), note.value);
+      reload();
+    } catch (e) {
+      showError(errorText(e));
+    }
+  };
+  return h(
+    "div",
+    { class: "line-distance", "data-testid": "line-distance" },
+    h("p", { "data-testid": "distance-used" }, used ? `Last verdict read the TTLs at ${used.hops} ${used.hops === 1 ? "hop" : "hops"} (${SOURCE_WORDS[used.source] ?? used.source}). ${used.why}` : "No verdict yet."),
+    d.distance
+      ? h("p", { class: "muted" }, `Set to ${d.distance.hops} by ${d.distance.set_by} on ${when(d.distance.set_at)}${d.distance.note ? `: ${d.distance.note}` : ""}. Scans from now on use it.`)
+      : h("p", { class: "muted" }, "Not set for this line: scans use the router's setting, the caller-id's maker and the line's history."),
+    h("div", { class: "row-actions" }, choice, note, h("button", { "data-testid": "distance-save", onclick: save }, "Save")),
+  );
+}
+
 export function subscriberView(name: string, showError: (m: string) => void): HTMLElement {
   const root = h("section", { class: "view subscriber", "data-testid": "subscriber-page" },
     h("button", { class: "link", onclick: () => navigate("sharing") }, "← Sharing detection"),
@@ -85,6 +125,8 @@ export function subscriberView(name: string, showError: (m: string) => void): HT
       }
       root.append(
         charts(name, showError),
+        h("h2", {}, "Line distance"),
+        distance(d, name, showError, () => root.replaceWith(subscriberView(name, showError))),
         h("h2", {}, "Whitelist"),
         h("p", {}, d.whitelist ? `Whitelisted by ${d.whitelist.added_by} on ${when(d.whitelist.added_at)}: ${d.whitelist.reason}${d.whitelist.expires_at ? ` (until ${when(d.whitelist.expires_at)})` : ""}` : "Not whitelisted."),
         h("h2", {}, "History"),
