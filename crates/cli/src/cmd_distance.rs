@@ -75,29 +75,20 @@ pub fn run(cmd: DistanceCommand) -> CliResult {
         DistanceCommand::List { json, db } => {
             let store = open(&db)?;
             let entries = store.line_distances()?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&entries).unwrap_or_default()
-                );
-            } else {
-                let cells: Vec<Vec<String>> = entries
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            e.subscriber.clone(),
-                            e.hops.to_string(),
-                            e.note.clone(),
-                            e.set_by.clone(),
-                            e.set_at.format("%Y-%m-%d").to_string(),
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    table::render(&["SUBSCRIBER", "HOPS", "NOTE", "BY", "SET"], &cells)
-                );
-            }
+            table::print_listing(
+                json,
+                &entries,
+                &["SUBSCRIBER", "HOPS", "NOTE", "BY", "SET"],
+                |e| {
+                    vec![
+                        e.subscriber.clone(),
+                        e.hops.to_string(),
+                        e.note.clone(),
+                        e.set_by.clone(),
+                        e.set_at.format("%Y-%m-%d").to_string(),
+                    ]
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

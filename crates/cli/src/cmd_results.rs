@@ -174,17 +174,11 @@ pub fn audit(a: AuditArgs) -> CliResult {
         until: None,
         limit: Some(a.limit),
     })?;
-    if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&entries)
-                .map_err(|e| Failure::new(exit::OTHER, e.to_string()))?
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let cells: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
+    table::print_listing(
+        a.json,
+        &entries,
+        &["WHEN (UTC)", "WHO", "ACTION", "SUBJECT", "DETAILS"],
+        |e| {
             vec![
                 e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 e.operator.clone(),
@@ -192,14 +186,7 @@ pub fn audit(a: AuditArgs) -> CliResult {
                 e.subject.clone().unwrap_or_default(),
                 e.details.to_string(),
             ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table::render(
-            &["WHEN (UTC)", "WHO", "ACTION", "SUBJECT", "DETAILS"],
-            &cells
-        )
-    );
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }

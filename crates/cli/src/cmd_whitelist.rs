@@ -109,31 +109,22 @@ pub fn run(cmd: WhitelistCommand) -> CliResult {
         WhitelistCommand::List { all, json, db } => {
             let store = open(&db)?;
             let entries = store.whitelist_list(all)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&entries).unwrap_or_default()
-                );
-            } else {
-                let cells: Vec<Vec<String>> = entries
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            e.subscriber.clone(),
-                            e.reason.clone(),
-                            e.added_by.clone(),
-                            e.added_at.format("%Y-%m-%d").to_string(),
-                            e.expires_at
-                                .map(|x| x.format("%Y-%m-%d %H:%M").to_string())
-                                .unwrap_or_else(|| "never".into()),
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    table::render(&["SUBSCRIBER", "REASON", "BY", "ADDED", "EXPIRES"], &cells)
-                );
-            }
+            table::print_listing(
+                json,
+                &entries,
+                &["SUBSCRIBER", "REASON", "BY", "ADDED", "EXPIRES"],
+                |e| {
+                    vec![
+                        e.subscriber.clone(),
+                        e.reason.clone(),
+                        e.added_by.clone(),
+                        e.added_at.format("%Y-%m-%d").to_string(),
+                        e.expires_at
+                            .map(|x| x.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_else(|| "never".into()),
+                    ]
+                },
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

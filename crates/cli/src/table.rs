@@ -74,3 +74,22 @@ pub fn result_cells(r: &shareguard_detect::SubscriberResult) -> Vec<String> {
         r.recommended_action.as_str().into(),
     ]
 }
+
+/// Prints a listing as pretty JSON (`json`) or as a table of `headers` with
+/// one row per item from `row`: the one shape of every `list` command.
+pub fn print_listing<T: serde::Serialize>(
+    json: bool,
+    items: &[T],
+    headers: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> Result<(), crate::exit::Failure> {
+    if json {
+        let text = serde_json::to_string_pretty(items)
+            .map_err(|e| crate::exit::Failure::new(crate::exit::OTHER, e.to_string()))?;
+        println!("{text}");
+    } else {
+        let cells: Vec<Vec<String>> = items.iter().map(row).collect();
+        print!("{}", render(headers, &cells));
+    }
+    Ok(())
+}
