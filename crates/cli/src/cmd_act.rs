@@ -61,9 +61,7 @@ impl ActArgs {
     }
 
     fn store(&self) -> Result<Arc<Mutex<Store>>, Failure> {
-        Ok(Arc::new(Mutex::new(Store::open(
-            self.db.clone().unwrap_or_else(crate::default_db),
-        )?)))
+        Ok(Arc::new(Mutex::new(crate::open_store(self.db.as_deref())?)))
     }
 
     fn reason_or(&self, default: &str) -> String {

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use shareguard_store::{Store, MAX_LINE_HOPS};
+use shareguard_store::MAX_LINE_HOPS;
 
 use crate::cmd_whitelist::DbArgs;
 use crate::exit::{CliResult, Failure};
@@ -41,12 +41,6 @@ pub enum DistanceCommand {
     },
 }
 
-fn open(db: &DbArgs) -> Result<Store, Failure> {
-    Ok(Store::open(
-        db.db.clone().unwrap_or_else(crate::default_db),
-    )?)
-}
-
 pub fn run(cmd: DistanceCommand) -> CliResult {
     match cmd {
         DistanceCommand::Set {
@@ -55,7 +49,7 @@ pub fn run(cmd: DistanceCommand) -> CliResult {
             note,
             db,
         } => {
-            let mut store = open(&db)?;
+            let mut store = db.open()?;
             store.line_distance_set(&subscriber, hops, &note, &db.operator)?;
             println!(
                 "{subscriber}'s devices are taken to be {} from the router from the next scan on.",
@@ -63,7 +57,7 @@ pub fn run(cmd: DistanceCommand) -> CliResult {
             );
         }
         DistanceCommand::Clear { subscriber, db } => {
-            let mut store = open(&db)?;
+            let mut store = db.open()?;
             if store.line_distance_clear(&subscriber, &db.operator)? {
                 println!("{subscriber}'s distance is the router's setting again (or what the scans learn).");
             } else {
@@ -73,7 +67,7 @@ pub fn run(cmd: DistanceCommand) -> CliResult {
             }
         }
         DistanceCommand::List { json, db } => {
-            let store = open(&db)?;
+            let store = db.open()?;
             let entries = store.line_distances()?;
             table::print_listing(
                 json,

@@ -10,7 +10,6 @@ use std::time::Duration;
 use clap::Args;
 use shareguard_engine::monitor::{AbuseSettings, CycleReport, Monitor, ABUSE_KEY};
 use shareguard_engine::sharing_actions::Router;
-use shareguard_store::Store;
 
 use crate::exit::{self, CliResult, Failure};
 use crate::router_args::{RadiusArgs, RouterArgs};
@@ -40,9 +39,7 @@ pub struct MonitorArgs {
 }
 
 pub async fn run(a: MonitorArgs) -> CliResult {
-    let store = Arc::new(Mutex::new(Store::open(
-        a.db.clone().unwrap_or_else(crate::default_db),
-    )?));
+    let store = Arc::new(Mutex::new(crate::open_store(a.db.as_deref())?));
     let mut settings: AbuseSettings = store
         .lock()
         .map_err(|_| Failure::new(exit::OTHER, "the database lock was poisoned"))?

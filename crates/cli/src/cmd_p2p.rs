@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use shareguard_engine::p2p_rules;
 use shareguard_engine::sharing_actions::{DisconnectError, Router};
-use shareguard_store::{AuditEntry, Store};
+use shareguard_store::AuditEntry;
 
 use crate::cmd_probes::ProbeArgs;
 use crate::exit::{CliResult, Failure};
@@ -50,7 +50,7 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
             None => false,
         };
         if let (Some(what), true) = (action, applied) {
-            let mut store = Store::open(a.db.clone().unwrap_or_else(crate::default_db))?;
+            let mut store = crate::open_store(a.db.as_deref())?;
             store.audit(
                 &AuditEntry::new(&a.operator, what)
                     .subject(&name)

@@ -52,7 +52,7 @@ fn parse_level(s: &str) -> Result<Level, String> {
 }
 
 fn open(db: &Option<PathBuf>) -> Result<Store, Failure> {
-    Ok(Store::open(db.clone().unwrap_or_else(crate::default_db))?)
+    crate::open_store(db.as_deref())
 }
 
 pub fn results(a: ResultsArgs) -> CliResult {

@@ -73,10 +73,11 @@ pub fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
     Ok(Utc::now() + span)
 }
 
-fn open(db: &DbArgs) -> Result<Store, Failure> {
-    Ok(Store::open(
-        db.db.clone().unwrap_or_else(crate::default_db),
-    )?)
+impl DbArgs {
+    /// The database the arguments name (the desktop app's by default).
+    pub fn open(&self) -> Result<Store, Failure> {
+        crate::open_store(self.db.as_deref())
+    }
 }
 
 pub fn run(cmd: WhitelistCommand) -> CliResult {
@@ -87,7 +88,7 @@ pub fn run(cmd: WhitelistCommand) -> CliResult {
             expires,
             db,
         } => {
-            let mut store = open(&db)?;
+            let mut store = db.open()?;
             store.whitelist_add(&subscriber, &reason, &db.operator, expires)?;
             println!(
                 "{subscriber} is whitelisted{}.",
@@ -97,7 +98,7 @@ pub fn run(cmd: WhitelistCommand) -> CliResult {
             );
         }
         WhitelistCommand::Remove { subscriber, db } => {
-            let mut store = open(&db)?;
+            let mut store = db.open()?;
             if store.whitelist_remove(&subscriber, &db.operator)? {
                 println!("{subscriber} is no longer whitelisted.");
             } else {
@@ -107,7 +108,7 @@ pub fn run(cmd: WhitelistCommand) -> CliResult {
             }
         }
         WhitelistCommand::List { all, json, db } => {
-            let store = open(&db)?;
+            let store = db.open()?;
             let entries = store.whitelist_list(all)?;
             table::print_listing(
                 json,

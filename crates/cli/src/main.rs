@@ -92,6 +92,13 @@ enum Command {
 }
 
 /// The database used when `--db` is not given: the same file the desktop app uses.
+/// Opens the database at `db`, or the desktop app's when none is given.
+pub fn open_store(db: Option<&std::path::Path>) -> Result<shareguard_store::Store, exit::Failure> {
+    Ok(shareguard_store::Store::open(
+        db.map_or_else(default_db, std::path::Path::to_path_buf),
+    )?)
+}
+
 pub fn default_db() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
