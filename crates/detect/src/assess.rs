@@ -232,19 +232,31 @@ impl TtlReading {
     }
 }
 
-/// True when `counts` show a router beyond the expected distance: a device
-/// at least the router threshold further away, or a rewritten TTL.
+/// The TTLs in `counts` that show a router beyond the expected distance: a
+/// device at least the router threshold further away, or a rewritten TTL.
+pub fn router_ttls<'a>(
+    counts: &'a std::collections::BTreeMap<u8, u32>,
+    e: u8,
+    s: &DetectionSettings,
+) -> impl Iterator<Item = u8> + 'a {
+    let router_extra = s.extra_hops_for_router();
+    counts
+        .keys()
+        .copied()
+        .filter(move |&t| match classify(t, e) {
+            TtlClass::Lowered { extra, .. } => extra >= router_extra,
+            TtlClass::Implausible => true,
+            _ => false,
+        })
+}
+
+/// True when `counts` show a router beyond the expected distance.
 pub fn router_sign(
     counts: &std::collections::BTreeMap<u8, u32>,
     e: u8,
     s: &DetectionSettings,
 ) -> bool {
-    let router_extra = s.extra_hops_for_router();
-    counts.keys().any(|&t| match classify(t, e) {
-        TtlClass::Lowered { extra, .. } => extra >= router_extra,
-        TtlClass::Implausible => true,
-        _ => false,
-    })
+    router_ttls(counts, e, s).next().is_some()
 }
 
 /// Earlier scans of the line weigh in: a second router that showed in
@@ -285,15 +297,10 @@ fn over_time(
             ));
         }
     } else if !now && with_router.len() >= LIGHT_SHARER_SCANS && ttl.level < Level::Medium {
-        let mut seen = BTreeSet::new();
-        for p in &with_router {
-            seen.extend(p.counts.keys().copied().filter(|&t| {
-                matches!(
-                    classify(t, e),
-                    TtlClass::Lowered { .. } | TtlClass::Implausible
-                )
-            }));
-        }
+        let seen: BTreeSet<u8> = with_router
+            .iter()
+            .flat_map(|p| router_ttls(&p.counts, e, s))
+            .collect();
         let seen: Vec<u8> = seen.into_iter().collect();
         reasons.insert(
             0,
@@ -422,24 +429,22 @@ fn read_ttls(
     // little, so traffic at 128, or real traffic at 64 once the router's
     // DNS/NTP is kept out, next to devices one hop further is a bridged PC
     // sharing its connection.
+    let router_line_with_devices = obs.access == crate::observation::Access::Pppoe
+        && e == 1
+        && lowered.is_empty()
+        && !expected.is_empty();
     let dialling_pc: Vec<u8> = edge
         .iter()
         .copied()
-        .filter(|&t| {
-            obs.access == crate::observation::Access::Pppoe
-                && e == 1
-                && lowered.is_empty()
-                && !expected.is_empty()
-                && match (t, obs.ttl.strategy) {
-                    (128, _) => true,
-                    (64, Some(ProbeStrategy::ConnectionMark)) => {
-                        obs.ttl.counts.get(&t).copied().unwrap_or(0) >= s.rewrite_min_connections
-                    }
-                    _ => false,
-                }
+        .filter(|&t| match (t, obs.ttl.strategy) {
+            (128, _) => true,
+            (64, Some(ProbeStrategy::ConnectionMark)) => {
+                obs.ttl.counts.get(&t).copied().unwrap_or(0) >= s.rewrite_min_connections
+            }
+            _ => false,
         })
         .collect();
-    if !dialling_pc.is_empty() {
+    if router_line_with_devices && !dialling_pc.is_empty() {
         reasons.push(format!(
             "A PC arrives untouched (TTL {}) next to devices one hop behind it (TTL {}): it dials PPPoE itself through a bridged modem and shares its connection (Windows mobile hotspot or internet connection sharing).",
             list(&dialling_pc),

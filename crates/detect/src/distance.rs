@@ -68,23 +68,20 @@ fn hops_words(h: u8) -> String {
     }
 }
 
-/// The caller-ids' common class: `Computer` or `Router` only when every
-/// session's caller-id agrees, with the maker's name for the explanation.
-fn caller_class(obs: &SubscriberObservation) -> (VendorClass, Option<(String, String)>) {
-    let mut class = None;
-    let mut named = None;
+/// The caller-ids' common class, with the first caller-id and its maker for
+/// the explanation; `None` unless every session's caller-id is registered
+/// and all agree.
+fn caller_class(obs: &SubscriberObservation) -> Option<(VendorClass, String, String)> {
+    let mut first: Option<(VendorClass, String, String)> = None;
     for id in obs.caller_ids() {
-        let Some(v) = shareguard_oui::lookup(id) else {
-            return (VendorClass::Unknown, None);
-        };
-        match class {
-            None => class = Some(v.class),
-            Some(c) if c != v.class => return (VendorClass::Unknown, None),
+        let v = shareguard_oui::lookup(id)?;
+        match &first {
+            None => first = Some((v.class, id.to_string(), v.name)),
+            Some((class, ..)) if *class != v.class => return None,
             Some(_) => {}
         }
-        named.get_or_insert((id.to_string(), v.name));
     }
-    (class.unwrap_or(VendorClass::Unknown), named)
+    first
 }
 
 /// True when every TTL in `ttls` is an OS's initial value, i.e. no router
@@ -119,9 +116,8 @@ pub fn resolve(obs: &SubscriberObservation) -> LineDistance {
         return default;
     }
     let bridged = router - 1;
-    let (class, named) = caller_class(obs);
-    match (class, named) {
-        (VendorClass::Computer, Some((id, maker))) => {
+    match caller_class(obs) {
+        Some((VendorClass::Computer, id, maker)) => {
             // A router that clones a PC's MAC (ISPs that bind lines to a MAC
             // make people do this) dials with the card's caller-id: when TTLs
             // were seen and none left its sender at an OS default, nothing
@@ -145,7 +141,7 @@ pub fn resolve(obs: &SubscriberObservation) -> LineDistance {
                 ),
             };
         }
-        (VendorClass::Router, Some((id, maker))) => {
+        Some((VendorClass::Router, id, maker)) => {
             return LineDistance {
                 why: format!(
                     "Expected distance {}: the caller-id {id} belongs to {maker}, a router maker, so a router dials and the devices sit behind it.",
