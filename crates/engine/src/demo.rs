@@ -57,7 +57,11 @@ pub fn ideal_observation(pop: &Population, s: &SimSubscriber) -> SubscriberObser
             ..Default::default()
         },
         whitelist: None,
-        sessions: Vec::new(),
+        // One session dialled with the household's caller-id, as a scan sees it.
+        sessions: vec![shareguard_detect::SessionSeen {
+            address: s.address.to_string(),
+            caller_id: Some(s.mac.clone()),
+        }],
         line: Default::default(),
     }
 }
