@@ -273,32 +273,30 @@ fn over_time(
     reasons: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) {
-    let judged: Vec<_> = obs.line.judged().collect();
-    evidence.scans = 1 + judged.len() as u32;
-    evidence.past_observations = judged.iter().map(|p| p.counts.values().sum::<u32>()).sum();
-    if judged.is_empty() {
+    // Counted in one pass: this runs for every subscriber of every scan.
+    let (mut judged, mut with_router) = (0usize, 0usize);
+    for p in obs.line.judged() {
+        judged += 1;
+        evidence.past_observations += p.counts.values().sum::<u32>();
+        with_router += usize::from(router_sign(&p.counts, e, s));
+    }
+    evidence.scans = 1 + judged as u32;
+    if judged == 0 {
         return;
     }
-    let with_router: Vec<_> = judged
-        .iter()
-        .filter(|p| router_sign(&p.counts, e, s))
-        .collect();
     let now = ttl.status.is_router_evidence() && router_sign(&obs.ttl.counts, e, s);
-    let scans = judged.len() + 1;
-    if now
-        && with_router.is_empty()
-        && judged.len() >= ODD_SCAN_HISTORY
-        && ttl.level == Level::Medium
-    {
+    let scans = judged + 1;
+    if now && with_router == 0 && judged >= ODD_SCAN_HISTORY && ttl.level == Level::Medium {
         ttl.level = Level::Low;
         if let Some(first) = reasons.first_mut() {
             first.push_str(&format!(
                 " It shows for the first time in {scans} scans: watched, and raised to medium if it shows again."
             ));
         }
-    } else if !now && with_router.len() >= LIGHT_SHARER_SCANS && ttl.level < Level::Medium {
-        let seen: BTreeSet<u8> = with_router
-            .iter()
+    } else if !now && with_router >= LIGHT_SHARER_SCANS && ttl.level < Level::Medium {
+        let seen: BTreeSet<u8> = obs
+            .line
+            .judged()
             .flat_map(|p| router_ttls(&p.counts, e, s))
             .collect();
         let seen: Vec<u8> = seen.into_iter().collect();
@@ -307,17 +305,15 @@ fn over_time(
             format!(
                 "Devices behind a second router (TTL {}) showed in {} of the last {scans} scans, though not in this one: a neighbour's few devices that come and go; a light sharer.",
                 list(&seen),
-                with_router.len()
+                with_router
             ),
         );
         ttl.status = TtlStatus::RouterDetected;
         ttl.level = Level::Medium;
         ttl.devices_at_expected = false;
-    } else if now && !with_router.is_empty() {
+    } else if now && with_router > 0 {
         notes.push(format!(
-            "The same sign showed in {} of the {} earlier scans.",
-            with_router.len(),
-            judged.len()
+            "The same sign showed in {with_router} of the {judged} earlier scans."
         ));
     }
 }
@@ -345,11 +341,17 @@ fn router_own(obs: &SubscriberObservation, evidence: &mut Evidence, notes: &mut 
     }
 }
 
+/// `61, 62, 125`: one allocation, since every verdict lists TTLs.
 fn list(ttls: &[u8]) -> String {
-    ttls.iter()
-        .map(|t| t.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(ttls.len() * 5);
+    for (i, t) in ttls.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{t}");
+    }
+    out
 }
 
 fn read_ttls(
@@ -384,12 +386,14 @@ fn read_ttls(
             TtlClass::Implausible => implausible.push(t),
         }
     }
-    let hop_words = match e {
+    // Only some reasons need these, and this runs for every subscriber:
+    // they are formatted where used.
+    let hop_words = || match e {
         0 => "directly attached".to_string(),
         1 => "1 hop away".to_string(),
         n => format!("{n} hops away"),
     };
-    let expected_list = list(&[expected_ttl(64, e), expected_ttl(128, e)]);
+    let expected_list = || list(&[expected_ttl(64, e), expected_ttl(128, e)]);
 
     if !below_threshold.is_empty() {
         notes.push(format!(
@@ -401,8 +405,10 @@ fn read_ttls(
 
     if !implausible.is_empty() {
         reasons.push(format!(
-            "TTL {} cannot come from any device {hop_words} (expected {expected_list}): a router is rewriting TTLs to hide the devices behind it.",
-            list(&implausible)
+            "TTL {} cannot come from any device {} (expected {}): a router is rewriting TTLs to hide the devices behind it.",
+            list(&implausible),
+            hop_words(),
+            expected_list()
         ));
         return TtlReading::new(TtlStatus::TtlRewritten, Level::High);
     }
@@ -412,8 +418,9 @@ fn read_ttls(
             && obs.connections >= s.rewrite_min_connections
         {
             reasons.push(format!(
-                "Every observed TTL ({}) is an OS default although devices on this line should arrive with {expected_list}: the subscriber's router resets TTLs (a known way to hide sharing).",
-                list(&edge)
+                "Every observed TTL ({}) is an OS default although devices on this line should arrive with {}: the subscriber's router resets TTLs (a known way to hide sharing).",
+                list(&edge),
+                expected_list()
             ));
             return TtlReading::new(TtlStatus::TtlRewritten, Level::Medium);
         }
@@ -530,13 +537,14 @@ fn read_ttls(
 
     if !expected.is_empty() {
         reasons.push(format!(
-            "TTL {} matches {} devices {hop_words}: one household.",
+            "TTL {} matches {} devices {}: one household.",
             list(&expected),
             families
                 .iter()
                 .map(|&f| family_name(f))
                 .next()
-                .unwrap_or("")
+                .unwrap_or(""),
+            hop_words()
         ));
     }
     TtlReading {

@@ -60,23 +60,33 @@ pub struct LineDistance {
     pub why: String,
 }
 
-fn hops_words(h: u8) -> String {
-    match h {
-        0 => "0 hops (devices attached directly)".into(),
-        1 => "1 hop".into(),
-        n => format!("{n} hops"),
+/// `0 hops (devices attached directly)`, `1 hop`, `2 hops`, written straight
+/// into the sentence it is part of.
+struct HopsWords(u8);
+
+impl std::fmt::Display for HopsWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            0 => f.write_str("0 hops (devices attached directly)"),
+            1 => f.write_str("1 hop"),
+            n => write!(f, "{n} hops"),
+        }
     }
+}
+
+fn hops_words(h: u8) -> HopsWords {
+    HopsWords(h)
 }
 
 /// The caller-ids' common class, with the first caller-id and its maker for
 /// the explanation; `None` unless every session's caller-id is registered
 /// and all agree.
-fn caller_class(obs: &SubscriberObservation) -> Option<(VendorClass, String, String)> {
-    let mut first: Option<(VendorClass, String, String)> = None;
+fn caller_class(obs: &SubscriberObservation) -> Option<(VendorClass, &str, &'static str)> {
+    let mut first: Option<(VendorClass, &str, &'static str)> = None;
     for id in obs.caller_ids() {
         let v = shareguard_oui::lookup(id)?;
         match &first {
-            None => first = Some((v.class, id.to_string(), v.name)),
+            None => first = Some((v.class, id, v.name)),
             Some((class, ..)) if *class != v.class => return None,
             Some(_) => {}
         }
@@ -103,17 +113,22 @@ pub fn resolve(obs: &SubscriberObservation) -> LineDistance {
             ),
         };
     }
-    let default = LineDistance {
+    // The router's distance, explained by `why` (formatted only for the
+    // distance actually returned: this runs for every subscriber).
+    let routers = |why: String| LineDistance {
         hops: router,
         source: DistanceSource::Router,
-        why: format!(
+        why,
+    };
+    let router_setting = || {
+        routers(format!(
             "Expected distance {}: the router's setting for {} lines.",
             hops_words(router),
             obs.access.as_str()
-        ),
+        ))
     };
     if obs.access != Access::Pppoe || router == 0 {
-        return default;
+        return router_setting();
     }
     let bridged = router - 1;
     match caller_class(obs) {
@@ -124,13 +139,10 @@ pub fn resolve(obs: &SubscriberObservation) -> LineDistance {
             // is attached directly, so a router dials after all.
             let seen = &obs.ttl.counts;
             if !seen.is_empty() && !seen.keys().any(|t| OS_INITIAL_TTLS.contains(t)) {
-                return LineDistance {
-                    why: format!(
-                        "Expected distance {}: the caller-id {id} belongs to {maker}, a PC network card, but no device arrives at an OS's initial TTL, so a router that copied the card's MAC dials.",
-                        hops_words(router)
-                    ),
-                    ..default
-                };
+                return routers(format!(
+                    "Expected distance {}: the caller-id {id} belongs to {maker}, a PC network card, but no device arrives at an OS's initial TTL, so a router that copied the card's MAC dials.",
+                    hops_words(router)
+                ));
             }
             return LineDistance {
                 hops: bridged,
@@ -142,13 +154,10 @@ pub fn resolve(obs: &SubscriberObservation) -> LineDistance {
             };
         }
         Some((VendorClass::Router, id, maker)) => {
-            return LineDistance {
-                why: format!(
-                    "Expected distance {}: the caller-id {id} belongs to {maker}, a router maker, so a router dials and the devices sit behind it.",
-                    hops_words(router)
-                ),
-                ..default
-            };
+            return routers(format!(
+                "Expected distance {}: the caller-id {id} belongs to {maker}, a router maker, so a router dials and the devices sit behind it.",
+                hops_words(router)
+            ));
         }
         _ => {}
     }
@@ -182,5 +191,5 @@ pub fn resolve(obs: &SubscriberObservation) -> LineDistance {
             ),
         };
     }
-    default
+    router_setting()
 }

@@ -47,11 +47,12 @@ impl VendorClass {
     }
 }
 
-/// A caller-id's maker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A caller-id's maker. The name points into the compiled-in registry, so a
+/// lookup allocates nothing (it runs once per subscriber per scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Vendor {
     /// The organisation as registered with the IEEE.
-    pub name: String,
+    pub name: &'static str,
     pub class: VendorClass,
 }
 
@@ -102,7 +103,7 @@ pub fn lookup(mac: &str) -> Option<Vendor> {
     let i = idx.binary_search_by_key(&oui, |e| e.0).ok()?;
     let name = idx[i].1;
     Some(Vendor {
-        name: name.to_string(),
+        name,
         class: classify(name),
     })
 }
