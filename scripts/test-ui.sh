@@ -27,5 +27,5 @@ mkdir -p "$HOME" "$XDG_DATA_HOME"
 dbus-run-session -- bash -c '
     eval "$(printf %s shareguard-test | gnome-keyring-daemon --unlock --components=secrets)"
     export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK
-    xvfb-run -a -s "-screen 0 1366x900x24" target/ui-venv/bin/python tests/ui/test_app.py
+    xvfb-run -a -s "-screen 0 1920x1080x24" target/ui-venv/bin/python tests/ui/test_app.py
 '

@@ -169,6 +169,7 @@ class AppTestCase(unittest.TestCase):
         # this one (with another test's environment).
         self.port, native = free_port(), free_port()
         env = dict(os.environ, XDG_DATA_HOME=self.data)
+        env.update(getattr(self, "env_" + self._testMethodName, {}))
         prepare = getattr(self, "prepare_" + self._testMethodName, None)
         if prepare:
             prepare(Path(self.data) / "net.shareguard.app")
@@ -844,6 +845,51 @@ class AppTestCase(unittest.TestCase):
         WebDriverWait(d, 15, ignored_exceptions=RETRY).until(
             lambda d: table.find_elements(By.CSS_SELECTOR, 'tr[data-action="settings_changed"]')
         )
+
+    def subscriber_page_at_both_sizes(self, scheme):
+        """The subscriber page of the demo's most suspicious line, with its
+        Line distance section, at 1280x800 and 1920x1080 in `scheme`."""
+        d, wait = self.driver, self.wait
+        self.assertEqual(
+            d.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches"),
+            scheme == "dark",
+        )
+        wait.until(EC.element_to_be_clickable(css("demo-start"))).click()
+        wait.until(EC.element_to_be_clickable(css("scan-all"))).click()
+        WebDriverWait(d, 60, ignored_exceptions=RETRY).until(
+            lambda d: len(d.find_elements(*css("scan-progress", " .router-progress.ok"))) == 3
+        )
+        wait.until(EC.presence_of_element_located(css("result-row"))).click()
+        wait.until(EC.element_to_be_clickable(css("open-subscriber"))).click()
+        wait.until(EC.visibility_of_element_located(css("distance-used")))
+        self.assertIn("Last verdict read the TTLs at", d.find_element(*css("distance-used")).text)
+        for width, height in ((1280, 800), (1920, 1080)):
+            d.set_window_size(width, height)
+            section = d.find_element(*css("line-distance"))
+            d.execute_script("arguments[0].scrollIntoView({block: 'center'})", section)
+            time.sleep(0.5)
+            # The choice, the note and Save sit on one row inside the page.
+            boxes = [
+                d.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]", d.find_element(*css(t)))
+                for t in ("distance-hops", "distance-note", "distance-save")
+            ]
+            inner = d.execute_script("return document.documentElement.clientWidth")
+            self.assertTrue(all(b[2] <= inner for b in boxes), f"{width}x{height}: {boxes} wider than {inner}")
+            self.assertLess(max(b[1] for b in boxes) - min(b[1] for b in boxes), 20, f"{width}x{height}: {boxes}")
+            self.assertFalse(
+                d.execute_script("return document.documentElement.scrollWidth > document.documentElement.clientWidth"),
+                f"{width}x{height}: the page scrolls sideways",
+            )
+            self.shot(f"11-subscriber-distance-{width}x{height}-{scheme}")
+
+    def test_subscriber_page_light_at_both_sizes(self):
+        self.subscriber_page_at_both_sizes("light")
+
+    # WebKitGTK reports the GTK theme's dark variant as prefers-color-scheme: dark.
+    env_test_subscriber_page_dark_at_both_sizes = {"GTK_THEME": "Adwaita:dark"}
+
+    def test_subscriber_page_dark_at_both_sizes(self):
+        self.subscriber_page_at_both_sizes("dark")
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ function distance(d: SubscriberDetail, name: string, showError: (m: string) => v
     d.distance
       ? h("p", { class: "muted" }, `Set to ${d.distance.hops} by ${d.distance.set_by} on ${when(d.distance.set_at)}${d.distance.note ? `: ${d.distance.note}` : ""}. Scans from now on use it.`)
       : h("p", { class: "muted" }, "Not set for this line: scans use the router's setting, the caller-id's maker and the line's history."),
-    h("div", { class: "row-actions" }, choice, note, h("button", { "data-testid": "distance-save", onclick: save }, "Save")),
+    h("div", { class: "row-inline" }, choice, note, h("button", { "data-testid": "distance-save", onclick: save }, "Save")),
   );
 }
 
