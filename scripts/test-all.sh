@@ -2,16 +2,20 @@
 # Runs every test of the workspace: unit, integration (real TCP/UDP to the
 # simulated routers, real SQLite files), the labelled-population quality test
 # (its confusion table is printed at the end), the desktop app's window
-# driven end to end over WebDriver (scripts/test-ui.sh), and the Linux .deb
-# built and checked (scripts/build-bundles.sh).
+# driven end to end over WebDriver (scripts/test-ui.sh), the Linux .deb
+# built and checked (scripts/build-bundles.sh), and the Windows builds: the
+# CLI's end-to-end tests under Wine and the installer (scripts/test-windows.sh).
+# Installs what it needs first (scripts/test-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/test-deps.sh
 bash scripts/setup-ui.sh
 cargo test --workspace --all-targets --locked
 # The keyring tests against a real Secret Service (ignored in the plain run).
 bash scripts/with-keyring.sh cargo test -p shareguard-secrets --test secret_service --locked -- --ignored
 bash scripts/test-ui.sh
 bash scripts/build-bundles.sh
+bash scripts/test-windows.sh
 if [[ -f target/quality-report.txt ]]; then
     echo
     cat target/quality-report.txt

@@ -10,7 +10,7 @@ use shareguard_engine::sharing_actions::{
     self, AutoOutcome, DisconnectError, Router, SharingActions, SHARING_ACTIONS_KEY,
 };
 use shareguard_secrets::SecretKind;
-use shareguard_store::{NasRecord, Permission};
+use shareguard_store::{NasRecord, Permission, DEMO_ROUTER_PREFIX};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::commands::{blocking, check_subscriber};
@@ -94,9 +94,14 @@ pub(crate) async fn action_router(state: &AppState, name: &str) -> CommandResult
     let wanted = name.to_string();
     let rec = blocking(move || {
         lock(&store).get_nas(&wanted)?.ok_or_else(|| {
-            CommandError::invalid(format!(
-                "the router {wanted:?} is not configured any more (a demo router goes when the app closes): scan again"
-            ))
+            CommandError::invalid(if wanted.starts_with(DEMO_ROUTER_PREFIX) {
+                format!(
+                    "the demo's router {wanted:?} stopped when ShareGuard closed: \
+                     restart the demo (at the top of the window) to act on its subscribers"
+                )
+            } else {
+                format!("the router {wanted:?} is not configured any more: scan again")
+            })
         })
     })
     .await?;

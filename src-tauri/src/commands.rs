@@ -2,14 +2,16 @@
 //! check who asks, validate, call the engine, map errors to words. No rule of
 //! detection lives here.
 
-use std::time::Duration;
 
 use serde::Serialize;
 use shareguard_detect::{NasOutcome, ScanScope, ScanSummary, SubscriberResult};
 use shareguard_engine::{demo, scan_and_store};
 use shareguard_scan::{CancellationToken, ScanEvent, ScanRequest};
 use shareguard_sim::population::PopulationSpec;
-use shareguard_store::{AuditFilter, AuditRecord, Operator, Permission, ResultFilter, ResultLine};
+use shareguard_store::{
+    AuditFilter, AuditRecord, DemoRemoved, Operator, Permission, ResultFilter, ResultLine,
+    DEMO_ROUTER_PREFIX,
+};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
@@ -30,6 +32,9 @@ pub struct Status {
     routers: Vec<RouterInfo>,
     last_scan: Option<ScanSummary>,
     result_count: u64,
+    /// Of `result_count`, the results of the demo's routers (running or
+    /// left from an earlier start), which the window labels as the demo's.
+    demo_results: u64,
     scanning: bool,
     database: String,
     /// Who is at the desk; `None` while the app is locked.
@@ -62,21 +67,25 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
         .map(|t| t.to_rfc3339());
     let store = state.store.clone();
     let unlocked = operator.is_some();
-    let (stored, last_scan, result_count, tags, profiles) = blocking(move || {
-        let s = lock(&store);
-        let profiles = s.operators()?.into_iter().map(|o| o.name).collect();
-        if !unlocked {
-            return Ok((Vec::new(), None, 0, Vec::new(), profiles));
-        }
-        Ok((
-            s.list_nas()?,
-            s.last_scan()?,
-            s.result_count(&ResultFilter::default())?,
-            s.tags()?,
-            profiles,
-        ))
-    })
-    .await?;
+    let (stored, last_scan, (result_count, demo_results), tags, profiles) =
+        blocking(move || {
+            let s = lock(&store);
+            let profiles = s.operators()?.into_iter().map(|o| o.name).collect();
+            if !unlocked {
+                return Ok((Vec::new(), None, (0, 0), Vec::new(), profiles));
+            }
+            Ok((
+                s.list_nas()?,
+                s.last_scan()?,
+                (
+                    s.result_count(&ResultFilter::default())?,
+                    s.demo_result_count()?,
+                ),
+                s.tags()?,
+                profiles,
+            ))
+        })
+        .await?;
     let mut routers: Vec<RouterInfo> = if unlocked {
         lock(&state.targets)
             .iter()
@@ -85,7 +94,7 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
                 address: t.address(),
                 access: t.access.as_str(),
                 tag: None,
-                demo: demo_running && t.name.starts_with("demo-"),
+                demo: demo_running && t.name.starts_with(DEMO_ROUTER_PREFIX),
             })
             .collect()
     } else {
@@ -103,6 +112,7 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
         routers,
         last_scan,
         result_count,
+        demo_results,
         scanning: lock(&state.scan).is_some(),
         database: state.db_path.clone(),
         operator,
@@ -113,14 +123,25 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
 }
 
 /// Starts the simulated routers, installs the probes and lets fifteen
-/// simulated minutes pass, so the first scan has evidence to show.
+/// simulated minutes pass, so the first scan has evidence to show. What an
+/// earlier demo left in the database goes first, so a restarted demo starts
+/// as clean as the first one.
 #[tauri::command]
 pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
-    state.require(Permission::Edit)?;
+    let who = state.require(Permission::Edit)?;
     let mut slot = state.demo.lock().await;
     if slot.is_some() {
         return Ok(());
     }
+    let store = state.store.clone();
+    blocking(move || {
+        let mut s = lock(&store);
+        if s.demo_result_count()? > 0 {
+            s.remove_demo_data(&who)?;
+        }
+        Ok(())
+    })
+    .await?;
     let d = demo::start(PopulationSpec::demo(), 1.0)
         .await
         .map_err(|e| {
@@ -129,11 +150,30 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
                 format!("the simulated routers could not start: {e}"),
             )
         })?;
-    demo::install_probes(&d.targets).await?;
-    d.network.advance(Duration::from_secs(15 * 60));
+    demo::warm_up(&d).await?;
     *lock(&state.targets) = d.targets.clone();
     *slot = Some(d);
     Ok(())
+}
+
+/// Ends the demo: stops its simulated routers (if running) and removes all
+/// it left in the database, audited as `demo_removed`. The owner's own
+/// routers and their data are untouched.
+#[tauri::command]
+pub async fn remove_demo(state: State<'_, AppState>) -> CommandResult<DemoRemoved> {
+    let who = state.require(Permission::Edit)?;
+    if lock(&state.scan).is_some() {
+        return Err(CommandError::new(
+            "busy",
+            "a scan is running: wait for it to finish (or stop it), then remove the demo",
+        ));
+    }
+    if let Some(d) = state.demo.lock().await.take() {
+        lock(&state.targets).retain(|t| !t.name.starts_with(DEMO_ROUTER_PREFIX));
+        d.network.shutdown().await;
+    }
+    let store = state.store.clone();
+    blocking(move || Ok(lock(&store).remove_demo_data(&who)?)).await
 }
 
 #[derive(Clone, Serialize)]
@@ -432,7 +472,7 @@ pub async fn results_page(
 fn release_memory_soon() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     tauri::async_runtime::spawn(async {
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         // SAFETY: malloc_trim only returns free pages to the OS; it touches
         // no memory that is in use.
         unsafe {

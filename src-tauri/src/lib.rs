@@ -14,6 +14,7 @@ mod operators;
 mod reports;
 mod routers;
 mod settings;
+mod startup;
 pub mod state;
 mod subscriber;
 mod tray;
@@ -39,6 +40,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
     tauri::generate_handler![
         commands::status,
         commands::start_demo,
+        commands::remove_demo,
         commands::scan,
         commands::cancel_scan,
         commands::results_page,
@@ -153,6 +155,7 @@ fn tune_webkit() {
 pub fn run() {
     #[cfg(target_os = "linux")]
     tune_webkit();
+    startup::catch_failed_setup();
     let minimised = std::env::args().any(|a| a == MINIMISED_ARG);
     // First, so a second launch hands over to this one before anything else starts.
     let builder =
@@ -161,7 +164,12 @@ pub fn run() {
         }));
     let result = plugins(builder)
         .setup(move |app| {
-            let dir = app.path().app_data_dir()?;
+            // The local, not the roaming, data folder: on Windows the
+            // database and logs stay on this computer (%LOCALAPPDATA%), as
+            // roaming profiles copy their folder at every sign-in and folder
+            // redirection may put it on a network share, where SQLite's
+            // locking is not safe. On Linux and macOS both are one folder.
+            let dir = app.path().app_local_data_dir()?;
             app.manage(logging::Guard::new(logging::init(&dir.join("logs"))));
             let path = dir.join(DB_FILE);
             let store = shareguard_store::Store::open(&path)?;
@@ -204,7 +212,7 @@ pub fn run() {
         .invoke_handler(invoke_handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
-        eprintln!("ShareGuard could not start: {e}");
+        startup::report(startup::message(&e));
         std::process::exit(1);
     }
 }

@@ -10,7 +10,7 @@ use shareguard_engine::routers::{self, ConnectionCheck};
 use shareguard_engine::sharing_actions::Router;
 use shareguard_scan::NasTarget;
 use shareguard_secrets::SecretKind;
-use shareguard_store::{action, AuditEntry, NasRecord, Permission, Store};
+use shareguard_store::{action, AuditEntry, NasRecord, Permission, Store, DEMO_ROUTER_PREFIX};
 use tauri::State;
 
 use crate::commands::blocking;
@@ -120,10 +120,10 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
         .filter(|t| !t.is_empty());
     rec.radius_port = input.radius_port;
     routers::validate(&rec).map_err(CommandError::invalid)?;
-    if rec.name.starts_with("demo-") {
-        return Err(CommandError::invalid(
-            "names starting with \"demo-\" are kept for the demo routers",
-        ));
+    if rec.name.starts_with(DEMO_ROUTER_PREFIX) {
+        return Err(CommandError::invalid(format!(
+            "names starting with \"{DEMO_ROUTER_PREFIX}\" are kept for the demo routers"
+        )));
     }
     let password = input.password.filter(|p| !p.is_empty());
     let radius_secret = input.radius_secret.filter(|p| !p.is_empty());

@@ -892,6 +892,46 @@ class AppTestCase(unittest.TestCase):
         self.subscriber_page_at_both_sizes("dark")
 
 
+class StartupErrorTestCase(unittest.TestCase):
+    """The app started by hand, without WebDriver: when it cannot start, the
+    owner sees why in the desktop's message box (a release build on Windows
+    has no console for stderr), and nothing stored is touched."""
+
+    def test_a_database_it_cannot_open_is_explained_in_a_message_box(self):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        end_app_processes()
+        data = Path(tempfile.mkdtemp(prefix="shareguard-start-"))
+        self.addCleanup(shutil.rmtree, data, True)
+        folder = data / "net.shareguard.app"
+        folder.mkdir()
+        db = folder / "shareguard.db"
+        db.write_bytes(b"quarterly invoices, not a database\n" * 100)
+        before = db.read_bytes()
+        app = subprocess.Popen([str(APP)], env=dict(os.environ, XDG_DATA_HOME=str(data)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        self.addCleanup(end_app_processes)
+        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "^ShareGuard could not start$"],
+                               capture_output=True, text=True, timeout=60)
+        windows = found.stdout.split()
+        self.assertTrue(windows, "no message box appeared")
+        time.sleep(0.5)
+        geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", windows[0]],
+                                  capture_output=True, text=True, check=True).stdout
+        g = dict(line.split("=", 1) for line in geometry.split())
+        x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        ImageGrab.grab(bbox=(x, y, x + w, y + h)).save(ARTIFACTS / "startup-error.png")
+        # The app waits for the owner to close the box, then exits with 1.
+        self.assertIsNone(app.poll())
+        subprocess.run(["xdotool", "windowfocus", "--sync", windows[0]], check=True, timeout=10)
+        subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
+        _, err = app.communicate(timeout=30)
+        self.assertEqual(app.returncode, 1)
+        err = err.decode()
+        self.assertIn("ShareGuard could not start", err)
+        self.assertIn("is not a ShareGuard database", err)
+        self.assertEqual(db.read_bytes(), before, "the file was changed")
+
+
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
     failed = len(result.failures) + len(result.errors)

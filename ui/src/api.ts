@@ -182,11 +182,20 @@ export interface Operator {
   updated_at: string;
 }
 
+export interface DemoRemoved {
+  results: number;
+  scans: number;
+  warnings: number;
+  actions: number;
+}
+
 export interface Status {
   demo_running: boolean;
   routers: RouterInfo[];
   last_scan: ScanSummary | null;
   result_count: number;
+  /** Of result_count, the demo routers' results (running or left from an earlier start). */
+  demo_results: number;
   scanning: boolean;
   database: string;
   operator: Operator | null;
@@ -514,6 +523,7 @@ export type PenaltyReport =
 export const api = {
   status: () => invoke<Status>("status"),
   startDemo: () => invoke<void>("start_demo"),
+  removeDemo: () => invoke<DemoRemoved>("remove_demo"),
   scan: (scope: { router?: string; subscriber?: string } = {}) => invoke<void>("scan", scope),
   cancelScan: () => invoke<void>("cancel_scan"),
   resultsPage: (query: ResultsQuery) => invoke<ResultsPage>("results_page", { query }),

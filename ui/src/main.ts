@@ -1,6 +1,6 @@
 // The app shell: first run, navigation, and one place errors are shown in words.
 import "./styles.css";
-import { h, clear } from "./dom";
+import { h, clear, count } from "./dom";
 import { api, errorText } from "./api";
 import { state } from "./state";
 import { dashboardView } from "./views/dashboard";
@@ -75,6 +75,56 @@ function firstRun(): HTMLElement {
 
 let setupMode = false;
 
+/** The demo's data labelled on every screen while it stays: what it is, and
+ * one click to restart or remove it. After a restart of the app the demo's
+ * routers are gone but their results stay, so the owner always has a next
+ * step and never mistakes them for their own network. */
+function demoBanner(): HTMLElement | null {
+  const s = state.status;
+  if (!s || !s.operator) return null;
+  const running = s.demo_running;
+  if (!running && s.demo_results === 0) return null;
+  const busy = (b: HTMLButtonElement, text: string) => {
+    b.disabled = true;
+    b.textContent = text;
+  };
+  const restart = h("button", { "data-testid": "demo-restart" }, "Restart the demo") as HTMLButtonElement;
+  restart.addEventListener("click", async () => {
+    busy(restart, "Starting simulated routers…");
+    try {
+      await api.startDemo();
+    } catch (e) {
+      showError(errorText(e));
+    }
+    await state.refresh();
+    render();
+  });
+  const remove = h("button", { class: "danger", "data-testid": "demo-remove" }, running ? "End the demo" : "Remove the demo's results") as HTMLButtonElement;
+  remove.addEventListener("click", async () => {
+    busy(remove, "Removing…");
+    try {
+      await api.removeDemo();
+      screen = "sharing";
+    } catch (e) {
+      showError(errorText(e));
+    }
+    await state.refresh();
+    render();
+  });
+  const results = count(s.demo_results, "result");
+  const capital = results.charAt(0).toUpperCase() + results.slice(1);
+  const text = running
+    ? `Demo: three simulated routers on this computer, not your network${s.demo_results ? ` (${results} so far)` : ""}. Ending it removes its results, warnings and actions.`
+    : `${capital} of the demo-… routers are still here: those simulated routers stopped when ShareGuard closed. Restart the demo to go on with it, or remove its results.`;
+  return h(
+    "div",
+    { class: "demo-banner", role: "status", "data-testid": "demo-banner" },
+    h("span", { class: "demo-tag" }, "DEMO"),
+    h("span", { class: "grow" }, text),
+    h("div", { class: "button-row" }, running ? null : restart, remove),
+  );
+}
+
 function nav(): HTMLElement {
   const item = (id: Screen, label: string) =>
     h("button", { class: screen === id ? "nav active" : "nav", onclick: () => ((screen = id), render()) }, label);
@@ -120,7 +170,8 @@ function render(): void {
     app.append(errorBar, lockScreen(() => ((screen = "sharing"), state.refresh().then(render)), showError));
     return;
   }
-  // Stored results without routers (history from the CLI) still open the app.
+  // Stored results without routers (history from the CLI, or a demo's
+  // from before a restart) still open the app.
   if ((!s || (s.routers.length === 0 && s.result_count === 0)) && !setupMode) {
     app.append(errorBar, firstRun());
     return;
@@ -137,7 +188,7 @@ function render(): void {
     subscriber: () => subscriberView(subject, showError),
   };
   main.append(views[screen]());
-  app.append(nav(), h("div", { class: "content" }, errorBar, main));
+  app.append(nav(), h("div", { class: "content" }, demoBanner(), errorBar, main));
 }
 
 state

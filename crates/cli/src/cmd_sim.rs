@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use clap::Args;
 use routeros_client::format_fingerprint;
@@ -199,12 +198,9 @@ pub async fn demo(a: DemoArgs) -> CliResult {
             demo.network.population().subscribers.len()
         );
     }
-    demo::install_probes(&demo.targets)
-        .await
-        .map_err(Failure::from)?;
     // Probes only see connections opened after they were installed; let the
     // simulated routers live through the next quarter hour.
-    demo.network.advance(Duration::from_secs(15 * 60));
+    demo::warm_up(&demo).await.map_err(Failure::from)?;
     if !a.json {
         println!("Simulated 15 minutes for evidence to build up. Scanning...\n");
     }

@@ -91,7 +91,6 @@ enum Command {
     },
 }
 
-/// The database used when `--db` is not given: the same file the desktop app uses.
 /// Opens the database at `db`, or the desktop app's when none is given.
 pub fn open_store(db: Option<&std::path::Path>) -> Result<shareguard_store::Store, exit::Failure> {
     Ok(shareguard_store::Store::open(
@@ -99,8 +98,11 @@ pub fn open_store(db: Option<&std::path::Path>) -> Result<shareguard_store::Stor
     )?)
 }
 
+/// The database used when `--db` is not given, the desktop app's own. It is
+/// in the local data folder: `%LOCALAPPDATA%` on Windows, where the app keeps
+/// it; on Linux and macOS the local and the roaming folder are one.
 pub fn default_db() -> PathBuf {
-    dirs::data_dir()
+    dirs::data_local_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("net.shareguard.app")
         .join("shareguard.db")
@@ -208,6 +210,17 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::is_closed_pipe_print;
+
+    /// Windows: the database is in %LOCALAPPDATA% (machine-local), not in
+    /// %APPDATA% (roaming), where the desktop app keeps it too.
+    #[cfg(windows)]
+    #[test]
+    fn the_default_database_is_in_the_local_app_data_folder() {
+        let local = std::path::PathBuf::from(std::env::var_os("LOCALAPPDATA").unwrap());
+        let db = super::default_db();
+        assert!(db.starts_with(&local), "{}", db.display());
+        assert!(db.ends_with("net.shareguard.app/shareguard.db"), "{}", db.display());
+    }
 
     #[test]
     fn only_a_closed_pipe_ends_the_program_quietly() {

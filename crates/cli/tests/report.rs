@@ -28,15 +28,28 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn pdf_text(pdf: &Path) -> String {
-    let o = Command::new("pdftotext")
+/// The PDF's text as poppler's pdftotext reads it. On Linux the test command
+/// installs poppler, so there a missing one fails with the fix; elsewhere
+/// (Windows, macOS without poppler) the text checks are skipped with a note
+/// and the rest of each test still runs.
+fn pdf_text(pdf: &Path) -> Option<String> {
+    let o = match Command::new("pdftotext")
         .args(["-layout", "-enc", "UTF-8"])
         .arg(pdf)
         .arg("-")
         .output()
-        .expect("pdftotext (poppler-utils) is installed");
+    {
+        Ok(o) => o,
+        Err(e) if cfg!(target_os = "linux") => {
+            panic!("pdftotext could not be run ({e}): install poppler-utils")
+        }
+        Err(e) => {
+            eprintln!("the PDF's text is not checked: pdftotext cannot be run here ({e})");
+            return None;
+        }
+    };
     assert!(o.status.success());
-    String::from_utf8_lossy(&o.stdout).replace('\u{200b}', "")
+    Some(String::from_utf8_lossy(&o.stdout).replace('\u{200b}', ""))
 }
 
 /// A database holding the demo's scan of its 600 simulated subscribers.
@@ -84,10 +97,11 @@ fn scan_reports_as_pdf_and_csv_and_errors_that_name_the_fix() {
     );
     assert!(stdout(&o).contains("PDF, "), "{}", stdout(&o));
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
-    let text = pdf_text(&pdf);
-    assert!(text.contains("Scan report") && text.contains("600"));
-    for name in &flagged {
-        assert!(text.contains(name), "{name} listed");
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains("Scan report") && text.contains("600"));
+        for name in &flagged {
+            assert!(text.contains(name), "{name} listed");
+        }
     }
 
     // CSV, format taken from the file name, outcome as JSON.
@@ -241,7 +255,9 @@ fn abuse_subscriber_and_audit_reports_from_the_command_line() {
         &db,
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(pdf_text(&pdf).contains(&format!("Evidence pack: {who}")));
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains(&format!("Evidence pack: {who}")));
+    }
 
     // No abuse monitoring in the demo: a valid report that says so, and a note.
     let abuse = dir.path().join("abuse.pdf");
@@ -261,7 +277,9 @@ fn abuse_subscriber_and_audit_reports_from_the_command_line() {
         "{}",
         stderr(&o)
     );
-    assert!(pdf_text(&abuse).contains("There is no abuse data for this period"));
+    if let Some(text) = pdf_text(&abuse) {
+        assert!(text.contains("There is no abuse data for this period"));
+    }
 
     let audit = dir.path().join("audit.csv");
     let o = run(&[

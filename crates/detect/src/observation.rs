@@ -63,6 +63,14 @@ impl ProbeStrategy {
             Self::ConnectionMark => "connection_mark",
         }
     }
+
+    /// The strategy as an owner reads it in a sentence.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::AddressList => "address lists",
+            Self::ConnectionMark => "connection marks",
+        }
+    }
 }
 
 /// TTL observations for one subscriber.

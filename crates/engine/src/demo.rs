@@ -8,6 +8,7 @@ use shareguard_detect::{Access, ProbeStrategy, SubscriberObservation, TtlEvidenc
 use shareguard_scan::{probes, NasTarget};
 use shareguard_sim::population::{self, Population, PopulationSpec, SimSubscriber};
 use shareguard_sim::{SimConfig, SimNetwork};
+use shareguard_store::DEMO_ROUTER_PREFIX;
 
 use crate::sharing_actions::Router;
 
@@ -73,7 +74,11 @@ pub fn targets_for(net: &SimNetwork, user: &str, password: &str) -> Vec<NasTarge
         .map(|n| {
             let addr = n.api_addr();
             let connect = ConnectOptions::new(addr.ip().to_string(), addr.port(), user, password);
-            NasTarget::new(format!("demo-{}", n.name()), connect, access_of(n.access()))
+            NasTarget::new(
+                format!("{DEMO_ROUTER_PREFIX}{}", n.name()),
+                connect,
+                access_of(n.access()),
+            )
         })
         .collect()
 }
@@ -128,12 +133,35 @@ pub async fn start_with(
     Ok(Demo { network, targets })
 }
 
+/// How much simulated time the demo lets pass between installing the probes
+/// and its first scan: probes only see connections opened after them.
+pub const WARM_UP: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Installs the TTL probes on every target with its strategy choice.
 pub async fn install_probes(targets: &[NasTarget]) -> Result<(), routeros_client::Error> {
+    install_probes_at(targets, Utc::now()).await
+}
+
+/// Installs the probes, then lets [`WARM_UP`] of simulated time pass on the
+/// demo's routers, so the first scan has evidence. The probes are stamped
+/// as installed that long ago, so the evidence's "installed 15 min ago"
+/// tells the same story as the simulated routers' connections, not the few
+/// seconds of real time the start took.
+pub async fn warm_up(demo: &Demo) -> Result<(), routeros_client::Error> {
+    let lead = chrono::Duration::from_std(WARM_UP).unwrap_or_default();
+    install_probes_at(&demo.targets, Utc::now() - lead).await?;
+    demo.network.advance(WARM_UP);
+    Ok(())
+}
+
+async fn install_probes_at(
+    targets: &[NasTarget],
+    installed: chrono::DateTime<Utc>,
+) -> Result<(), routeros_client::Error> {
     for t in targets {
         let mut c = Client::connect(&t.connect).await?;
         let state = probes::inspect(&mut c, t.access).await?;
-        match probes::plan_install_for(t, &state, Utc::now()) {
+        match probes::plan_install_for(t, &state, installed) {
             Ok(plan) => probes::apply(&mut c, &plan).await?,
             Err(why) => tracing::warn!("{}: probes skipped: {why}", t.name),
         }

@@ -51,6 +51,9 @@ fn flagged(results: &[SubscriberResult]) -> Vec<&SubscriberResult> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scan_pdf_of_a_real_scan_shows_the_figures_and_every_flagged_subscriber() {
+    if !poppler_or_skip("the_scan_pdf_of_a_real_scan_shows_the_figures_and_every_flagged_subscriber") {
+        return;
+    }
     let (db, results) = real_scan(240).await;
     let out = db.dir.path().join("scan.pdf");
     let done = write_report(&db.store, &scan_req(Format::Pdf), &out).unwrap();
@@ -175,6 +178,9 @@ async fn the_scan_csv_lists_every_checked_subscriber_as_stored() {
 
 #[test]
 fn an_empty_database_gives_valid_reports_that_say_there_is_no_data() {
+    if !poppler_or_skip("an_empty_database_gives_valid_reports_that_say_there_is_no_data") {
+        return;
+    }
     let db = empty_db();
     let dir = db.dir.path();
 
@@ -225,6 +231,9 @@ fn an_empty_database_gives_valid_reports_that_say_there_is_no_data() {
 
 #[test]
 fn thirty_thousand_results_make_a_complete_csv_and_a_readable_pdf() {
+    if !poppler_or_skip("thirty_thousand_results_make_a_complete_csv_and_a_readable_pdf") {
+        return;
+    }
     let (db, _, results) = populated(30_000, 1);
     let dir = db.dir.path();
     let csv = dir.join("scan.csv");
@@ -275,6 +284,9 @@ const HOSTILE: [&str; 10] = [
 
 #[test]
 fn hostile_names_are_printed_exactly_as_written() {
+    if !poppler_or_skip("hostile_names_are_printed_exactly_as_written") {
+        return;
+    }
     let mut db = empty_db();
     let mut results = judged(40, 7, t0());
     for (i, name) in HOSTILE.iter().enumerate() {
@@ -330,6 +342,9 @@ fn hostile_names_are_printed_exactly_as_written() {
 
 #[test]
 fn the_abuse_report_shows_the_metrics_warnings_and_actions_of_the_range() {
+    if !poppler_or_skip("the_abuse_report_shows_the_metrics_warnings_and_actions_of_the_range") {
+        return;
+    }
     let (db, _, _) = populated(600, 3);
     let dir = db.dir.path();
     let from = t0().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
@@ -401,6 +416,9 @@ fn the_abuse_report_shows_the_metrics_warnings_and_actions_of_the_range() {
 
 #[test]
 fn the_evidence_pack_holds_the_history_warnings_actions_and_audit_entries() {
+    if !poppler_or_skip("the_evidence_pack_holds_the_history_warnings_actions_and_audit_entries") {
+        return;
+    }
     let (db, _, results) = populated(600, 3);
     let dir = db.dir.path();
     let mut worst: Vec<&SubscriberResult> = results.iter().collect();
@@ -623,6 +641,9 @@ fn the_report_reads_a_store_opened_elsewhere() {
 
 #[test]
 fn scheduled_reports_land_in_the_folder_named_by_the_scan_time() {
+    if !poppler_or_skip("scheduled_reports_land_in_the_folder_named_by_the_scan_time") {
+        return;
+    }
     use shareguard_report::scheduled::{write_scheduled, ScheduledReports};
     let (db, last, results) = populated(300, 2);
     let folder = tempfile::tempdir().unwrap();

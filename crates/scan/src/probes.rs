@@ -182,8 +182,8 @@ impl ProbeState {
             && self.foreign_connection_marks > 0
         {
             w.push(format!(
-                "The router also marks connections for other purposes ({} rule(s)); connection-mark probes can clash with QoS or load balancing. Switch with `shareguard probes install --strategy address-list`.",
-                self.foreign_connection_marks
+                "The router also marks connections for other purposes ({}); connection-mark probes can clash with QoS or load balancing. Switch with `shareguard probes install --strategy address-list`.",
+                shareguard_detect::words::count(self.foreign_connection_marks as u64, "rule")
             ));
         }
         w
@@ -196,8 +196,8 @@ impl ProbeState {
             StrategyChoice::Auto if self.foreign_connection_marks > 0 => (
                 ProbeStrategy::AddressList,
                 format!(
-                    "the router already marks connections ({} rule(s)), so address lists are used to leave QoS and load balancing untouched",
-                    self.foreign_connection_marks
+                    "the router already marks connections ({}), so address lists are used to leave QoS and load balancing untouched",
+                    shareguard_detect::words::count(self.foreign_connection_marks as u64, "rule")
                 ),
             ),
             StrategyChoice::Auto => (
@@ -426,7 +426,7 @@ pub fn plan_install(
         .map(|r| (r.family, r.ttl, r.interface.clone()))
         .collect();
     have.sort();
-    let mut notes = vec![format!("Strategy {}: {why}.", strategy.as_str())];
+    let mut notes = vec![format!("Probes by {}: {why}.", strategy.words())];
     notes.push(format!(
         "Rules are limited to {} (the subscriber-facing side) and match only the first packet of new connections.",
         interfaces.join(", ")

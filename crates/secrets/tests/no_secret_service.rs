@@ -1,6 +1,11 @@
 //! With no Secret Service reachable (the session bus points at nothing), every
 //! call fails with a message that names what to install, and nothing is
 //! written anywhere else.
+//!
+//! Only where the Secret Service is the store (Linux and the BSDs): Windows'
+//! Credential Manager and the macOS Keychain always exist, so there the save
+//! would succeed and leave a real credential behind.
+#![cfg(all(unix, not(target_os = "macos")))]
 
 use shareguard_secrets::{availability, load, save, SecretKind};
 

@@ -34,6 +34,7 @@ pub mod action {
     pub const HISTORY_PRUNED: &str = "history_pruned";
     pub const LINE_DISTANCE_SET: &str = "line_distance_set";
     pub const LINE_DISTANCE_CLEARED: &str = "line_distance_cleared";
+    pub const DEMO_REMOVED: &str = "demo_removed";
 }
 
 /// An entry to append.

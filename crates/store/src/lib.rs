@@ -30,6 +30,7 @@ pub mod migrations;
 
 pub mod actions;
 pub mod audit;
+pub mod demo;
 pub mod export;
 pub mod lines;
 pub mod nas;
@@ -50,6 +51,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use actions::{Action, ActionKind, ActionMethod};
 pub use audit::{action, AuditEntry, AuditFilter, AuditRecord};
+pub use demo::{DemoRemoved, DEMO_ROUTER_PREFIX};
 pub use error::StoreError;
 pub use lines::{LineDistanceEntry, MAX_LINE_HOPS};
 pub use migrations::SCHEMA_VERSION;

@@ -16,6 +16,7 @@ import { state } from "../state";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
 import { notificationsPanel } from "./notifications";
 import { exportButtons } from "./export";
+import { warningActionWords } from "../words";
 import { onThemeChange, svgChart, theme } from "./charts";
 
 const KIND_LABEL: Record<AbuseKind, string> = {
@@ -97,7 +98,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
           h("td", {}, KIND_LABEL[w.kind]),
           h("td", {}, h("span", { class: `badge sev-${w.severity}` }, w.severity)),
           h("td", { class: "small" }, w.details, w.cycles > 1 ? h("span", { class: "muted" }, ` · seen ${w.cycles}×`) : null),
-          h("td", { class: "small muted" }, w.action === "none" ? "" : `${w.action.replace(/_/g, " ")}${w.action_note ? `: ${w.action_note}` : ""}`),
+          h("td", { class: "small muted" }, warningActionWords(w.action, w.action_note)),
           h(
             "td",
             { class: "row-actions" },

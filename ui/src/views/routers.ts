@@ -98,7 +98,7 @@ export function routersView(showError: (m: string) => void): HTMLElement {
       testResult.classList.add("ok");
       tested.add(routerName);
       paintGuide(r.probes_installed > 0 ? routerName : "");
-      testResult.textContent = `${routerName}: connected. RouterOS ${r.version} on ${r.board} (${r.identity}); ${r.probes_installed} TTL probe rule(s).${r.warnings.length ? " " + r.warnings.join(" ") : ""}`;
+      testResult.textContent = `${routerName}: connected. RouterOS ${r.version} on ${r.board} (${r.identity}); ${count(r.probes_installed, "TTL probe rule")}.${r.warnings.length ? " " + r.warnings.join(" ") : ""}`;
     } catch (e) {
       testResult.textContent = "";
       showError(errorText(e));
@@ -176,7 +176,8 @@ export function routersView(showError: (m: string) => void): HTMLElement {
       ["Add your router below (address, API user, password).", storedNames.length > 0],
       ["Test the connection.", storedNames.some((n) => tested.has(n))],
       ["Preview the TTL probe rules, then install them (TTL probes…).", storedNames.some((n) => probed.has(n))],
-      ["Run the first scan.", Boolean(state.status?.last_scan)],
+      // Done when a scan reached one of the owner's routers, not the demo's.
+      ["Run the first scan.", Boolean(state.status?.last_scan?.nas.some((n) => storedNames.includes(n.nas)))],
     ];
     const allDone = steps.every(([, d]) => d);
     // Open until a real router is set up; folded while only the demo runs.

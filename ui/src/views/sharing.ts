@@ -5,6 +5,7 @@ import { state } from "../state";
 import { ResultsTable } from "./table";
 import { settingsPanel } from "./settings";
 import { exportButtons } from "./export";
+import { recommendedWords, ttlStatusWords } from "../words";
 import { navigate } from "../nav";
 
 export function sharingView(showError: (m: string) => void): HTMLElement {
@@ -272,7 +273,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
         const full = d.result;
         if (!full) return;
         scanned.textContent = `${full.address} on ${full.nas} (${full.access}) · scanned ${when(full.scanned_at)}${full.whitelisted ? ` · the rules alone say ${full.assessed_level}` : ""}`;
-        recommended.textContent = full.recommended_action.replace(/_/g, " ");
+        recommended.textContent = recommendedWords(full.recommended_action);
         recommended.className = "";
       })
       .catch((e) => (recommended.textContent = errorText(e)));
@@ -285,7 +286,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
         {},
         h("span", { class: `badge ${r.level}` }, r.whitelisted ? "whitelisted" : r.level),
         " ",
-        r.ttl_status.replace(/_/g, " "),
+        ttlStatusWords(r.ttl_status),
         r.disconnected_at ? ` · disconnected ${when(r.disconnected_at)}` : "",
       ),
       h("h3", {}, "Why"),

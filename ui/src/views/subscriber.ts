@@ -6,6 +6,7 @@ import { api, errorText, type SubscriberDetail } from "../api";
 import { navigate } from "../nav";
 import { onThemeChange, svgChart, theme } from "./charts";
 import { penalize, penaltySummary, type PenaltyKind } from "./penalty";
+import { recommendedWords, ttlStatusWords } from "../words";
 import { exportButtons } from "./export";
 
 /** Disconnect, throttle, limit and ban for this subscriber, on the router a scan last saw them on. */
@@ -116,7 +117,7 @@ export function subscriberView(name: string, showError: (m: string) => void): HT
       if (r) {
         root.append(
           h("p", { class: "muted" }, `${r.address} on ${r.nas} (${r.access}) · last scanned ${when(r.scanned_at)}`),
-          h("p", {}, h("span", { class: `badge ${r.level}` }, r.level), " ", r.ttl_status.replace(/_/g, " "), " · recommended: ", r.recommended_action.replace(/_/g, " ")),
+          h("p", {}, h("span", { class: `badge ${r.level}` }, r.level), " ", ttlStatusWords(r.ttl_status), " · recommended: ", recommendedWords(r.recommended_action)),
           h("h2", {}, "Why"),
           h("ul", { class: "reasons" }, ...r.reasons.map((x) => h("li", {}, x))),
           h("h2", {}, "Actions"),
@@ -136,7 +137,7 @@ export function subscriberView(name: string, showError: (m: string) => void): HT
           h("thead", {}, h("tr", {}, h("th", {}, "Scanned"), h("th", {}, "Router"), h("th", {}, "Level"), h("th", {}, "TTL status"), h("th", {}, "Connections"), h("th", {}, "TTL values"))),
           h("tbody", {}, ...d.history.map((e) =>
             h("tr", {}, h("td", {}, when(e.scanned_at)), h("td", {}, e.nas), h("td", {}, h("span", { class: `badge ${e.level}` }, e.whitelisted ? "whitelisted" : e.level)),
-              h("td", {}, e.ttl_status.replace(/_/g, " ")), h("td", {}, String(e.connections)), h("td", {}, e.ttl_values.join(", "))))),
+              h("td", {}, ttlStatusWords(e.ttl_status)), h("td", {}, e.connections.toLocaleString()), h("td", {}, e.ttl_values.join(", "))))),
         ),
         h("h2", {}, "Audit"),
         d.audit.length

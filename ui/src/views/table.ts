@@ -2,6 +2,7 @@
 // only the pages around what is in view, so 30,000 subscribers cost the page
 // no more than 300 and every filter is one small query.
 import { h, clear } from "../dom";
+import { ttlStatusWords } from "../words";
 import { api, errorText, LEVELS, type ResultOrder, type ResultRow } from "../api";
 
 const ROW_HEIGHT = 34;
@@ -243,12 +244,12 @@ export class ResultsTable {
         "data-level": r.level,
         onclick: () => this.onOpen(r),
       },
-      h("div", { class: "td col-subscriber" }, r.subscriber),
-      h("div", { class: "td col-nas" }, r.nas),
-      h("div", { class: "td col-tag muted" }, r.tag ?? ""),
-      h("div", { class: "td col-connections" }, String(r.connections)),
-      h("div", { class: "td col-ttl" }, r.ttl_values.join(", ") || "–"),
-      h("div", { class: "td col-ttl_status" }, r.ttl_status.replace(/_/g, " ")),
+      h("div", { class: "td col-subscriber", title: r.subscriber }, r.subscriber),
+      h("div", { class: "td col-nas", title: r.nas }, r.nas),
+      h("div", { class: "td col-tag muted", title: r.tag ?? "" }, r.tag ?? ""),
+      h("div", { class: "td col-connections" }, r.connections.toLocaleString()),
+      h("div", { class: "td col-ttl", title: r.ttl_values.join(", ") }, r.ttl_values.join(", ") || "–"),
+      h("div", { class: "td col-ttl_status", title: ttlStatusWords(r.ttl_status) }, ttlStatusWords(r.ttl_status)),
       h("div", { class: "td col-level" }, h("span", { class: `badge ${r.level}` }, r.whitelisted ? "whitelisted" : r.level)),
       h("div", { class: "td col-reasons muted", title: r.reasons.join("\n") }, r.reasons[0] ?? ""),
       rowActions,

@@ -265,6 +265,23 @@ pub fn add_abuse(store: &mut Store, results: &[SubscriberResult]) {
         .unwrap();
 }
 
+/// Whether poppler's tools (pdftotext, pdfinfo, pdftoppm) can be run, for
+/// the tests that read a PDF back. On Linux the test command installs them,
+/// so there a missing poppler fails with the fix; elsewhere (Windows, macOS
+/// without poppler) the test says it is skipped and ends early.
+pub fn poppler_or_skip(test: &str) -> bool {
+    match Command::new("pdftotext").arg("-v").output() {
+        Ok(_) => true,
+        Err(e) if cfg!(target_os = "linux") => {
+            panic!("pdftotext could not be run ({e}): install poppler-utils (apt install poppler-utils)")
+        }
+        Err(e) => {
+            eprintln!("{test}: skipped, poppler's pdftotext cannot be run here ({e})");
+            false
+        }
+    }
+}
+
 /// The text of a PDF, as `pdftotext -layout` reads it.
 pub fn pdf_text(pdf: &Path) -> String {
     let out = Command::new("pdftotext")
