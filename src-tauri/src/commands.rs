@@ -2,7 +2,6 @@
 //! check who asks, validate, call the engine, map errors to words. No rule of
 //! detection lives here.
 
-
 use serde::Serialize;
 use shareguard_detect::{NasOutcome, ScanScope, ScanSummary, SubscriberResult};
 use shareguard_engine::{demo, scan_and_store};
@@ -67,25 +66,24 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
         .map(|t| t.to_rfc3339());
     let store = state.store.clone();
     let unlocked = operator.is_some();
-    let (stored, last_scan, (result_count, demo_results), tags, profiles) =
-        blocking(move || {
-            let s = lock(&store);
-            let profiles = s.operators()?.into_iter().map(|o| o.name).collect();
-            if !unlocked {
-                return Ok((Vec::new(), None, (0, 0), Vec::new(), profiles));
-            }
-            Ok((
-                s.list_nas()?,
-                s.last_scan()?,
-                (
-                    s.result_count(&ResultFilter::default())?,
-                    s.demo_result_count()?,
-                ),
-                s.tags()?,
-                profiles,
-            ))
-        })
-        .await?;
+    let (stored, last_scan, (result_count, demo_results), tags, profiles) = blocking(move || {
+        let s = lock(&store);
+        let profiles = s.operators()?.into_iter().map(|o| o.name).collect();
+        if !unlocked {
+            return Ok((Vec::new(), None, (0, 0), Vec::new(), profiles));
+        }
+        Ok((
+            s.list_nas()?,
+            s.last_scan()?,
+            (
+                s.result_count(&ResultFilter::default())?,
+                s.demo_result_count()?,
+            ),
+            s.tags()?,
+            profiles,
+        ))
+    })
+    .await?;
     let mut routers: Vec<RouterInfo> = if unlocked {
         lock(&state.targets)
             .iter()

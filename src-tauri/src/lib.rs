@@ -156,6 +156,17 @@ pub fn run() {
     #[cfg(target_os = "linux")]
     tune_webkit();
     startup::catch_failed_setup();
+    // The database opens before any window or event loop exists, so a file
+    // that cannot be used is explained in a plain message box on every
+    // desktop (inside GTK's event loop a second dialog could not be shown).
+    let (dir, store) = match startup::open_database() {
+        Ok(opened) => opened,
+        Err(message) => {
+            startup::report(message);
+            std::process::exit(1);
+        }
+    };
+    let mut store = Some(store);
     let minimised = std::env::args().any(|a| a == MINIMISED_ARG);
     // First, so a second launch hands over to this one before anything else starts.
     let builder =
@@ -164,15 +175,9 @@ pub fn run() {
         }));
     let result = plugins(builder)
         .setup(move |app| {
-            // The local, not the roaming, data folder: on Windows the
-            // database and logs stay on this computer (%LOCALAPPDATA%), as
-            // roaming profiles copy their folder at every sign-in and folder
-            // redirection may put it on a network share, where SQLite's
-            // locking is not safe. On Linux and macOS both are one folder.
-            let dir = app.path().app_local_data_dir()?;
             app.manage(logging::Guard::new(logging::init(&dir.join("logs"))));
             let path = dir.join(DB_FILE);
-            let store = shareguard_store::Store::open(&path)?;
+            let store = store.take().ok_or("the app was set up twice")?;
             tracing::info!("database: {}", path.display());
             app.manage(AppState::new(store, path.display().to_string())?);
             let state = app.state::<AppState>();

@@ -4,6 +4,7 @@
 //! is shown in the desktop's own message box as well, and logged.
 
 use std::fmt::Display;
+use std::path::PathBuf;
 
 /// The title of the message box, also what tests look for.
 pub const TITLE: &str = "ShareGuard could not start";
@@ -47,7 +48,10 @@ pub fn catch_failed_setup() {
             .or_else(|| payload.downcast_ref::<&str>().copied());
         match text.and_then(|t| t.strip_prefix(PREFIX)) {
             Some(reason) => {
-                report(explain(reason));
+                // Windows' message box works from here; GTK's dialog, run
+                // from inside GTK's own event loop while it unwinds, does
+                // not come up, so Linux gets stderr and the log.
+                show(explain(reason), cfg!(not(target_os = "linux")));
                 std::process::exit(1);
             }
             None => default(info),
@@ -55,13 +59,38 @@ pub fn catch_failed_setup() {
     }));
 }
 
+/// The app's data folder and its database, opened. The folder is the local,
+/// not the roaming, one (Tauri's `app_local_data_dir`, which is
+/// `dirs::data_local_dir()` and the identifier): on Windows the database and
+/// logs stay on this computer (%LOCALAPPDATA%), as roaming profiles copy
+/// their folder at every sign-in and folder redirection may put it on a
+/// network share, where SQLite's locking is not safe. On Linux and macOS
+/// both are one folder. The CLI's default database is the same file.
+pub fn open_database() -> Result<(PathBuf, shareguard_store::Store), String> {
+    let dir = dirs::data_local_dir()
+        .ok_or(
+            "this account has no local data folder (no home folder?): sign in as a user with one",
+        )?
+        .join(IDENTIFIER);
+    let store =
+        shareguard_store::Store::open(dir.join(crate::DB_FILE)).map_err(|e| e.to_string())?;
+    Ok((dir, store))
+}
+
+/// The app's identifier in `tauri.conf.json`, which names its data folder.
+pub const IDENTIFIER: &str = "net.shareguard.app";
+
 /// Reports a failed start on stderr, in the log and in a message box, and
 /// returns when the owner has closed the box.
 pub fn report(message: impl Display) {
+    show(message, true);
+}
+
+fn show(message: impl Display, dialog: bool) {
     let text = message.to_string();
     eprintln!("{TITLE}: {text}");
     tracing::error!("{TITLE}: {text}");
-    if desktop_present() {
+    if dialog && desktop_present() {
         rfd::MessageDialog::new()
             .set_level(rfd::MessageLevel::Error)
             .set_title(TITLE)
@@ -87,6 +116,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_data_folder_is_named_by_the_configured_identifier() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], IDENTIFIER);
+    }
+
+    #[test]
     fn a_set_up_error_is_shown_as_its_own_words() {
         let inner: Box<dyn std::error::Error> =
             "the database is not a ShareGuard database: move it away".into();
@@ -104,10 +140,12 @@ mod tests {
 
     #[test]
     fn a_missing_webview2_says_where_to_get_it() {
-        let text = explain(
-            "runtime error: Could not find the webview runtime, make sure it is installed",
-        );
+        let text =
+            explain("runtime error: Could not find the webview runtime, make sure it is installed");
         assert!(text.contains("WebView2 Runtime"), "{text}");
-        assert!(text.contains("https://go.microsoft.com/fwlink/p/?LinkId=2124703"), "{text}");
+        assert!(
+            text.contains("https://go.microsoft.com/fwlink/p/?LinkId=2124703"),
+            "{text}"
+        );
     }
 }

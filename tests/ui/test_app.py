@@ -200,7 +200,8 @@ class AppTestCase(unittest.TestCase):
                 if attempt == 39:
                     raise
                 time.sleep(0.5)
-        self.addCleanup(self.driver.quit)
+        # The driver of the moment: restart_app replaces it.
+        self.addCleanup(lambda: self.driver.quit())
         self.wait = WebDriverWait(self.driver, 30, ignored_exceptions=RETRY)
         self.started = started
 
@@ -890,6 +891,115 @@ class AppTestCase(unittest.TestCase):
 
     def test_subscriber_page_dark_at_both_sizes(self):
         self.subscriber_page_at_both_sizes("dark")
+
+    SCREENS = ("Dashboard", "Sharing detection", "Abuse monitor", "Routers", "Whitelist", "Audit log", "Operators")
+
+    def layout_problems(self):
+        """What a person would see as broken on the current screen: a page
+        that scrolls sideways, a toolbar whose title and buttons wrap onto a
+        second line, buttons that touch, a table header cut short."""
+        return self.driver.execute_script("""
+            const out = [];
+            const root = document.documentElement;
+            if (root.scrollWidth > root.clientWidth) out.push(`the page scrolls sideways (${root.scrollWidth} > ${root.clientWidth})`);
+            for (const bar of document.querySelectorAll('.toolbar')) {
+              const kids = [...bar.children].filter(k => k.offsetParent !== null && k.getBoundingClientRect().width > 0);
+              const tops = kids.map(k => k.getBoundingClientRect().top);
+              if (tops.length && Math.max(...tops) - Math.min(...tops) > 12) out.push(`a toolbar wraps: ${bar.textContent.trim().slice(0, 60)}`);
+              const buttons = [...bar.querySelectorAll('button')].filter(b => b.offsetParent !== null).map(b => b.getBoundingClientRect());
+              for (let i = 1; i < buttons.length; i++) {
+                const a = buttons[i - 1], b = buttons[i];
+                if (Math.abs(a.top - b.top) < 4 && b.left - a.right < 4) out.push(`buttons touch in a toolbar: ${bar.textContent.trim().slice(0, 60)}`);
+              }
+            }
+            for (const th of document.querySelectorAll('.th, table th')) {
+              if (th.offsetParent !== null && th.scrollWidth > th.clientWidth + 1) out.push(`a column header is cut: ${th.textContent.trim()}`);
+            }
+            return out;
+        """)
+
+    def every_screen(self, label):
+        """Each screen at 1280x800 and 1920x1080, screenshot and layout checked."""
+        d = self.driver
+        problems = []
+        for width, height in ((1280, 800), (1920, 1080)):
+            d.set_window_size(width, height)
+            for screen in self.SCREENS:
+                buttons = d.find_elements(By.XPATH, f"//nav//button[normalize-space()='{screen}']")
+                if not buttons:
+                    continue
+                buttons[0].click()
+                time.sleep(1.5)  # data and charts arrive
+                problems += [f"{label} {screen} {width}x{height}: {p}" for p in self.layout_problems()]
+                slug = screen.lower().replace(" ", "-")
+                self.shot(f"20-{label}-{slug}-{width}x{height}")
+        return problems
+
+    def restart_app(self):
+        """Ends the app and starts it again on the same data folder, as an
+        owner who closes and reopens it (same tauri-driver, new session)."""
+        self.driver.quit()
+        end_app_processes()
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(APP)})
+        for attempt in range(40):
+            try:
+                self.driver = webdriver.Remote(f"http://127.0.0.1:{self.port}", options=options)
+                break
+            except Exception:
+                if attempt == 39:
+                    raise
+                time.sleep(0.5)
+        self.wait = WebDriverWait(self.driver, 30, ignored_exceptions=RETRY)
+
+    def every_screen_after_the_demo_and_a_restart(self, scheme):
+        d, wait = self.driver, self.wait
+        self.assertEqual(
+            d.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches"),
+            scheme == "dark",
+        )
+        wait.until(EC.element_to_be_clickable(css("demo-start"))).click()
+        # The demo is labelled while it runs, with the way out.
+        banner = wait.until(EC.visibility_of_element_located(css("demo-banner")))
+        self.assertIn("not your network", banner.text)
+        wait.until(EC.element_to_be_clickable(css("scan-all"))).click()
+        WebDriverWait(d, 60, ignored_exceptions=RETRY).until(
+            lambda d: len(d.find_elements(*css("scan-progress", " .router-progress.ok"))) == 3
+        )
+        # The reason that decided the level comes first, in the table and
+        # in the open line alike.
+        row = wait.until(EC.presence_of_element_located(css("result-row")))
+        first_reason = row.find_element(By.CSS_SELECTOR, ".col-reasons").get_attribute("title").split("\n")[0]
+        row.click()
+        reasons = wait.until(EC.visibility_of_element_located(css("reasons")))
+        self.assertEqual(reasons.find_elements(By.TAG_NAME, "li")[0].text, first_reason)
+        problems = self.every_screen(f"demo-{scheme}")
+
+        # After a restart the demo's routers are gone, its results are not:
+        # they stay labelled, and the demo can be restarted or removed.
+        self.restart_app()
+        d, wait = self.driver, self.wait
+        banner = wait.until(EC.visibility_of_element_located(css("demo-banner")))
+        self.assertIn("stopped when ShareGuard closed", banner.text)
+        self.assertTrue(d.find_element(*css("demo-restart")).is_displayed())
+        problems += self.every_screen(f"restarted-{scheme}")
+        d.set_window_size(1280, 800)
+        d.find_element(*css("demo-remove")).click()
+        # With the demo's data gone, the first run's welcome is back, demo
+        # button and all.
+        wait.until(EC.element_to_be_clickable(css("demo-start")))
+        self.assertFalse(d.find_elements(*css("demo-banner")))
+        self.shot(f"21-demo-removed-{scheme}")
+        self.assertEqual(problems, [])
+
+    def test_every_screen_light_after_the_demo_and_a_restart(self):
+        self.every_screen_after_the_demo_and_a_restart("light")
+
+    env_test_every_screen_dark_after_the_demo_and_a_restart = {"GTK_THEME": "Adwaita:dark"}
+
+    def test_every_screen_dark_after_the_demo_and_a_restart(self):
+        self.every_screen_after_the_demo_and_a_restart("dark")
 
 
 class StartupErrorTestCase(unittest.TestCase):

@@ -28,8 +28,21 @@ export function clear(el: HTMLElement): HTMLElement {
 
 /** `n` and the noun, singular for one, with thousands separators:
  *  `count(1, "rule")` is "1 rule", `count(23176, "row")` "23,176 rows". */
+/** Numbers with thousands separators in the desktop's language. Where the
+ *  web view reports a locale without grouping (WebKitGTK under a "C" or
+ *  POSIX locale gives "1299"), English grouping is used instead, so counts
+ *  read like the charts' axes. */
+const NUMBERS = (() => {
+  const own = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+  return own.format(12345).length > 5 ? own : new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+})();
+
+export function thousands(n: number): string {
+  return NUMBERS.format(n);
+}
+
 export function count(n: number, noun: string, plural = `${noun}s`): string {
-  return `${n.toLocaleString()} ${n === 1 ? noun : plural}`;
+  return `${thousands(n)} ${n === 1 ? noun : plural}`;
 }
 
 /** A moment in one short local form that never wraps: "today 16:36",
@@ -39,7 +52,7 @@ export function when(iso: string | null | undefined, now: Date = new Date()): st
   if (!iso) return "–";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "–";
-  const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const time = d.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
   const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
   const days = Math.round((day(now) - day(d)) / 86_400_000);
   let text: string;

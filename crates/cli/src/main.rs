@@ -219,7 +219,11 @@ mod tests {
         let local = std::path::PathBuf::from(std::env::var_os("LOCALAPPDATA").unwrap());
         let db = super::default_db();
         assert!(db.starts_with(&local), "{}", db.display());
-        assert!(db.ends_with("net.shareguard.app/shareguard.db"), "{}", db.display());
+        assert!(
+            db.ends_with("net.shareguard.app/shareguard.db"),
+            "{}",
+            db.display()
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! * Peer-to-peer clients open hundreds of connections on their own; those are
 //!   reported but not counted towards sharing unless the owner asks.
 
+use crate::words::thousands;
 use std::collections::BTreeSet;
 
 use crate::observation::{ProbeStrategy, SubscriberObservation};
@@ -83,8 +84,9 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
         reasons.insert(
             0,
             format!(
-                "Router evidence together with {counted} connections (at least {}): sharing is definite.",
-                s.connections_high
+                "Router evidence together with {} connections (at least {}): sharing is definite.",
+                thousands(u64::from(counted)),
+                thousands(u64::from(s.connections_high))
             ),
         );
     } else if ttl.status.is_router_evidence() && counted >= s.connections_medium {
@@ -93,7 +95,8 @@ pub fn assess(obs: &SubscriberObservation, s: &DetectionSettings) -> Verdict {
             reasons.insert(
                 0,
                 format!(
-                    "Router evidence together with {counted} connections raises the level to {raised}."
+                    "Router evidence together with {} connections raises the level to {raised}.",
+                    thousands(u64::from(counted))
                 ),
             );
             level = raised;
@@ -563,37 +566,53 @@ fn explain_connections(
 ) {
     let p2p = if obs.p2p_connections > 0 && !s.count_p2p_connections {
         format!(
-            " ({} look like peer-to-peer traffic and are not counted; {counted} counted)",
-            obs.p2p_connections
+            " ({} look like peer-to-peer traffic and are not counted; {} counted)",
+            thousands(u64::from(obs.p2p_connections)),
+            thousands(u64::from(counted))
         )
     } else {
         String::new()
     };
     if eased {
         let threshold = if level == Level::Medium {
-            format!("the sharing threshold of {}", s.connections_high)
+            format!(
+                "the sharing threshold of {}",
+                thousands(u64::from(s.connections_high))
+            )
         } else {
-            format!("the review threshold of {}", s.connections_medium)
+            format!(
+                "the review threshold of {}",
+                thousands(u64::from(s.connections_medium))
+            )
         };
         reasons.push(format!(
             "{} connections{p2p}: at or above {threshold}, but every device is at the expected distance: one busy household (gaming, streaming), so the count alone weighs one level less ({level}).",
-            obs.connections
+            thousands(u64::from(obs.connections))
         ));
         return;
     }
     let verdict = match level {
-        Level::Normal => format!("below the watch threshold of {}", s.connections_low),
-        Level::Low => format!("at or above the watch threshold of {}", s.connections_low),
+        Level::Normal => format!(
+            "below the watch threshold of {}",
+            thousands(u64::from(s.connections_low))
+        ),
+        Level::Low => format!(
+            "at or above the watch threshold of {}",
+            thousands(u64::from(s.connections_low))
+        ),
         Level::Medium => format!(
             "at or above the review threshold of {}",
-            s.connections_medium
+            thousands(u64::from(s.connections_medium))
         ),
         _ => format!(
             "at or above the sharing threshold of {}",
-            s.connections_high
+            thousands(u64::from(s.connections_high))
         ),
     };
-    reasons.push(format!("{} connections{p2p}: {verdict}.", obs.connections));
+    reasons.push(format!(
+        "{} connections{p2p}: {verdict}.",
+        thousands(u64::from(obs.connections))
+    ));
 }
 
 fn explain_evidence(obs: &SubscriberObservation, ev: &Evidence, reasons: &mut Vec<String>) {
@@ -623,8 +642,8 @@ fn explain_evidence(obs: &SubscriberObservation, ev: &Evidence, reasons: &mut Ve
             if let Some(share) = ev.share {
                 reasons.push(format!(
                     "TTL evidence: {} of {} connections observed ({:.0}%){age}.",
-                    ev.observations,
-                    obs.connections,
+                    thousands(u64::from(ev.observations)),
+                    thousands(u64::from(obs.connections)),
                     share * 100.0
                 ));
             }

@@ -378,3 +378,18 @@ fn the_reason_that_decided_the_level_comes_first() {
     let v = judge(&sub(Access::Pppoe, 200, &[(63, 100), (61, 100)]));
     assert!(v.reasons[0].contains("routers further"), "{:?}", v.reasons);
 }
+
+#[test]
+fn reasons_write_large_counts_with_thousands_separators() {
+    let v = judge(&sub(Access::Pppoe, 1299, &[(63, 700), (62, 599)]));
+    assert!(
+        v.reasons.iter().any(|r| r.contains("1,299 connections")),
+        "{:?}",
+        v.reasons
+    );
+    assert!(
+        v.reasons.iter().all(|r| !r.contains("1299")),
+        "{:?}",
+        v.reasons
+    );
+}

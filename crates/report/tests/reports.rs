@@ -51,7 +51,9 @@ fn flagged(results: &[SubscriberResult]) -> Vec<&SubscriberResult> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scan_pdf_of_a_real_scan_shows_the_figures_and_every_flagged_subscriber() {
-    if !poppler_or_skip("the_scan_pdf_of_a_real_scan_shows_the_figures_and_every_flagged_subscriber") {
+    if !poppler_or_skip(
+        "the_scan_pdf_of_a_real_scan_shows_the_figures_and_every_flagged_subscriber",
+    ) {
         return;
     }
     let (db, results) = real_scan(240).await;

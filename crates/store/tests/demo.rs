@@ -79,7 +79,10 @@ fn removing_the_demo_leaves_the_owners_data_as_it_was() {
     s.record_cycle(
         at(200),
         &[cycle("demo-nas-01"), cycle("tower-1")],
-        &[sighting("sub-00001", "demo-nas-01"), sighting("ann", "tower-1")],
+        &[
+            sighting("sub-00001", "demo-nas-01"),
+            sighting("ann", "tower-1"),
+        ],
         Duration::minutes(60),
     )
     .unwrap();
@@ -96,7 +99,8 @@ fn removing_the_demo_leaves_the_owners_data_as_it_was() {
         s.line_distance_set(sub, 2, "mesh", "owner").unwrap();
     }
     // A tag for someone never scanned is the owner's too.
-    s.set_subscriber_tag("carol", Some("north"), "owner").unwrap();
+    s.set_subscriber_tag("carol", Some("north"), "owner")
+        .unwrap();
 
     assert_eq!(s.result_count(&ResultFilter::default()).unwrap(), 6);
     assert_eq!(s.demo_result_count().unwrap(), 3);

@@ -1,6 +1,6 @@
 // The abuse monitor: live warnings with their actions, what is in force and
 // for how long, the breaker, the last 24 hours in figures, and the settings.
-import { h, clear, count, when } from "../dom";
+import { h, clear, count, when, whenFull, thousands } from "../dom";
 import {
   api,
   errorText,
@@ -92,9 +92,9 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
         h(
           "tr",
           { "data-testid": "warning-row", "data-subscriber": w.subscriber, "data-kind": w.kind, "data-severity": w.severity },
-          h("td", {}, when(w.last_seen)),
-          h("td", {}, h("button", { class: "link", onclick: () => navigate("subscriber", w.subscriber) }, w.subscriber)),
-          h("td", {}, w.nas),
+          h("td", { class: "nowrap", title: whenFull(w.last_seen) }, when(w.last_seen)),
+          h("td", { class: "nowrap" }, h("button", { class: "link", onclick: () => navigate("subscriber", w.subscriber) }, w.subscriber)),
+          h("td", { class: "nowrap" }, w.nas),
           h("td", {}, KIND_LABEL[w.kind]),
           h("td", {}, h("span", { class: `badge sev-${w.severity}` }, w.severity)),
           h("td", { class: "small" }, w.details, w.cycles > 1 ? h("span", { class: "muted" }, ` · seen ${w.cycles}×`) : null),
@@ -118,14 +118,14 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     overview = o;
     const c = o.last_cycle;
     status.textContent = c
-      ? `Last check ${when(c.at)}: ${c.subscribers.toLocaleString()} subscribers online on ${count(c.routers, "router")}, ${count(c.warnings, "warning")}, ${c.opened.toLocaleString()} new, in ${c.elapsed_ms.toLocaleString()} ms.${c.failed_routers.length ? ` Not reached: ${c.failed_routers.join("; ")}` : ""}`
+      ? `Last check ${when(c.at)}: ${thousands(c.subscribers)} subscribers online on ${count(c.routers, "router")}, ${count(c.warnings, "warning")}, ${thousands(c.opened)} new, in ${thousands(c.elapsed_ms)} ms.${c.failed_routers.length ? ` Not reached: ${c.failed_routers.join("; ")}` : ""}`
       : o.settings.enabled
         ? `The monitor checks every ${o.settings.interval_s} s while ShareGuard is open; the first check has not run yet.`
         : "The monitor is off: turn it on in the settings below.";
     const m = o.metrics;
     const card = (label: string, value: string, id: string) => h("div", { class: "card", "data-testid": id }, label, h("div", { class: "big" }, value));
     clear(cards).append(
-      card("Warnings, 24 h", m.warnings.toLocaleString(), "metric-warnings"),
+      card("Warnings, 24 h", thousands(m.warnings), "metric-warnings"),
       card("Throttled / banned", `${m.throttled} / ${m.banned}`, "metric-actions"),
       card("Connections per subscriber", m.avg_connections_per_subscriber === null ? "–" : m.avg_connections_per_subscriber.toFixed(0), "metric-connections"),
       card("P2P share of connections", m.p2p_percent === null ? "–" : `${m.p2p_percent.toFixed(1)}%`, "metric-p2p"),

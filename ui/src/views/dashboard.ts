@@ -1,7 +1,7 @@
 // Dashboard: the last scan at a glance, levels, the TTL distribution across
 // subscribers (or on one router), connection counts, the flagged-per-scan
 // trend and the next scheduled scan, optionally for one reseller or area.
-import { h, clear, when } from "../dom";
+import { h, clear, when, thousands } from "../dom";
 import { api, errorText, LEVELS, type DashboardCharts } from "../api";
 import { state } from "../state";
 import { onThemeChange, svgChart, theme } from "./charts";
@@ -39,7 +39,7 @@ export function dashboardView(showError: (m: string) => void): HTMLElement {
       .then((c) => {
         charts = c;
         clear(levels).append(
-          ...LEVELS.map((l, i) => h("div", { class: `level-count ${l}`, "data-level": l }, h("span", { class: `badge ${l}` }, l), h("b", {}, c.levels[i].toLocaleString()))),
+          ...LEVELS.map((l, i) => h("div", { class: `level-count ${l}`, "data-level": l }, h("span", { class: `badge ${l}` }, l), h("b", {}, thousands(c.levels[i])))),
         );
         const keep = router.value;
         clear(router).append(h("option", { value: "" }, "All routers"), ...c.ttl_by_router.map((r) => h("option", { value: r.router }, r.router)));

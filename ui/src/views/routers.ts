@@ -217,6 +217,14 @@ export function routersView(showError: (m: string) => void): HTMLElement {
           h("td", {}, h("button", { onclick: () => test(r.name) }, "Test connection"), " ", h("button", { onclick: () => showProbes(r.name) }, "TTL probes…"), " ", h("button", { "data-testid": "router-p2p", onclick: () => showP2p(r.name) }, "P2P rules…"))),
       );
     }
+    if (!list.children.length && !stored.length) {
+      list.append(
+        h("tr", { "data-testid": "routers-empty" }, h("td", { colspan: "5", class: "muted" },
+          state.status?.demo_results
+            ? "No routers yet. Add yours below, or restart the demo from the note at the top."
+            : "No routers yet. Add yours below: the four steps above walk you through it.")),
+      );
+    }
     for (const r of stored) {
       list.append(
         h(

@@ -1,5 +1,5 @@
 // Sharing detection: scan, watch progress per router, read and act on results.
-import { h, clear, count, when } from "../dom";
+import { h, clear, count, when, thousands } from "../dom";
 import { api, errorText, events, LEVELS, type ProgressEvent, type ResultRow, type RouterResults } from "../api";
 import { state } from "../state";
 import { ResultsTable } from "./table";
@@ -18,7 +18,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
       whitelist: state.may("whitelist") ? (r) => openDetail(r, true) : undefined,
       open: (r) => navigate("subscriber", r.subscriber),
     }),
-    () => (counter.textContent = `${table.matched.toLocaleString()} of ${table.total.toLocaleString()} subscribers`),
+    () => (counter.textContent = `${thousands(table.matched)} of ${thousands(table.total)} subscribers`),
     showError,
   );
 
@@ -137,7 +137,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   cancelButton.addEventListener("click", () => api.cancelScan().catch((e) => showError(errorText(e))));
   clearButton.addEventListener("click", async () => {
     const n = table.total;
-    if (!window.confirm(`Clear all ${n.toLocaleString()} stored results? Scan history and the audit log are kept; the next scan fills the table again.`)) return;
+    if (!window.confirm(`Clear all ${thousands(n)} stored results? Scan history and the audit log are kept; the next scan fills the table again.`)) return;
     try {
       await api.clearResults();
       detail.hidden = true;
@@ -157,13 +157,13 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
       const since = readingSince.get(e.nas) ?? performance.now();
       readingSince.set(e.nas, since);
       const secs = (performance.now() - since) / 1000;
-      const rate = secs > 0.5 ? `, ${Math.round(e.rows / secs).toLocaleString()} rows/s` : "";
+      const rate = secs > 0.5 ? `, ${thousands(Math.round(e.rows / secs))} rows/s` : "";
       if (e.expected) {
         const share = Math.min(1, e.rows / e.expected);
-        stateEl.textContent = `${e.rows.toLocaleString()} of ${e.expected.toLocaleString()} connections read${rate}`;
+        stateEl.textContent = `${thousands(e.rows)} of ${thousands(e.expected)} connections read${rate}`;
         fill.style.width = `${Math.round(10 + share * 85)}%`;
       } else {
-        stateEl.textContent = `${e.rows.toLocaleString()} connections read${rate}`;
+        stateEl.textContent = `${thousands(e.rows)} connections read${rate}`;
         fill.style.width = "50%";
       }
     } else if (e.stage === "finished" && e.outcome) {
@@ -216,7 +216,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
         ...part.flagged_rows.slice(0, 8).map((r) =>
           h("button", { class: `small link level-${r.level}`, "data-subscriber": r.subscriber, onclick: () => openDetail(r) }, h("span", { class: `badge ${r.level}` }, r.level), " ", r.subscriber),
         ),
-        part.flagged > 8 ? h("span", { class: "muted" }, `and ${(part.flagged - 8).toLocaleString()} more`) : "",
+        part.flagged > 8 ? h("span", { class: "muted" }, `and ${thousands(part.flagged - 8)} more`) : "",
       ),
     );
   }
@@ -304,7 +304,7 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   const render = () => {
     const last = state.status?.last_scan;
     summary.textContent = last
-      ? `Last scan ${when(last.started_at)} by ${last.operator}: ${last.checked} checked, ${last.flagged} flagged (${last.status}).`
+      ? `Last scan ${when(last.started_at)} by ${last.operator}: ${thousands(last.checked)} checked, ${thousands(last.flagged)} flagged (${last.status}).`
       : "No scan yet.";
     table.showTags((state.status?.tags.length ?? 0) > 0);
   };

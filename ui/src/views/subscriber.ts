@@ -1,7 +1,7 @@
 // One subscriber: the verdict and its reasons, the TTL histogram with the
 // values a legitimate device would show marked, connection and verdict
 // history, whitelist state and audit entries.
-import { h, clear, when } from "../dom";
+import { h, clear, when, thousands } from "../dom";
 import { api, errorText, type SubscriberDetail } from "../api";
 import { navigate } from "../nav";
 import { onThemeChange, svgChart, theme } from "./charts";
@@ -137,7 +137,7 @@ export function subscriberView(name: string, showError: (m: string) => void): HT
           h("thead", {}, h("tr", {}, h("th", {}, "Scanned"), h("th", {}, "Router"), h("th", {}, "Level"), h("th", {}, "TTL status"), h("th", {}, "Connections"), h("th", {}, "TTL values"))),
           h("tbody", {}, ...d.history.map((e) =>
             h("tr", {}, h("td", {}, when(e.scanned_at)), h("td", {}, e.nas), h("td", {}, h("span", { class: `badge ${e.level}` }, e.whitelisted ? "whitelisted" : e.level)),
-              h("td", {}, ttlStatusWords(e.ttl_status)), h("td", {}, e.connections.toLocaleString()), h("td", {}, e.ttl_values.join(", "))))),
+              h("td", {}, ttlStatusWords(e.ttl_status)), h("td", {}, thousands(e.connections)), h("td", {}, e.ttl_values.join(", "))))),
         ),
         h("h2", {}, "Audit"),
         d.audit.length

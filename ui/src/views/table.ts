@@ -1,7 +1,7 @@
 // The results table. The store filters, sorts and pages; the window holds
 // only the pages around what is in view, so 30,000 subscribers cost the page
 // no more than 300 and every filter is one small query.
-import { h, clear } from "../dom";
+import { h, clear, thousands, whenFull } from "../dom";
 import { ttlStatusWords } from "../words";
 import { api, errorText, LEVELS, type ResultOrder, type ResultRow } from "../api";
 
@@ -225,7 +225,7 @@ export class ResultsTable {
       );
     const rowActions = h("div", { class: "td col-actions" });
     if (r.disconnected_at) {
-      rowActions.append(h("span", { class: "badge offline", "data-testid": "disconnected", title: `Disconnected ${new Date(r.disconnected_at).toLocaleString()}` }, "disconnected"));
+      rowActions.append(h("span", { class: "badge offline", "data-testid": "disconnected", title: `Disconnected ${whenFull(r.disconnected_at)}` }, "disconnected"));
     } else if (act.disconnect && !r.whitelisted && r.level !== "normal") {
       rowActions.append(button("Disconnect", "action-disconnect", act.disconnect, "danger"));
     }
@@ -247,7 +247,7 @@ export class ResultsTable {
       h("div", { class: "td col-subscriber", title: r.subscriber }, r.subscriber),
       h("div", { class: "td col-nas", title: r.nas }, r.nas),
       h("div", { class: "td col-tag muted", title: r.tag ?? "" }, r.tag ?? ""),
-      h("div", { class: "td col-connections" }, r.connections.toLocaleString()),
+      h("div", { class: "td col-connections" }, thousands(r.connections)),
       h("div", { class: "td col-ttl", title: r.ttl_values.join(", ") }, r.ttl_values.join(", ") || "–"),
       h("div", { class: "td col-ttl_status", title: ttlStatusWords(r.ttl_status) }, ttlStatusWords(r.ttl_status)),
       h("div", { class: "td col-level" }, h("span", { class: `badge ${r.level}` }, r.whitelisted ? "whitelisted" : r.level)),
