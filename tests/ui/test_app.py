@@ -185,25 +185,28 @@ class AppTestCase(unittest.TestCase):
         self.addCleanup(stop_process_group, process)
         self.addCleanup(end_app_processes)
         wait_for_port(self.port)
-        options = ArgOptions()
-        options.set_capability("browserName", "wry")
-        options.set_capability("tauri:options", {"application": str(APP)})
         started = time.monotonic()
-        # tauri-driver accepts connections before WebKitWebDriver behind it
-        # is ready (slower on a loaded machine): retry the session for up
-        # to 20 seconds.
-        for attempt in range(40):
-            try:
-                self.driver = webdriver.Remote(f"http://127.0.0.1:{self.port}", options=options)
-                break
-            except Exception:
-                if attempt == 39:
-                    raise
-                time.sleep(0.5)
+        self.driver = self.start_session()
         # The driver of the moment: restart_app replaces it.
         self.addCleanup(lambda: self.driver.quit())
         self.wait = WebDriverWait(self.driver, 30, ignored_exceptions=RETRY)
         self.started = started
+
+    def start_session(self):
+        """A WebDriver session with the app, which tauri-driver starts.
+        tauri-driver accepts connections before WebKitWebDriver behind it is
+        ready (slower on a loaded machine): the session is retried for up to
+        20 seconds."""
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(APP)})
+        for attempt in range(40):
+            try:
+                return webdriver.Remote(f"http://127.0.0.1:{self.port}", options=options)
+            except Exception:
+                if attempt == 39:
+                    raise
+                time.sleep(0.5)
 
     def tearDown(self):
         # The last state of every test, to look at when one fails.
@@ -940,17 +943,7 @@ class AppTestCase(unittest.TestCase):
         owner who closes and reopens it (same tauri-driver, new session)."""
         self.driver.quit()
         end_app_processes()
-        options = ArgOptions()
-        options.set_capability("browserName", "wry")
-        options.set_capability("tauri:options", {"application": str(APP)})
-        for attempt in range(40):
-            try:
-                self.driver = webdriver.Remote(f"http://127.0.0.1:{self.port}", options=options)
-                break
-            except Exception:
-                if attempt == 39:
-                    raise
-                time.sleep(0.5)
+        self.driver = self.start_session()
         self.wait = WebDriverWait(self.driver, 30, ignored_exceptions=RETRY)
 
     def every_screen_after_the_demo_and_a_restart(self, scheme):
