@@ -356,6 +356,8 @@ class AppTestCase(unittest.TestCase):
         self.save_in_dialog(out)
         WebDriverWait(d, 30, ignored_exceptions=RETRY).until(lambda d: "Saved" in d.find_element(*css("export-status")).text)
         self.assertIn(str(out), d.find_element(*css("export-status")).text)
+        # The news arrives as a toast: the header keeps its one line.
+        self.assertEqual(self.layout_problems(), [])
         exported = out.read_bytes()
         self.assertTrue(exported.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM for spreadsheets")
         lines = exported.decode("utf-8-sig").splitlines()
