@@ -52,6 +52,7 @@ makensis -V2 -INPUTCHARSET UTF8 \
     -DCLI_EXE="$stage/shareguard.exe" \
     -DLOADER_DLL="$stage/WebView2Loader.dll" \
     -DICON="$root/icons/icon.ico" \
+    -DPNG="$root/icons/128x128.png" \
     -DOUTFILE="$out" \
     packaging/windows/installer.nsi
 [[ -f "$out" ]] || wine_fail "makensis did not write $out"
@@ -65,13 +66,15 @@ installed=$("$wine" winepath -u "$installed_win" 2>/dev/null | tr -d '\r')
 installed=${installed%/}
 
 "$wine" "$out" /S
-for f in ShareGuard.exe bin/shareguard.exe WebView2Loader.dll uninstall.exe; do
+for f in ShareGuard.exe ShareGuard.png bin/shareguard.exe WebView2Loader.dll uninstall.exe; do
     [[ -f "$installed/$f" ]] || wine_fail "the installer did not put $f into $installed"
 done
 reg() { "$wine" reg query "$@" 2>/dev/null | tr -d '\r'; }
 uninstall_key='HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\ShareGuard'
 reg "$uninstall_key" /v DisplayVersion | grep -q "$version" ||
     wine_fail "Settings > Apps would not list ShareGuard $version"
+reg 'HKCU\Software\Classes\AppUserModelId\net.shareguard.app' /v DisplayName | grep -q ShareGuard ||
+    wine_fail "the app's notification identity (AppUserModelId) was not registered"
 reg 'HKCU\Environment' /v Path | grep -qiF "$installed_win\bin" ||
     wine_fail "the installer did not put $installed_win\bin on the user's PATH"
 cli_version=$("$wine" "$installed/bin/shareguard.exe" --version | tr -d '\r')
@@ -85,6 +88,8 @@ node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
 rm -f "$installed/uninstall.exe" # _?= keeps the running uninstaller itself
 [[ ! -e "$installed" ]] || [[ -z "$(ls -A "$installed")" ]] || wine_fail "the uninstaller left $(ls "$installed") behind"
 ! reg "$uninstall_key" >/dev/null || wine_fail "the uninstaller left its entry in Settings > Apps"
+! reg 'HKCU\Software\Classes\AppUserModelId\net.shareguard.app' >/dev/null ||
+    wine_fail "the uninstaller left the notification identity registered"
 ! reg 'HKCU\Environment' /v Path | grep -qiF "$installed_win" || wine_fail "the uninstaller left $installed_win\bin on the PATH"
 wine_server -k || true
 

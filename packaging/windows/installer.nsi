@@ -12,7 +12,7 @@
 ; Credential Manager, which are the owner's to delete.
 ;
 ; Defines passed by the build script: VERSION, APP_EXE, CLI_EXE, LOADER_DLL,
-; ICON, OUTFILE.
+; ICON, PNG, OUTFILE.
 
 ; A 64-bit installer for a 64-bit app (it also runs under 64-bit-only Wine).
 Target amd64-unicode
@@ -32,6 +32,11 @@ ${UnStrRep}
 !define UNINSTALL_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${PRODUCT}"
 !define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
 !define APPROVED_KEY "Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
+; Desktop notifications of an installed (unpackaged) app carry its
+; AppUserModelID, the app's identifier; Windows shows them under the name
+; and icon registered here.
+!define AUMID "net.shareguard.app"
+!define AUMID_KEY "Software\Classes\AppUserModelId\${AUMID}"
 ; The Evergreen WebView2 runtime's client id (Microsoft's documented key).
 !define WEBVIEW2_ID "{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}"
 
@@ -95,7 +100,10 @@ Section "${PRODUCT}" main
     SetOutPath "$INSTDIR"
     WriteUninstaller "$INSTDIR\uninstall.exe"
 
+    File "/oname=${PRODUCT}.png" "${PNG}"
     CreateShortcut "$SMPROGRAMS\${PRODUCT}.lnk" "$INSTDIR\${PRODUCT}.exe"
+    WriteRegStr HKCU "${AUMID_KEY}" "DisplayName" "${PRODUCT}"
+    WriteRegStr HKCU "${AUMID_KEY}" "IconUri" "$INSTDIR\${PRODUCT}.png"
 
     WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayName" "${PRODUCT}"
     WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayVersion" "${VERSION}"
@@ -123,6 +131,7 @@ SectionEnd
 Section "Uninstall"
     Delete "$INSTDIR\${PRODUCT}.exe"
     Delete "$INSTDIR\WebView2Loader.dll"
+    Delete "$INSTDIR\${PRODUCT}.png"
     Delete "$INSTDIR\bin\shareguard.exe"
     RMDir "$INSTDIR\bin"
     Delete "$INSTDIR\uninstall.exe"
@@ -151,5 +160,6 @@ Section "Uninstall"
     ${EndIf}
     SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
 
+    DeleteRegKey HKCU "${AUMID_KEY}"
     DeleteRegKey HKCU "${UNINSTALL_KEY}"
 SectionEnd

@@ -15,50 +15,14 @@ use shareguard_store::{AbuseMetrics, Action, AuditEntry, Permission, Warning, Wa
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::actions::{action_router, action_routers};
-use crate::commands::{blocking, check_subscriber};
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, AppState};
-
-/// A cycle in a few numbers, for the screen and the `abuse-cycle` event.
-#[derive(Debug, Clone, Serialize)]
-pub struct CycleSummary {
-    pub at: chrono::DateTime<Utc>,
-    pub routers: usize,
-    pub failed_routers: Vec<String>,
-    pub subscribers: u32,
-    pub warnings: usize,
-    pub opened: usize,
-    pub acted: usize,
-    pub lifted: usize,
-    pub tripped: bool,
-    pub elapsed_ms: u64,
-}
-
-impl From<&CycleReport> for CycleSummary {
-    fn from(r: &CycleReport) -> Self {
-        Self {
-            at: r.at,
-            routers: r.routers.len(),
-            failed_routers: r
-                .routers
-                .iter()
-                .filter(|x| !x.ok)
-                .map(|x| format!("{}: {}", x.nas, x.error.as_deref().unwrap_or("failed")))
-                .collect(),
-            subscribers: r.subscribers,
-            warnings: r.warnings.len(),
-            opened: r.opened().count(),
-            acted: r.actions.iter().filter(|a| a.acted()).count(),
-            lifted: r.lifted.len(),
-            tripped: r.tripped.is_some(),
-            elapsed_ms: r.elapsed_ms,
-        }
-    }
-}
+use crate::input::check_subscriber;
+use crate::state::{blocking, lock, AppState, CycleSummary};
 
 async fn load_settings(state: &AppState) -> CommandResult<AbuseSettings> {
-    let store = state.store.clone();
-    blocking(move || Ok(lock(&store).get_setting(ABUSE_KEY)?.unwrap_or_default())).await
+    state
+        .with_store(move |s| Ok(s.get_setting(ABUSE_KEY)?.unwrap_or_default()))
+        .await
 }
 
 /// Runs one cycle over every router actions can reach, remembers it, tells
@@ -167,27 +131,26 @@ pub async fn abuse_overview(
 ) -> CommandResult<AbuseOverview> {
     state.require(Permission::View)?;
     let hours = hours.unwrap_or(24).clamp(1, 24 * 366);
-    let store = state.store.clone();
     let last_cycle = lock(&state.last_cycle).clone();
-    blocking(move || {
-        let s = lock(&store);
-        let to = Utc::now();
-        let from = to - Span::hours(i64::from(hours));
-        Ok(AbuseOverview {
-            settings: s.get_setting(ABUSE_KEY)?.unwrap_or_default(),
-            breaker: s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
-            metrics: s.abuse_metrics(from, to + Span::seconds(1))?,
-            warnings: s.warnings(&WarningQuery {
-                from: Some(from),
-                limit: 500,
-                ..Default::default()
-            })?,
-            in_force: s.actions_in_force()?,
-            last_cycle,
-            ban_rule: penalties::ban_rule_preview(),
+    state
+        .with_store(move |s| {
+            let to = Utc::now();
+            let from = to - Span::hours(i64::from(hours));
+            Ok(AbuseOverview {
+                settings: s.get_setting(ABUSE_KEY)?.unwrap_or_default(),
+                breaker: s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
+                metrics: s.abuse_metrics(from, to + Span::seconds(1))?,
+                warnings: s.warnings(&WarningQuery {
+                    from: Some(from),
+                    limit: 500,
+                    ..Default::default()
+                })?,
+                in_force: s.actions_in_force()?,
+                last_cycle,
+                ban_rule: penalties::ban_rule_preview(),
+            })
         })
-    })
-    .await
+        .await
 }
 
 #[tauri::command]
@@ -197,18 +160,17 @@ pub async fn save_abuse_settings(
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
     settings.validate().map_err(CommandError::invalid)?;
-    let store = state.store.clone();
-    blocking(move || {
-        let mut s = lock(&store);
-        s.set_setting(ABUSE_KEY, &settings)?;
-        s.audit(
-            &AuditEntry::new(&operator, "settings_changed")
-                .subject("abuse monitor")
-                .details(serde_json::to_value(&settings).unwrap_or_default()),
-        )?;
-        Ok(())
-    })
-    .await
+    state
+        .with_store(move |s| {
+            s.set_setting(ABUSE_KEY, &settings)?;
+            s.audit(
+                &AuditEntry::new(&operator, "settings_changed")
+                    .subject("abuse monitor")
+                    .details(serde_json::to_value(&settings).unwrap_or_default()),
+            )?;
+            Ok(())
+        })
+        .await
 }
 
 /// Runs a monitor cycle now ("Check now").
@@ -224,25 +186,24 @@ pub async fn run_monitor<R: Runtime>(
 /// The router a subscriber was last seen on: their latest result, else
 /// their latest warning.
 async fn router_of(state: &AppState, subscriber: &str) -> CommandResult<String> {
-    let store = state.store.clone();
     let who = subscriber.to_string();
-    blocking(move || {
-        let s = lock(&store);
-        if let Some(r) = s.result(&who)? {
-            return Ok(r.nas);
-        }
-        let w = s.warnings(&WarningQuery {
-            subscriber: Some(who.clone()),
-            limit: 1,
-            ..Default::default()
-        })?;
-        w.into_iter().next().map(|w| w.nas).ok_or_else(|| {
-            CommandError::invalid(format!(
-                "neither a scan nor the abuse monitor has seen {who:?}: scan or check first"
-            ))
+    state
+        .with_store(move |s| {
+            if let Some(r) = s.result(&who)? {
+                return Ok(r.nas);
+            }
+            let w = s.warnings(&WarningQuery {
+                subscriber: Some(who.clone()),
+                limit: 1,
+                ..Default::default()
+            })?;
+            w.into_iter().next().map(|w| w.nas).ok_or_else(|| {
+                CommandError::invalid(format!(
+                    "neither a scan nor the abuse monitor has seen {who:?}: scan or check first"
+                ))
+            })
         })
-    })
-    .await
+        .await
 }
 
 /// A manual throttle or ban as the owner asks for it.

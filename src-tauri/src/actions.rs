@@ -13,10 +13,10 @@ use shareguard_secrets::SecretKind;
 use shareguard_store::{NasRecord, Permission, DEMO_ROUTER_PREFIX};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use crate::commands::{blocking, check_subscriber};
 use crate::error::{CommandError, CommandResult};
+use crate::input::check_subscriber;
 use crate::routers::stored_target;
-use crate::state::{lock, AppState};
+use crate::state::{blocking, lock, AppState};
 
 impl From<DisconnectError> for CommandError {
     fn from(e: DisconnectError) -> Self {
@@ -67,8 +67,7 @@ pub(crate) async fn action_routers(state: &AppState) -> CommandResult<Vec<Router
         Some(d) => d.routers(),
         None => Vec::new(),
     };
-    let store = state.store.clone();
-    let records = blocking(move || Ok(lock(&store).list_nas()?)).await?;
+    let records = state.with_store(move |s| Ok(s.list_nas()?)).await?;
     for rec in records {
         let name = rec.name.clone();
         match stored_router(rec).await {
@@ -150,14 +149,9 @@ pub async fn disconnect_subscriber(
 #[tauri::command]
 pub async fn reset_breaker(state: State<'_, AppState>) -> CommandResult<bool> {
     let operator = state.require(Permission::Edit)?;
-    let store = state.store.clone();
-    blocking(move || {
-        Ok(sharing_actions::reset_breaker(
-            &mut lock(&store),
-            &operator,
-        )?)
-    })
-    .await
+    state
+        .with_store(move |s| Ok(sharing_actions::reset_breaker(s, &operator)?))
+        .await
 }
 
 /// What the UI hears after an automatic disconnect.

@@ -12,8 +12,7 @@ use shareguard_store::{AuditEntry, Retention, RETENTION_KEY, SYSTEM_OPERATOR};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::commands::blocking;
-use crate::state::{lock, open_reader, AppState};
+use crate::state::{blocking, lock, open_reader, AppState};
 
 /// How often the clean-up runs while the app is open (and once at start).
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);

@@ -9,10 +9,10 @@ use shareguard_report::{Chart, Size, Theme};
 use shareguard_store::Permission;
 use tauri::State;
 
-use crate::commands::{blocking, check_subscriber, tag_of};
 use crate::error::CommandResult;
+use crate::input::{check_subscriber, tag_of};
 use crate::reports::last_days;
-use crate::state::{lock, AppState};
+use crate::state::{blocking, lock, AppState};
 
 /// Half the dashboard's width: two charts side by side.
 const HALF: Size = Size {
@@ -121,9 +121,11 @@ pub async fn abuse_charts(
 ) -> CommandResult<AbuseCharts> {
     state.require(Permission::View)?;
     let (from, to) = last_days(days, "an abuse chart")?;
-    let store = state.store.clone();
+    let report = state
+        .with_store(move |s| Ok(abuse_report(s, from, to, to)?))
+        .await?;
+    // Drawn after the database's lock is released.
     blocking(move || {
-        let report = abuse_report(&lock(&store), from, to, to)?;
         Ok(AbuseCharts {
             days,
             timeline: Chart::WarningTimeline(&report.timeline).svg(theme, WIDE)?,
@@ -142,9 +144,10 @@ pub async fn subscriber_charts(
 ) -> CommandResult<SubscriberCharts> {
     state.require(Permission::View)?;
     let name = check_subscriber(&subscriber)?;
-    let store = state.store.clone();
+    let r = state
+        .with_store(move |s| Ok(subscriber_report(s, &name, Utc::now())?))
+        .await?;
     blocking(move || {
-        let r = subscriber_report(&lock(&store), &name, Utc::now())?;
         let recent = &r.history[..r.history.len().min(TREND_SCANS as usize * 2)];
         Ok(SubscriberCharts {
             ttl: Chart::TtlDistribution(&r.ttl).svg(theme, HALF)?,

@@ -3,18 +3,19 @@
 //! detection lives here.
 
 use serde::Serialize;
-use shareguard_detect::{NasOutcome, ScanScope, ScanSummary, SubscriberResult};
-use shareguard_engine::{demo, scan_and_store};
-use shareguard_scan::{CancellationToken, ScanEvent, ScanRequest};
+use shareguard_detect::{ScanScope, ScanSummary};
+use shareguard_engine::demo;
 use shareguard_sim::population::PopulationSpec;
 use shareguard_store::{
     AuditFilter, AuditRecord, DemoRemoved, Operator, Permission, ResultFilter, ResultLine,
     DEMO_ROUTER_PREFIX,
 };
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, AppState};
+use crate::input::{check_subscriber, tag_of};
+use crate::scanning::Trigger;
+use crate::state::{blocking, lock, AppState};
 
 #[derive(Serialize)]
 pub struct RouterInfo {
@@ -44,14 +45,6 @@ pub struct Status {
     tags: Vec<String>,
     /// The next scheduled scan (local time, RFC 3339), if any.
     next_scan: Option<String>,
-}
-
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> CommandResult<T> + Send + 'static,
-) -> CommandResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| CommandError::new("internal", format!("a background task failed: {e}")))?
 }
 
 /// What every screen needs first. Answers even while locked (with no data),
@@ -131,15 +124,14 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
     if slot.is_some() {
         return Ok(());
     }
-    let store = state.store.clone();
-    blocking(move || {
-        let mut s = lock(&store);
-        if s.demo_result_count()? > 0 {
-            s.remove_demo_data(&who)?;
-        }
-        Ok(())
-    })
-    .await?;
+    state
+        .with_store(move |s| {
+            if s.demo_result_count()? > 0 {
+                s.remove_demo_data(&who)?;
+            }
+            Ok(())
+        })
+        .await?;
     let d = demo::start(PopulationSpec::demo(), 1.0)
         .await
         .map_err(|e| {
@@ -170,18 +162,9 @@ pub async fn remove_demo(state: State<'_, AppState>) -> CommandResult<DemoRemove
         lock(&state.targets).retain(|t| !t.name.starts_with(DEMO_ROUTER_PREFIX));
         d.network.shutdown().await;
     }
-    let store = state.store.clone();
-    blocking(move || Ok(lock(&store).remove_demo_data(&who)?)).await
-}
-
-#[derive(Clone, Serialize)]
-struct Progress {
-    nas: String,
-    stage: &'static str,
-    rows: u64,
-    /// The rows the router said it holds, while reading.
-    expected: Option<u64>,
-    outcome: Option<NasOutcome>,
+    state
+        .with_store(move |s| Ok(s.remove_demo_data(&who)?))
+        .await
 }
 
 /// Starts a scan; progress and results arrive as events (`scan-progress`,
@@ -200,173 +183,7 @@ pub async fn scan<R: Runtime>(
         (Some(r), None) if !r.trim().is_empty() => ScanScope::Nas(r.trim().to_string()),
         _ => ScanScope::All,
     };
-    start_scan(&app, &operator, scope, Trigger::Asked).await
-}
-
-/// Why a scan runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// Someone asked: the window, the tray.
-    Asked,
-    /// The schedule: the scheduled reports are written after it.
-    Scheduled,
-}
-
-/// Starts a scan on behalf of `operator` (`system` for scheduled scans);
-/// used by the command, the tray and the scheduler.
-pub async fn start_scan<R: Runtime>(
-    app: &AppHandle<R>,
-    operator: &str,
-    scope: ScanScope,
-    trigger: Trigger,
-) -> CommandResult<()> {
-    let state = app.state::<AppState>();
-    let mut targets = lock(&state.targets).clone();
-    let stored = {
-        let s = state.store.clone();
-        blocking(move || crate::routers::stored_targets(&s)).await?
-    };
-    targets.extend(stored);
-    if let ScanScope::Nas(name) = &scope {
-        targets.retain(|t| &t.name == name);
-        if targets.is_empty() {
-            return Err(CommandError::invalid(format!(
-                "there is no router named {name:?}"
-            )));
-        }
-    }
-    if targets.is_empty() {
-        return Err(CommandError::invalid(
-            "there is no router to scan yet: start the demo or add a router first",
-        ));
-    }
-    let cancel = {
-        let mut slot = lock(&state.scan);
-        if slot.is_some() {
-            return Err(CommandError::invalid(
-                "a scan is already running: wait for it to finish or cancel it",
-            ));
-        }
-        let c = CancellationToken::new();
-        *slot = Some(c.clone());
-        c
-    };
-    let store = state.store.clone();
-    let desktop = lock(&state.desktop).clone();
-    let prepared = {
-        let s = store.clone();
-        let min = desktop.notify_min_level;
-        let notify = desktop.notify_on_flag;
-        blocking(move || {
-            let s = lock(&s);
-            // Who was flagged before, only when new flags will be announced.
-            let mut flagged_before = std::collections::HashSet::new();
-            if notify {
-                flagged_before.extend(
-                    s.result_lines(&ResultFilter {
-                        min_level: Some(min),
-                        ..Default::default()
-                    })?
-                    .into_iter()
-                    .filter(|r| !r.whitelisted)
-                    .map(|r| r.subscriber),
-                );
-            }
-            Ok((s.detection_settings()?, flagged_before))
-        })
-        .await
-    };
-    let (settings, flagged_before) = match prepared {
-        Ok(p) => p,
-        Err(e) => {
-            *lock(&state.scan) = None;
-            return Err(e);
-        }
-    };
-    let req = ScanRequest {
-        targets,
-        scope,
-        settings,
-        whitelist: Default::default(),
-        lines: Default::default(),
-        operator: operator.into(),
-        install_probes: false,
-    };
-    let (tx, rx) = tokio::sync::mpsc::channel::<ScanEvent>(256);
-    tauri::async_runtime::spawn(forward_events(app.clone(), rx));
-    let done = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let out = scan_and_store(store, req, cancel, Some(tx)).await;
-        let state = done.state::<AppState>();
-        *lock(&state.scan) = None;
-        match out {
-            Ok(out) => {
-                crate::tray::set_status(&done, &crate::tray::status_line(Some(&out.summary)));
-                if desktop.notify_on_flag {
-                    crate::background::notify_new_flags(
-                        &done,
-                        &flagged_before,
-                        &out.results,
-                        desktop.notify_min_level,
-                    )
-                    .await;
-                }
-                let _ = done.emit("scan-finished", &out.summary);
-                crate::actions::after_scan(&done, &out.results).await;
-                if trigger == Trigger::Scheduled {
-                    crate::background::write_scheduled_reports(&done, &out.summary).await;
-                }
-                if out.results.len() > 1000 {
-                    drop(out);
-                    release_memory_soon();
-                }
-            }
-            Err(e) => {
-                tracing::error!("scan could not be stored: {e}");
-                let _ = done.emit("scan-failed", e.to_string());
-            }
-        }
-    });
-    Ok(())
-}
-
-/// Turns the scanner's events into the UI's.
-async fn forward_events<R: Runtime>(
-    app: AppHandle<R>,
-    mut rx: tokio::sync::mpsc::Receiver<ScanEvent>,
-) {
-    while let Some(e) = rx.recv().await {
-        let progress = |nas: String, stage, rows, outcome| Progress {
-            nas,
-            stage,
-            rows,
-            expected: None,
-            outcome,
-        };
-        let _ = match e {
-            ScanEvent::NasStarted { nas } => {
-                app.emit("scan-progress", progress(nas, "started", 0, None))
-            }
-            ScanEvent::NasRows {
-                nas,
-                rows,
-                expected,
-            } => app.emit(
-                "scan-progress",
-                Progress {
-                    expected,
-                    ..progress(nas, "reading", rows, None)
-                },
-            ),
-            ScanEvent::NasResults { nas, results } => {
-                app.emit("scan-results", RouterResults::new(nas, &results))
-            }
-            ScanEvent::NasFinished(o) => app.emit(
-                "scan-progress",
-                progress(o.nas.clone(), "finished", o.connections, Some(o)),
-            ),
-        };
-    }
+    crate::scanning::start_scan(&app, &operator, scope, Trigger::Asked).await
 }
 
 #[tauri::command]
@@ -376,44 +193,6 @@ pub fn cancel_scan(state: State<'_, AppState>) -> CommandResult<()> {
         c.cancel();
     }
     Ok(())
-}
-
-/// Most flagged subscribers a router's finished event lists; the table has
-/// them all once the scan is stored.
-const LIVE_FLAGGED: usize = 50;
-
-/// One router's part of a running scan, as soon as the router is done: its
-/// counts and the subscribers it flagged, shown under its progress bar. The
-/// table itself reads the store, which takes a scan's results in one
-/// transaction when the scan ends (a cancelled scan changes nothing).
-#[derive(Debug, Clone, Serialize)]
-pub struct RouterResults {
-    pub nas: String,
-    pub checked: usize,
-    /// How many it flagged; `flagged_rows` lists the first of them.
-    pub flagged: usize,
-    pub flagged_rows: Vec<ResultLine>,
-}
-
-impl RouterResults {
-    fn new(nas: String, results: &[SubscriberResult]) -> Self {
-        let mut flagged: Vec<&SubscriberResult> =
-            results.iter().filter(|r| r.is_flagged()).collect();
-        flagged.sort_by(|a, b| {
-            SubscriberResult::most_suspicious_first(a, b)
-                .then_with(|| a.subscriber.cmp(&b.subscriber))
-        });
-        Self {
-            nas,
-            checked: results.len(),
-            flagged: flagged.len(),
-            flagged_rows: flagged
-                .into_iter()
-                .take(LIVE_FLAGGED)
-                .map(ResultLine::from)
-                .collect(),
-        }
-    }
 }
 
 /// A page of the results table and the counts around it.
@@ -450,33 +229,16 @@ pub async fn results_page(
         ));
     }
     query.tag = tag_of(query.tag);
-    let store = state.store.clone();
-    blocking(move || {
-        let s = lock(&store);
-        Ok(ResultsPage {
-            rows: s.result_lines(&query)?,
-            offset: query.offset,
-            matched: s.result_count(&query)?,
-            total: s.result_count(&ResultFilter::default())?,
+    state
+        .with_store(move |s| {
+            Ok(ResultsPage {
+                rows: s.result_lines(&query)?,
+                offset: query.offset,
+                matched: s.result_count(&query)?,
+                total: s.result_count(&ResultFilter::default())?,
+            })
         })
-    })
-    .await
-}
-
-/// Gives the heap freed after a large scan back to the system. glibc keeps
-/// freed memory in its arenas, so without this the tens of megabytes a
-/// 30,000-subscriber scan passes through stay resident for as long as the
-/// app sits in the tray.
-fn release_memory_soon() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    tauri::async_runtime::spawn(async {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        // SAFETY: malloc_trim only returns free pages to the OS; it touches
-        // no memory that is in use.
-        unsafe {
-            libc::malloc_trim(0);
-        }
-    });
+        .await
 }
 
 /// Forgets every latest result (history and the audit log stay).
@@ -488,18 +250,9 @@ pub async fn clear_results(state: State<'_, AppState>) -> CommandResult<u64> {
             "a scan is running: wait for it to finish or cancel it before clearing results",
         ));
     }
-    let store = state.store.clone();
-    blocking(move || Ok(lock(&store).clear_results(&operator)?)).await
-}
-
-pub fn check_subscriber(s: &str) -> CommandResult<String> {
-    let s = s.trim();
-    if s.is_empty() || s.len() > 128 || s.chars().any(char::is_control) {
-        return Err(CommandError::invalid(
-            "give the subscriber's login name (1 to 128 printable characters)",
-        ));
-    }
-    Ok(s.to_string())
+    state
+        .with_store(move |s| Ok(s.clear_results(&operator)?))
+        .await
 }
 
 #[tauri::command]
@@ -516,24 +269,24 @@ pub async fn whitelist_add(
             "say why the subscriber is excused (up to 500 characters); the reason is shown next to their results",
         ));
     }
-    let store = state.store.clone();
-    blocking(move || {
-        lock(&store).whitelist_add(&subscriber, &reason, &operator, None)?;
-        Ok(())
-    })
-    .await
+    state
+        .with_store(move |s| {
+            s.whitelist_add(&subscriber, &reason, &operator, None)?;
+            Ok(())
+        })
+        .await
 }
 
 #[tauri::command]
 pub async fn whitelist_remove(state: State<'_, AppState>, subscriber: String) -> CommandResult<()> {
     let operator = state.require(Permission::Whitelist)?;
     let subscriber = check_subscriber(&subscriber)?;
-    let store = state.store.clone();
-    blocking(move || {
-        lock(&store).whitelist_remove(&subscriber, &operator)?;
-        Ok(())
-    })
-    .await
+    state
+        .with_store(move |s| {
+            s.whitelist_remove(&subscriber, &operator)?;
+            Ok(())
+        })
+        .await
 }
 
 /// The whitelist, newest first; expired entries too when asked.
@@ -543,13 +296,9 @@ pub async fn whitelist_list(
     include_expired: bool,
 ) -> CommandResult<Vec<shareguard_store::WhitelistEntry>> {
     state.require(Permission::View)?;
-    let store = state.store.clone();
-    blocking(move || Ok(lock(&store).whitelist_list(include_expired)?)).await
-}
-
-/// A reseller/area tag as the window sends it: blank means none.
-pub fn tag_of(tag: Option<String>) -> Option<String> {
-    tag.filter(|t| !t.trim().is_empty())
+    state
+        .with_store(move |s| Ok(s.whitelist_list(include_expired)?))
+        .await
 }
 
 /// Sets or (with an empty tag) removes a subscriber's reseller/area tag.
@@ -562,12 +311,12 @@ pub async fn set_subscriber_tag(
     let operator = state.require(Permission::Edit)?;
     let subscriber = check_subscriber(&subscriber)?;
     let tag = tag_of(tag);
-    let store = state.store.clone();
-    blocking(move || {
-        lock(&store).set_subscriber_tag(&subscriber, tag.as_deref(), &operator)?;
-        Ok(())
-    })
-    .await
+    state
+        .with_store(move |s| {
+            s.set_subscriber_tag(&subscriber, tag.as_deref(), &operator)?;
+            Ok(())
+        })
+        .await
 }
 
 #[tauri::command]
@@ -579,7 +328,6 @@ pub async fn audit_log(
     subject: Option<String>,
 ) -> CommandResult<Vec<AuditRecord>> {
     state.require(Permission::View)?;
-    let store = state.store.clone();
     let limit = limit.clamp(1, 10_000);
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = AuditFilter {
@@ -589,5 +337,5 @@ pub async fn audit_log(
         limit: Some(limit),
         ..Default::default()
     };
-    blocking(move || Ok(lock(&store).audit_log(&filter)?)).await
+    state.with_store(move |s| Ok(s.audit_log(&filter)?)).await
 }

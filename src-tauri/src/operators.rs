@@ -5,9 +5,8 @@ use serde::Deserialize;
 use shareguard_store::{Operator, Permission};
 use tauri::State;
 
-use crate::commands::blocking;
 use crate::error::CommandResult;
-use crate::state::{lock, AppState};
+use crate::state::{blocking, lock, AppState};
 
 #[derive(Debug, Deserialize)]
 pub struct OperatorInput {
@@ -22,21 +21,19 @@ pub struct OperatorInput {
 #[tauri::command]
 pub async fn list_operators(state: State<'_, AppState>) -> CommandResult<Vec<Operator>> {
     lock(&state.session).require_owner("manage profiles")?;
-    let store = state.store.clone();
-    blocking(move || Ok(lock(&store).operators()?)).await
+    state.with_store(move |s| Ok(s.operators()?)).await
 }
 
 #[tauri::command]
 pub async fn save_operator(state: State<'_, AppState>, input: OperatorInput) -> CommandResult<()> {
     let by = lock(&state.session).require_owner("manage profiles")?;
-    let store = state.store.clone();
-    let saved = blocking(move || {
-        let mut s = lock(&store);
-        let pin = input.pin.filter(|p| !p.is_empty());
-        s.save_operator(input.name.trim(), pin.as_deref(), input.permissions, &by)?;
-        Ok(())
-    })
-    .await;
+    let saved = state
+        .with_store(move |s| {
+            let pin = input.pin.filter(|p| !p.is_empty());
+            s.save_operator(input.name.trim(), pin.as_deref(), input.permissions, &by)?;
+            Ok(())
+        })
+        .await;
     refresh(&state)?;
     saved
 }
@@ -44,16 +41,16 @@ pub async fn save_operator(state: State<'_, AppState>, input: OperatorInput) -> 
 #[tauri::command]
 pub async fn remove_operator(state: State<'_, AppState>, name: String) -> CommandResult<()> {
     let by = lock(&state.session).require_owner("manage profiles")?;
-    let store = state.store.clone();
-    let removed = blocking(move || {
-        if !lock(&store).remove_operator(&name, &by)? {
-            return Err(crate::error::CommandError::invalid(format!(
-                "there is no profile named {name:?}"
-            )));
-        }
-        Ok(())
-    })
-    .await;
+    let removed = state
+        .with_store(move |s| {
+            if !s.remove_operator(&name, &by)? {
+                return Err(crate::error::CommandError::invalid(format!(
+                    "there is no profile named {name:?}"
+                )));
+            }
+            Ok(())
+        })
+        .await;
     refresh(&state)?;
     removed
 }

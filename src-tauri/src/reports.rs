@@ -12,9 +12,9 @@ use shareguard_report::{Format, ReportKind, ReportOutcome, ReportRequest};
 use shareguard_store::{AuditEntry, Permission};
 use tauri::{AppHandle, Manager, Runtime, State};
 
-use crate::commands::{blocking, check_subscriber, tag_of};
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, open_reader, AppState};
+use crate::input::{check_subscriber, tag_of};
+use crate::state::{open_reader, AppState};
 
 /// A report as the window asks for it.
 #[derive(Debug, Deserialize)]
@@ -76,23 +76,23 @@ async fn write(
     req: ReportRequest,
     path: PathBuf,
 ) -> CommandResult<ReportOutcome> {
-    let store = state.store.clone();
     let db_path = state.db_path.clone();
-    blocking(move || {
-        let outcome = shareguard_report::write_report(&open_reader(&db_path)?, &req, &path)?;
-        lock(&store).audit(
-            &AuditEntry::new(&operator, "report_exported")
-                .subject(path.display().to_string())
-                .details(serde_json::json!({
-                    "report": req.kind,
-                    "format": req.format,
-                    "bytes": outcome.bytes,
-                    "rows": outcome.rows,
-                })),
-        )?;
-        Ok(outcome)
-    })
-    .await
+    state
+        .with_store(move |s| {
+            let outcome = shareguard_report::write_report(&open_reader(&db_path)?, &req, &path)?;
+            s.audit(
+                &AuditEntry::new(&operator, "report_exported")
+                    .subject(path.display().to_string())
+                    .details(serde_json::json!({
+                        "report": req.kind,
+                        "format": req.format,
+                        "bytes": outcome.bytes,
+                        "rows": outcome.rows,
+                    })),
+            )?;
+            Ok(outcome)
+        })
+        .await
 }
 
 /// Writes a report to `path` as the current operator, checked and

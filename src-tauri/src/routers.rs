@@ -13,9 +13,8 @@ use shareguard_secrets::SecretKind;
 use shareguard_store::{action, AuditEntry, NasRecord, Permission, Store, DEMO_ROUTER_PREFIX};
 use tauri::State;
 
-use crate::commands::blocking;
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, AppState};
+use crate::state::{blocking, lock, AppState};
 
 /// What the router form sends. The password is optional when editing: an
 /// empty one keeps the stored password. No `Debug`: it holds secrets.
@@ -72,9 +71,9 @@ pub async fn keyring_status() -> CommandResult<Option<String>> {
 #[tauri::command]
 pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<RouterView>> {
     state.require(Permission::View)?;
-    let store = state.store.clone();
+    let records = state.with_store(move |s| Ok(s.list_nas()?)).await?;
+    // The keyring after the database's lock is released.
     blocking(move || {
-        let records = lock(&store).list_nas()?;
         Ok(records
             .into_iter()
             .map(|record| {
@@ -190,16 +189,20 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
 #[tauri::command]
 pub async fn remove_router(state: State<'_, AppState>, name: String) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
-    let store = state.store.clone();
+    let stored = name.clone();
+    state
+        .with_store(move |s| {
+            if !s.remove_nas(&stored)? {
+                return Err(CommandError::invalid(format!(
+                    "there is no router named {stored:?}"
+                )));
+            }
+            s.audit(&AuditEntry::new(&operator, action::NAS_REMOVED).subject(&stored))?;
+            Ok(())
+        })
+        .await?;
+    // The keyring after the database's lock is released.
     blocking(move || {
-        let mut s = lock(&store);
-        if !s.remove_nas(&name)? {
-            return Err(CommandError::invalid(format!(
-                "there is no router named {name:?}"
-            )));
-        }
-        s.audit(&AuditEntry::new(&operator, action::NAS_REMOVED).subject(&name))?;
-        drop(s);
         shareguard_secrets::delete(SecretKind::RouterPassword, &name)?;
         shareguard_secrets::delete(SecretKind::RadiusSecret, &name)?;
         Ok(())
@@ -235,15 +238,15 @@ async fn resolve_target(state: &AppState, name: &str) -> CommandResult<NasTarget
     if let Some(t) = demo {
         return Ok(t);
     }
-    let store = state.store.clone();
     let wanted = name.to_string();
-    blocking(move || {
-        let rec = lock(&store)
-            .get_nas(&wanted)?
-            .ok_or_else(|| CommandError::invalid(format!("there is no router named {wanted:?}")))?;
-        stored_target(&rec)
-    })
-    .await
+    let rec = state
+        .with_store(move |s| {
+            s.get_nas(&wanted)?.ok_or_else(|| {
+                CommandError::invalid(format!("there is no router named {wanted:?}"))
+            })
+        })
+        .await?;
+    blocking(move || stored_target(&rec)).await
 }
 
 /// A stored router's scan target with its password from the keyring
@@ -299,7 +302,6 @@ pub async fn probes(
             )
         })??;
     if report.applied && !report.plan.is_noop() {
-        let store = state.store.clone();
         let entry = AuditEntry::new(
             &operator,
             if remove {
@@ -310,7 +312,7 @@ pub async fn probes(
         )
         .subject(&name)
         .details(serde_json::json!({ "commands": report.plan.preview() }));
-        blocking(move || Ok(lock(&store).audit(&entry)?)).await?;
+        state.with_store(move |s| Ok(s.audit(&entry)?)).await?;
     }
     Ok(report)
 }
@@ -379,8 +381,9 @@ pub async fn p2p_rules(
         let entry = AuditEntry::new(&operator, what)
             .subject(&name)
             .details(serde_json::json!({ "commands": commands }));
-        let store = state.store.clone();
-        blocking(move || Ok(lock(&store).audit(&entry).map(|_| ())?)).await?;
+        state
+            .with_store(move |s| Ok(s.audit(&entry).map(|_| ())?))
+            .await?;
     }
     Ok(P2pRulesReport {
         installed: now.installed(),

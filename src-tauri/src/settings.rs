@@ -13,9 +13,8 @@ use shareguard_store::{AuditEntry, Permission, Retention, RETENTION_KEY, SYSTEM_
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::commands::blocking;
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, AppState};
+use crate::state::{blocking, lock, AppState};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Settings {
@@ -70,11 +69,11 @@ fn load(store: &std::sync::Mutex<shareguard_store::Store>) -> CommandResult<Sett
 /// What the scheduler runs when a scan is due: every router, as `system`,
 /// then the scheduled reports.
 pub async fn run_scheduled_scan<R: Runtime>(app: AppHandle<R>) {
-    if let Err(e) = crate::commands::start_scan(
+    if let Err(e) = crate::scanning::start_scan(
         &app,
         SYSTEM_OPERATOR,
         shareguard_detect::ScanScope::All,
-        crate::commands::Trigger::Scheduled,
+        crate::scanning::Trigger::Scheduled,
     )
     .await
     {
@@ -171,31 +170,30 @@ pub async fn save_settings<R: Runtime>(
         .map_err(CommandError::invalid)?;
     // Start at login first: if the system refuses, nothing is saved.
     set_start_at_login(&app, settings.desktop.start_at_login)?;
-    let store = state.store.clone();
     let desktop = settings.desktop.clone();
-    blocking(move || {
-        let mut s = lock(&store);
-        s.set_detection_settings(&settings.detection)?;
-        s.set_setting(SCHEDULE_KEY, &settings.schedule)?;
-        s.set_setting(DESKTOP_KEY, &settings.desktop)?;
-        s.set_setting(RETENTION_KEY, &settings.retention)?;
-        s.set_setting(SHARING_ACTIONS_KEY, &settings.actions)?;
-        s.set_setting(SCHEDULED_REPORTS_KEY, &settings.reports)?;
-        let stored: Breaker = s.get_setting(BREAKER_KEY)?.unwrap_or_default();
-        s.set_setting(
-            BREAKER_KEY,
-            &Breaker {
-                tripped: stored.tripped,
-                ..settings.breaker.clone()
-            },
-        )?;
-        s.audit(
-            &AuditEntry::new(&operator, "settings_changed")
-                .details(serde_json::to_value(&settings).unwrap_or_default()),
-        )?;
-        Ok(())
-    })
-    .await?;
+    state
+        .with_store(move |s| {
+            s.set_detection_settings(&settings.detection)?;
+            s.set_setting(SCHEDULE_KEY, &settings.schedule)?;
+            s.set_setting(DESKTOP_KEY, &settings.desktop)?;
+            s.set_setting(RETENTION_KEY, &settings.retention)?;
+            s.set_setting(SHARING_ACTIONS_KEY, &settings.actions)?;
+            s.set_setting(SCHEDULED_REPORTS_KEY, &settings.reports)?;
+            let stored: Breaker = s.get_setting(BREAKER_KEY)?.unwrap_or_default();
+            s.set_setting(
+                BREAKER_KEY,
+                &Breaker {
+                    tripped: stored.tripped,
+                    ..settings.breaker.clone()
+                },
+            )?;
+            s.audit(
+                &AuditEntry::new(&operator, "settings_changed")
+                    .details(serde_json::to_value(&settings).unwrap_or_default()),
+            )?;
+            Ok(())
+        })
+        .await?;
     *lock(&state.desktop) = desktop;
     if let Some(r) = lock(&state.runner).as_ref() {
         r.set_schedule(schedule);

@@ -5,15 +5,16 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use serde::Serialize;
 use shareguard_engine::access::Session;
 use shareguard_engine::demo::Demo;
-use shareguard_engine::monitor::Monitor;
+use shareguard_engine::monitor::{CycleReport, Monitor};
 use shareguard_engine::settings::{DesktopSettings, DESKTOP_KEY};
 use shareguard_scan::{CancellationToken, NasTarget};
 use shareguard_schedule::Runner;
 use shareguard_store::{Permission, Store, StoreError};
 
-use crate::error::CommandResult;
+use crate::error::{CommandError, CommandResult};
 
 pub struct AppState {
     pub store: Arc<Mutex<Store>>,
@@ -30,13 +31,60 @@ pub struct AppState {
     pub desktop: Mutex<DesktopSettings>,
     /// The abuse monitor's memory between cycles; one cycle at a time.
     pub monitor: tokio::sync::Mutex<Monitor>,
-    pub last_cycle: Mutex<Option<crate::abuse::CycleSummary>>,
+    pub last_cycle: Mutex<Option<CycleSummary>>,
+}
+
+/// A cycle in a few numbers, for the screen and the `abuse-cycle` event.
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleSummary {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub routers: usize,
+    pub failed_routers: Vec<String>,
+    pub subscribers: u32,
+    pub warnings: usize,
+    pub opened: usize,
+    pub acted: usize,
+    pub lifted: usize,
+    pub tripped: bool,
+    pub elapsed_ms: u64,
+}
+
+impl From<&CycleReport> for CycleSummary {
+    fn from(r: &CycleReport) -> Self {
+        Self {
+            at: r.at,
+            routers: r.routers.len(),
+            failed_routers: r
+                .routers
+                .iter()
+                .filter(|x| !x.ok)
+                .map(|x| format!("{}: {}", x.nas, x.error.as_deref().unwrap_or("failed")))
+                .collect(),
+            subscribers: r.subscribers,
+            warnings: r.warnings.len(),
+            opened: r.opened().count(),
+            acted: r.actions.iter().filter(|a| a.acted()).count(),
+            lifted: r.lifted.len(),
+            tripped: r.tripped.is_some(),
+            elapsed_ms: r.elapsed_ms,
+        }
+    }
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the data is plain
 /// values that stay consistent).
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs blocking work (SQLite, the keyring) on the blocking pool, never on
+/// the async runtime that serves the window.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> CommandResult<T> + Send + 'static,
+) -> CommandResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CommandError::new("internal", format!("a background task failed: {e}")))?
 }
 
 /// Opens a second connection to the database at `db_path` for a long read
@@ -68,6 +116,16 @@ impl AppState {
             monitor: tokio::sync::Mutex::new(Monitor::new()),
             last_cycle: Mutex::new(None),
         })
+    }
+
+    /// Runs `f` with the database on the blocking pool: how commands reach
+    /// SQLite (one lock, never held across an await).
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> CommandResult<T> + Send + 'static,
+    ) -> CommandResult<T> {
+        let store = self.store.clone();
+        blocking(move || f(&mut lock(&store))).await
     }
 
     /// The current operator's name if they may do `p` (for the audit log).

@@ -8,9 +8,8 @@ use shareguard_store::{
 };
 use tauri::State;
 
-use crate::commands::blocking;
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, AppState};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct SubscriberDetail {
@@ -29,40 +28,39 @@ pub async fn subscriber_detail(
     subscriber: String,
 ) -> CommandResult<SubscriberDetail> {
     state.require(Permission::View)?;
-    let name = crate::commands::check_subscriber(&subscriber)?;
-    let store = state.store.clone();
-    blocking(move || {
-        let s = lock(&store);
-        let result = s.result(&name)?;
-        let history = s.subscriber_history(&name, 100)?;
-        let now = chrono::Utc::now();
-        let whitelist = s
-            .whitelist_list(false)?
-            .into_iter()
-            .find(|w| w.subscriber == name && w.is_active(now));
-        let distance = s
-            .line_distances()?
-            .into_iter()
-            .find(|d| d.subscriber == name);
-        let audit = s.audit_log(&AuditFilter {
-            subject: Some(name.clone()),
-            limit: Some(200),
-            ..Default::default()
-        })?;
-        if result.is_none() && history.is_empty() {
-            return Err(CommandError::invalid(format!(
-                "no scan has seen a subscriber named {name:?}"
-            )));
-        }
-        Ok(SubscriberDetail {
-            result,
-            history,
-            whitelist,
-            distance,
-            audit,
+    let name = crate::input::check_subscriber(&subscriber)?;
+    state
+        .with_store(move |s| {
+            let result = s.result(&name)?;
+            let history = s.subscriber_history(&name, 100)?;
+            let now = chrono::Utc::now();
+            let whitelist = s
+                .whitelist_list(false)?
+                .into_iter()
+                .find(|w| w.subscriber == name && w.is_active(now));
+            let distance = s
+                .line_distances()?
+                .into_iter()
+                .find(|d| d.subscriber == name);
+            let audit = s.audit_log(&AuditFilter {
+                subject: Some(name.clone()),
+                limit: Some(200),
+                ..Default::default()
+            })?;
+            if result.is_none() && history.is_empty() {
+                return Err(CommandError::invalid(format!(
+                    "no scan has seen a subscriber named {name:?}"
+                )));
+            }
+            Ok(SubscriberDetail {
+                result,
+                history,
+                whitelist,
+                distance,
+                audit,
+            })
         })
-    })
-    .await
+        .await
 }
 
 /// Sets how far the subscriber's devices are from the router (`hops`), or
@@ -76,21 +74,20 @@ pub async fn set_line_distance(
     note: String,
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
-    let name = crate::commands::check_subscriber(&subscriber)?;
+    let name = crate::input::check_subscriber(&subscriber)?;
     let note = note.trim().to_string();
     if note.len() > 500 {
         return Err(CommandError::invalid("keep the note under 500 characters"));
     }
-    let store = state.store.clone();
-    blocking(move || {
-        let mut s = lock(&store);
-        match hops {
-            Some(h) => s.line_distance_set(&name, h, &note, &operator)?,
-            None => {
-                s.line_distance_clear(&name, &operator)?;
+    state
+        .with_store(move |s| {
+            match hops {
+                Some(h) => s.line_distance_set(&name, h, &note, &operator)?,
+                None => {
+                    s.line_distance_clear(&name, &operator)?;
+                }
             }
-        }
-        Ok(())
-    })
-    .await
+            Ok(())
+        })
+        .await
 }

@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 use shareguard_detect::ScanSummary;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Listener, Manager, Runtime};
 
 use crate::state::lock;
 use crate::state::AppState;
@@ -66,6 +66,14 @@ fn build<R: Runtime>(app: &AppHandle<R>, status: &str) -> tauri::Result<TrayIcon
         &[&status_item, &separator, &open, &scan, &pause, &quit],
     )?;
     app.manage(StatusLine(status_item));
+    // Every stored scan, whoever started it, updates the status line.
+    let listener = app.clone();
+    app.listen("scan-finished", move |event| {
+        match serde_json::from_str::<ScanSummary>(event.payload()) {
+            Ok(scan) => set_status(&listener, &status_line(Some(&scan))),
+            Err(e) => tracing::warn!("the tray could not read a finished scan: {e}"),
+        }
+    });
     let pause_item = pause.clone();
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip(format!("ShareGuard: {status}"))
@@ -81,11 +89,11 @@ fn build<R: Runtime>(app: &AppHandle<R>, status: &str) -> tauri::Result<TrayIcon
                 tauri::async_runtime::spawn(async move {
                     let started = match operator {
                         Ok(op) => {
-                            crate::commands::start_scan(
+                            crate::scanning::start_scan(
                                 &app,
                                 &op,
                                 shareguard_detect::ScanScope::All,
-                                crate::commands::Trigger::Asked,
+                                crate::scanning::Trigger::Asked,
                             )
                             .await
                         }

@@ -12,9 +12,8 @@ use shareguard_store::{AuditEntry, Permission, Store, SYSTEM_OPERATOR};
 use shareguard_webhook::{validate, validate_bot_token, Delivery, Event, Notifier, WebhookConfig};
 use tauri::State;
 
-use crate::commands::blocking;
 use crate::error::{CommandError, CommandResult};
-use crate::state::{lock, AppState};
+use crate::state::{blocking, lock, AppState};
 
 /// The settings key of the [`WebhookConfig`].
 pub const WEBHOOKS_KEY: &str = "webhooks";
@@ -99,9 +98,8 @@ pub async fn webhook_settings(state: State<'_, AppState>) -> CommandResult<Webho
     let owner = lock(&state.session)
         .require_owner("see notification addresses")
         .is_ok();
-    let store = state.store.clone();
+    let config = state.with_store(move |s| stored_config(s)).await?;
     blocking(move || {
-        let config = stored_config(&lock(&store))?;
         let config = if owner { config } else { config.redacted() };
         let keyring = shareguard_secrets::availability()
             .err()

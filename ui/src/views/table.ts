@@ -245,7 +245,11 @@ export class ResultsTable {
         onclick: () => this.onOpen(r),
       },
       h("div", { class: "td col-subscriber", title: r.subscriber }, r.subscriber),
-      h("div", { class: "td col-nas", title: r.nas }, r.nas),
+      // The demo's routers (demo-…) in the demo's colour, so its rows never
+      // pass for the owner's own when both are in the table.
+      r.nas.startsWith("demo-")
+        ? h("div", { class: "td col-nas demo-router", title: `${r.nas}: a simulated router of the demo` }, r.nas)
+        : h("div", { class: "td col-nas", title: r.nas }, r.nas),
       h("div", { class: "td col-tag muted", title: r.tag ?? "" }, r.tag ?? ""),
       h("div", { class: "td col-connections" }, thousands(r.connections)),
       h("div", { class: "td col-ttl", title: r.ttl_values.join(", ") }, r.ttl_values.join(", ") || "–"),
