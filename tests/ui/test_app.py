@@ -978,6 +978,12 @@ class AppTestCase(unittest.TestCase):
         banner = wait.until(EC.visibility_of_element_located(css("demo-banner")))
         self.assertIn("stopped when ShareGuard closed", banner.text)
         self.assertTrue(d.find_element(*css("demo-restart")).is_displayed())
+        # With no router left, scanning is offered as disabled with the way
+        # out, not as a button that fails.
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Sharing detection']").click()
+        scan_all = wait.until(EC.presence_of_element_located(css("scan-all")))
+        self.assertFalse(scan_all.is_enabled())
+        self.assertIn("restart the demo", scan_all.get_attribute("title"))
         problems += self.every_screen(f"restarted-{scheme}")
         d.set_window_size(1280, 800)
         d.find_element(*css("demo-remove")).click()

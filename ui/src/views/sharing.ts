@@ -95,6 +95,14 @@ export function sharingView(showError: (m: string) => void): HTMLElement {
   const clearButton = h("button", { class: "danger", "data-testid": "clear-results" }, "Clear results") as HTMLButtonElement;
   const bars = new Map<string, HTMLElement>();
   const scanButtons = [scanButton, routerButton, subscriberButton];
+  // Nothing to scan (after a restart only the demo's results are left):
+  // the buttons say where to go instead of failing when pressed.
+  if (!routers.length) {
+    for (const b of scanButtons) {
+      b.disabled = true;
+      b.title = "No router to scan: add one on the Routers screen, or restart the demo";
+    }
+  }
 
   const barFor = (name: string): HTMLElement => {
     let row = bars.get(name);
