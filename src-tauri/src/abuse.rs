@@ -71,8 +71,8 @@ async fn notify<R: Runtime>(app: &AppHandle<R>, r: &CycleReport) {
     } else if !serious.is_empty() {
         let first = serious[0];
         format!(
-            "{} new abuse warning(s). {} on {}: {}",
-            serious.len(),
+            "{}. {} on {}: {}",
+            shareguard_detect::words::count(serious.len() as u64, "new abuse warning"),
             first.kind.label(),
             first.subscriber,
             first.details

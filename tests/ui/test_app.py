@@ -985,6 +985,11 @@ class AppTestCase(unittest.TestCase):
         self.assertFalse(scan_all.is_enabled())
         self.assertIn("restart the demo", scan_all.get_attribute("title"))
         problems += self.every_screen(f"restarted-{scheme}")
+        # Empty screens say what to do.
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Whitelist']").click()
+        self.assertIn("No one is whitelisted", wait.until(EC.visibility_of_element_located(css("whitelist-empty"))).text)
+        d.find_element(By.XPATH, "//nav//button[normalize-space()='Routers']").click()
+        self.assertIn("restart the demo", wait.until(EC.visibility_of_element_located(css("routers-empty"))).text)
         d.set_window_size(1280, 800)
         d.find_element(*css("demo-remove")).click()
         # With the demo's data gone, the first run's welcome is back, demo

@@ -15,6 +15,15 @@ export function whitelistView(showError: (m: string) => void): HTMLElement {
       (e) => !q || e.subscriber.toLowerCase().includes(q) || e.reason.toLowerCase().includes(q) || e.added_by.toLowerCase().includes(q),
     );
     count.textContent = counted(entries.length, "subscriber");
+    if (!entries.length) {
+      clear(body).append(
+        h("tr", { "data-testid": "whitelist-empty" }, h("td", { colspan: "6", class: "muted" },
+          q
+            ? "No entry matches this filter."
+            : "No one is whitelisted. To excuse a subscriber (a business line, a family checked by phone), open their line on Sharing detection and press Whitelist with the reason.")),
+      );
+      return;
+    }
     clear(body).append(
       ...entries.map((e) =>
         h(
