@@ -1,7 +1,7 @@
 // The audit log: who did what, newest first, filtered on the backend (the
 // log grows without bound).
 import { exportButtons } from "./export";
-import { h, clear, when } from "../dom";
+import { h, clear, thousands, when } from "../dom";
 import { api, errorText } from "../api";
 
 const ACTIONS = [
@@ -41,7 +41,7 @@ export function auditView(showError: (m: string) => void): HTMLElement {
           count.textContent = `${entries.length}${entries.length === 1000 ? "+" : ""} entries`;
           clear(body).append(
             ...entries.map((e) =>
-              h("tr", { "data-action": e.action }, h("td", {}, when(e.at)), h("td", {}, e.operator), h("td", {}, e.action.replace(/_/g, " ")), h("td", {}, e.subject ?? ""), h("td", { class: "muted small" }, summary(e.details))),
+              h("tr", { "data-action": e.action }, h("td", { class: "nowrap" }, when(e.at)), h("td", {}, e.operator), h("td", {}, e.action.replace(/_/g, " ")), h("td", { class: "nowrap" }, e.subject ?? ""), h("td", { class: "muted small" }, summary(e.details))),
             ),
           );
         })
@@ -67,12 +67,27 @@ export function auditView(showError: (m: string) => void): HTMLElement {
 }
 
 /** An entry's details in one line: its plain values, long lists shortened. */
+/** Keys that only cross-reference other records (ids, flags for the
+ * notification layer): left out of the one-line summary. */
+const HIDDEN = new Set(["warning", "shown", "source", "action_id", "id"]);
+/** Keys whose value is a sentence already: shown first, without the key. */
+const SENTENCES = ["details", "reason", "body", "message", "note"];
+
+/** An entry's details in one line of words: its sentence first, then the
+ * other fields, identifiers without underscores and numbers grouped. */
 function summary(details: unknown): string {
   if (!details || typeof details !== "object") return "";
+  const fields = details as Record<string, unknown>;
+  const word = (v: unknown): string =>
+    typeof v === "number" ? thousands(v) : typeof v === "string" && /^[a-z0-9_]+$/.test(v) ? v.replace(/_/g, " ") : String(v);
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(details as Record<string, unknown>)) {
+  for (const k of SENTENCES) {
+    if (typeof fields[k] === "string" && fields[k]) parts.push(String(fields[k]));
+  }
+  for (const [k, v] of Object.entries(fields)) {
+    if (HIDDEN.has(k) || SENTENCES.includes(k)) continue;
     if (v === null || v === undefined || v === "" || typeof v === "object" && !Array.isArray(v)) continue;
-    const text = Array.isArray(v) ? (v.length > 3 ? `${v.slice(0, 3).join(", ")} and ${v.length - 3} more` : v.join(", ")) : String(v);
+    const text = Array.isArray(v) ? (v.length > 3 ? `${v.slice(0, 3).map(word).join(", ")} and ${v.length - 3} more` : v.map(word).join(", ")) : word(v);
     parts.push(`${k.replace(/_/g, " ")}: ${text}`);
   }
   const line = parts.join(" · ");
