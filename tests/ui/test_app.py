@@ -690,11 +690,13 @@ class AppTestCase(unittest.TestCase):
         self.assertIn("of 30000 subscribers", counter.replace(",", "").replace("\u202f", ""))
         self.shot("14-30000-results")
         # Results made elsewhere (by the CLI) and no router set up here: the
-        # router picker says so, and scanning "it" is refused in words
-        # instead of scanning everything.
+        # router picker says so, and the scan buttons are disabled with the
+        # way out in their title instead of scanning nothing.
         self.assertEqual(Select(d.find_element(*css("scan-router-pick"))).first_selected_option.text, "No routers yet")
-        d.find_element(*css("scan-router")).click()
-        WebDriverWait(d, 10, ignored_exceptions=RETRY).until(lambda d: "Add a router" in d.find_element(*css("error-message")).text)
+        for testid in ("scan-router", "scan-all"):
+            button = d.find_element(*css(testid))
+            self.assertFalse(button.is_enabled(), testid)
+            self.assertIn("add one on the Routers screen", button.get_attribute("title"))
         lines = [
             f"cold start to 30,000 results shown: {cold:.2f} s ({'release' if '/release/' in str(APP) else 'debug'} build)",
             memory,
