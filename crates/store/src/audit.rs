@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{from_json, parse_ts, to_json, ts};
@@ -102,6 +102,46 @@ pub struct AuditFilter {
 
 /// Appends an entry inside the caller's transaction, so an action and its
 /// audit entry are stored together or not at all.
+/// Deletes `subscriber`'s row of `table` and records `action` with the
+/// deleted `column`'s value under that name in the details, in the caller's
+/// transaction. False, and nothing recorded, when there was no row. The
+/// table and column are the store's own names, never input.
+pub(crate) fn delete_subscriber_row(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    subscriber: &str,
+    operator: &str,
+    action: &str,
+) -> Result<bool, Fail> {
+    let held: Option<rusqlite::types::Value> = conn
+        .prepare_cached(&format!(
+            "DELETE FROM {table} WHERE subscriber = ?1 RETURNING {column}"
+        ))?
+        .query_row([subscriber], |r| r.get(0))
+        .optional()?;
+    let Some(held) = held else {
+        return Ok(false);
+    };
+    let value = match held {
+        SqlValue::Integer(n) => serde_json::Value::from(n),
+        SqlValue::Text(t) => serde_json::Value::from(t),
+        SqlValue::Real(x) => serde_json::Value::from(x),
+        SqlValue::Null | SqlValue::Blob(_) => serde_json::Value::Null,
+    };
+    insert(
+        conn,
+        &AuditEntry {
+            at: Utc::now(),
+            operator: operator.to_owned(),
+            action: action.to_owned(),
+            subject: Some(subscriber.to_owned()),
+            details: serde_json::json!({ column: value }),
+        },
+    )?;
+    Ok(true)
+}
+
 pub(crate) fn insert(conn: &Connection, entry: &AuditEntry) -> Result<i64, Fail> {
     if entry.operator.trim().is_empty() || entry.action.trim().is_empty() {
         return Err(Fail::invalid(

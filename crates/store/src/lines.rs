@@ -86,24 +86,14 @@ impl Store {
         operator: &str,
     ) -> Result<bool, StoreError> {
         self.write(|tx| {
-            let hops: Option<i64> = tx
-                .prepare_cached("DELETE FROM line_distance WHERE subscriber = ?1 RETURNING hops")?
-                .query_row([subscriber], |r| r.get(0))
-                .optional()?;
-            let Some(hops) = hops else {
-                return Ok(false);
-            };
-            audit::insert(
+            audit::delete_subscriber_row(
                 tx,
-                &AuditEntry {
-                    at: Utc::now(),
-                    operator: operator.to_owned(),
-                    action: action::LINE_DISTANCE_CLEARED.into(),
-                    subject: Some(subscriber.to_owned()),
-                    details: json!({ "hops": hops }),
-                },
-            )?;
-            Ok(true)
+                "line_distance",
+                "hops",
+                subscriber,
+                operator,
+                action::LINE_DISTANCE_CLEARED,
+            )
         })
     }
 

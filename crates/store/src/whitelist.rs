@@ -106,24 +106,14 @@ impl Store {
         operator: &str,
     ) -> Result<bool, StoreError> {
         self.write(|tx| {
-            let reason: Option<String> = tx
-                .prepare_cached("DELETE FROM whitelist WHERE subscriber = ?1 RETURNING reason")?
-                .query_row([subscriber], |r| r.get(0))
-                .optional()?;
-            let Some(reason) = reason else {
-                return Ok(false);
-            };
-            audit::insert(
+            audit::delete_subscriber_row(
                 tx,
-                &AuditEntry {
-                    at: Utc::now(),
-                    operator: operator.to_owned(),
-                    action: action::WHITELIST_REMOVE.into(),
-                    subject: Some(subscriber.to_owned()),
-                    details: json!({ "reason": reason }),
-                },
-            )?;
-            Ok(true)
+                "whitelist",
+                "reason",
+                subscriber,
+                operator,
+                action::WHITELIST_REMOVE,
+            )
         })
     }
 

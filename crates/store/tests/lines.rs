@@ -65,6 +65,12 @@ fn the_owners_distance_is_stored_audited_and_cleared() {
         .find(|e| e.action == action::LINE_DISTANCE_SET && e.details["hops"] == 2)
         .unwrap();
     assert_eq!(replaced.details["replaced_hops"], 0);
+    // The clearing records the distance it removed.
+    let cleared = log
+        .iter()
+        .find(|e| e.action == action::LINE_DISTANCE_CLEARED)
+        .unwrap();
+    assert_eq!(cleared.details["hops"], 2);
 }
 
 #[test]
