@@ -114,7 +114,9 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
 }
 
 /// Starts the simulated routers, installs the probes and lets fifteen
-/// simulated minutes pass, so the first scan has evidence to show. What an
+/// simulated minutes pass, so the first scan has evidence to show; then the
+/// demo's evening begins, so the abuse monitor's warnings build up as its
+/// households come home instead of arriving all at once. What an
 /// earlier demo left in the database goes first, so a restarted demo starts
 /// as clean as the first one.
 #[tauri::command]
@@ -141,6 +143,7 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
             )
         })?;
     demo::warm_up(&d).await?;
+    demo::begin_evening(&d);
     *lock(&state.targets) = d.targets.clone();
     *slot = Some(d);
     Ok(())

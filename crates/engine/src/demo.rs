@@ -154,6 +154,36 @@ pub async fn warm_up(demo: &Demo) -> Result<(), routeros_client::Error> {
     Ok(())
 }
 
+/// Over how much simulated time the demo's households come home after
+/// [`begin_evening`]: one cycle of the abuse monitor a minute sees the
+/// warnings build up over about this long.
+pub const EVENING: std::time::Duration = std::time::Duration::from_secs(45 * 60);
+
+/// The most connections a demo household has open before it comes home:
+/// below the abuse monitor's first flood threshold (100).
+pub const QUIET_CONNECTIONS: u32 = 60;
+
+/// How far the demo's evening is under way when the owner first looks:
+/// about one household in nine is already home, so the monitor's first
+/// check has a few warnings of each kind to show.
+pub const EVENING_UNDER_WAY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Starts the demo's evening: every household is quiet (a sample of its
+/// devices' connections, the mix of TTLs kept) and comes home at its own
+/// moment within [`EVENING`], which began [`EVENING_UNDER_WAY`] ago. The
+/// app's demo runs the abuse monitor, which then tells a story: a few
+/// warnings at first, more as households reach their peak, instead of every
+/// warning of the network in its first cycle. The CLI's one-shot demo scans
+/// at the peak and does not call this.
+pub fn begin_evening(demo: &Demo) {
+    let under_way = EVENING_UNDER_WAY.as_millis() as u64;
+    demo.network.set_evening(Some(shareguard_sim::Evening {
+        from_ms: demo.network.now_ms().saturating_sub(under_way),
+        spread_ms: EVENING.as_millis() as u64,
+        quiet_connections: QUIET_CONNECTIONS,
+    }));
+}
+
 async fn install_probes_at(
     targets: &[NasTarget],
     installed: chrono::DateTime<Utc>,

@@ -8,12 +8,10 @@ use common::{fixture, fixture_with, Fixture};
 
 use std::time::Duration;
 
-use shareguard_detect::{DetectionSettings, Level, ScanScope};
-use shareguard_engine::scan_and_store;
+use shareguard_detect::Level;
 use shareguard_engine::sharing_actions::{
     self, auto_disconnect, disconnect_and_record, Breaker, Router, SharingActions, BREAKER_KEY,
 };
-use shareguard_scan::{CancellationToken, ScanRequest};
 use shareguard_store::{ActionKind, ActionMethod, AuditFilter};
 
 impl Fixture {
@@ -31,22 +29,6 @@ impl Fixture {
 
     fn online(&self, nas: usize, name: &str) -> bool {
         self.demo.network.nas()[nas].is_online(name)
-    }
-
-    async fn scan(&self) -> Vec<shareguard_detect::SubscriberResult> {
-        let req = ScanRequest {
-            targets: self.demo.targets.clone(),
-            scope: ScanScope::All,
-            settings: DetectionSettings::default(),
-            whitelist: Default::default(),
-            lines: Default::default(),
-            operator: "owner".into(),
-            install_probes: false,
-        };
-        scan_and_store(self.store.clone(), req, CancellationToken::new(), None)
-            .await
-            .unwrap()
-            .results
     }
 }
 

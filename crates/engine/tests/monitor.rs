@@ -1148,3 +1148,103 @@ async fn a_router_slower_than_the_interval_is_skipped_and_named_while_the_others
     assert!(r.routers.iter().filter(|x| &x.nas != slow).all(|x| x.ok));
     assert_eq!(r.slowest().map(|x| &x.nas), Some(slow));
 }
+
+/// The app's demo: with its evening begun, the monitor at the default
+/// thresholds opens a few warnings in its first cycle and more as the
+/// households come home, instead of every warning of the network at once.
+#[tokio::test]
+async fn the_demo_evening_builds_warnings_up_cycle_by_cycle() {
+    let f = fixture().await;
+    let routers = f.routers();
+    let settings = AbuseSettings::default();
+
+    // At the peak (no evening) one cycle sees every heavy household.
+    let peak = Monitor::new()
+        .cycle(&f.store, &routers, &settings)
+        .await
+        .unwrap();
+    let at_peak: std::collections::BTreeSet<String> =
+        peak.warnings.iter().map(|w| w.subscriber.clone()).collect();
+    assert!(at_peak.len() > 40, "{}", at_peak.len());
+
+    let fresh = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(Store::open(fresh.path().join("sg.db")).unwrap()));
+    shareguard_engine::demo::begin_evening(&f.demo);
+    let mut m = Monitor::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut opened_per_cycle = Vec::new();
+    // One cycle a minute for the evening and a quarter of an hour more (the
+    // longest-lived connections join when they are next replaced).
+    let minutes = shareguard_engine::demo::EVENING.as_secs() / 60 + 16;
+    for minute in 0..=minutes {
+        if minute > 0 {
+            f.demo.network.advance(Duration::from_secs(60));
+        }
+        let r = m.cycle(&store, &routers, &settings).await.unwrap();
+        assert!(r.routers.iter().all(|x| x.ok), "{:?}", r.routers);
+        if minute == 0 {
+            // The evening is under way: a few households are home already,
+            // so the first check has a flood to show.
+            assert!(
+                r.warnings
+                    .iter()
+                    .any(|w| w.kind == AbuseKind::ConnectionFlood),
+                "{:#?}",
+                r.warnings
+            );
+        }
+        let new = r
+            .warnings
+            .iter()
+            .filter(|w| seen.insert(w.subscriber.clone()))
+            .count();
+        opened_per_cycle.push(new);
+    }
+    let first = opened_per_cycle[0];
+    let total: usize = opened_per_cycle.iter().sum();
+    assert!(
+        first * 3 <= total,
+        "the first cycle warned {first} of {total} subscribers: {opened_per_cycle:?}"
+    );
+    let cycles_with_news = opened_per_cycle.iter().filter(|&&n| n > 0).count();
+    assert!(
+        cycles_with_news >= 15,
+        "warnings arrived in only {cycles_with_news} cycles: {opened_per_cycle:?}"
+    );
+    // By the end of the evening every household the peak warned about has
+    // been warned about.
+    let missed: Vec<&String> = at_peak.difference(&seen).collect();
+    assert!(
+        missed.is_empty(),
+        "never warned during the evening: {missed:?}"
+    );
+    // Each household is back at its peak.
+    for s in f.demo.network.population().subscribers.iter().take(300) {
+        let n = f.demo.network.household_connections(&s.name).unwrap();
+        assert_eq!(n, s.slots.len(), "{}", s.name);
+    }
+}
+
+/// The demo's evening changes counts, not who is behind a line: the quiet
+/// sample keeps each household's mix of TTLs, so the sharers a scan finds at
+/// the peak it finds while their households are quiet.
+#[tokio::test]
+async fn the_demo_evening_keeps_the_sharing_evidence() {
+    let f = fixture().await;
+    let flagged = |results: &[shareguard_detect::SubscriberResult]| {
+        results
+            .iter()
+            .filter(|r| r.level >= shareguard_detect::Level::Medium)
+            .map(|r| r.subscriber.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let at_peak = flagged(&f.scan().await);
+    assert!(at_peak.len() > 20, "{at_peak:?}");
+    shareguard_engine::demo::begin_evening(&f.demo);
+    let quiet = flagged(&f.scan().await);
+    let lost: Vec<_> = at_peak.difference(&quiet).collect();
+    assert!(
+        lost.is_empty(),
+        "flagged at the peak, not while quiet: {lost:?}"
+    );
+}

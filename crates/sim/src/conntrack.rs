@@ -233,6 +233,7 @@ impl ConnPrint {
                     .slots
                     .get(k)
                     .is_some_and(|s| crate::ipv6::is_v6(dual_stack, k, s))
+                    || self.quiet(&nas, self.local, k)
                 {
                     continue;
                 }
@@ -253,6 +254,9 @@ impl ConnPrint {
                 }
                 let k = self.extra_slot;
                 self.extra_slot += 1;
+                if self.quiet(&nas, e.local, k) {
+                    continue;
+                }
                 let row = self.extra_session_row(&nas, &compiled, &e, self.extra_session, k);
                 if self.emit(&row, out) {
                     rows += 1;
@@ -306,10 +310,12 @@ impl ConnPrint {
             let extra = self.view.extra(local).copied();
             let total = sub.slots.len() + extra.map_or(0, |e| e.count as usize);
             let dual_stack = nas.dual_stack(local);
+            let (evening, now) = (self.view.evening().copied(), self.now);
             let v6 = |k: usize| {
                 sub.slots
                     .get(k)
                     .is_some_and(|s| crate::ipv6::is_v6(dual_stack, k, s))
+                    || quiet(evening.as_ref(), now, &nas, local, k)
             };
             if self.query.is_empty() {
                 n += (0..total).filter(|&k| !v6(k)).count();
@@ -323,6 +329,9 @@ impl ConnPrint {
         }
         for (nth, e) in self.extra_sessions.iter().enumerate() {
             for k in 0..nas.sub(e.local).slots.len() {
+                if self.quiet(&nas, e.local, k) {
+                    continue;
+                }
                 let row = self.extra_session_row(&nas, &compiled, e, nth, k);
                 n += usize::from(self.wants(&row));
             }
@@ -331,6 +340,13 @@ impl ConnPrint {
             n += usize::from(self.wants(&uplink_row(&compiled, &c, self.now)));
         }
         n
+    }
+
+    /// Whether slot `k` of subscriber `local` is out of the table because
+    /// its household has not come home yet (see [`crate::evening`]).
+    #[inline]
+    fn quiet(&self, nas: &NasState, local: usize, k: usize) -> bool {
+        quiet(self.view.evening(), self.now, nas, local, k)
     }
 
     /// Whether the print's query asks for `row`.
@@ -572,4 +588,23 @@ mod tests {
         assert!(words[2].starts_with("=.id=*"));
         assert_eq!(words.len(), 3);
     }
+}
+
+/// Whether slot `k` of subscriber `local` is out of the table at `now`
+/// because its household has not come home yet (see [`crate::evening`]).
+#[inline]
+fn quiet(
+    evening: Option<&crate::evening::Evening>,
+    now: u64,
+    nas: &NasState,
+    local: usize,
+    k: usize,
+) -> bool {
+    let Some(evening) = evening else {
+        return false;
+    };
+    nas.sub(local).slots.get(k).is_some_and(|slot| {
+        let start = current(slot, nas.first + local, k, now).start_ms;
+        !nas.slot_live(Some(evening), local, k, start)
+    })
 }

@@ -105,6 +105,7 @@ impl NasState {
     fn ipv6_conns(&self, now: u64) -> Vec<V6Conn<'_>> {
         let (bans, caps) = self.ipv6_limits(now);
         let fresh = self.ipv6_fresh_since();
+        let evening = self.evening();
         let mut out = Vec::new();
         for local in (0..self.count).filter(|&l| self.is_online(l)) {
             if !self.dual_stack(local) {
@@ -120,10 +121,7 @@ impl NasState {
                 .map_or(usize::MAX, |(n, _)| n as usize);
             let global = self.first + local;
             out.extend(
-                self.sub(local)
-                    .slots
-                    .iter()
-                    .enumerate()
+                self.live_slots(evening, local, now)
                     .filter(|(k, slot)| is_v6(true, *k, slot))
                     .take(cap)
                     .map(|(k, slot)| V6Conn {

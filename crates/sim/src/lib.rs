@@ -31,6 +31,7 @@ mod api_server;
 mod bans;
 pub mod clock;
 mod conntrack;
+pub mod evening;
 pub mod fmt;
 pub mod ipv6;
 mod load;
@@ -56,6 +57,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 pub use clock::SimClock;
+pub use evening::Evening;
 pub use load::Load;
 pub use nas::{Fault, RadiusStats};
 pub use population::{
@@ -359,6 +361,24 @@ impl SimNetwork {
     pub fn clear_load(&self, subscriber: &str) -> bool {
         self.nas_of(subscriber)
             .is_some_and(|n| n.clear_load(subscriber))
+    }
+
+    /// Lets every household come home over `evening` instead of being at
+    /// its peak all the time (see [`evening`]); `None` restores the peak.
+    pub fn set_evening(&self, evening: Option<Evening>) {
+        for n in &self.nas {
+            n.state.set_evening(evening);
+        }
+    }
+
+    /// The subscriber's connections in the table now (IPv4 and IPv6, its
+    /// injected load left out): all its slots at the peak, fewer while its
+    /// household is quiet.
+    pub fn household_connections(&self, subscriber: &str) -> Option<usize> {
+        let nas = self.nas_of(subscriber)?;
+        let l = nas.state.local_by_name(subscriber)?;
+        let s = &nas.state;
+        Some(s.live_slots(s.evening(), l, s.now_ms()).count())
     }
 
     /// Moves the shared clock forward.

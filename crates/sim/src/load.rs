@@ -181,6 +181,8 @@ pub(crate) struct ConnView {
     /// extra connections, which keeps the common case as cheap as before.
     index: Vec<u32>,
     extras: Vec<Extra>,
+    /// The households' evening, read once per print.
+    evening: Option<crate::evening::Evening>,
 }
 
 const NO_EXTRA: u32 = u32::MAX;
@@ -192,6 +194,14 @@ impl ConnView {
             addresses: Vec::with_capacity(n),
             ..Self::default()
         }
+    }
+
+    pub fn set_evening(&mut self, evening: Option<crate::evening::Evening>) {
+        self.evening = evening;
+    }
+
+    pub fn evening(&self) -> Option<&crate::evening::Evening> {
+        self.evening.as_ref()
     }
 
     /// Appends the next subscriber.

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use crate::bans::{take_timeout, BanSet, ConnCaps, Timeouts};
 use crate::clock::{current, SimClock};
+use crate::evening::Evening;
 use crate::fmt::{datetime_string, duration_string, id_string};
 use crate::load::{ConnView, Installed, Load};
 use crate::population::{splitmix, Access, Population, SimSubscriber};
@@ -436,6 +437,9 @@ pub(crate) struct NasState {
     tenures: Mutex<Vec<Tenure>>,
     /// Second (and further) concurrent sessions of accounts.
     extra_sessions: RwLock<Vec<ExtraSession>>,
+    /// Households coming home over the evening (the demo); `None` keeps
+    /// every household at its peak.
+    evening: RwLock<Option<Evening>>,
 }
 
 /// A further concurrent session of an account (`only-one=no`), dialled
@@ -535,6 +539,7 @@ impl NasState {
             next_spare: AtomicU64::new(0),
             tenures: Mutex::new(Vec::new()),
             extra_sessions: RwLock::new(Vec::new()),
+            evening: RwLock::new(None),
             by_session,
             sends_empty: version_at_least(&settings.ros_version, 7, 18),
             rows_per_second: std::sync::atomic::AtomicU32::new(
@@ -556,6 +561,49 @@ impl NasState {
 
     pub fn now_ms(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// Lets households come home over `evening` (see [`crate::evening`]).
+    pub fn set_evening(&self, evening: Option<Evening>) {
+        *self.evening.write().unwrap_or_else(|e| e.into_inner()) = evening;
+    }
+
+    pub fn evening(&self) -> Option<Evening> {
+        *self.evening.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether slot `k` of subscriber `local`, whose connection began at
+    /// `start_ms`, is in the table under `evening` (read once per print).
+    #[inline]
+    pub fn slot_live(
+        &self,
+        evening: Option<&Evening>,
+        local: usize,
+        k: usize,
+        start_ms: u64,
+    ) -> bool {
+        evening.is_none_or(|e| e.live(self.first + local, self.sub(local).slots.len(), k, start_ms))
+    }
+
+    /// The slots of subscriber `local` whose connections are in the table
+    /// at `now` (all of them without an evening), with their indexes.
+    pub fn live_slots(
+        &self,
+        evening: Option<Evening>,
+        local: usize,
+        now: u64,
+    ) -> impl Iterator<Item = (usize, &crate::population::Slot)> + '_ {
+        let global = self.first + local;
+        self.sub(local)
+            .slots
+            .iter()
+            .enumerate()
+            .filter(move |(k, slot)| {
+                evening.is_none_or(|_| {
+                    let start = current(slot, global, *k, now).start_ms;
+                    self.slot_live(evening.as_ref(), local, *k, start)
+                })
+            })
     }
 
     pub fn sub(&self, local: usize) -> &SimSubscriber {
@@ -866,6 +914,7 @@ impl NasState {
     pub fn conn_view(&self, now: u64) -> ConnView {
         let sessions = self.sessions();
         let mut view = ConnView::with_capacity(sessions.len());
+        view.set_evening(self.evening());
         for (local, s) in sessions.iter().enumerate() {
             let visible = s.online && !s.meter.blocked_at(now);
             let sub = self.sub(local);
@@ -875,7 +924,8 @@ impl NasState {
                 .and_then(|i| i.extra(sub.slots.first().map_or(64, |x| x.seen_ttl)));
             // A connection-limit rule drops new connections past the cap: the
             // injected ones are trimmed to it, the household's own (mostly
-            // established) connections are left alone, as on a router.
+            // established) connections are left alone, as on a router. The
+            // room counts the household at its peak, also while it is quiet.
             if let (Some(e), Some((cap, until))) = (extra.as_mut(), s.conn_cap) {
                 if until > now {
                     let room = (cap as usize).saturating_sub(sub.slots.len());
@@ -890,25 +940,26 @@ impl NasState {
     /// The number of connections in the table right now, the router's own
     /// uplink connections included.
     pub fn connection_count(&self) -> usize {
-        let view = self.conn_view(self.now_ms());
+        let now = self.now_ms();
+        let view = self.conn_view(now);
         let subscribers: usize = (0..self.count)
             .filter(|&l| view.visible(l))
             .map(|l| {
                 let ds = self.dual_stack(l);
-                let v6 = self
-                    .sub(l)
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, s)| crate::ipv6::is_v6(ds, *k, s))
+                let v4 = self
+                    .live_slots(view.evening().copied(), l, now)
+                    .filter(|(k, s)| !crate::ipv6::is_v6(ds, *k, s))
                     .count();
-                self.sub(l).slots.len() - v6 + view.extra_count(l)
+                v4 + view.extra_count(l)
             })
             .sum();
         let extra: usize = self
             .extra_sessions()
             .iter()
-            .map(|e| self.sub(e.local).slots.len())
+            .map(|e| {
+                self.live_slots(view.evening().copied(), e.local, now)
+                    .count()
+            })
             .sum();
         subscribers + extra + crate::uplink::COUNT as usize
     }
@@ -1400,6 +1451,7 @@ impl NasState {
         // the address it held then: they outlive the redial until they time
         // out, whoever holds the address now.
         let tenures: Vec<Tenure> = lock(&self.tenures).clone();
+        let evening = view.evening();
         for t in tenures.iter().filter(|t| t.until_ms <= now) {
             let sub = self.sub(t.local);
             for (k, slot) in sub.slots.iter().enumerate() {
@@ -1407,7 +1459,8 @@ impl NasState {
                     continue;
                 }
                 let conn = current(slot, self.first + t.local, k, t.until_ms);
-                if conn.start_ms >= t.from_ms {
+                if conn.start_ms >= t.from_ms && self.slot_live(evening, t.local, k, conn.start_ms)
+                {
                     walk(&self.ctx(t.local, t.address, slot, conn.start_ms, conn.src_port));
                 }
             }
@@ -1422,7 +1475,9 @@ impl NasState {
                     continue;
                 }
                 let conn = current(slot, self.first + local, k, now);
-                walk(&self.ctx(local, address, slot, conn.start_ms, conn.src_port));
+                if self.slot_live(evening, local, k, conn.start_ms) {
+                    walk(&self.ctx(local, address, slot, conn.start_ms, conn.src_port));
+                }
             }
             if let Some(extra) = view.extra(local).filter(|e| !compiled.idle_for(e.ttl)) {
                 let pppoe = self.access == Access::Pppoe;
@@ -1439,7 +1494,9 @@ impl NasState {
                     continue;
                 }
                 let conn = current(slot, self.first + e.local, k, now);
-                walk(&self.ctx(e.local, e.address, slot, conn.start_ms, conn.src_port));
+                if self.slot_live(evening, e.local, k, conn.start_ms) {
+                    walk(&self.ctx(e.local, e.address, slot, conn.start_ms, conn.src_port));
+                }
             }
         }
         for c in crate::uplink::conns(self.index, now).filter(|c| !compiled.idle_for(c.ttl)) {

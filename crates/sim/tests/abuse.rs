@@ -1107,3 +1107,63 @@ async fn a_redial_moves_the_session_to_another_address_and_the_old_one_to_someon
     );
     net.shutdown().await;
 }
+
+/// With an evening set, a heavy household is a sample of itself until its
+/// onset, in the connection print, `count-only` and the router's count
+/// alike; after it, its connections join as their slots are replaced (no
+/// burst), until all are back.
+#[tokio::test]
+async fn an_evening_household_is_quiet_before_its_onset_and_ramps_up_after() {
+    let net = start(PopulationSpec::demo()).await;
+    let nas = &net.nas()[0];
+    let sub = nas
+        .subscribers()
+        .iter()
+        .filter(|s| !nas.is_dual_stack(&s.name))
+        .max_by_key(|s| s.slots.len())
+        .unwrap()
+        .clone();
+    assert!(sub.slots.len() > 300, "{}", sub.slots.len());
+    let mut c = client(nas).await;
+    let peak_total = nas.connection_count();
+    assert_eq!(conns_of(&mut c, sub.address).await.len(), sub.slots.len());
+
+    let from = net.now_ms() + 60_000;
+    let evening = shareguard_sim::Evening {
+        from_ms: from,
+        spread_ms: 1,
+        quiet_connections: 50,
+    };
+    net.set_evening(Some(evening));
+    let quiet = conns_of(&mut c, sub.address).await;
+    assert!((40..=50).contains(&quiet.len()), "{}", quiet.len());
+    assert_eq!(net.household_connections(&sub.name), Some(quiet.len()));
+    let total = nas.connection_count();
+    assert!(total < peak_total / 2, "{total} of {peak_total}");
+    assert_eq!(count_only(&mut c).await, total);
+
+    // Past the onset, connections join as their slots are next replaced
+    // (they live 60 to 900 s): about a fifth of the gap in the first
+    // minute, not all at once, which a monitor would read as a burst.
+    net.advance(Duration::from_millis(from - net.now_ms()));
+    let mut before = ids(&conns_of(&mut c, sub.address).await);
+    let gap = sub.slots.len() - before.len();
+    let mut sizes = vec![before.len()];
+    for _ in 0..16 {
+        net.advance(Duration::from_secs(60));
+        let now = ids(&conns_of(&mut c, sub.address).await);
+        assert!(now.len() >= before.len(), "the household only grows");
+        sizes.push(now.len());
+        before = now;
+    }
+    assert!(sizes[1] - sizes[0] < gap / 2, "{sizes:?}");
+    assert!(
+        sizes.windows(2).filter(|w| w[1] > w[0]).count() >= 5,
+        "{sizes:?}"
+    );
+    assert_eq!(before.len(), sub.slots.len());
+    assert_eq!(nas.connection_count(), peak_total);
+    assert_eq!(count_only(&mut c).await, peak_total);
+    net.set_evening(None);
+    assert_eq!(count_only(&mut c).await, peak_total);
+}

@@ -40,3 +40,27 @@ pub async fn fixture_with(router: shareguard_sim::RouterModel) -> Fixture {
     let store = Arc::new(Mutex::new(Store::open(dir.path().join("sg.db")).unwrap()));
     Fixture { demo, store, dir }
 }
+
+impl Fixture {
+    /// Scans every demo router with the default settings and stores the results.
+    pub async fn scan(&self) -> Vec<shareguard_detect::SubscriberResult> {
+        let req = shareguard_scan::ScanRequest {
+            targets: self.demo.targets.clone(),
+            scope: shareguard_detect::ScanScope::All,
+            settings: shareguard_detect::DetectionSettings::default(),
+            whitelist: Default::default(),
+            lines: Default::default(),
+            operator: "owner".into(),
+            install_probes: false,
+        };
+        shareguard_engine::scan_and_store(
+            self.store.clone(),
+            req,
+            shareguard_scan::CancellationToken::new(),
+            None,
+        )
+        .await
+        .unwrap()
+        .results
+    }
+}
