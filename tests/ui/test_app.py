@@ -256,6 +256,14 @@ class AppTestCase(unittest.TestCase):
         """Types `path` into the save dialog the app has opened and saves."""
         self.choose_in_dialog("^Save report$", path)
 
+    def text_of(self, testid):
+        """The text of the element with `testid`, read in one script call, so
+        a redraw between finding and reading it cannot make it stale."""
+        return self.driver.execute_script(
+            "const e = document.querySelector(`[data-testid='${arguments[0]}']`); return e ? e.innerText : null",
+            testid,
+        )
+
     def chart_text(self, testid):
         """The words of a chart the backend drew, once it is on the page as
         SVG (None before)."""
@@ -433,8 +441,8 @@ class AppTestCase(unittest.TestCase):
         wait.until(EC.element_to_be_clickable(css("abuse-run"))).click()
         # The demo's busiest households pass the 100-connection warning.
         WebDriverWait(d, 60, ignored_exceptions=RETRY).until(lambda d: d.find_elements(*css("warning-row")))
-        self.assertIn("subscribers online on 3 routers", d.find_element(*css("abuse-status")).text)
-        self.assertNotEqual(d.find_element(*css("metric-warnings")).text.split()[-1], "0")
+        self.assertIn("subscribers online on 3 routers", self.text_of("abuse-status"))
+        self.assertNotEqual(self.text_of("metric-warnings").split()[-1], "0")
         # The table is redrawn after every check (one runs in the background
         # too), so rows are read in one go and clicked by subscriber.
         rows = d.execute_script("return [...document.querySelectorAll('[data-testid=warning-row]')].map(r => [r.dataset.subscriber, r.dataset.kind])")
