@@ -13,6 +13,9 @@ bash scripts/setup-ui.sh
 cargo test --workspace --all-targets --locked
 # The keyring tests against a real Secret Service (ignored in the plain run).
 bash scripts/with-keyring.sh cargo test -p shareguard-secrets --test secret_service --locked -- --ignored
+# The app's commands that keep notification secrets in that keyring (one at
+# a time: they share its entries).
+bash scripts/with-keyring.sh cargo test -p shareguard-app --test ipc --locked -- --ignored --test-threads=1
 bash scripts/test-ui.sh
 bash scripts/build-bundles.sh
 bash scripts/test-windows.sh

@@ -1,10 +1,11 @@
 //! Notifications beyond the desktop: a generic JSON webhook and a Telegram
 //! bot message, sent for the same events as the desktop notification.
 //!
-//! The configuration (addresses, chat id) is kept with the settings in
-//! SQLite; the bot token only in the OS keyring. A failed delivery is
-//! retried by the webhook crate, then logged and recorded in the audit log;
-//! it never holds up a scan or a monitor cycle.
+//! The configuration (chat id, the webhook's scheme and host) is kept with
+//! the settings in SQLite; the bot token and the webhook's full address
+//! (which often carries its key) only in the OS keyring. A failed delivery
+//! is retried by the webhook crate, then logged and recorded in the audit
+//! log; it never holds up a scan or a monitor cycle.
 
 use serde::Serialize;
 use shareguard_secrets::SecretKind;
@@ -17,7 +18,7 @@ use crate::state::{blocking, lock, AppState};
 
 /// The settings key of the [`WebhookConfig`].
 pub const WEBHOOKS_KEY: &str = "webhooks";
-/// The keyring entry's owner name for the bot token.
+/// The keyring entries' owner name for the bot token and the webhook URL.
 const TOKEN_OWNER: &str = "notifications";
 
 /// The notification settings as the settings page shows them.
@@ -66,18 +67,46 @@ impl From<&Delivery> for DeliveryView {
     }
 }
 
+/// The configuration as stored: the webhook's address cut to scheme and host.
 fn stored_config(s: &Store) -> CommandResult<WebhookConfig> {
     Ok(s.get_setting(WEBHOOKS_KEY)?.unwrap_or_default())
 }
 
+/// The stored configuration with the webhook's full address from the
+/// keyring. A full address still in the settings (saved before addresses
+/// moved to the keyring) is moved there and cut in the settings on the
+/// way, when a keyring is available. Blocking.
+fn full_config(store: &std::sync::Mutex<Store>) -> CommandResult<WebhookConfig> {
+    let mut config = stored_config(&lock(store))?;
+    let Some(hook) = config.generic.as_mut() else {
+        return Ok(config);
+    };
+    if hook.is_cut() {
+        hook.url = shareguard_secrets::load(SecretKind::WebhookUrl, TOKEN_OWNER)?.ok_or_else(
+            || {
+                CommandError::invalid(
+                    "the webhook's address is not in the keyring: enter it again on the Abuse monitor's notification settings and save",
+                )
+            },
+        )?;
+    } else if shareguard_secrets::save(SecretKind::WebhookUrl, TOKEN_OWNER, &hook.url).is_ok() {
+        lock(store).set_setting(WEBHOOKS_KEY, &config.for_storage())?;
+    }
+    Ok(config)
+}
+
 /// The configured notifier, or `None` when no channel is set up. The token
-/// is read from the keyring only when Telegram is.
+/// and the webhook's address are read from the keyring only when their
+/// channel is on.
 async fn notifier(
     store: &std::sync::Arc<std::sync::Mutex<Store>>,
 ) -> CommandResult<Option<Notifier>> {
     let store = store.clone();
     blocking(move || {
-        let config = stored_config(&lock(&store))?;
+        if stored_config(&lock(&store)).is_ok_and(|c| c.generic.is_none() && c.telegram.is_none()) {
+            return Ok(None);
+        }
+        let config = full_config(&store)?;
         if config.generic.is_none() && config.telegram.is_none() {
             return Ok(None);
         }
@@ -98,9 +127,13 @@ pub async fn webhook_settings(state: State<'_, AppState>) -> CommandResult<Webho
     let owner = lock(&state.session)
         .require_owner("see notification addresses")
         .is_ok();
-    let config = state.with_store(move |s| stored_config(s)).await?;
+    let store = state.store.clone();
     blocking(move || {
-        let config = if owner { config } else { config.redacted() };
+        let config = if owner {
+            full_config(&store)?
+        } else {
+            stored_config(&lock(&store))?.redacted()
+        };
         let keyring = shareguard_secrets::availability()
             .err()
             .map(|e| e.to_string());
@@ -118,8 +151,10 @@ pub async fn webhook_settings(state: State<'_, AppState>) -> CommandResult<Webho
     .await
 }
 
-/// Checks and stores the notification settings; a new bot token goes to
-/// the keyring, never to the database. Turning Telegram off forgets it.
+/// Checks and stores the notification settings; a new bot token and the
+/// webhook's full address go to the keyring, never to the database (which
+/// keeps the address's scheme and host, for staff and the audit log).
+/// Turning a channel off forgets its secret.
 #[tauri::command]
 pub async fn save_webhooks(
     state: State<'_, AppState>,
@@ -153,8 +188,16 @@ pub async fn save_webhooks(
                 let _ = shareguard_secrets::delete(SecretKind::TelegramToken, TOKEN_OWNER);
             }
         }
+        match &config.generic {
+            Some(hook) => {
+                shareguard_secrets::save(SecretKind::WebhookUrl, TOKEN_OWNER, hook.url.trim())?
+            }
+            None => {
+                let _ = shareguard_secrets::delete(SecretKind::WebhookUrl, TOKEN_OWNER);
+            }
+        }
         let mut s = lock(&store);
-        s.set_setting(WEBHOOKS_KEY, &config)?;
+        s.set_setting(WEBHOOKS_KEY, &config.for_storage())?;
         s.audit(
             &AuditEntry::new(&operator, "settings_changed")
                 .subject("notifications")

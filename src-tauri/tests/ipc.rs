@@ -174,6 +174,15 @@ impl TestApp {
     fn audit(&self, action: &str) -> Vec<Value> {
         self.ok("audit_log", json!({ "limit": 100, "action": action }))
     }
+
+    /// A setting as the database file holds it, read through a second
+    /// connection.
+    fn stored_setting(&self, key: &str) -> Option<Value> {
+        shareguard_store::Store::open(self._dir.path().join(shareguard_app::DB_FILE))
+            .unwrap()
+            .get_setting(key)
+            .unwrap()
+    }
 }
 
 fn demo_app() -> TestApp {
@@ -901,7 +910,10 @@ fn hook_receiver() -> (String, mpsc::Receiver<Value>) {
     (url, rx)
 }
 
+/// Needs a Secret Service of its own: the webhook's address goes to the
+/// keyring, and a test must not overwrite a desktop's real entry.
 #[test]
+#[ignore = "needs a scratch Secret Service: run under scripts/with-keyring.sh with --ignored"]
 fn webhooks_are_checked_tested_and_sent_when_the_monitor_warns() {
     let t = demo_app();
     let (url, bodies) = hook_receiver();
@@ -922,6 +934,15 @@ fn webhooks_are_checked_tested_and_sent_when_the_monitor_warns() {
     t.ok::<()>(
         "save_webhooks",
         json!({ "config": { "generic": { "url": url } } }),
+    );
+    // The database keeps scheme and host; the address is in the keyring.
+    let stored = t.stored_setting("webhooks").unwrap();
+    let host = url.trim_end_matches("/hook");
+    assert_eq!(stored["generic"]["url"], json!(format!("{host}/…")));
+    assert_eq!(
+        shareguard_secrets::load(shareguard_secrets::SecretKind::WebhookUrl, "notifications")
+            .unwrap(),
+        Some(url.clone())
     );
     let shown: Value = t.ok("webhook_settings", json!({}));
     assert_eq!(shown["config"]["generic"]["url"], json!(url));
@@ -1172,7 +1193,7 @@ fn eventually<T>(secs: u64, what: &str, mut probe: impl FnMut() -> Option<T>) ->
 }
 
 #[test]
-fn an_edit_profile_cannot_redirect_secrets_or_see_notification_addresses() {
+fn an_edit_profile_cannot_point_a_router_elsewhere_and_keep_its_password() {
     // A saved router whose password is in the keyring (none is needed to
     // show that the edit is refused before anything is looked up).
     let t = start_with(|s| {
@@ -1195,7 +1216,13 @@ fn an_edit_profile_cannot_redirect_secrets_or_see_notification_addresses() {
     );
     let routers: Vec<Value> = t.ok("list_routers", json!({}));
     assert_eq!(routers[0]["host"], "192.0.2.1", "nothing changed");
+}
 
+/// Needs a Secret Service of its own (see the webhook test above).
+#[test]
+#[ignore = "needs a scratch Secret Service: run under scripts/with-keyring.sh with --ignored"]
+fn an_edit_profile_cannot_change_or_see_where_notifications_go() {
+    let t = start();
     // The owner points notifications at a hook whose URL carries its key.
     let url = "http://127.0.0.1:9/hooks/T000/s3cret-key?token=abc";
     t.ok::<()>(
@@ -1243,4 +1270,54 @@ fn an_edit_profile_cannot_redirect_secrets_or_see_notification_addresses() {
     t.ok::<Value>("switch_operator", json!({ "name": "owner", "pin": "9753" }));
     let shown: Value = t.ok("webhook_settings", json!({}));
     assert_eq!(shown["config"]["generic"]["url"], url);
+    // Turning the webhook off forgets its address.
+    t.ok::<()>("save_webhooks", json!({ "config": {} }));
+    assert_eq!(
+        shareguard_secrets::load(shareguard_secrets::SecretKind::WebhookUrl, "notifications")
+            .unwrap(),
+        None
+    );
+}
+
+/// A database from before webhook addresses moved to the keyring: the
+/// first read moves the full address there and cuts it in the settings.
+#[test]
+#[ignore = "needs a scratch Secret Service: run under scripts/with-keyring.sh with --ignored"]
+fn an_old_full_webhook_address_moves_to_the_keyring() {
+    let url = "https://hooks.example.com/T0/s3cret";
+    let t = start_with(|s| {
+        s.set_setting("webhooks", &json!({ "generic": { "url": url } }))
+            .unwrap();
+    });
+    let shown: Value = t.ok("webhook_settings", json!({}));
+    assert_eq!(shown["config"]["generic"]["url"], url);
+    let stored = t.stored_setting("webhooks").unwrap();
+    assert_eq!(stored["generic"]["url"], "https://hooks.example.com/…");
+    assert_eq!(
+        shareguard_secrets::load(shareguard_secrets::SecretKind::WebhookUrl, "notifications")
+            .unwrap()
+            .as_deref(),
+        Some(url)
+    );
+    t.ok::<()>("save_webhooks", json!({ "config": {} }));
+}
+
+#[test]
+fn a_webhook_cannot_be_saved_without_a_keyring_and_nothing_is_stored() {
+    if shareguard_secrets::availability().is_ok() {
+        eprintln!("skipped: a Secret Service is running here");
+        return;
+    }
+    let t = start();
+    let e = t.fails(
+        "save_webhooks",
+        json!({ "config": { "generic": { "url": "https://hooks.example.com/T0/s3cret" } } }),
+    );
+    assert!(
+        e.message.to_lowercase().contains("keyring") || e.message.contains("Secret Service"),
+        "{}",
+        e.message
+    );
+    assert_eq!(t.stored_setting("webhooks"), None);
+    assert!(t.audit("settings_changed").is_empty());
 }

@@ -21,6 +21,8 @@ pub enum SecretKind {
     RadiusSecret,
     /// The owner's Telegram bot token for notifications.
     TelegramToken,
+    /// The generic webhook's full address, which often carries its key.
+    WebhookUrl,
 }
 
 impl SecretKind {
@@ -29,6 +31,7 @@ impl SecretKind {
             Self::RouterPassword => "router",
             Self::RadiusSecret => "radius",
             Self::TelegramToken => "telegram",
+            Self::WebhookUrl => "webhook",
         }
     }
 }

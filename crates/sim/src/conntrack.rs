@@ -473,6 +473,25 @@ fn mark(compiled: &Compiled, ttl: u8, ctx: impl FnOnce() -> ConnCtx) -> Option<&
         .map(|m| compiled.mark_name(m))
 }
 
+/// Whether slot `k` of subscriber `local` is out of the table at `now`
+/// because its household has not come home yet (see [`crate::evening`]).
+#[inline]
+fn quiet(
+    evening: Option<&crate::evening::Evening>,
+    now: u64,
+    nas: &NasState,
+    local: usize,
+    k: usize,
+) -> bool {
+    let Some(evening) = evening else {
+        return false;
+    };
+    nas.sub(local).slots.get(k).is_some_and(|slot| {
+        let start = current(slot, nas.first + local, k, now).start_ms;
+        !nas.slot_live(Some(evening), local, k, start)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,23 +607,4 @@ mod tests {
         assert!(words[2].starts_with("=.id=*"));
         assert_eq!(words.len(), 3);
     }
-}
-
-/// Whether slot `k` of subscriber `local` is out of the table at `now`
-/// because its household has not come home yet (see [`crate::evening`]).
-#[inline]
-fn quiet(
-    evening: Option<&crate::evening::Evening>,
-    now: u64,
-    nas: &NasState,
-    local: usize,
-    k: usize,
-) -> bool {
-    let Some(evening) = evening else {
-        return false;
-    };
-    nas.sub(local).slots.get(k).is_some_and(|slot| {
-        let start = current(slot, nas.first + local, k, now).start_ms;
-        !nas.slot_live(Some(evening), local, k, start)
-    })
 }

@@ -137,6 +137,26 @@ impl WebhookConfig {
     }
 }
 
+impl WebhookConfig {
+    /// What the settings keep: the webhook's address cut to scheme and host
+    /// (its full form belongs in the keyring), the rest as it is.
+    pub fn for_storage(&self) -> WebhookConfig {
+        let mut kept = self.clone();
+        if let Some(hook) = kept.generic.as_mut() {
+            hook.url = redact_url(&hook.url);
+        }
+        kept
+    }
+}
+
+impl GenericHook {
+    /// True when the address is already cut to scheme and host (as stored),
+    /// so the full one must come from the keyring.
+    pub fn is_cut(&self) -> bool {
+        self.url == redact_url(&self.url)
+    }
+}
+
 /// `https://hooks.example.com/T0/B1/secret?k=v` → `https://hooks.example.com/…`.
 pub fn redact_url(text: &str) -> String {
     match Url::parse(text.trim()) {
@@ -194,6 +214,25 @@ fn parse_http_url(what: &'static str, text: &str) -> Result<Url, WebhookError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_keeps_the_webhooks_host_and_the_telegram_server() {
+        let config = WebhookConfig {
+            generic: Some(GenericHook {
+                url: "https://hooks.example.com:8443/T0/secret?k=v".into(),
+            }),
+            telegram: Some(TelegramHook {
+                chat_id: "42".into(),
+                api_base: Some("https://bots.example.net/api".into()),
+            }),
+        };
+        assert!(!config.generic.as_ref().unwrap().is_cut());
+        let kept = config.for_storage();
+        let hook = kept.generic.as_ref().unwrap();
+        assert_eq!(hook.url, "https://hooks.example.com:8443/…");
+        assert!(hook.is_cut());
+        assert_eq!(kept.telegram, config.telegram);
+    }
 
     #[test]
     fn chat_ids() {
