@@ -112,7 +112,7 @@ pub fn start_monitor<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Everything the Abuse screen shows.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct AbuseOverview {
     pub settings: AbuseSettings,
     pub breaker: Breaker,
@@ -125,6 +125,7 @@ pub struct AbuseOverview {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn abuse_overview(
     state: State<'_, AppState>,
     hours: Option<u32>,
@@ -154,6 +155,7 @@ pub async fn abuse_overview(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn save_abuse_settings(
     state: State<'_, AppState>,
     settings: AbuseSettings,
@@ -175,6 +177,7 @@ pub async fn save_abuse_settings(
 
 /// Runs a monitor cycle now ("Check now").
 #[tauri::command]
+#[specta::specta]
 pub async fn run_monitor<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -207,12 +210,15 @@ async fn router_of(state: &AppState, subscriber: &str) -> CommandResult<String> 
 }
 
 /// A manual throttle or ban as the owner asks for it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, specta::Type)]
 pub struct PenaltyInput {
     pub subscriber: String,
+    #[specta(optional)]
     pub minutes: Option<u32>,
+    #[specta(optional)]
     pub reason: Option<String>,
     /// Throttle only: the rate to set instead of the share of the plan.
+    #[specta(optional)]
     pub rate: Option<String>,
     /// Ban only: install the ban rule first (after the owner saw its preview).
     #[serde(default)]
@@ -261,6 +267,7 @@ async fn penalty(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn throttle_subscriber(
     state: State<'_, AppState>,
     input: PenaltyInput,
@@ -284,6 +291,7 @@ pub async fn throttle_subscriber(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn ban_subscriber(
     state: State<'_, AppState>,
     input: PenaltyInput,
@@ -299,6 +307,7 @@ pub async fn ban_subscriber(
 /// PPPoE the connection-limit rules are installed first when the owner,
 /// having seen them, asks for it.
 #[tauri::command]
+#[specta::specta]
 pub async fn limit_subscriber(
     state: State<'_, AppState>,
     mut input: PenaltyInput,
@@ -320,6 +329,7 @@ pub async fn limit_subscriber(
 
 /// Lifts a throttle, ban or limit before it runs out.
 #[tauri::command]
+#[specta::specta]
 pub async fn lift_action(state: State<'_, AppState>, id: i64) -> CommandResult<Lifted> {
     let operator = state.require(Permission::Act)?;
     let store = state.store.clone();

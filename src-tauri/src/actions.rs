@@ -109,6 +109,7 @@ pub(crate) async fn action_router(state: &AppState, name: &str) -> CommandResult
 
 /// Ends a subscriber's session now, on the router of their latest result.
 #[tauri::command]
+#[specta::specta]
 pub async fn disconnect_subscriber(
     state: State<'_, AppState>,
     subscriber: String,
@@ -147,6 +148,7 @@ pub async fn disconnect_subscriber(
 
 /// Resumes automatic actions after the circuit breaker tripped.
 #[tauri::command]
+#[specta::specta]
 pub async fn reset_breaker(state: State<'_, AppState>) -> CommandResult<bool> {
     let operator = state.require(Permission::Edit)?;
     state
@@ -155,7 +157,7 @@ pub async fn reset_breaker(state: State<'_, AppState>) -> CommandResult<bool> {
 }
 
 /// What the UI hears after an automatic disconnect.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AutoActionEvent {
     pub disconnected: Vec<String>,
     pub failed: usize,

@@ -26,14 +26,14 @@ const WIDE: Size = Size {
 };
 
 /// One router's TTL distribution.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct RouterChart {
     pub router: String,
     pub svg: String,
 }
 
 /// The dashboard's charts for the latest scan.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct DashboardCharts {
     /// Whether any subscriber has been checked; without results the charts
     /// say so in words.
@@ -52,7 +52,7 @@ pub struct DashboardCharts {
 }
 
 /// The abuse monitor's charts over the last days.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct AbuseCharts {
     pub days: u32,
     /// Warnings opened per kind over time.
@@ -62,7 +62,7 @@ pub struct AbuseCharts {
 }
 
 /// One subscriber's charts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct SubscriberCharts {
     /// TTLs in the latest scan that saw them, expected values marked.
     pub ttl: String,
@@ -74,6 +74,7 @@ pub struct SubscriberCharts {
 /// result (what the results table shows) and the flagged count of recent
 /// scans, optionally for one reseller's or area's subscribers.
 #[tauri::command]
+#[specta::specta]
 pub async fn dashboard_charts(
     state: State<'_, AppState>,
     tag: Option<String>,
@@ -114,6 +115,7 @@ pub async fn dashboard_charts(
 
 /// Warnings over time and the top offenders for the last `days` days.
 #[tauri::command]
+#[specta::specta]
 pub async fn abuse_charts(
     state: State<'_, AppState>,
     days: u32,
@@ -137,6 +139,7 @@ pub async fn abuse_charts(
 
 /// One subscriber's TTL histogram and connection history.
 #[tauri::command]
+#[specta::specta]
 pub async fn subscriber_charts(
     state: State<'_, AppState>,
     subscriber: String,

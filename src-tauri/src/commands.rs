@@ -17,7 +17,7 @@ use crate::input::{check_subscriber, tag_of};
 use crate::scanning::Trigger;
 use crate::state::{blocking, lock, AppState};
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct RouterInfo {
     name: String,
     address: String,
@@ -26,7 +26,7 @@ pub struct RouterInfo {
     demo: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct Status {
     demo_running: bool,
     routers: Vec<RouterInfo>,
@@ -50,6 +50,7 @@ pub struct Status {
 /// What every screen needs first. Answers even while locked (with no data),
 /// so the lock screen can list the profiles.
 #[tauri::command]
+#[specta::specta]
 pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
     let operator = lock(&state.session).current().cloned();
     let demo_running = state.demo.lock().await.is_some();
@@ -120,6 +121,7 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
 /// earlier demo left in the database goes first, so a restarted demo starts
 /// as clean as the first one.
 #[tauri::command]
+#[specta::specta]
 pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
     let who = state.require(Permission::Edit)?;
     let mut slot = state.demo.lock().await;
@@ -153,6 +155,7 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
 /// it left in the database, audited as `demo_removed`. The owner's own
 /// routers and their data are untouched.
 #[tauri::command]
+#[specta::specta]
 pub async fn remove_demo(state: State<'_, AppState>) -> CommandResult<DemoRemoved> {
     let who = state.require(Permission::Edit)?;
     if lock(&state.scan).is_some() {
@@ -174,6 +177,7 @@ pub async fn remove_demo(state: State<'_, AppState>) -> CommandResult<DemoRemove
 /// `scan-results`, `scan-finished`). With `router`, only that router; with
 /// `subscriber`, only that subscriber (on every router, in case they moved).
 #[tauri::command]
+#[specta::specta]
 pub async fn scan<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -190,6 +194,7 @@ pub async fn scan<R: Runtime>(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn cancel_scan(state: State<'_, AppState>) -> CommandResult<()> {
     state.require(Permission::Scan)?;
     if let Some(c) = lock(&state.scan).as_ref() {
@@ -199,7 +204,7 @@ pub fn cancel_scan(state: State<'_, AppState>) -> CommandResult<()> {
 }
 
 /// A page of the results table and the counts around it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct ResultsPage {
     pub rows: Vec<ResultLine>,
     pub offset: u32,
@@ -216,6 +221,7 @@ pub const MAX_PAGE: u32 = 500;
 /// window only ever holds the rows in view however many subscribers there
 /// are.
 #[tauri::command]
+#[specta::specta]
 pub async fn results_page(
     state: State<'_, AppState>,
     mut query: ResultFilter,
@@ -246,6 +252,7 @@ pub async fn results_page(
 
 /// Forgets every latest result (history and the audit log stay).
 #[tauri::command]
+#[specta::specta]
 pub async fn clear_results(state: State<'_, AppState>) -> CommandResult<u64> {
     let operator = state.require(Permission::Edit)?;
     if lock(&state.scan).is_some() {
@@ -259,6 +266,7 @@ pub async fn clear_results(state: State<'_, AppState>) -> CommandResult<u64> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn whitelist_add(
     state: State<'_, AppState>,
     subscriber: String,
@@ -281,6 +289,7 @@ pub async fn whitelist_add(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn whitelist_remove(state: State<'_, AppState>, subscriber: String) -> CommandResult<()> {
     let operator = state.require(Permission::Whitelist)?;
     let subscriber = check_subscriber(&subscriber)?;
@@ -294,6 +303,7 @@ pub async fn whitelist_remove(state: State<'_, AppState>, subscriber: String) ->
 
 /// The whitelist, newest first; expired entries too when asked.
 #[tauri::command]
+#[specta::specta]
 pub async fn whitelist_list(
     state: State<'_, AppState>,
     include_expired: bool,
@@ -306,6 +316,7 @@ pub async fn whitelist_list(
 
 /// Sets or (with an empty tag) removes a subscriber's reseller/area tag.
 #[tauri::command]
+#[specta::specta]
 pub async fn set_subscriber_tag(
     state: State<'_, AppState>,
     subscriber: String,
@@ -323,6 +334,7 @@ pub async fn set_subscriber_tag(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn audit_log(
     state: State<'_, AppState>,
     limit: u32,

@@ -36,59 +36,88 @@ pub const DB_FILE: &str = "shareguard.db";
 /// The argument the login item starts the app with: straight to the tray.
 pub const MINIMISED_ARG: &str = "--minimized";
 
+/// Every IPC command with its argument and result types: the one list the
+/// invoke handler and the generated TypeScript contract
+/// (`ui/src/bindings.ts`) are both made from.
+pub fn contract<R: Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new()
+        .error_handling(tauri_specta::ErrorHandlingMode::Throw)
+        // What the events carry (`scan-progress`, `scan-results`,
+        // `auto-actions`; `scan-finished` and `abuse-cycle` carry types the
+        // commands return too).
+        .typ::<scanning::ScanProgress>()
+        .typ::<scanning::RouterResults>()
+        .typ::<actions::AutoActionEvent>()
+        .typ::<error::CommandError>()
+        .commands(tauri_specta::collect_commands![
+            commands::status,
+            commands::start_demo,
+            commands::remove_demo,
+            commands::scan::<tauri::Wry>,
+            commands::cancel_scan,
+            commands::results_page,
+            commands::clear_results,
+            commands::whitelist_add,
+            commands::whitelist_remove,
+            commands::whitelist_list,
+            commands::set_subscriber_tag,
+            commands::audit_log,
+            operators::list_operators,
+            operators::save_operator,
+            operators::remove_operator,
+            operators::switch_operator,
+            operators::lock_app,
+            routers::keyring_status,
+            routers::list_routers,
+            routers::save_router,
+            routers::remove_router,
+            routers::test_router,
+            routers::probes,
+            routers::fetch_fingerprint,
+            settings::get_settings,
+            settings::save_settings::<tauri::Wry>,
+            settings::preview_schedule,
+            settings::set_paused,
+            subscriber::subscriber_detail,
+            subscriber::set_line_distance,
+            actions::disconnect_subscriber,
+            actions::reset_breaker,
+            abuse::abuse_overview,
+            abuse::save_abuse_settings,
+            abuse::run_monitor::<tauri::Wry>,
+            abuse::throttle_subscriber,
+            abuse::ban_subscriber,
+            abuse::limit_subscriber,
+            routers::p2p_rules,
+            webhooks::webhook_settings,
+            webhooks::save_webhooks,
+            webhooks::test_webhooks,
+            reports::save_report::<tauri::Wry>,
+            reports::pick_folder::<tauri::Wry>,
+            charts::dashboard_charts,
+            charts::abuse_charts,
+            charts::subscriber_charts,
+            abuse::lift_action,
+        ])
+}
+
 /// Every IPC command, for the app and for the IPC tests.
 pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
-    tauri::generate_handler![
-        commands::status,
-        commands::start_demo,
-        commands::remove_demo,
-        commands::scan,
-        commands::cancel_scan,
-        commands::results_page,
-        commands::clear_results,
-        commands::whitelist_add,
-        commands::whitelist_remove,
-        commands::whitelist_list,
-        commands::set_subscriber_tag,
-        commands::audit_log,
-        operators::list_operators,
-        operators::save_operator,
-        operators::remove_operator,
-        operators::switch_operator,
-        operators::lock_app,
-        routers::keyring_status,
-        routers::list_routers,
-        routers::save_router,
-        routers::remove_router,
-        routers::test_router,
-        routers::probes,
-        routers::fetch_fingerprint,
-        settings::get_settings,
-        settings::save_settings,
-        settings::preview_schedule,
-        settings::set_paused,
-        subscriber::subscriber_detail,
-        subscriber::set_line_distance,
-        actions::disconnect_subscriber,
-        actions::reset_breaker,
-        abuse::abuse_overview,
-        abuse::save_abuse_settings,
-        abuse::run_monitor,
-        abuse::throttle_subscriber,
-        abuse::ban_subscriber,
-        abuse::limit_subscriber,
-        routers::p2p_rules,
-        webhooks::webhook_settings,
-        webhooks::save_webhooks,
-        webhooks::test_webhooks,
-        reports::save_report,
-        reports::pick_folder,
-        charts::dashboard_charts,
-        charts::abuse_charts,
-        charts::subscriber_charts,
-        abuse::lift_action,
-    ]
+    contract::<R>().invoke_handler()
+}
+
+/// The TypeScript the window is written against: every command's wrapper
+/// and every type it takes or returns. `tests/contract.rs` checks that
+/// `ui/src/bindings.ts` is exactly this.
+pub fn typescript_contract() -> String {
+    contract::<tauri::Wry>()
+        .export_str(
+            specta_typescript::Typescript::default()
+                .bigint(specta_typescript::BigIntExportBehavior::Number)
+                .header("// Generated from the Rust types by `cargo test -p shareguard-app --test contract` with UPDATE_CONTRACT=1: do not edit.\n// The window's own code is type-checked against it; the generated helpers are not.\n// @ts-nocheck\n"),
+        )
+        .unwrap_or_else(|e| panic!("the TypeScript contract cannot be generated: {e}"))
 }
 
 /// The plugins every build uses (the single-instance one is added by `run`

@@ -8,7 +8,7 @@ use tauri::State;
 use crate::error::CommandResult;
 use crate::state::{blocking, lock, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, specta::Type)]
 pub struct OperatorInput {
     pub name: String,
     /// Empty or absent keeps the stored PIN of an existing profile.
@@ -19,12 +19,14 @@ pub struct OperatorInput {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn list_operators(state: State<'_, AppState>) -> CommandResult<Vec<Operator>> {
     lock(&state.session).require_owner("manage profiles")?;
     state.with_store(move |s| Ok(s.operators()?)).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn save_operator(state: State<'_, AppState>, input: OperatorInput) -> CommandResult<()> {
     let by = lock(&state.session).require_owner("manage profiles")?;
     let saved = state
@@ -39,6 +41,7 @@ pub async fn save_operator(state: State<'_, AppState>, input: OperatorInput) -> 
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn remove_operator(state: State<'_, AppState>, name: String) -> CommandResult<()> {
     let by = lock(&state.session).require_owner("manage profiles")?;
     let removed = state
@@ -63,6 +66,7 @@ fn refresh(state: &AppState) -> CommandResult<()> {
 
 /// Switches to a profile; the PIN is checked against its stored hash.
 #[tauri::command]
+#[specta::specta]
 pub async fn switch_operator(
     state: State<'_, AppState>,
     name: String,
@@ -82,6 +86,7 @@ pub async fn switch_operator(
 
 /// Locks the app until someone enters a PIN (no effect without staff profiles).
 #[tauri::command]
+#[specta::specta]
 pub fn lock_app(state: State<'_, AppState>) -> CommandResult<()> {
     let store = lock(&state.store);
     lock(&state.session).lock(&store)?;

@@ -17,7 +17,7 @@ use crate::input::{check_subscriber, tag_of};
 use crate::state::{open_reader, AppState};
 
 /// A report as the window asks for it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReportAsk {
     /// The latest scan, optionally one tag's subscribers.
@@ -170,6 +170,7 @@ async fn ask_where_to_save<R: Runtime>(
 
 /// Asks for a folder (for the scheduled reports); `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn pick_folder<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -182,6 +183,7 @@ pub async fn pick_folder<R: Runtime>(
 /// Asks where to save the report in the system's save dialog, then writes
 /// it there. `None` when the owner cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn save_report<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,

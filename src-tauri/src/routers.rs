@@ -18,7 +18,7 @@ use crate::state::{blocking, lock, AppState};
 
 /// What the router form sends. The password is optional when editing: an
 /// empty one keeps the stored password. No `Debug`: it holds secrets.
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct RouterInput {
     pub name: String,
     pub host: String,
@@ -44,7 +44,7 @@ pub struct RouterInput {
     pub radius_secret: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct RouterView {
     #[serde(flatten)]
     pub record: NasRecord,
@@ -59,6 +59,7 @@ fn has_secret(kind: SecretKind, router: &str) -> bool {
 
 /// `Ok(None)` when a keyring is usable, otherwise the words to show.
 #[tauri::command]
+#[specta::specta]
 pub async fn keyring_status() -> CommandResult<Option<String>> {
     blocking(|| {
         Ok(shareguard_secrets::availability()
@@ -69,6 +70,7 @@ pub async fn keyring_status() -> CommandResult<Option<String>> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<RouterView>> {
     state.require(Permission::View)?;
     let records = state.with_store(move |s| Ok(s.list_nas()?)).await?;
@@ -92,6 +94,7 @@ pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<Route
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
     let mut rec = NasRecord::new(
@@ -187,6 +190,7 @@ pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> Comm
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn remove_router(state: State<'_, AppState>, name: String) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
     let stored = name.clone();
@@ -263,6 +267,7 @@ pub fn stored_target(rec: &NasRecord) -> CommandResult<NasTarget> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn test_router(
     state: State<'_, AppState>,
     name: String,
@@ -275,6 +280,7 @@ pub async fn test_router(
 /// The router's TTL probes and the exact commands that installing (or
 /// removing) them would send; with `apply`, sends them and records it.
 #[tauri::command]
+#[specta::specta]
 pub async fn probes(
     state: State<'_, AppState>,
     name: String,
@@ -318,7 +324,7 @@ pub async fn probes(
 }
 
 /// What the router-side P2P classification looks like on one router.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct P2pRulesReport {
     pub installed: bool,
     /// What installing sends (or sent).
@@ -329,6 +335,7 @@ pub struct P2pRulesReport {
 /// Shows (`show`), installs (`install`) or removes (`remove`) the P2P
 /// classification the abuse monitor reads.
 #[tauri::command]
+#[specta::specta]
 pub async fn p2p_rules(
     state: State<'_, AppState>,
     name: String,
@@ -396,6 +403,7 @@ pub async fn p2p_rules(
 /// for the owner to compare with the router's own (`/certificate print`)
 /// before pinning it.
 #[tauri::command]
+#[specta::specta]
 pub async fn fetch_fingerprint(
     state: State<'_, AppState>,
     host: String,

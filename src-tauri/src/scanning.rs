@@ -14,14 +14,24 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use crate::error::{CommandError, CommandResult};
 use crate::state::{blocking, lock, AppState};
 
-#[derive(Clone, Serialize)]
-struct Progress {
-    nas: String,
-    stage: &'static str,
-    rows: u64,
+/// One router's progress through a scan (the `scan-progress` event).
+#[derive(Clone, Serialize, specta::Type)]
+pub struct ScanProgress {
+    pub nas: String,
+    pub stage: ScanStage,
+    pub rows: u64,
     /// The rows the router said it holds, while reading.
-    expected: Option<u64>,
-    outcome: Option<NasOutcome>,
+    pub expected: Option<u64>,
+    pub outcome: Option<NasOutcome>,
+}
+
+/// Where a router is in a scan.
+#[derive(Clone, Copy, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStage {
+    Started,
+    Reading,
+    Finished,
 }
 
 /// Why a scan runs.
@@ -156,7 +166,7 @@ async fn forward_events<R: Runtime>(
     mut rx: tokio::sync::mpsc::Receiver<ScanEvent>,
 ) {
     while let Some(e) = rx.recv().await {
-        let progress = |nas: String, stage, rows, outcome| Progress {
+        let progress = |nas: String, stage, rows, outcome| ScanProgress {
             nas,
             stage,
             rows,
@@ -165,7 +175,7 @@ async fn forward_events<R: Runtime>(
         };
         let _ = match e {
             ScanEvent::NasStarted { nas } => {
-                app.emit("scan-progress", progress(nas, "started", 0, None))
+                app.emit("scan-progress", progress(nas, ScanStage::Started, 0, None))
             }
             ScanEvent::NasRows {
                 nas,
@@ -173,9 +183,9 @@ async fn forward_events<R: Runtime>(
                 expected,
             } => app.emit(
                 "scan-progress",
-                Progress {
+                ScanProgress {
                     expected,
-                    ..progress(nas, "reading", rows, None)
+                    ..progress(nas, ScanStage::Reading, rows, None)
                 },
             ),
             ScanEvent::NasResults { nas, results } => {
@@ -183,7 +193,7 @@ async fn forward_events<R: Runtime>(
             }
             ScanEvent::NasFinished(o) => app.emit(
                 "scan-progress",
-                progress(o.nas.clone(), "finished", o.connections, Some(o)),
+                progress(o.nas.clone(), ScanStage::Finished, o.connections, Some(o)),
             ),
         };
     }
@@ -197,7 +207,7 @@ const LIVE_FLAGGED: usize = 50;
 /// counts and the subscribers it flagged, shown under its progress bar. The
 /// table itself reads the store, which takes a scan's results in one
 /// transaction when the scan ends (a cancelled scan changes nothing).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct RouterResults {
     pub nas: String,
     pub checked: usize,

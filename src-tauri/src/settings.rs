@@ -16,27 +16,22 @@ use tauri_plugin_autostart::ManagerExt;
 use crate::error::{CommandError, CommandResult};
 use crate::state::{blocking, lock, AppState};
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, specta::Type)]
 pub struct Settings {
     pub detection: DetectionSettings,
     pub schedule: ScheduleSettings,
-    #[serde(default)]
     pub desktop: DesktopSettings,
-    #[serde(default)]
     pub retention: Retention,
     /// Automatic disconnect after a scan.
-    #[serde(default)]
     pub actions: SharingActions,
     /// The circuit breaker's caps; its tripped state is only changed by the
     /// engine and by "Resume" (`reset_breaker`), never by saving settings.
-    #[serde(default)]
     pub breaker: Breaker,
     /// Reports written after each scheduled scan.
-    #[serde(default)]
     pub reports: ScheduledReports,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct SettingsView {
     #[serde(flatten)]
     pub settings: Settings,
@@ -47,7 +42,7 @@ pub struct SettingsView {
     pub time_limits: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct SchedulePreview {
     pub description: String,
     pub next_runs: Vec<String>,
@@ -96,6 +91,7 @@ pub fn start_scheduler<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Comm
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsView> {
     state.require(Permission::View)?;
     let store = state.store.clone();
@@ -131,6 +127,7 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsV
 
 /// A schedule in plain words with its next runs, for the form's preview.
 #[tauri::command]
+#[specta::specta]
 pub fn preview_schedule(cron: String) -> CommandResult<SchedulePreview> {
     let s = Schedule::parse(&cron).map_err(CommandError::invalid)?;
     Ok(SchedulePreview {
@@ -144,6 +141,7 @@ pub fn preview_schedule(cron: String) -> CommandResult<SchedulePreview> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn save_settings<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -220,6 +218,7 @@ fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, on: bool) -> CommandResult
 
 /// Pauses or resumes scheduled work (from the tray or the settings panel).
 #[tauri::command]
+#[specta::specta]
 pub fn set_paused(state: State<'_, AppState>, paused: bool) -> CommandResult<()> {
     state.require(Permission::Scan)?;
     if let Some(r) = lock(&state.runner).as_ref() {

@@ -35,7 +35,7 @@ pub struct AppState {
 }
 
 /// A cycle in a few numbers, for the screen and the `abuse-cycle` event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CycleSummary {
     pub at: chrono::DateTime<chrono::Utc>,
     pub routers: usize,

@@ -11,7 +11,7 @@ use tauri::State;
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct SubscriberDetail {
     pub result: Option<SubscriberResult>,
     /// Newest first.
@@ -23,6 +23,7 @@ pub struct SubscriberDetail {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn subscriber_detail(
     state: State<'_, AppState>,
     subscriber: String,
@@ -67,6 +68,7 @@ pub async fn subscriber_detail(
 /// goes back to the router's setting and what scans learn (`None`). Used
 /// from the next scan on; audited.
 #[tauri::command]
+#[specta::specta]
 pub async fn set_line_distance(
     state: State<'_, AppState>,
     subscriber: String,

@@ -22,7 +22,7 @@ pub const WEBHOOKS_KEY: &str = "webhooks";
 const TOKEN_OWNER: &str = "notifications";
 
 /// The notification settings as the settings page shows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct WebhookSettings {
     pub config: WebhookConfig,
     pub has_telegram_token: bool,
@@ -31,7 +31,7 @@ pub struct WebhookSettings {
 }
 
 /// One channel's outcome, in words.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct DeliveryView {
     pub target: String,
     pub ok: bool,
@@ -120,6 +120,7 @@ async fn notifier(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn webhook_settings(state: State<'_, AppState>) -> CommandResult<WebhookSettings> {
     state.require(Permission::View)?;
     // Only the owner sees where exactly notifications go: a webhook URL
@@ -156,6 +157,7 @@ pub async fn webhook_settings(state: State<'_, AppState>) -> CommandResult<Webho
 /// keeps the address's scheme and host, for staff and the audit log).
 /// Turning a channel off forgets its secret.
 #[tauri::command]
+#[specta::specta]
 pub async fn save_webhooks(
     state: State<'_, AppState>,
     config: WebhookConfig,
@@ -210,6 +212,7 @@ pub async fn save_webhooks(
 
 /// Sends a test message to every configured channel.
 #[tauri::command]
+#[specta::specta]
 pub async fn test_webhooks(state: State<'_, AppState>) -> CommandResult<Vec<DeliveryView>> {
     state.require(Permission::Edit)?;
     let Some(n) = notifier(&state.store).await? else {

@@ -28,6 +28,7 @@ pub const BRIDGED_SPAN_HOURS: i64 = 20;
 
 /// Where a line's distance came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum DistanceSource {
     /// The router's setting for every line on it.
@@ -53,6 +54,7 @@ impl DistanceSource {
 
 /// The distance a verdict used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LineDistance {
     pub hops: u8,
     pub source: DistanceSource,

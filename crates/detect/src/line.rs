@@ -19,6 +19,7 @@ pub const HISTORY_SCANS: usize = 8;
 
 /// One earlier scan of the line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PastScan {
     pub at: DateTime<Utc>,
     /// The TTL observations of that scan (devices only: the router's own
@@ -28,6 +29,7 @@ pub struct PastScan {
 
 /// The line's memory, handed to the rules with the observation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LineMemory {
     /// Hops between this subscriber's devices and the NAS as the owner set
     /// them: overrides everything learned.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How subscribers reach the NAS; it decides the expected hop count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     /// PPPoE: the customer's own router is one hop, so 63/127 is normal.
@@ -46,6 +47,7 @@ impl std::str::FromStr for Access {
 
 /// How TTL observations are produced on the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeStrategy {
     /// `add-src-to-address-list` per TTL: distinct TTLs per address, no counts;
@@ -75,6 +77,7 @@ impl ProbeStrategy {
 
 /// TTL observations for one subscriber.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TtlEvidence {
     /// The probe strategy in force on the NAS, or `None` if no probes are installed.
     pub strategy: Option<ProbeStrategy>,
@@ -104,6 +107,7 @@ impl TtlEvidence {
 
 /// Everything the rules need about one subscriber.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SubscriberObservation {
     pub subscriber: String,
     pub nas: String,
@@ -130,6 +134,7 @@ pub struct SubscriberObservation {
 
 /// One online session of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SessionSeen {
     pub address: String,
     /// Calling-Station-Id / MAC, when the NAS reports it.

@@ -12,6 +12,7 @@ use crate::verdict::{Evidence, Level, RecommendedAction, TtlStatus, Verdict};
 
 /// What a scan covered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", content = "target", rename_all = "snake_case")]
 pub enum ScanScope {
     All,
@@ -31,6 +32,7 @@ impl std::fmt::Display for ScanScope {
 
 /// How a whole scan ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ScanStatus {
     Running,
@@ -57,6 +59,7 @@ impl ScanStatus {
 
 /// How one router's part of a scan ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum NasStatus {
     Ok,
@@ -78,6 +81,7 @@ impl NasStatus {
 
 /// One router's part of a scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NasOutcome {
     pub nas: String,
     pub address: String,
@@ -105,6 +109,7 @@ pub struct NasOutcome {
 
 /// A scan as a whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ScanSummary {
     /// The storage id, once stored.
     pub id: Option<i64>,
@@ -122,6 +127,7 @@ pub struct ScanSummary {
 
 /// The result for one subscriber, as shown, stored and exported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SubscriberResult {
     pub subscriber: String,
     pub nas: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The TTL pattern seen for a subscriber.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum TtlStatus {
     /// One OS family at the expected distance.
@@ -42,6 +43,7 @@ impl TtlStatus {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     #[default]
@@ -104,6 +106,7 @@ impl std::fmt::Display for Level {
 
 /// What the owner should do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RecommendedAction {
     /// Nothing to do.
@@ -136,6 +139,7 @@ impl RecommendedAction {
 
 /// Whether there was enough TTL data to judge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceStatus {
     Sufficient,
@@ -146,6 +150,7 @@ pub enum EvidenceStatus {
 
 /// How much TTL data backs a verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Evidence {
     pub status: EvidenceStatus,
     /// TTL observations (connections marked, or address-list hits).
@@ -199,6 +204,7 @@ impl Evidence {
 
 /// The explained verdict for one subscriber.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Verdict {
     pub ttl_status: TtlStatus,
     /// The level acted upon: `Normal` for whitelisted subscribers.

@@ -32,6 +32,7 @@ pub struct Penalty {
 
 /// What a recorded throttle or ban did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PenaltyReport {
     Throttle {
@@ -329,6 +330,7 @@ pub async fn limit_and_record(
 
 /// What lifting one action did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Lifted {
     pub action_id: i64,
     pub subscriber: String,

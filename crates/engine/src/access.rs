@@ -63,6 +63,7 @@ pub const PIN_FAILURES_KEY: &str = "pin_failures";
 /// One profile's wrong PINs as stored: the pause's end in wall-clock time,
 /// since an [`Instant`] means nothing to the next process.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 struct StoredFailures {
     count: u32,
     paused_until: Option<chrono::DateTime<chrono::Utc>>,

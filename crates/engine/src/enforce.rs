@@ -21,6 +21,7 @@ use thiserror::Error;
 
 /// One online session as the router reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ActiveSession {
     /// The row's `.id` in `/ppp/active` or `/ip/hotspot/active`.
     pub item: String,
@@ -35,6 +36,7 @@ pub struct ActiveSession {
 
 /// What a disconnect did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DisconnectReport {
     pub subscriber: String,
     pub nas: String,

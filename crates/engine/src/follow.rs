@@ -29,6 +29,7 @@ use crate::{limits, penalties, router_lists};
 
 /// One ban or limit moved to where its subscriber is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Moved {
     pub action_id: i64,
     pub subscriber: String,

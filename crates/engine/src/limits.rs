@@ -42,6 +42,7 @@ pub const LIMIT_COMMENT: &str = "shareguard limit";
 
 /// How much a normal and a limited subscriber may open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct LimitSettings {
     /// PPPoE: concurrent connections per address for everyone not limited;
@@ -216,6 +217,7 @@ pub async fn install_limit_rules(router: &Router, s: &LimitSettings) -> Result<u
 
 /// One hotspot session, as far as the session cap is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HotspotSession {
     pub item: String,
     pub user: String,
@@ -341,6 +343,7 @@ pub async fn trim_hotspot_sessions(
 
 /// What a limit did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LimitReport {
     pub subscriber: String,
     pub nas: String,

@@ -28,6 +28,7 @@ use crate::sharing_actions::{trip_breaker, Breaker, Router, Trip, BREAKER_KEY};
 pub const ABUSE_KEY: &str = "abuse_monitor";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct AbuseSettings {
     /// Run the monitor while the app is open.
@@ -90,6 +91,7 @@ impl AbuseSettings {
 
 /// One router's part of a cycle.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RouterCycle {
     pub nas: String,
     pub ok: bool,
@@ -103,6 +105,7 @@ pub struct RouterCycle {
 
 /// A warning as the cycle saw it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CycleWarning {
     pub warning_id: i64,
     pub subscriber: String,
@@ -116,6 +119,7 @@ pub struct CycleWarning {
 
 /// What the cycle did about one subscriber.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CycleAction {
     pub subscriber: String,
     pub nas: String,
@@ -137,6 +141,7 @@ impl CycleAction {
 
 /// Everything one cycle did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CycleReport {
     pub at: DateTime<Utc>,
     pub routers: Vec<RouterCycle>,
@@ -161,6 +166,7 @@ pub struct CycleReport {
 
 /// A hotspot session ended by the session cap.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EndedSession {
     pub nas: String,
     pub subscriber: String,

@@ -32,6 +32,7 @@ pub const P2P_REGEXP: &str = r"^(\x13bittorrent protocol|azver\x01$|get /scrape\
 
 /// What is on the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct P2pRulesState {
     pub protocol: bool,
     pub rule: bool,

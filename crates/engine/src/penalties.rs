@@ -40,6 +40,7 @@ pub const MIN_THROTTLE_BPS: u64 = 64_000;
 /// How a throttle is undone; stored with the action so it can be undone after
 /// a restart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "via", rename_all = "snake_case")]
 pub enum Restore {
     /// Send a CoA with the plan's rate again.
@@ -50,6 +51,7 @@ pub enum Restore {
 
 /// What a throttle did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ThrottleReport {
     pub subscriber: String,
     pub nas: String,
@@ -66,6 +68,7 @@ pub struct ThrottleReport {
 
 /// What a ban did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BanReport {
     pub subscriber: String,
     pub nas: String,

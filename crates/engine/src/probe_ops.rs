@@ -18,6 +18,7 @@ pub enum ProbeAction {
 /// The router's probes and the plan; `applied` when the plan was sent, and
 /// then `state` is the state after it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbeReport {
     pub state: ProbeState,
     /// What the owner should know about the router's firewall (FastTrack,

@@ -72,6 +72,7 @@ pub fn target(rec: &NasRecord, password: String) -> Result<NasTarget, String> {
 
 /// What "Test connection" shows: the router answered, and what it runs.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ConnectionCheck {
     pub version: String,
     pub board: String,

@@ -8,6 +8,7 @@ pub const SCHEDULE_KEY: &str = "sharing_schedule";
 
 /// When scans run on their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct ScheduleSettings {
     /// Off by default: a new install never scans a network on its own.
@@ -38,6 +39,7 @@ pub const DESKTOP_KEY: &str = "desktop";
 
 /// How the desktop app behaves around the owner's day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct DesktopSettings {
     /// Closing the window keeps ShareGuard in the tray so scheduled scans go on.

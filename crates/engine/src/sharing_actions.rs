@@ -28,6 +28,7 @@ pub const SHARING_ACTIONS_KEY: &str = "sharing_actions";
 
 /// What happens on its own after a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct SharingActions {
     /// Off by default: nobody is cut off until the owner decides so.
@@ -71,6 +72,7 @@ pub const BREAKER_KEY: &str = "action_breaker";
 /// of them would be as wrong as cutting off all. Automatic actions then stay
 /// paused until the owner resets the breaker; manual actions still work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct Breaker {
     pub max_subscribers: u32,
@@ -80,6 +82,7 @@ pub struct Breaker {
 
 /// Why the breaker tripped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Trip {
     pub at: DateTime<Utc>,
     /// Subscribers the cycle would have acted on.
@@ -266,6 +269,7 @@ pub async fn disconnect_and_record(
 
 /// What the automatic disconnect did after one scan.
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AutoOutcome {
     pub disconnected: Vec<String>,
     /// Subscriber and why it failed.

@@ -30,6 +30,7 @@ use crate::text::{label, thousands};
 
 /// Light for print and light windows, dark for dark windows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     #[default]
@@ -39,6 +40,7 @@ pub enum Theme {
 
 /// A chart's size in pixels (CSS pixels for SVG).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Size {
     pub width: u32,
     pub height: u32,

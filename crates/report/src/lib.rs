@@ -66,6 +66,7 @@ use csv_export::CsvWriter;
 
 /// Which report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReportKind {
     /// One scan: summary, charts, flagged subscribers with reasons, routers,
@@ -104,6 +105,7 @@ impl ReportKind {
 
 /// The file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Pdf,
@@ -141,6 +143,7 @@ impl std::str::FromStr for Format {
 
 /// A report to make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ReportRequest {
     pub kind: ReportKind,
     pub format: Format,
@@ -183,6 +186,7 @@ impl ReportRequest {
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ReportOutcome {
     /// The file written (absent for [`write_report_to`]).
     pub path: Option<PathBuf>,

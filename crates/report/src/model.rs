@@ -19,6 +19,7 @@ use shareguard_store::{AbuseMetrics, Action, AuditRecord, HistoryEntry, TrendPoi
 /// How many TTL observations were seen per TTL value, and which values a
 /// device at the expected distance sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TtlDistribution {
     /// Observations per TTL (with address-list probes, one per subscriber and TTL).
     pub counts: BTreeMap<u8, u64>,
@@ -77,6 +78,7 @@ pub fn expected_ttls(hops: u8) -> [u8; 2] {
 
 /// Connections per subscriber, and the sharing thresholds they are judged by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ConnectionHistogram {
     /// One entry per subscriber.
     pub connections: Vec<u32>,
@@ -105,6 +107,7 @@ impl ConnectionHistogram {
 
 /// Every subscriber's latest verdict in figures, for the dashboard.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ResultsOverview {
     pub totals: Totals,
     /// Network-wide, every router's expected values marked.
@@ -116,6 +119,7 @@ pub struct ResultsOverview {
 
 /// Subscribers per level and the counts a summary starts with.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Totals {
     pub checked: u64,
     /// Medium or above and not whitelisted.
@@ -147,6 +151,7 @@ pub(crate) fn level_index(level: Level) -> usize {
 
 /// One router's part of a scan, with what the report needs to read its TTLs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RouterStatus {
     pub outcome: NasOutcome,
     /// The router's access type, from its stored definition or its results.
@@ -156,6 +161,7 @@ pub struct RouterStatus {
 
 /// One router's TTL distribution in a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RouterTtl {
     pub router: String,
     pub distribution: TtlDistribution,
@@ -163,6 +169,7 @@ pub struct RouterTtl {
 
 /// Everything a scan report shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ScanReport {
     pub generated_at: DateTime<Utc>,
     /// Only subscribers with this reseller/area tag.
@@ -188,6 +195,7 @@ pub struct ScanReport {
 
 /// How wide each bar of a timeline is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
     Hour,
@@ -227,6 +235,7 @@ impl Bucket {
 
 /// Warnings opened per kind, per time bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct WarningTimeline {
     pub bucket: Bucket,
     /// Start of each bucket, oldest first, with warnings opened per kind in
@@ -283,6 +292,7 @@ impl WarningTimeline {
 
 /// Everything an abuse report for a date range shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AbuseReport {
     pub generated_at: DateTime<Utc>,
     pub from: DateTime<Utc>,
@@ -300,6 +310,7 @@ pub struct AbuseReport {
 
 /// Everything known about one subscriber, for an evidence pack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SubscriberReport {
     pub generated_at: DateTime<Utc>,
     pub subscriber: String,

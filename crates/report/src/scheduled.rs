@@ -16,6 +16,7 @@ pub const SCHEDULED_REPORTS_KEY: &str = "scheduled_reports";
 
 /// Reports written after each scheduled scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct ScheduledReports {
     /// Off by default: nothing is written anywhere unasked.

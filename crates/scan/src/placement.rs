@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// One item of a firewall table, as far as placement is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TableItem {
     pub id: String,
     pub chain: String,
@@ -77,6 +78,7 @@ pub async fn read_table(client: &mut Client, menu: &str) -> Result<Vec<TableItem
 
 /// Where a new rule goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Place {
     /// The `.id` to place before; `None` appends at the end.
     pub before: Option<String>,

@@ -69,9 +69,14 @@ pub fn ttl_from_label(label: &[u8]) -> Option<u8> {
 /// rule in `/ipv6 firewall mangle` is the IPv4 probe's twin for a
 /// dual-stack household's IPv6 connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
+    // Named outright: serde writes "ipv4", while the TypeScript generator's
+    // snake case would say "ipv_4".
+    #[serde(rename = "ipv4")]
     Ipv4,
+    #[serde(rename = "ipv6")]
     Ipv6,
 }
 
@@ -95,6 +100,7 @@ impl Family {
 
 /// Which strategy to use when installing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyChoice {
     /// Connection marks (counts per TTL) unless the router already marks
@@ -120,6 +126,7 @@ impl std::str::FromStr for StrategyChoice {
 
 /// One of our rules as found on the router.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InstalledRule {
     pub id: String,
     pub family: Family,
@@ -132,6 +139,7 @@ pub struct InstalledRule {
 
 /// What the router's firewall looks like from the probes' point of view.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbeState {
     pub rules: Vec<InstalledRule>,
     /// Enabled `fasttrack-connection` filter rules.
@@ -336,12 +344,15 @@ fn read_rules(mangle: &[routeros_client::Reply], family: Family, state: &mut Pro
 
 /// A planned change to the probes, shown before anything is written.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProbePlan {
     pub strategy: Option<ProbeStrategy>,
     pub interfaces: Vec<String>,
     /// Why this strategy and these interfaces.
     pub notes: Vec<String>,
+    /// Written as the router's command-line form, one string each.
     #[serde(serialize_with = "serialize_commands")]
+    #[cfg_attr(feature = "specta", specta(type = Vec<String>))]
     pub commands: Vec<Command>,
 }
 

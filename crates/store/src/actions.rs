@@ -14,6 +14,7 @@ use crate::{Store, StoreError};
 
 /// What was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Disconnect,
@@ -35,6 +36,7 @@ impl ActionKind {
 
 /// Which path reached the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionMethod {
     /// RADIUS dynamic authorization (RFC 5176).
@@ -54,6 +56,7 @@ impl ActionMethod {
 
 /// An action as taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Action {
     /// Set by the store.
     #[serde(default)]

@@ -39,6 +39,7 @@ pub mod action {
 
 /// An entry to append.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
     /// The operator's name, or `system` for scheduled work.
@@ -76,6 +77,7 @@ impl AuditEntry {
 
 /// A stored entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditRecord {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -87,6 +89,7 @@ pub struct AuditRecord {
 
 /// Which entries [`Store::audit_log`] returns; every field narrows the result.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct AuditFilter {
     pub operator: Option<String>,

@@ -20,6 +20,7 @@ const IS_DEMO: &str = "nas GLOB 'demo-*'";
 
 /// What [`Store::remove_demo_data`] removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DemoRemoved {
     pub results: u64,
     pub scans: u64,

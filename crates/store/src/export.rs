@@ -33,6 +33,7 @@ use crate::{Store, StoreError};
 /// evidence are only kept with a subscriber's latest result, so they are
 /// `None` for a scan that has since been superseded for this subscriber.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExportedResult {
     pub scan_id: i64,
     pub subscriber: String,

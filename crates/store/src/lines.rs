@@ -20,6 +20,7 @@ pub const MAX_LINE_HOPS: u8 = 8;
 
 /// The owner's distance for one subscriber.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LineDistanceEntry {
     pub subscriber: String,
     pub hops: u8,

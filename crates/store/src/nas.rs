@@ -19,6 +19,7 @@ pub const API_TLS_PORT: u16 = 8729;
 
 /// A router definition, as stored (without any secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NasRecord {
     /// Assigned by the store; ignored by [`Store::upsert_nas`].
     #[serde(default)]

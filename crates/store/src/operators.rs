@@ -31,6 +31,7 @@ pub const SYSTEM: &str = "system";
 /// What a profile may do (the panel's `sharing.view`, `.scan`, `.edit`,
 /// `.whitelist`, plus acting on subscribers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// See results, history, dashboards and the audit log.
@@ -68,6 +69,7 @@ impl Permission {
 
 /// A profile as shown to the app; the PIN hash never leaves this module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Operator {
     pub name: String,
     /// Sorted, without duplicates; the owner has all of them.

@@ -15,6 +15,7 @@ use crate::{Store, StoreError};
 
 /// One subscriber's latest verdict, as a line of the results table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ResultLine {
     pub subscriber: String,
     pub nas: String,

@@ -22,31 +22,44 @@ use crate::{Store, StoreError};
 
 /// Which results [`Store::results`] returns; every field narrows the result.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
+// Every field may be left out (its default), and the contract says so.
 pub struct ResultFilter {
     /// Only this level and above.
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub min_level: Option<Level>,
     /// Only subscribers last seen on this router.
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub nas: Option<String>,
     /// Only this subscriber (exact login name).
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub subscriber: Option<String>,
     /// Case-insensitive substring of the subscriber name, address or router.
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub search: Option<String>,
     /// Only results needing attention: medium or above and not whitelisted.
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub flagged_only: bool,
     /// Only subscribers with this reseller/area tag (their own, else their router's).
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub tag: Option<String>,
     /// The column to sort by; the default puts the most suspicious first.
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub order: ResultOrder,
     /// Smallest first instead of largest first.
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub ascending: bool,
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub limit: Option<u32>,
+    #[cfg_attr(feature = "specta", specta(optional))]
     pub offset: u32,
 }
 
 /// What a results listing is sorted by. Ties fall back to the subscriber
 /// name, so pages of one listing never overlap or skip a row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ResultOrder {
     /// Level, then connections: the `results_by_level` index, so the
@@ -85,6 +98,7 @@ pub(crate) fn order_sql(filter: &ResultFilter) -> String {
 
 /// Flagged subscribers in one scan, for the warnings trend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TrendPoint {
     pub scan_id: i64,
     pub at: DateTime<Utc>,
@@ -96,6 +110,7 @@ pub struct TrendPoint {
 
 /// One subscriber in one scan, for verdict and connection history charts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HistoryEntry {
     pub scan_id: i64,
     pub subscriber: String,

@@ -19,6 +19,7 @@ pub const RETENTION_KEY: &str = "retention";
 
 /// How long history is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Retention {
     /// History older than this many days is removed (30 to 3650).
     pub days: u32,
@@ -47,6 +48,7 @@ impl Retention {
 
 /// What a clean-up removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Pruned {
     pub scans: u64,
     pub history_rows: u64,

@@ -43,6 +43,7 @@ pub struct Sighted {
 
 /// A stored warning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Warning {
     pub id: i64,
     pub subscriber: String,
@@ -77,6 +78,7 @@ pub struct WarningMark {
 
 /// One router's figures for one monitor cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CycleStats {
     pub nas: String,
     pub subscribers: u32,
@@ -98,6 +100,7 @@ pub struct WarningQuery {
 
 /// A subscriber with many warnings in a range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Offender {
     pub subscriber: String,
     pub nas: String,
@@ -107,6 +110,7 @@ pub struct Offender {
 
 /// The abuse figures for a date range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AbuseMetrics {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

@@ -17,6 +17,7 @@ use crate::codec::{parse_opt_ts, parse_ts, ts};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct WhitelistEntry {
     pub subscriber: String,
     pub reason: String,

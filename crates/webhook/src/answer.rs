@@ -117,6 +117,7 @@ pub(crate) fn judge_generic(target: &str, answer: &Answer) -> Verdict {
 
 /// The parts of a Bot API answer that say what went wrong.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 struct BotReply {
     ok: Option<bool>,
     description: Option<String>,
@@ -124,6 +125,7 @@ struct BotReply {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 struct BotReplyParameters {
     retry_after: Option<u64>,
 }

@@ -15,6 +15,7 @@ pub const TELEGRAM_API_BASE: &str = "https://api.telegram.org";
 
 /// Every notification channel the owner may turn on; `None` means off.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct WebhookConfig {
     pub generic: Option<GenericHook>,
@@ -24,6 +25,7 @@ pub struct WebhookConfig {
 /// A JSON POST to an address of the owner's choosing, for home-made scripts,
 /// chat bridges and automation services.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct GenericHook {
     pub url: String,
 }
@@ -31,6 +33,7 @@ pub struct GenericHook {
 /// A message from the owner's own Telegram bot, because that is where many
 /// small ISP owners already talk to their staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TelegramHook {
     /// A numeric chat id (negative for groups and channels) or `@channelname`.
     pub chat_id: String,

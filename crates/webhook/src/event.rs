@@ -14,6 +14,7 @@ pub(crate) const TELEGRAM_TEXT_LIMIT: usize = 4096;
 /// The fields are plain strings so this crate does not depend on the
 /// detection crates; the caller words them as it wants them shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
     /// One line that says what happened, e.g. "Account shared by 3 devices".
     pub title: String,

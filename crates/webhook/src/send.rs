@@ -38,6 +38,7 @@ impl Default for Retry {
 
 /// A notification channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     Generic,

@@ -72,7 +72,8 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
   };
 
   const lift = async (a: ActionRecord) => {
-    if (!window.confirm(`Lift the ${a.kind} of ${a.subscriber} now?`)) return;
+    // Actions read from the store always carry their id.
+    if (a.id == null || !window.confirm(`Lift the ${a.kind} of ${a.subscriber} now?`)) return;
     try {
       const l = await api.liftAction(a.id);
       say(`${a.subscriber}: ${a.kind} lifted (${l.note}).`);
@@ -169,7 +170,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
           { "data-testid": "in-force-row", "data-subscriber": a.subscriber, "data-kind": a.kind },
           h("td", {}, a.subscriber),
           h("td", {}, a.kind),
-          h("td", {}, a.kind === "throttle" ? `${String(a.details.rate ?? "")} via ${a.method}` : String(a.details.address ?? "")),
+          h("td", {}, a.kind === "throttle" ? `${detail(a, "rate")} via ${a.method}` : detail(a, "address")),
           h("td", {}, timeLeft(a.expires_at)),
           h("td", { class: "small muted" }, `${a.operator}: ${a.reason}`),
           h("td", {}, h("button", { "data-testid": "action-lift", onclick: () => lift(a) }, "Lift")),
@@ -321,4 +322,10 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
   state.onScreen(events.abuseCycle(load));
   load();
   return section;
+}
+
+/** One field of an action's details (a JSON object the engine wrote), as text. */
+function detail(a: ActionRecord, key: string): string {
+  const d = a.details;
+  return d && typeof d === "object" && !Array.isArray(d) ? String(d[key] ?? "") : "";
 }

@@ -7,6 +7,7 @@ use super::thresholds::Severity;
 
 /// How repeat offences are handled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct Escalation {
     /// Violations within the look-back after which the next stricter step is
@@ -72,6 +73,7 @@ pub struct History {
 
 /// The step to take for one subscriber.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Decision {
     pub severity: Severity,
     /// True when repeat violations made the step stricter than the findings.

@@ -10,10 +10,14 @@ use crate::ttl::{classify, family_name, TtlClass};
 
 /// What kind of abuse a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AbuseKind {
     ConnectionFlood,
     ConnectionRate,
+    // Named outright: serde writes "p2p", while the TypeScript generator's
+    // snake case would say "p_2p".
+    #[serde(rename = "p2p")]
     P2p,
     BandwidthHog,
     Tethering,
@@ -52,6 +56,7 @@ impl AbuseKind {
 
 /// Bandwidth use against the plan, as the monitor tracked it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Usage {
     /// The plan as `upload/download` (e.g. `10M/20M`).
     pub plan: String,
@@ -64,6 +69,7 @@ pub struct Usage {
 
 /// One subscriber in one monitor cycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AbuseSample {
     pub subscriber: String,
     pub nas: String,
@@ -87,6 +93,7 @@ pub struct AbuseSample {
 
 /// One thing a detector found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Finding {
     pub kind: AbuseKind,
     pub severity: Severity,

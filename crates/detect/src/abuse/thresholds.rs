@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The step a finding calls for, mildest first. Also the order of escalation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Warning,
@@ -36,6 +37,7 @@ impl Severity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct AbuseThresholds {
     /// Concurrent connections for a warning, a throttle and a temporary ban.
