@@ -9,7 +9,7 @@ use std::path::Path;
 fn the_windows_typescript_contract_matches_the_rust_types() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
     let generated = shareguard_app::typescript_contract();
-    if std::env::var_os("UPDATE_CONTRACT").is_some() {
+    if std::env::var_os("UPDATE_CONTRACT").is_some_and(|v| v == "1") {
         std::fs::write(&path, &generated).unwrap();
         return;
     }
