@@ -580,25 +580,34 @@ fn start_at_login_writes_and_removes_the_login_item() {
     assert_eq!(std::fs::read_dir(&item).unwrap().count(), 0);
 }
 
-#[test]
-fn a_router_cannot_be_saved_without_a_keyring_and_nothing_is_stored() {
+/// Without a keyring, `command` with `args` (which carry a secret) is
+/// refused with a message that names the keyring; `None` where this machine
+/// has one (the real store is covered by the keyring tests,
+/// scripts/with-keyring.sh, and the UI tests).
+fn refused_for_want_of_a_keyring(command: &str, args: Value) -> Option<TestApp> {
     if shareguard_secrets::availability().is_ok() {
-        // This machine has a keyring: the real store is covered by the
-        // keyring tests (scripts/with-keyring.sh) and the UI tests.
         eprintln!("skipped: a Secret Service is running here");
-        return;
+        return None;
     }
     let t = start();
-    let e = t.fails(
-        "save_router",
-        json!({ "input": { "name": "Main NAS", "host": "127.0.0.1", "port": 8728,
-                           "username": "admin", "password": "secret", "access": "pppoe" } }),
-    );
+    let e = t.fails(command, args);
     assert!(
         e.message.to_lowercase().contains("keyring") || e.message.contains("Secret Service"),
         "{}",
         e.message
     );
+    Some(t)
+}
+
+#[test]
+fn a_router_cannot_be_saved_without_a_keyring_and_nothing_is_stored() {
+    let Some(t) = refused_for_want_of_a_keyring(
+        "save_router",
+        json!({ "input": { "name": "Main NAS", "host": "127.0.0.1", "port": 8728,
+                           "username": "admin", "password": "secret", "access": "pppoe" } }),
+    ) else {
+        return;
+    };
     let routers: Vec<Value> = t.ok("list_routers", json!({}));
     assert!(routers.is_empty());
     let keyring: Option<String> = t.ok("keyring_status", json!({}));
@@ -1304,20 +1313,12 @@ fn an_old_full_webhook_address_moves_to_the_keyring() {
 
 #[test]
 fn a_webhook_cannot_be_saved_without_a_keyring_and_nothing_is_stored() {
-    if shareguard_secrets::availability().is_ok() {
-        eprintln!("skipped: a Secret Service is running here");
-        return;
-    }
-    let t = start();
-    let e = t.fails(
+    let Some(t) = refused_for_want_of_a_keyring(
         "save_webhooks",
         json!({ "config": { "generic": { "url": "https://hooks.example.com/T0/s3cret" } } }),
-    );
-    assert!(
-        e.message.to_lowercase().contains("keyring") || e.message.contains("Secret Service"),
-        "{}",
-        e.message
-    );
+    ) else {
+        return;
+    };
     assert_eq!(t.stored_setting("webhooks"), None);
     assert!(t.audit("settings_changed").is_empty());
 }
