@@ -39,7 +39,7 @@ pub async fn run_cycle<R: Runtime>(app: &AppHandle<R>) -> CommandResult<Option<C
         monitor
             .cycle(&state.store, &routers, &settings)
             .await
-            .map_err(|e| CommandError::new("storage", e.to_string()))?
+            .map_err(|e| CommandError::new(shareguard_engine::ErrorKind::Storage, e.to_string()))?
     };
     let summary = CycleSummary::from(&report);
     *lock(&state.last_cycle) = Some(summary.clone());

@@ -140,7 +140,7 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
         .await
         .map_err(|e| {
             CommandError::new(
-                "demo",
+                shareguard_engine::ErrorKind::Demo,
                 format!("the simulated routers could not start: {e}"),
             )
         })?;
@@ -160,7 +160,7 @@ pub async fn remove_demo(state: State<'_, AppState>) -> CommandResult<DemoRemove
     let who = state.require(Permission::Edit)?;
     if lock(&state.scan).is_some() {
         return Err(CommandError::new(
-            "busy",
+            shareguard_engine::ErrorKind::Busy,
             "a scan is running: wait for it to finish (or stop it), then remove the demo",
         ));
     }

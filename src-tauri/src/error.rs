@@ -1,20 +1,23 @@
-//! The one error type commands return: a stable kind for the UI's logic and
-//! a message for the owner that names the fix.
+//! The one error type commands return: a kind from the engine's single
+//! vocabulary ([`ErrorKind`], the same the CLI's exit codes come from) for
+//! the window's logic, and a message for the owner that names the fix.
 
 use serde::Serialize;
+use shareguard_engine::ErrorKind;
 
 #[derive(Debug, Serialize, specta::Type)]
 pub struct CommandError {
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     pub message: String,
     /// With `rule_missing`: the router commands that would install what is
     /// missing, for the window to show before it offers to install them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[specta(optional)]
     pub rules: Vec<String>,
 }
 
 impl CommandError {
-    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -23,60 +26,49 @@ impl CommandError {
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new("invalid_input", message)
+        Self::new(ErrorKind::InvalidInput, message)
     }
 }
 
 impl From<shareguard_store::StoreError> for CommandError {
     fn from(e: shareguard_store::StoreError) -> Self {
-        Self::new("storage", e.to_string())
+        Self::new((&e).into(), e.to_string())
     }
 }
 
 impl From<shareguard_engine::EngineError> for CommandError {
     fn from(e: shareguard_engine::EngineError) -> Self {
-        Self::new("storage", e.to_string())
+        Self::new(e.kind(), e.to_string())
     }
 }
 
 impl From<routeros_client::Error> for CommandError {
     fn from(e: routeros_client::Error) -> Self {
-        Self::new("router", e.to_string())
+        Self::new((&e).into(), e.to_string())
     }
 }
 
 impl From<shareguard_secrets::SecretError> for CommandError {
     fn from(e: shareguard_secrets::SecretError) -> Self {
-        Self::new(e.kind(), e.to_string())
+        Self::new(ErrorKind::from_class(e.kind()), e.to_string())
     }
 }
 
 impl From<shareguard_engine::access::AccessError> for CommandError {
     fn from(e: shareguard_engine::access::AccessError) -> Self {
-        use shareguard_engine::access::AccessError as A;
-        let kind = match &e {
-            A::Locked => "locked",
-            A::Denied { .. } | A::OwnerOnly(_) => "denied",
-            A::WrongPin(_) | A::Paused { .. } => "pin",
-            A::Store(_) => "storage",
-        };
-        Self::new(kind, e.to_string())
+        Self::new(e.kind(), e.to_string())
     }
 }
 
 impl From<shareguard_engine::probe_ops::ProbeError> for CommandError {
     fn from(e: shareguard_engine::probe_ops::ProbeError) -> Self {
-        use shareguard_engine::probe_ops::ProbeError as P;
-        match e {
-            P::Router(e) => e.into(),
-            P::Plan(m) => Self::invalid(m),
-        }
+        Self::new(e.kind(), e.to_string())
     }
 }
 
 impl From<shareguard_report::ReportError> for CommandError {
     fn from(e: shareguard_report::ReportError) -> Self {
-        Self::new(e.kind(), e.to_string())
+        Self::new(ErrorKind::from_class(e.kind()), e.to_string())
     }
 }
 

@@ -147,7 +147,12 @@ where
             let _ = tx.send(tauri::async_runtime::block_on(picked));
         });
     })
-    .map_err(|e| CommandError::new("internal", format!("the dialog could not be opened: {e}")))?;
+    .map_err(|e| {
+        CommandError::new(
+            shareguard_engine::ErrorKind::Internal,
+            format!("the dialog could not be opened: {e}"),
+        )
+    })?;
     let picked = rx.await.ok().flatten();
     Ok(picked.map(|f| f.path().to_path_buf()))
 }

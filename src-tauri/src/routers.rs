@@ -303,7 +303,7 @@ pub async fn probes(
         .await
         .map_err(|_| {
             CommandError::new(
-                "timeout",
+                shareguard_engine::ErrorKind::Timeout,
                 format!("{name} did not finish the probe change within 20 s: check the link, then look at the router's firewall before trying again"),
             )
         })??;
@@ -374,7 +374,7 @@ pub async fn p2p_rules(
         .await
         .map_err(|_| {
             CommandError::new(
-                "timeout",
+                shareguard_engine::ErrorKind::Timeout,
                 format!("{name} did not answer within 20 s: check the link, then look at the router's mangle rules before trying again"),
             )
         })?

@@ -210,7 +210,7 @@ fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, on: bool) -> CommandResult
     };
     result.map_err(|e| {
         CommandError::new(
-            "system",
+            shareguard_engine::ErrorKind::System,
             format!("the login item could not be changed ({e}); check that your user may add startup applications"),
         )
     })

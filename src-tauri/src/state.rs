@@ -82,9 +82,12 @@ pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> CommandResult<T> + Send + 'static,
 ) -> CommandResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| CommandError::new("internal", format!("a background task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        CommandError::new(
+            shareguard_engine::ErrorKind::Internal,
+            format!("a background task failed: {e}"),
+        )
+    })?
 }
 
 /// Opens a second connection to the database at `db_path` for a long read

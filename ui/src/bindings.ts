@@ -480,7 +480,7 @@ ipv6_connections_removed: number; elapsed_ms: number; dry_run: boolean }
  * paused until the owner resets the breaker; manual actions still work.
  */
 export type Breaker = { max_subscribers: number; max_percent: number; tripped: Trip | null }
-export type CommandError = { kind: string; message: string; 
+export type CommandError = { kind: ErrorKind; message: string; 
 /**
  * With `rule_missing`: the router commands that would install what is
  * missing, for the window to show before it offers to install them.
@@ -636,6 +636,121 @@ export type DistanceSource =
  * Learned from the line's earlier scans.
  */
 "history"
+/**
+ * What kind of failure an error is, for code to act on.
+ */
+export type ErrorKind = 
+/**
+ * Something the user typed or chose is not valid (a bad address, an
+ * unknown router, a missing RADIUS secret); the message names the fix.
+ */
+"invalid_input" | 
+/**
+ * A router rejected the user name or password.
+ */
+"auth" | 
+/**
+ * A router or RADIUS server could not be reached.
+ */
+"unreachable" | 
+/**
+ * A router did not answer, or did not finish, in time.
+ */
+"timeout" | 
+/**
+ * TLS failed: an untrusted certificate or a fingerprint mismatch.
+ */
+"tls" | 
+/**
+ * A router answered with an error, closed the connection, or sent
+ * something that is not the RouterOS API.
+ */
+"router" | 
+/**
+ * The subscriber has no session to act on.
+ */
+"not_online" | 
+/**
+ * The subscriber is on the whitelist.
+ */
+"whitelisted" | 
+/**
+ * The router refused the request (a NAK, a `!trap`).
+ */
+"refused" | 
+/**
+ * The router lacks the firewall rules the step needs; the error
+ * carries the commands that would install them.
+ */
+"rule_missing" | 
+/**
+ * The router took a rule but it sits where it has no effect.
+ */
+"misplaced" | 
+/**
+ * The local database could not be read or written.
+ */
+"storage" | 
+/**
+ * Nothing is stored yet for what was asked.
+ */
+"no_data" | 
+/**
+ * An unknown scan, subscriber or record.
+ */
+"not_found" | 
+/**
+ * A file could not be written.
+ */
+"write" | 
+/**
+ * No keyring on this computer.
+ */
+"keyring_unavailable" | 
+/**
+ * The keyring is locked or refused access.
+ */
+"keyring_locked" | 
+/**
+ * The keyring failed otherwise.
+ */
+"keyring_failed" | 
+/**
+ * Nobody is signed in to the app.
+ */
+"locked" | 
+/**
+ * The signed-in profile may not do this.
+ */
+"denied" | 
+/**
+ * A wrong PIN, or too many of them.
+ */
+"pin" | 
+/**
+ * Something else is running that this must wait for.
+ */
+"busy" | 
+/**
+ * Stopped on request.
+ */
+"cancelled" | 
+/**
+ * The built-in simulated routers could not start.
+ */
+"demo" | 
+/**
+ * The operating system refused (a login item, a dialog).
+ */
+"system" | 
+/**
+ * A notification channel refused or could not be reached.
+ */
+"notification" | 
+/**
+ * A fault in ShareGuard itself.
+ */
+"internal"
 /**
  * How repeat offences are handled.
  */

@@ -13,7 +13,7 @@ use shareguard_engine::abuse_actions::{self, Penalty};
 use shareguard_engine::limits::{self, LimitSettings};
 use shareguard_engine::monitor::{AbuseSettings, ABUSE_KEY};
 use shareguard_engine::penalties;
-use shareguard_engine::sharing_actions::{disconnect_and_record, DisconnectError, Router};
+use shareguard_engine::sharing_actions::{disconnect_and_record, Router};
 use shareguard_store::{ActionKind, Store};
 
 use crate::exit::{self, CliResult, Failure};
@@ -127,20 +127,6 @@ pub struct LimitArgs {
 pub struct UnbanArgs {
     #[command(flatten)]
     pub act: ActArgs,
-}
-
-impl From<DisconnectError> for Failure {
-    fn from(e: DisconnectError) -> Self {
-        let code = match e.kind() {
-            "not_online" | "whitelisted" | "refused" | "rule_missing" => exit::REFUSED,
-            "storage" => exit::STORAGE,
-            "no_secret" | "too_few_identifiers" => exit::USAGE,
-            "no_answer" => exit::TIMEOUT,
-            "resolve" => exit::UNREACHABLE,
-            k => exit::for_kind(k),
-        };
-        Failure::new(code, e.to_string())
-    }
 }
 
 /// Parses `30m`, `2h`, `1d`, `1h30m` or plain minutes into minutes.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use shareguard_engine::p2p_rules;
-use shareguard_engine::sharing_actions::{DisconnectError, Router};
+use shareguard_engine::sharing_actions::Router;
 use shareguard_store::AuditEntry;
 
 use crate::cmd_probes::ProbeArgs;
@@ -21,10 +21,6 @@ pub enum P2pCommand {
     Remove(ProbeArgs),
 }
 
-fn failure(e: shareguard_engine::enforce::ActionError) -> Failure {
-    Failure::from(DisconnectError::from(e))
-}
-
 pub async fn run(cmd: P2pCommand) -> CliResult {
     let (action, a) = match cmd {
         P2pCommand::Show(a) => (None, a),
@@ -38,13 +34,15 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
             radius: None,
         };
         let name = router.target.name.clone();
-        let preview = p2p_rules::preview(&router).await.map_err(failure)?;
-        let before = p2p_rules::state(&router).await.map_err(failure)?;
+        let preview = p2p_rules::preview(&router).await.map_err(Failure::from)?;
+        let before = p2p_rules::state(&router).await.map_err(Failure::from)?;
         let applied = match action {
             Some(_) if a.dry_run => false,
-            Some("p2p_rules_removed") => p2p_rules::remove(&router).await.map_err(failure)? > 0,
+            Some("p2p_rules_removed") => {
+                p2p_rules::remove(&router).await.map_err(Failure::from)? > 0
+            }
             Some(_) => {
-                p2p_rules::install(&router).await.map_err(failure)?;
+                p2p_rules::install(&router).await.map_err(Failure::from)?;
                 true
             }
             None => false,
@@ -57,7 +55,7 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
                     .details(serde_json::json!({ "commands": preview })),
             )?;
         }
-        let after = p2p_rules::state(&router).await.map_err(failure)?;
+        let after = p2p_rules::state(&router).await.map_err(Failure::from)?;
         if a.json {
             docs.push(serde_json::json!({
                 "router": name,

@@ -166,12 +166,7 @@ fn open(db: &Option<PathBuf>) -> Result<Store, Failure> {
 }
 
 fn failure(e: ReportError) -> Failure {
-    let code = match e.kind() {
-        "storage" => exit::STORAGE,
-        "invalid_input" => exit::USAGE,
-        _ => exit::OTHER,
-    };
-    Failure::new(code, e.to_string())
+    Failure::new(exit::for_kind(e.kind()), e.to_string())
 }
 
 pub fn run(cmd: ReportCommand) -> CliResult {

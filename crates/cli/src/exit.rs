@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use shareguard_engine::ErrorKind;
+
 /// Everything worked.
 pub const OK: u8 = 0;
 /// An error not covered below.
@@ -28,18 +30,42 @@ pub const REFUSED: u8 = 10;
 /// Interrupted (Ctrl-C).
 pub const CANCELLED: u8 = 130;
 
-/// The exit code for an error class from `routeros_client::Error::kind` or a scan outcome.
-pub fn for_kind(kind: &str) -> u8 {
+/// The exit code for a kind of failure: the one table every command's
+/// errors go through (the desktop app reads the same kinds).
+pub fn for_error(kind: ErrorKind) -> u8 {
+    use ErrorKind as K;
     match kind {
-        "auth" => AUTH,
-        "unreachable" => UNREACHABLE,
-        "invalid_address" => USAGE,
-        "timeout" => TIMEOUT,
-        "tls" => TLS,
-        "protocol" | "fatal" | "trap" | "connection_closed" | "io" => ROUTER,
-        "cancelled" => CANCELLED,
-        _ => OTHER,
+        K::InvalidInput => USAGE,
+        K::Auth => AUTH,
+        K::Unreachable => UNREACHABLE,
+        K::Timeout => TIMEOUT,
+        K::Tls => TLS,
+        K::Router => ROUTER,
+        K::Storage => STORAGE,
+        K::NotOnline | K::Whitelisted | K::Refused | K::RuleMissing => REFUSED,
+        K::Cancelled => CANCELLED,
+        K::Misplaced
+        | K::NoData
+        | K::NotFound
+        | K::Write
+        | K::KeyringUnavailable
+        | K::KeyringLocked
+        | K::KeyringFailed
+        | K::Locked
+        | K::Denied
+        | K::Pin
+        | K::Busy
+        | K::Demo
+        | K::System
+        | K::Notification
+        | K::Internal => OTHER,
     }
+}
+
+/// The exit code for an error's stable class name (a scan outcome's
+/// `error_kind`, a report error's `kind()`).
+pub fn for_kind(class: &str) -> u8 {
+    for_error(ErrorKind::from_class(class))
 }
 
 /// A failure to report: message on stderr, then exit with `code`.
@@ -64,20 +90,66 @@ impl Failure {
 
 impl From<shareguard_store::StoreError> for Failure {
     fn from(e: shareguard_store::StoreError) -> Self {
-        Self::new(STORAGE, e.to_string())
+        Self::new(for_error((&e).into()), e.to_string())
     }
 }
 
 impl From<shareguard_engine::EngineError> for Failure {
     fn from(e: shareguard_engine::EngineError) -> Self {
-        Self::new(STORAGE, e.to_string())
+        Self::new(for_error(e.kind()), e.to_string())
     }
 }
 
 impl From<routeros_client::Error> for Failure {
     fn from(e: routeros_client::Error) -> Self {
-        Self::new(for_kind(e.kind()), e.to_string())
+        Self::new(for_error((&e).into()), e.to_string())
+    }
+}
+
+impl From<shareguard_engine::sharing_actions::DisconnectError> for Failure {
+    fn from(e: shareguard_engine::sharing_actions::DisconnectError) -> Self {
+        Self::new(for_error(e.kind()), e.to_string())
+    }
+}
+
+impl From<shareguard_engine::enforce::ActionError> for Failure {
+    fn from(e: shareguard_engine::enforce::ActionError) -> Self {
+        Self::new(for_error(e.kind()), e.to_string())
     }
 }
 
 pub type CliResult = Result<ExitCode, Failure>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_crates_classes_reach_their_documented_codes() {
+        for (class, code) in [
+            ("auth", AUTH),
+            ("unreachable", UNREACHABLE),
+            ("resolve", UNREACHABLE),
+            ("timeout", TIMEOUT),
+            ("no_answer", TIMEOUT),
+            ("tls", TLS),
+            ("trap", ROUTER),
+            ("io", ROUTER),
+            ("invalid_address", USAGE),
+            ("no_secret", USAGE),
+            ("storage", STORAGE),
+            ("cancelled", CANCELLED),
+            ("write", OTHER),
+        ] {
+            assert_eq!(for_kind(class), code, "{class}");
+        }
+        for kind in [
+            ErrorKind::NotOnline,
+            ErrorKind::Whitelisted,
+            ErrorKind::Refused,
+            ErrorKind::RuleMissing,
+        ] {
+            assert_eq!(for_error(kind), REFUSED, "{kind:?}");
+        }
+    }
+}

@@ -39,6 +39,19 @@ pub enum AccessError {
     Store(#[from] StoreErrorText),
 }
 
+impl AccessError {
+    /// What kind of refusal this is, for the window.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            Self::Locked => K::Locked,
+            Self::Denied { .. } | Self::OwnerOnly(_) => K::Denied,
+            Self::WrongPin(_) | Self::Paused { .. } => K::Pin,
+            Self::Store(_) => K::Storage,
+        }
+    }
+}
+
 /// A storage failure carried as its message (so the error stays comparable).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]

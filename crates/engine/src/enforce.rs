@@ -19,6 +19,8 @@ use shareguard_scan::NasTarget;
 use shareguard_store::ActionMethod;
 use thiserror::Error;
 
+use crate::error_kind::ErrorKind;
+
 /// One online session as the router reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -93,16 +95,16 @@ pub enum ActionError {
 }
 
 impl ActionError {
-    /// A stable class name for the UI and scripts.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of failure this is, for the window and the exit code.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Router(e) => e.kind(),
-            Self::Radius(e) => e.kind(),
-            Self::NotOnline { .. } => "not_online",
-            Self::Refused { .. } | Self::Nak { .. } => "refused",
-            Self::RuleMissing { .. } => "rule_missing",
-            Self::Misplaced { .. } => "misplaced",
-            Self::Timeout { .. } => "timeout",
+            Self::Router(e) => e.into(),
+            Self::Radius(e) => e.into(),
+            Self::NotOnline { .. } => ErrorKind::NotOnline,
+            Self::Refused { .. } | Self::Nak { .. } => ErrorKind::Refused,
+            Self::RuleMissing { .. } => ErrorKind::RuleMissing,
+            Self::Misplaced { .. } => ErrorKind::Misplaced,
+            Self::Timeout { .. } => ErrorKind::Timeout,
         }
     }
 

@@ -16,11 +16,14 @@
 //! * [`abuse_actions`]: throttles and bans as recorded actions, and the
 //!   sweep that lifts them on expiry (also after a restart).
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
+//! * [`error_kind`]: the one vocabulary of failures the window and the CLI's
+//!   exit codes both read.
 
 pub mod abuse_actions;
 pub mod access;
 pub mod demo;
 pub mod enforce;
+pub mod error_kind;
 pub mod follow;
 pub mod limits;
 pub mod monitor;
@@ -36,4 +39,5 @@ pub mod sharing_actions;
 #[cfg(test)]
 mod test_support;
 
+pub use error_kind::ErrorKind;
 pub use persist::{scan_and_store, EngineError};

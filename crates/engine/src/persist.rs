@@ -16,6 +16,14 @@ pub enum EngineError {
     Internal(String),
 }
 
+impl EngineError {
+    /// Both are failures of the local database (a poisoned lock or a lost
+    /// blocking task is the database's too, as the owner sees it).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Storage
+    }
+}
+
 fn with_store<T>(
     store: &Arc<Mutex<Store>>,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError>,

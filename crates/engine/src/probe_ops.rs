@@ -37,6 +37,16 @@ pub enum ProbeError {
     Plan(String),
 }
 
+impl ProbeError {
+    /// What kind of failure this is, for the window and the exit code.
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            Self::Router(e) => e.into(),
+            Self::Plan(_) => crate::ErrorKind::InvalidInput,
+        }
+    }
+}
+
 /// Plans `action` on `t`, and sends the plan when `apply` is true.
 pub async fn probes(
     t: &NasTarget,

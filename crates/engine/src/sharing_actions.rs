@@ -14,6 +14,7 @@ use shareguard_store::{action, Action, ActionKind, AuditEntry, Store};
 use thiserror::Error;
 
 use crate::enforce::{self, ActionError, DisconnectReport};
+use crate::error_kind::ErrorKind;
 use crate::persist::{store_task, EngineError};
 
 /// A router as actions reach it: the API, and RADIUS when set up.
@@ -171,11 +172,12 @@ pub enum DisconnectError {
 }
 
 impl DisconnectError {
-    pub fn kind(&self) -> &'static str {
+    /// What kind of failure this is, for the window and the exit code.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Whitelisted(_) => "whitelisted",
+            Self::Whitelisted(_) => ErrorKind::Whitelisted,
             Self::Action(e) => e.kind(),
-            Self::Engine(_) => "storage",
+            Self::Engine(e) => e.kind(),
         }
     }
 

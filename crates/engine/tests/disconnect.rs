@@ -140,7 +140,7 @@ async fn whitelisted_offline_and_dry_run_subscribers_are_left_alone() {
     let e = disconnect_and_record(&f.store, &router, &excused, "owner", "test", false)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), "whitelisted");
+    assert_eq!(e.kind(), shareguard_engine::ErrorKind::Whitelisted);
     assert!(e.to_string().contains("whitelist"));
     assert!(f.online(0, &excused));
 
@@ -163,7 +163,7 @@ async fn whitelisted_offline_and_dry_run_subscribers_are_left_alone() {
     let e = disconnect_and_record(&f.store, &router, &name, "owner", "test", false)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), "not_online");
+    assert_eq!(e.kind(), shareguard_engine::ErrorKind::NotOnline);
     assert!(e.to_string().contains("not online"));
 }
 

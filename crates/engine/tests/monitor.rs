@@ -346,7 +346,7 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     let refused = abuse_actions::ban_and_record(&f.store, &routers[0], &p)
         .await
         .unwrap_err();
-    assert_eq!(refused.kind(), "rule_missing");
+    assert_eq!(refused.kind(), shareguard_engine::ErrorKind::RuleMissing);
     assert!(
         refused.to_string().contains("src-address-list=sg-banned"),
         "{refused}"
@@ -578,7 +578,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
     let refused = abuse_actions::limit_and_record(&f.store, &routers[0], &p, &limits)
         .await
         .unwrap_err();
-    assert_eq!(refused.kind(), "rule_missing");
+    assert_eq!(refused.kind(), shareguard_engine::ErrorKind::RuleMissing);
     assert!(
         refused.to_string().contains("connection-limit=100,32"),
         "{refused}"
