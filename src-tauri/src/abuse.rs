@@ -14,7 +14,6 @@ use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
 use shareguard_store::{AbuseMetrics, Action, AuditEntry, Permission, Warning, WarningQuery};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use crate::actions::{action_router, action_routers};
 use crate::error::{CommandError, CommandResult};
 use crate::input::check_subscriber;
 use crate::state::{blocking, lock, AppState, CycleSummary};
@@ -30,7 +29,7 @@ async fn load_settings(state: &AppState) -> CommandResult<AbuseSettings> {
 pub async fn run_cycle<R: Runtime>(app: &AppHandle<R>) -> CommandResult<Option<CycleSummary>> {
     let state = app.state::<AppState>();
     let settings = load_settings(&state).await?;
-    let routers = action_routers(&state).await?;
+    let routers = state.router_book().await.routers().await?;
     if routers.is_empty() {
         return Ok(None);
     }
@@ -186,29 +185,6 @@ pub async fn run_monitor<R: Runtime>(
     run_cycle(&app).await
 }
 
-/// The router a subscriber was last seen on: their latest result, else
-/// their latest warning.
-async fn router_of(state: &AppState, subscriber: &str) -> CommandResult<String> {
-    let who = subscriber.to_string();
-    state
-        .with_store(move |s| {
-            if let Some(r) = s.result(&who)? {
-                return Ok(r.nas);
-            }
-            let w = s.warnings(&WarningQuery {
-                subscriber: Some(who.clone()),
-                limit: 1,
-                ..Default::default()
-            })?;
-            w.into_iter().next().map(|w| w.nas).ok_or_else(|| {
-                CommandError::invalid(format!(
-                    "neither a scan nor the abuse monitor has seen {who:?}: scan or check first"
-                ))
-            })
-        })
-        .await
-}
-
 /// A manual throttle or ban as the owner asks for it.
 #[derive(Debug, Deserialize, specta::Type)]
 pub struct PenaltyInput {
@@ -252,8 +228,7 @@ async fn penalty(
             "keep the reason under 500 characters",
         ));
     }
-    let nas = router_of(state, &subscriber).await?;
-    let router = action_router(state, &nas).await?;
+    let router = state.router_book().await.router_of(&subscriber).await?;
     let p = Penalty {
         subscriber,
         operator,
@@ -341,7 +316,7 @@ pub async fn lift_action(state: State<'_, AppState>, id: i64) -> CommandResult<L
             .ok_or_else(|| CommandError::invalid("that action has already ended"))
     })
     .await?;
-    let routers = action_routers(&state).await?;
+    let routers = state.router_book().await.routers().await?;
     Ok(abuse_actions::lift(
         &state.store,
         &routers,

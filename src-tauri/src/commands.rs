@@ -8,7 +8,6 @@ use shareguard_engine::demo;
 use shareguard_sim::population::PopulationSpec;
 use shareguard_store::{
     AuditFilter, AuditRecord, DemoRemoved, Operator, Permission, ResultFilter, ResultLine,
-    DEMO_ROUTER_PREFIX,
 };
 use tauri::{AppHandle, Runtime, State};
 
@@ -53,7 +52,8 @@ pub struct Status {
 #[specta::specta]
 pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
     let operator = lock(&state.session).current().cloned();
-    let demo_running = state.demo.lock().await.is_some();
+    let demo_targets: Option<Vec<_>> = state.demo.lock().await.as_ref().map(|d| d.targets.clone());
+    let demo_running = demo_targets.is_some();
     let next_scan = lock(&state.runner)
         .as_ref()
         .and_then(|r| r.next_run())
@@ -79,14 +79,15 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
     })
     .await?;
     let mut routers: Vec<RouterInfo> = if unlocked {
-        lock(&state.targets)
+        demo_targets
+            .unwrap_or_default()
             .iter()
             .map(|t| RouterInfo {
                 name: t.name.clone(),
                 address: t.address(),
                 access: t.access.as_str(),
                 tag: None,
-                demo: demo_running && t.name.starts_with(DEMO_ROUTER_PREFIX),
+                demo: true,
             })
             .collect()
     } else {
@@ -146,7 +147,6 @@ pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
         })?;
     demo::warm_up(&d).await?;
     demo::begin_evening(&d);
-    *lock(&state.targets) = d.targets.clone();
     *slot = Some(d);
     Ok(())
 }
@@ -165,7 +165,6 @@ pub async fn remove_demo(state: State<'_, AppState>) -> CommandResult<DemoRemove
         ));
     }
     if let Some(d) = state.demo.lock().await.take() {
-        lock(&state.targets).retain(|t| !t.name.starts_with(DEMO_ROUTER_PREFIX));
         d.network.shutdown().await;
     }
     state

@@ -72,4 +72,10 @@ impl From<shareguard_report::ReportError> for CommandError {
     }
 }
 
+impl From<shareguard_engine::router_book::BookError> for CommandError {
+    fn from(e: shareguard_engine::router_book::BookError) -> Self {
+        Self::new(e.kind, e.message)
+    }
+}
+
 pub type CommandResult<T> = Result<T, CommandError>;

@@ -8,9 +8,8 @@ use shareguard_engine::p2p_rules;
 use shareguard_engine::probe_ops::{self, ProbeAction, ProbeReport};
 use shareguard_engine::routers::{self, ConnectionCheck};
 use shareguard_engine::sharing_actions::Router;
-use shareguard_scan::NasTarget;
 use shareguard_secrets::SecretKind;
-use shareguard_store::{action, AuditEntry, NasRecord, Permission, Store, DEMO_ROUTER_PREFIX};
+use shareguard_store::{action, AuditEntry, NasRecord, Permission, DEMO_ROUTER_PREFIX};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
@@ -214,58 +213,6 @@ pub async fn remove_router(state: State<'_, AppState>, name: String) -> CommandR
     .await
 }
 
-/// Stored routers as scan targets, passwords from the keyring. A router whose
-/// password cannot be read is still scanned with none, so its failure shows
-/// in the scan with the router's own words.
-pub fn stored_targets(store: &std::sync::Mutex<Store>) -> CommandResult<Vec<NasTarget>> {
-    let records = lock(store).list_nas()?;
-    let mut out = Vec::new();
-    for rec in records {
-        let password = shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        match routers::target(&rec, password) {
-            Ok(t) => out.push(t),
-            Err(e) => tracing::warn!("router {} skipped: {e}", rec.name),
-        }
-    }
-    Ok(out)
-}
-
-/// A router by name: a demo router, or a stored one with its password.
-async fn resolve_target(state: &AppState, name: &str) -> CommandResult<NasTarget> {
-    let demo: Option<NasTarget> = lock(&state.targets)
-        .iter()
-        .find(|t| t.name == name)
-        .cloned();
-    if let Some(t) = demo {
-        return Ok(t);
-    }
-    let wanted = name.to_string();
-    let rec = state
-        .with_store(move |s| {
-            s.get_nas(&wanted)?.ok_or_else(|| {
-                CommandError::invalid(format!("there is no router named {wanted:?}"))
-            })
-        })
-        .await?;
-    blocking(move || stored_target(&rec)).await
-}
-
-/// A stored router's scan target with its password from the keyring
-/// (blocking: the keyring may ask the OS).
-pub fn stored_target(rec: &NasRecord) -> CommandResult<NasTarget> {
-    let password =
-        shareguard_secrets::load(SecretKind::RouterPassword, &rec.name)?.ok_or_else(|| {
-            CommandError::invalid(format!(
-                "no password is stored for {}: edit the router and enter its password",
-                rec.name
-            ))
-        })?;
-    routers::target(rec, password).map_err(CommandError::invalid)
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn test_router(
@@ -273,7 +220,7 @@ pub async fn test_router(
     name: String,
 ) -> CommandResult<ConnectionCheck> {
     state.require(Permission::Scan)?;
-    let target = resolve_target(&state, &name).await?;
+    let target = state.router_book().await.target(&name).await?;
     Ok(routers::check_connection(&target, Duration::from_secs(10)).await?)
 }
 
@@ -292,7 +239,7 @@ pub async fn probes(
     } else {
         state.require(Permission::Scan)?
     };
-    let target = resolve_target(&state, &name).await?;
+    let target = state.router_book().await.target(&name).await?;
     let what = if remove {
         ProbeAction::Remove
     } else {
@@ -351,7 +298,7 @@ pub async fn p2p_rules(
         }
     };
     let router = Router {
-        target: resolve_target(&state, &name).await?,
+        target: state.router_book().await.target(&name).await?,
         radius: None,
     };
     let job = async {

@@ -52,12 +52,7 @@ pub async fn start_scan<R: Runtime>(
     trigger: Trigger,
 ) -> CommandResult<()> {
     let state = app.state::<AppState>();
-    let mut targets = lock(&state.targets).clone();
-    let stored = {
-        let s = state.store.clone();
-        blocking(move || crate::routers::stored_targets(&s)).await?
-    };
-    targets.extend(stored);
+    let mut targets = state.router_book().await.targets().await?;
     if let ScanScope::Nas(name) = &scope {
         targets.retain(|t| &t.name == name);
         if targets.is_empty() {

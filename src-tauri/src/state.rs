@@ -2,6 +2,7 @@
 //! is on, the routers to scan, the scan in progress (to cancel it), who is at
 //! the desk, and the desktop settings the window events need at once.
 
+use shareguard_engine::router_book::{RouterBook, SecretLookup, SecretSource};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +11,7 @@ use shareguard_engine::access::Session;
 use shareguard_engine::demo::Demo;
 use shareguard_engine::monitor::{CycleReport, Monitor};
 use shareguard_engine::settings::{DesktopSettings, DESKTOP_KEY};
-use shareguard_scan::{CancellationToken, NasTarget};
+use shareguard_scan::CancellationToken;
 use shareguard_schedule::Runner;
 use shareguard_store::{Permission, Store, StoreError};
 
@@ -20,7 +21,6 @@ pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     pub db_path: String,
     pub demo: tokio::sync::Mutex<Option<Demo>>,
-    pub targets: Mutex<Vec<NasTarget>>,
     pub scan: Mutex<Option<CancellationToken>>,
     /// Scheduled scans; set once the app has started.
     pub runner: Mutex<Option<Runner>>,
@@ -110,7 +110,6 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             db_path,
             demo: tokio::sync::Mutex::new(None),
-            targets: Mutex::new(Vec::new()),
             scan: Mutex::new(None),
             runner: Mutex::new(None),
             has_tray: AtomicBool::new(false),
@@ -139,5 +138,43 @@ impl AppState {
     /// Whether closing the window should keep the app in the tray.
     pub fn keeps_running_in_tray(&self) -> bool {
         self.has_tray.load(Ordering::Relaxed) && lock(&self.desktop).close_to_tray
+    }
+
+    /// The routers this app knows: the demo's while it runs, then the stored
+    /// ones with their secrets from the OS keyring.
+    pub async fn router_book(&self) -> RouterBook<KeyringSecrets> {
+        let live = self
+            .demo
+            .lock()
+            .await
+            .as_ref()
+            .map(|d| d.routers())
+            .unwrap_or_default();
+        RouterBook::new(self.store.clone(), Arc::new(KeyringSecrets)).with_live(live)
+    }
+}
+
+/// The app keeps router secrets in the OS keyring.
+pub struct KeyringSecrets;
+
+impl KeyringSecrets {
+    fn load(
+        kind: shareguard_secrets::SecretKind,
+        router: &str,
+    ) -> Result<Option<String>, SecretLookup> {
+        shareguard_secrets::load(kind, router).map_err(|e| SecretLookup {
+            kind: shareguard_engine::ErrorKind::from_class(e.kind()),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl SecretSource for KeyringSecrets {
+    fn password(&self, router: &str) -> Result<Option<String>, SecretLookup> {
+        Self::load(shareguard_secrets::SecretKind::RouterPassword, router)
+    }
+
+    fn radius_secret(&self, router: &str) -> Result<Option<String>, SecretLookup> {
+        Self::load(shareguard_secrets::SecretKind::RadiusSecret, router)
     }
 }

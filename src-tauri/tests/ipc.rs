@@ -165,7 +165,11 @@ impl TestApp {
         ))
         .map(|o| serde_json::to_value(o).unwrap())
         .map_err(|e| Failure {
-            kind: serde_json::to_value(e.kind).unwrap().as_str().unwrap().to_string(),
+            kind: serde_json::to_value(e.kind)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string(),
             message: e.message,
             rules: e.rules,
         })

@@ -16,6 +16,8 @@
 //! * [`abuse_actions`]: throttles and bans as recorded actions, and the
 //!   sweep that lifts them on expiry (also after a restart).
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
+//! * [`router_book`]: which routers a front end knows, with their secrets
+//!   from wherever that front end keeps them.
 //! * [`error_kind`]: the one vocabulary of failures the window and the CLI's
 //!   exit codes both read.
 
@@ -32,6 +34,7 @@ pub mod p2p_rules;
 pub mod penalties;
 pub mod persist;
 pub mod probe_ops;
+pub mod router_book;
 mod router_lists;
 pub mod routers;
 pub mod settings;

@@ -1,0 +1,251 @@
+//! Which routers a front end knows, with their secrets: the one place a
+//! router name becomes something a scan or an action can reach.
+//!
+//! Router definitions live in the store, their passwords and RADIUS secrets
+//! wherever the front end keeps secrets ([`SecretSource`]: the OS keyring
+//! in the desktop app), and routers that exist only while the program runs
+//! (the demo's) are added as they are. The engine never reads a keyring
+//! itself; it asks the source it was given, on the blocking pool.
+
+use std::sync::{Arc, Mutex};
+
+use radius_dac::DacClient;
+use shareguard_scan::NasTarget;
+use shareguard_store::{NasRecord, Store, WarningQuery, DEMO_ROUTER_PREFIX};
+use thiserror::Error;
+
+use crate::error_kind::ErrorKind;
+use crate::persist::store_task;
+use crate::sharing_actions::Router;
+
+/// Where a stored router's secrets are kept. Calls may block (a keyring may
+/// ask the operating system); they are made on the blocking pool.
+pub trait SecretSource: Send + Sync + 'static {
+    /// The router's API password, `None` when none is stored.
+    fn password(&self, router: &str) -> Result<Option<String>, SecretLookup>;
+    /// The router's RADIUS shared secret, `None` when none is stored.
+    fn radius_secret(&self, router: &str) -> Result<Option<String>, SecretLookup>;
+}
+
+/// A secret store that could not be read: its kind and the message that
+/// names the fix (unlock the keyring, install one).
+#[derive(Debug, Clone, Error)]
+#[error("{message}")]
+pub struct SecretLookup {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// Why a router cannot be used, with the fix.
+#[derive(Debug, Clone, Error)]
+#[error("{message}")]
+pub struct BookError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl BookError {
+    fn invalid(message: String) -> Self {
+        Self {
+            kind: ErrorKind::InvalidInput,
+            message,
+        }
+    }
+}
+
+impl From<SecretLookup> for BookError {
+    fn from(e: SecretLookup) -> Self {
+        Self {
+            kind: e.kind,
+            message: e.message,
+        }
+    }
+}
+
+impl From<crate::EngineError> for BookError {
+    fn from(e: crate::EngineError) -> Self {
+        Self {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The routers a front end knows: the stored ones with secrets from `S`,
+/// and the live ones it was given (looked at first).
+pub struct RouterBook<S> {
+    store: Arc<Mutex<Store>>,
+    secrets: Arc<S>,
+    live: Vec<Router>,
+}
+
+impl<S: SecretSource> RouterBook<S> {
+    pub fn new(store: Arc<Mutex<Store>>, secrets: Arc<S>) -> Self {
+        Self {
+            store,
+            secrets,
+            live: Vec::new(),
+        }
+    }
+
+    /// Adds routers that exist only while the program runs (the demo's).
+    pub fn with_live(mut self, routers: Vec<Router>) -> Self {
+        self.live = routers;
+        self
+    }
+
+    /// Every router as a scan target: the live ones, then the stored ones.
+    /// A stored router whose password cannot be read is still scanned with
+    /// none, so its failure shows in the scan in the router's own words; one
+    /// whose definition is invalid is left out and logged.
+    pub async fn targets(&self) -> Result<Vec<NasTarget>, BookError> {
+        let mut out: Vec<NasTarget> = self.live.iter().map(|r| r.target.clone()).collect();
+        let records = store_task(&self.store, |s| s.list_nas()).await?;
+        let secrets = self.secrets.clone();
+        let stored = blocking(move || {
+            records
+                .iter()
+                .filter_map(|rec| {
+                    let password = secrets
+                        .password(&rec.name)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default();
+                    crate::routers::target(rec, password)
+                        .map_err(|e| tracing::warn!("router {} skipped: {e}", rec.name))
+                        .ok()
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        out.extend(stored);
+        Ok(out)
+    }
+
+    /// One router's scan target by name, with its password.
+    pub async fn target(&self, name: &str) -> Result<NasTarget, BookError> {
+        if let Some(r) = self.live.iter().find(|r| r.target.name == name) {
+            return Ok(r.target.clone());
+        }
+        let rec = self.record(name).await?;
+        let secrets = self.secrets.clone();
+        blocking(move || stored_target(&*secrets, &rec)).await?
+    }
+
+    /// Every router actions may reach: the live ones, then the stored ones
+    /// (one whose secrets cannot be read is left out and logged, so one
+    /// locked entry does not stop the others).
+    pub async fn routers(&self) -> Result<Vec<Router>, BookError> {
+        let mut out = self.live.clone();
+        let records = store_task(&self.store, |s| s.list_nas()).await?;
+        for rec in records {
+            let name = rec.name.clone();
+            match self.stored_router(rec).await {
+                Ok(r) => out.push(r),
+                Err(e) => tracing::warn!("router {name} cannot be acted on: {e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One router as actions reach it, by name; the error names the fix.
+    pub async fn router(&self, name: &str) -> Result<Router, BookError> {
+        if let Some(r) = self.live.iter().find(|r| r.target.name == name) {
+            return Ok(r.clone());
+        }
+        let rec = self.record(name).await?;
+        self.stored_router(rec).await
+    }
+
+    /// The router a subscriber was last seen on (their latest result, else
+    /// their latest abuse warning), as actions reach it.
+    pub async fn router_of(&self, subscriber: &str) -> Result<Router, BookError> {
+        let who = subscriber.to_string();
+        let nas = store_task(&self.store, move |s| {
+            if let Some(r) = s.result(&who)? {
+                return Ok(Some(r.nas));
+            }
+            let w = s.warnings(&WarningQuery {
+                subscriber: Some(who),
+                limit: 1,
+                ..Default::default()
+            })?;
+            Ok(w.into_iter().next().map(|w| w.nas))
+        })
+        .await?
+        .ok_or_else(|| {
+            BookError::invalid(format!(
+                "neither a scan nor the abuse monitor has seen {subscriber:?}: scan or check first"
+            ))
+        })?;
+        self.router(&nas).await
+    }
+
+    async fn record(&self, name: &str) -> Result<NasRecord, BookError> {
+        let wanted = name.to_string();
+        store_task(&self.store, move |s| s.get_nas(&wanted))
+            .await?
+            .ok_or_else(|| {
+                BookError::invalid(if name.starts_with(DEMO_ROUTER_PREFIX) {
+                    format!(
+                        "the demo's router {name:?} stopped when ShareGuard closed: \
+                         restart the demo (at the top of the window) to act on its subscribers"
+                    )
+                } else {
+                    format!("there is no router named {name:?} any more: check the routers, then scan again")
+                })
+            })
+    }
+
+    /// A stored router as actions reach it: its scan target and, when
+    /// RADIUS is set up for it, its shared secret and resolved address.
+    async fn stored_router(&self, rec: NasRecord) -> Result<Router, BookError> {
+        let secrets = self.secrets.clone();
+        let (target, radius) = blocking(move || {
+            let target = stored_target(&*secrets, &rec)?;
+            let radius = match rec.radius_port {
+                None => None,
+                Some(port) => {
+                    let secret = secrets.radius_secret(&rec.name)?.ok_or_else(|| {
+                        BookError::invalid(format!(
+                            "RADIUS is on for {} but no shared secret is stored: edit the router and enter it",
+                            rec.name
+                        ))
+                    })?;
+                    Some((rec.host, port, secret))
+                }
+            };
+            Ok::<_, BookError>((target, radius))
+        })
+        .await??;
+        let radius = match radius {
+            None => None,
+            Some((host, port, secret)) => Some(
+                DacClient::resolve(&host, port, secret)
+                    .await
+                    .map_err(|e| BookError::invalid(e.to_string()))?,
+            ),
+        };
+        Ok(Router { target, radius })
+    }
+}
+
+/// A stored router's scan target with its password (blocking).
+fn stored_target<S: SecretSource>(secrets: &S, rec: &NasRecord) -> Result<NasTarget, BookError> {
+    let password = secrets.password(&rec.name)?.ok_or_else(|| {
+        BookError::invalid(format!(
+            "no password is stored for {}: edit the router and enter its password",
+            rec.name
+        ))
+    })?;
+    crate::routers::target(rec, password).map_err(BookError::invalid)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, BookError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| BookError {
+        kind: ErrorKind::Internal,
+        message: format!("a router lookup stopped unexpectedly: {e}"),
+    })
+}
