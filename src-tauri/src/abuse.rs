@@ -8,9 +8,10 @@ use chrono::{Duration as Span, Utc};
 use radius_dac::RateLimit;
 use serde::{Deserialize, Serialize};
 use shareguard_engine::abuse_actions::{self, Lifted, Penalty, PenaltyReport};
+use shareguard_engine::breaker::{Breaker, BREAKER_KEY};
 use shareguard_engine::monitor::{AbuseSettings, CycleReport, ABUSE_KEY};
 use shareguard_engine::penalties;
-use shareguard_engine::sharing_actions::{Breaker, Router, BREAKER_KEY};
+use shareguard_engine::router::Router;
 use shareguard_store::{AbuseMetrics, Action, AuditEntry, Permission, Warning, WarningQuery};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 

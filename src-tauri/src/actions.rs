@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use shareguard_detect::SubscriberResult;
+use shareguard_engine::breaker;
 use shareguard_engine::enforce::DisconnectReport;
 use shareguard_engine::sharing_actions::{
     self, AutoOutcome, DisconnectError, SharingActions, SHARING_ACTIONS_KEY,
@@ -61,7 +62,7 @@ pub async fn disconnect_subscriber(
 pub async fn reset_breaker(state: State<'_, AppState>) -> CommandResult<bool> {
     let operator = state.require(Permission::Edit)?;
     state
-        .with_store(move |s| Ok(sharing_actions::reset_breaker(s, &operator)?))
+        .with_store(move |s| Ok(breaker::reset_breaker(s, &operator)?))
         .await
 }
 

@@ -13,7 +13,8 @@ use shareguard_engine::abuse_actions::{self, Penalty};
 use shareguard_engine::limits::{self, LimitSettings};
 use shareguard_engine::monitor::{AbuseSettings, ABUSE_KEY};
 use shareguard_engine::penalties;
-use shareguard_engine::sharing_actions::{disconnect_and_record, Router};
+use shareguard_engine::router::Router;
+use shareguard_engine::sharing_actions::disconnect_and_record;
 use shareguard_store::{ActionKind, Store};
 
 use crate::exit::{self, CliResult, Failure};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use shareguard_engine::monitor::{AbuseSettings, CycleReport, Monitor, ABUSE_KEY};
-use shareguard_engine::sharing_actions::Router;
+use shareguard_engine::router::Router;
 
 use crate::exit::{self, CliResult, Failure};
 use crate::router_args::{RadiusArgs, RouterArgs};

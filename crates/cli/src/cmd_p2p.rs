@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use shareguard_engine::p2p_rules;
-use shareguard_engine::sharing_actions::Router;
+use shareguard_engine::router::Router;
 use shareguard_store::AuditEntry;
 
 use crate::cmd_probes::ProbeArgs;

@@ -14,8 +14,9 @@ use shareguard_store::{Action, ActionKind, ActionMethod, AuditEntry, Store};
 use crate::limits::{self, LimitReport, LimitSettings};
 use crate::penalties::{self, BanReport, Restore, ThrottleReport};
 use crate::persist::{store_task, EngineError};
+use crate::router::Router;
 use crate::router_lists;
-use crate::sharing_actions::{refuse_whitelisted, DisconnectError, Router};
+use crate::sharing_actions::{refuse_whitelisted, DisconnectError};
 
 /// A throttle or ban to take.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use shareguard_sim::population::{self, Population, PopulationSpec, SimSubscriber
 use shareguard_sim::{SimConfig, SimNetwork};
 use shareguard_store::DEMO_ROUTER_PREFIX;
 
-use crate::sharing_actions::Router;
+use crate::router::Router;
 
 /// The simulated routers' API user. Not a secret: the routers exist only on loopback.
 pub const DEMO_USER: &str = "demo";

@@ -24,7 +24,7 @@ use shareguard_store::{Action, ActionKind, AuditEntry, Store, SYSTEM_OPERATOR};
 
 use crate::enforce::{within, ActionError};
 use crate::persist::{store_task, EngineError};
-use crate::sharing_actions::Router;
+use crate::router::Router;
 use crate::{limits, penalties, router_lists};
 
 /// One ban or limit moved to where its subscriber is now.

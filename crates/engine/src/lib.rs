@@ -7,8 +7,10 @@
 //! * [`probe_ops`]: probe preview, install and removal for the CLI and the app.
 //! * [`notify`]: which results are new flags worth a desktop notification.
 //! * [`enforce`]: ending one subscriber's session, by RADIUS or through the API.
+//! * [`router`]: a router as every action reaches it (API and RADIUS).
+//! * [`breaker`]: the circuit breaker on automatic actions.
 //! * [`sharing_actions`]: "Disconnect now" and the automatic disconnect after
-//!   a scan, with the circuit breaker.
+//!   a scan, within the breaker.
 //! * [`penalties`]: throttles (CoA or a queue) and temporary bans (address
 //!   list with a timeout plus one filter rule), and lifting them.
 //! * [`monitor`]: the abuse monitor's cycle: read, detect, store warnings,
@@ -23,6 +25,7 @@
 
 pub mod abuse_actions;
 pub mod access;
+pub mod breaker;
 pub mod demo;
 pub mod enforce;
 pub mod error_kind;
@@ -34,6 +37,7 @@ pub mod p2p_rules;
 pub mod penalties;
 pub mod persist;
 pub mod probe_ops;
+pub mod router;
 pub mod router_book;
 mod router_lists;
 pub mod routers;

@@ -32,8 +32,8 @@ use shareguard_detect::Access;
 use shareguard_scan::monitor::parse_ros_duration_ms;
 
 use crate::enforce::{elapsed_ms, online, within, ActionError};
+use crate::router::Router;
 use crate::router_lists::{self, Fw};
-use crate::sharing_actions::Router;
 
 /// The address list of limited subscribers.
 pub const LIMIT_LIST: &str = "sg-limited";

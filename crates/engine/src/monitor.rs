@@ -19,10 +19,11 @@ use shareguard_store::{
 };
 
 use crate::abuse_actions::{self, Lifted, Penalty};
+use crate::breaker::{trip_breaker, Breaker, Trip, BREAKER_KEY};
 use crate::follow::{follow_sessions, Moved};
 use crate::limits::LimitSettings;
 use crate::persist::{store_task, EngineError};
-use crate::sharing_actions::{trip_breaker, Breaker, Router, Trip, BREAKER_KEY};
+use crate::router::Router;
 
 /// The settings key of [`AbuseSettings`].
 pub const ABUSE_KEY: &str = "abuse_monitor";

@@ -18,8 +18,8 @@ use shareguard_detect::Access;
 use shareguard_scan::monitor::P2P_LIST;
 
 use crate::enforce::ActionError;
+use crate::router::Router;
 use crate::router_lists;
-use crate::sharing_actions::Router;
 use shareguard_scan::placement::{read_table, Place};
 
 /// The layer-7 protocol's name on the router.

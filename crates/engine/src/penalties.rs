@@ -24,8 +24,8 @@ use shareguard_store::ActionMethod;
 use crate::enforce::{
     elapsed_ms, find_session, online, send_for_session, within, ActionError, Sent,
 };
+use crate::router::Router;
 use crate::router_lists::{self, Fw};
-use crate::sharing_actions::Router;
 
 /// The address list a ban puts subscribers on.
 pub const BAN_LIST: &str = "sg-banned";

@@ -16,7 +16,7 @@ use thiserror::Error;
 
 use crate::error_kind::ErrorKind;
 use crate::persist::store_task;
-use crate::sharing_actions::Router;
+use crate::router::Router;
 
 /// Where a stored router's secrets are kept. Calls may block (a keyring may
 /// ask the operating system); they are made on the blocking pool.

@@ -15,7 +15,7 @@ use crate::enforce::{within, ActionError};
 const FILTER: &str = "/ip/firewall/filter";
 const FILTER6: &str = "/ipv6/firewall/filter";
 const LIST6: &str = "/ipv6/firewall/address-list";
-use crate::sharing_actions::Router;
+use crate::router::Router;
 
 /// The address-list menus of the two families.
 const LIST4: &str = "/ip/firewall/address-list";

@@ -9,9 +9,9 @@ use common::{fixture, fixture_with, Fixture};
 use std::time::Duration;
 
 use shareguard_detect::Level;
-use shareguard_engine::sharing_actions::{
-    self, auto_disconnect, disconnect_and_record, Breaker, Router, SharingActions, BREAKER_KEY,
-};
+use shareguard_engine::breaker::{self, Breaker, BREAKER_KEY};
+use shareguard_engine::router::Router;
+use shareguard_engine::sharing_actions::{auto_disconnect, disconnect_and_record, SharingActions};
 use shareguard_store::{ActionKind, ActionMethod, AuditFilter};
 
 impl Fixture {
@@ -214,7 +214,7 @@ async fn automatic_disconnect_trips_the_breaker_or_acts_within_the_cap() {
 
     {
         let mut s = f.store.lock().unwrap();
-        assert!(sharing_actions::reset_breaker(&mut s, "owner").unwrap());
+        assert!(breaker::reset_breaker(&mut s, "owner").unwrap());
         let roomy = Breaker {
             max_subscribers: 1000,
             max_percent: 100.0,
