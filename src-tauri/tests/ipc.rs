@@ -1326,3 +1326,88 @@ fn a_webhook_cannot_be_saved_without_a_keyring_and_nothing_is_stored() {
     assert_eq!(t.stored_setting("webhooks"), None);
     assert!(t.audit("settings_changed").is_empty());
 }
+
+/// Every action through the window's commands: the audit log must read as
+/// `tests/fixtures/action-audit.txt`, the file the CLI's test holds its own
+/// log to, so both front ends record each action alike.
+#[test]
+fn every_action_leaves_the_audit_entries_the_command_line_leaves() {
+    let t = demo_app();
+    t.scan(json!({}));
+    let status: Value = t.ok("status", json!({}));
+    let router = status["routers"][0]["name"].as_str().unwrap().to_string();
+    let mut on_router: Vec<String> = t
+        .results()
+        .iter()
+        .filter(|r| r["nas"] == json!(router) && r["level"] == "normal")
+        .map(|r| r["subscriber"].as_str().unwrap().to_string())
+        .collect();
+    on_router.truncate(4);
+    let [a, b, c, d] = <[String; 4]>::try_from(on_router).unwrap();
+
+    let _: Value = t.ok(
+        "disconnect_subscriber",
+        json!({ "subscriber": a, "reason": "shared" }),
+    );
+    let _: Value = t.ok(
+        "throttle_subscriber",
+        json!({ "input": { "subscriber": b, "minutes": 30, "reason": "flooding" } }),
+    );
+    let _: Value = t.ok(
+        "ban_subscriber",
+        json!({ "input": { "subscriber": c, "install_rule": true, "minutes": 30, "reason": "flooding" } }),
+    );
+    let lift = |who: &str| {
+        let overview: Value = t.ok("abuse_overview", json!({}));
+        let id = overview["in_force"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["subscriber"] == json!(who))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let _: Value = t.ok("lift_action", json!({ "id": id }));
+    };
+    lift(&c);
+    let _: Value = t.ok(
+        "limit_subscriber",
+        json!({ "input": { "subscriber": d, "install_rule": true, "minutes": 30, "reason": "suspicious" } }),
+    );
+    lift(&d);
+    for (remove, apply) in [(true, true), (false, true)] {
+        let _: Value = t.ok(
+            "probes",
+            json!({ "name": router, "remove": remove, "apply": apply }),
+        );
+    }
+    for action in ["install", "remove"] {
+        let _: Value = t.ok("p2p_rules", json!({ "name": router, "action": action }));
+    }
+
+    let log: Vec<Value> = t.ok("audit_log", json!({ "limit": 1000 }));
+    // What the scan before the actions recorded (itself, its flags, the owner's
+    // notification) is not part of this comparison.
+    let mut got: Vec<String> = log
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e["action"].as_str(),
+                Some("scan" | "flag" | "owner_notified")
+            )
+        })
+        .map(|e| {
+            let keys: Vec<&str> = e["details"]
+                .as_object()
+                .map(|o| o.keys().map(|k| k.as_str()).collect())
+                .unwrap_or_default();
+            format!("{}: {}", e["action"].as_str().unwrap(), keys.join(", "))
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<&str> = include_str!("../../tests/fixtures/action-audit.txt")
+        .lines()
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "the window's audit log");
+}

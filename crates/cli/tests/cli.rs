@@ -35,6 +35,7 @@ async fn run(args: Vec<String>) -> Output {
             .env("SG_PASSWORD", "s3cret")
             .env("SG_WRONG", "nope")
             .env("SG_EMPTY", "")
+            .env("SG_RADIUS", "radius")
             .env_remove("SHAREGUARD_LOG")
             .output()
             .unwrap()
@@ -943,4 +944,107 @@ async fn the_owner_sets_a_lines_distance_from_the_command_line() {
     assert_eq!(code(&o), 0);
     let o = run(args(&["distance", "clear", "sub-00007", "--db", d])).await;
     assert_eq!(code(&o), 2, "clearing twice says there is none");
+}
+
+/// Every action through the command line, one after the other: the audit
+/// log must read as `tests/fixtures/action-audit.txt`, the same file the
+/// app's IPC test holds its audit log to, so both front ends record each
+/// action alike (they call the same engine functions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_action_leaves_the_audit_entries_the_app_leaves() {
+    let net = sim(false).await;
+    let nas = &net.nas()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sg.db");
+    let api = nas.api_addr().to_string();
+    let subs = nas.subscribers();
+    // Sessions are ended and re-rated by RADIUS, as the app does on the
+    // demo's routers.
+    let radius_port = nas.radius_addr().port().to_string();
+    let on = |verb: &str, who: &str, extra: &[&str]| {
+        let mut a = act(verb, &api, who, &db);
+        if matches!(verb, "disconnect" | "throttle") {
+            a.extend(args(&[
+                "--radius-secret-env",
+                "SG_RADIUS",
+                "--coa-port",
+                &radius_port,
+            ]));
+        }
+        a.extend(args(extra));
+        a
+    };
+    let router = |cmd: &[&str]| {
+        let mut a = args(cmd);
+        a.extend(args(&[
+            "--router",
+            &api,
+            "--user",
+            "admin",
+            "--password-env",
+            "SG_PASSWORD",
+            "--db",
+        ]));
+        a.push(db.to_str().unwrap().into());
+        a
+    };
+    for step in [
+        on("disconnect", &subs[0].name, &["--reason", "shared"]),
+        on(
+            "throttle",
+            &subs[1].name,
+            &["--for", "30m", "--reason", "flooding"],
+        ),
+        on(
+            "ban",
+            &subs[2].name,
+            &["--install-rule", "--for", "30m", "--reason", "flooding"],
+        ),
+        on("unban", &subs[2].name, &[]),
+        on(
+            "limit",
+            &subs[3].name,
+            &["--install-rules", "--for", "30m", "--reason", "suspicious"],
+        ),
+        on("limit", &subs[3].name, &["--lift"]),
+        router(&["probes", "install"]),
+        router(&["probes", "remove"]),
+        router(&["p2p-rules", "install"]),
+        router(&["p2p-rules", "remove"]),
+    ] {
+        let o = run(step.clone()).await;
+        assert_eq!(code(&o), 0, "{step:?}: {}", stderr(&o));
+    }
+    let mut audit = shareguard_store::Store::open(&db)
+        .unwrap()
+        .audit_log(&Default::default())
+        .unwrap();
+    audit.reverse();
+    // Each entry as its action and the names of its details: the values
+    // (subscribers, addresses, routers) differ between the two networks.
+    let got: Vec<String> = audit
+        .into_iter()
+        .map(|e| {
+            let keys: Vec<&String> = e
+                .details
+                .as_object()
+                .map(|o| o.keys().collect())
+                .unwrap_or_default();
+            format!(
+                "{}: {}",
+                e.action,
+                keys.iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect();
+    let mut got = got;
+    got.sort();
+    let mut want: Vec<&str> = include_str!("../../../tests/fixtures/action-audit.txt")
+        .lines()
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "the command line's audit log");
 }
