@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shareguard_detect::Access;
-use shareguard_engine::p2p_rules;
+use shareguard_engine::enforce::ActionError;
+use shareguard_engine::p2p_rules::{self, P2pChange};
 use shareguard_engine::probe_ops::{self, ProbeAction, ProbeReport};
 use shareguard_engine::router::Router;
 use shareguard_engine::routers::{self, ConnectionCheck};
@@ -245,7 +246,13 @@ pub async fn probes(
     } else {
         ProbeAction::Install
     };
-    let job = probe_ops::probes(&target, what, apply);
+    let job = async {
+        if apply {
+            probe_ops::change_probes(&state.store, &operator, &target, what).await
+        } else {
+            probe_ops::probes(&target, what, false).await
+        }
+    };
     let report = tokio::time::timeout(Duration::from_secs(20), job)
         .await
         .map_err(|_| {
@@ -254,19 +261,6 @@ pub async fn probes(
                 format!("{name} did not finish the probe change within 20 s: check the link, then look at the router's firewall before trying again"),
             )
         })??;
-    if report.applied && !report.plan.is_noop() {
-        let entry = AuditEntry::new(
-            &operator,
-            if remove {
-                action::PROBES_REMOVED
-            } else {
-                action::PROBES_INSTALLED
-            },
-        )
-        .subject(&name)
-        .details(serde_json::json!({ "commands": report.plan.preview() }));
-        state.with_store(move |s| Ok(s.audit(&entry)?)).await?;
-    }
     Ok(report)
 }
 
@@ -302,22 +296,24 @@ pub async fn p2p_rules(
         radius: None,
     };
     let job = async {
-        let commands = p2p_rules::preview(&router).await?;
-        let applied = match action.as_str() {
-            "install" => {
-                p2p_rules::install(&router).await?;
-                true
+        match action.as_str() {
+            "install" | "remove" => {
+                let change = if action == "install" {
+                    P2pChange::Install
+                } else {
+                    P2pChange::Remove
+                };
+                let r = p2p_rules::change(&state.store, &operator, &router, change).await?;
+                Ok::<_, ActionError>((r.applied, r.installed, r.commands))
             }
-            "remove" => p2p_rules::remove(&router).await? > 0,
-            _ => false,
-        };
-        Ok::<_, shareguard_engine::enforce::ActionError>((
-            applied,
-            p2p_rules::state(&router).await?,
-            commands,
-        ))
+            _ => Ok((
+                false,
+                p2p_rules::state(&router).await?.installed(),
+                p2p_rules::preview(&router).await?,
+            )),
+        }
     };
-    let (applied, now, commands) = tokio::time::timeout(Duration::from_secs(20), job)
+    let (applied, installed, commands) = tokio::time::timeout(Duration::from_secs(20), job)
         .await
         .map_err(|_| {
             CommandError::new(
@@ -326,21 +322,8 @@ pub async fn p2p_rules(
             )
         })?
         .map_err(|e| CommandError::new(e.kind(), e.to_string()))?;
-    if applied {
-        let what = if action == "install" {
-            "p2p_rules_installed"
-        } else {
-            "p2p_rules_removed"
-        };
-        let entry = AuditEntry::new(&operator, what)
-            .subject(&name)
-            .details(serde_json::json!({ "commands": commands }));
-        state
-            .with_store(move |s| Ok(s.audit(&entry).map(|_| ())?))
-            .await?;
-    }
     Ok(P2pRulesReport {
-        installed: now.installed(),
+        installed,
         commands,
         applied,
     })

@@ -4,9 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use shareguard_engine::p2p_rules;
+use shareguard_engine::p2p_rules::{self, P2pChange};
 use shareguard_engine::router::Router;
-use shareguard_store::AuditEntry;
 
 use crate::cmd_probes::ProbeArgs;
 use crate::exit::{CliResult, Failure};
@@ -34,33 +33,35 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
             radius: None,
         };
         let name = router.target.name.clone();
-        let preview = p2p_rules::preview(&router).await.map_err(Failure::from)?;
-        let before = p2p_rules::state(&router).await.map_err(Failure::from)?;
-        let applied = match action {
-            Some(_) if a.dry_run => false,
-            Some("p2p_rules_removed") => {
-                p2p_rules::remove(&router).await.map_err(Failure::from)? > 0
-            }
-            Some(_) => {
-                p2p_rules::install(&router).await.map_err(Failure::from)?;
-                true
-            }
-            None => false,
+        let change = match action {
+            Some(_) if a.dry_run => None,
+            Some("p2p_rules_removed") => Some(P2pChange::Remove),
+            Some(_) => Some(P2pChange::Install),
+            None => None,
         };
-        if let (Some(what), true) = (action, applied) {
-            let mut store = crate::open_store(a.db.as_deref())?;
-            store.audit(
-                &AuditEntry::new(&a.operator, what)
-                    .subject(&name)
-                    .details(serde_json::json!({ "commands": preview })),
-            )?;
-        }
-        let after = p2p_rules::state(&router).await.map_err(Failure::from)?;
+        let (preview, before, applied, installed) = match change {
+            Some(change) => {
+                let store =
+                    std::sync::Arc::new(std::sync::Mutex::new(crate::open_store(a.db.as_deref())?));
+                let r = p2p_rules::change(&store, &a.operator, &router, change)
+                    .await
+                    .map_err(Failure::from)?;
+                (r.commands, r.installed_before, r.applied, r.installed)
+            }
+            None => {
+                let preview = p2p_rules::preview(&router).await.map_err(Failure::from)?;
+                let now = p2p_rules::state(&router)
+                    .await
+                    .map_err(Failure::from)?
+                    .installed();
+                (preview, now, false, now)
+            }
+        };
         if a.json {
             docs.push(serde_json::json!({
                 "router": name,
-                "installed_before": before.installed(),
-                "installed": after.installed(),
+                "installed_before": before,
+                "installed": installed,
                 "applied": applied,
                 "commands": preview,
             }));
@@ -69,7 +70,7 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
         println!("Router {name}:");
         println!(
             "  P2P classification {}.",
-            if after.installed() {
+            if installed {
                 "installed"
             } else {
                 "not installed"

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use shareguard_engine::probe_ops::{self, ProbeAction, ProbeError};
+use shareguard_engine::probe_ops::{self, ProbeAction};
 use shareguard_scan::probes::{ProbePlan, ProbeState};
 use shareguard_scan::NasTarget;
-use shareguard_store::{AuditEntry, Store};
 
 use crate::exit::{CliResult, Failure};
 use crate::router_args::RouterArgs;
@@ -54,22 +53,27 @@ pub async fn run(cmd: ProbesCommand) -> CliResult {
         ProbesCommand::Remove(a) => (Mode::Remove, a),
     };
     let targets = a.router.targets()?;
+    let apply = !matches!(mode, Mode::Show) && !a.dry_run;
+    // Changes are recorded in the database; looking needs none.
+    let store = if apply {
+        Some(std::sync::Arc::new(std::sync::Mutex::new(
+            crate::open_store(a.db.as_deref())?,
+        )))
+    } else {
+        None
+    };
     let mut docs = Vec::new();
     for t in &targets {
-        let (state, plan, applied) = one(t, &mode, a.dry_run).await?;
-        if applied && !plan.is_noop() {
-            let path = a.db.clone().unwrap_or_else(crate::default_db);
-            let mut store = Store::open(&path)?;
-            let action = match mode {
-                Mode::Remove => "probes_removed",
-                _ => "probes_installed",
-            };
-            store.audit(
-                &AuditEntry::new(&a.operator, action)
-                    .subject(&t.name)
-                    .details(serde_json::json!({ "commands": plan.preview() })),
-            )?;
+        let action = match mode {
+            Mode::Remove => ProbeAction::Remove,
+            _ => ProbeAction::Install,
+        };
+        let r = match &store {
+            Some(store) => probe_ops::change_probes(store, &a.operator, t, action).await,
+            None => probe_ops::probes(t, action, false).await,
         }
+        .map_err(|e| Failure::new(crate::exit::for_error(e.kind()), e.to_string()))?;
+        let (state, plan, applied) = (r.state, r.plan, r.applied);
         if a.json {
             docs.push(serde_json::json!({
                 "router": t.name,
@@ -91,25 +95,6 @@ pub async fn run(cmd: ProbesCommand) -> CliResult {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn one(
-    t: &NasTarget,
-    mode: &Mode,
-    dry_run: bool,
-) -> Result<(ProbeState, ProbePlan, bool), Failure> {
-    let action = match mode {
-        Mode::Remove => ProbeAction::Remove,
-        _ => ProbeAction::Install,
-    };
-    let apply = !matches!(mode, Mode::Show) && !dry_run;
-    let r = probe_ops::probes(t, action, apply)
-        .await
-        .map_err(|e| match e {
-            ProbeError::Router(e) => Failure::from(e),
-            ProbeError::Plan(m) => Failure::usage(m),
-        })?;
-    Ok((r.state, r.plan, r.applied))
 }
 
 fn print_human(

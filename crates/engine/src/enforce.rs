@@ -92,6 +92,9 @@ pub enum ActionError {
     Misplaced { nas: String, why: String },
     #[error("{nas} did not finish the action within {} s: check the link to the router, then look at the subscriber's session before trying again", .after.as_secs())]
     Timeout { nas: String, after: Duration },
+    /// The router was changed, but the change could not be recorded.
+    #[error("the router was changed, but the audit log could not be written: {0}")]
+    Record(#[from] crate::EngineError),
 }
 
 impl ActionError {
@@ -105,6 +108,7 @@ impl ActionError {
             Self::RuleMissing { .. } => ErrorKind::RuleMissing,
             Self::Misplaced { .. } => ErrorKind::Misplaced,
             Self::Timeout { .. } => ErrorKind::Timeout,
+            Self::Record(e) => e.kind(),
         }
     }
 

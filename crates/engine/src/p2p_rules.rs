@@ -158,3 +158,60 @@ pub async fn install(router: &Router) -> Result<P2pRulesState, ActionError> {
         rule: true,
     })
 }
+
+/// A change to the P2P classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum P2pChange {
+    Install,
+    Remove,
+}
+
+/// What a change did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct P2pChangeReport {
+    /// What installing sends (or sent).
+    pub commands: Vec<String>,
+    /// Whether the router was changed (removing what is not there is not).
+    pub applied: bool,
+    pub installed_before: bool,
+    pub installed: bool,
+}
+
+/// Installs or removes the classification on `router` and records it in
+/// the audit log as `operator` (`p2p_rules_installed` or
+/// `p2p_rules_removed`, with the commands) when the router was changed:
+/// the one path the CLI and the app change it by.
+pub async fn change(
+    store: &std::sync::Arc<std::sync::Mutex<shareguard_store::Store>>,
+    operator: &str,
+    router: &Router,
+    change: P2pChange,
+) -> Result<P2pChangeReport, ActionError> {
+    use shareguard_store::{action, AuditEntry};
+    let commands = preview(router).await?;
+    let installed_before = state(router).await?.installed();
+    let applied = match change {
+        P2pChange::Install => {
+            install(router).await?;
+            true
+        }
+        P2pChange::Remove => remove(router).await? > 0,
+    };
+    if applied {
+        let name = match change {
+            P2pChange::Install => action::P2P_RULES_INSTALLED,
+            P2pChange::Remove => action::P2P_RULES_REMOVED,
+        };
+        let entry = AuditEntry::new(operator, name)
+            .subject(&router.target.name)
+            .details(serde_json::json!({ "commands": commands }));
+        crate::persist::store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
+    }
+    Ok(P2pChangeReport {
+        commands,
+        applied,
+        installed_before,
+        installed: state(router).await?.installed(),
+    })
+}

@@ -2,11 +2,16 @@
 //! from the CLI and the app: inspect, plan, and only then (if asked) send
 //! exactly the previewed commands and inspect again.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::Utc;
 use routeros_client::Client;
 use serde::Serialize;
 use shareguard_scan::probes::{self, ProbePlan, ProbeState};
 use shareguard_scan::NasTarget;
+use shareguard_store::{action as audit_action, AuditEntry, Store};
+
+use crate::persist::store_task;
 
 /// What to plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +40,9 @@ pub enum ProbeError {
     /// The plan cannot be made (for example the chosen interface does not exist).
     #[error("{0}")]
     Plan(String),
+    /// The router was changed, but the change could not be recorded.
+    #[error("the probes were changed, but the audit log could not be written: {0}")]
+    Record(#[from] crate::EngineError),
 }
 
 impl ProbeError {
@@ -43,6 +51,7 @@ impl ProbeError {
         match self {
             Self::Router(e) => e.into(),
             Self::Plan(_) => crate::ErrorKind::InvalidInput,
+            Self::Record(e) => e.kind(),
         }
     }
 }
@@ -77,4 +86,28 @@ pub async fn probes(
         plan,
         applied: true,
     })
+}
+
+/// Sends the plan for `action` to `t` and records it in the audit log as
+/// `operator` (`probes_installed` or `probes_removed`, with the commands
+/// sent) unless there was nothing to change: the one path the CLI and the
+/// app change probes by.
+pub async fn change_probes(
+    store: &Arc<Mutex<Store>>,
+    operator: &str,
+    t: &NasTarget,
+    action: ProbeAction,
+) -> Result<ProbeReport, ProbeError> {
+    let report = probes(t, action, true).await?;
+    if !report.plan.is_noop() {
+        let name = match action {
+            ProbeAction::Install => audit_action::PROBES_INSTALLED,
+            ProbeAction::Remove => audit_action::PROBES_REMOVED,
+        };
+        let entry = AuditEntry::new(operator, name)
+            .subject(&t.name)
+            .details(serde_json::json!({ "commands": report.plan.preview() }));
+        store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
+    }
+    Ok(report)
 }

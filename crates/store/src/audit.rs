@@ -25,6 +25,8 @@ pub mod action {
     pub const NAS_REMOVED: &str = "nas_removed";
     pub const PROBES_INSTALLED: &str = "probes_installed";
     pub const PROBES_REMOVED: &str = "probes_removed";
+    pub const P2P_RULES_INSTALLED: &str = "p2p_rules_installed";
+    pub const P2P_RULES_REMOVED: &str = "p2p_rules_removed";
     pub const DISCONNECT: &str = "disconnect";
     pub const OPERATOR_SAVED: &str = "operator_saved";
     pub const OPERATOR_REMOVED: &str = "operator_removed";
