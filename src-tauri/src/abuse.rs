@@ -17,7 +17,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
 use crate::input::check_subscriber;
-use crate::state::{blocking, lock, AppState, CycleSummary};
+use crate::state::{lock, AppState, CycleSummary};
 
 async fn load_settings(state: &AppState) -> CommandResult<AbuseSettings> {
     state
@@ -308,15 +308,14 @@ pub async fn limit_subscriber(
 #[specta::specta]
 pub async fn lift_action(state: State<'_, AppState>, id: i64) -> CommandResult<Lifted> {
     let operator = state.require(Permission::Act)?;
-    let store = state.store.clone();
-    let action = blocking(move || {
-        lock(&store)
-            .actions_in_force()?
-            .into_iter()
-            .find(|a| a.id == Some(id))
-            .ok_or_else(|| CommandError::invalid("that action has already ended"))
-    })
-    .await?;
+    let action = state
+        .with_store(move |s| {
+            s.actions_in_force()?
+                .into_iter()
+                .find(|a| a.id == Some(id))
+                .ok_or_else(|| CommandError::invalid("that action has already ended"))
+        })
+        .await?;
     let routers = state.router_book().await.routers().await?;
     Ok(abuse_actions::lift(
         &state.store,

@@ -14,7 +14,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
 use crate::input::check_subscriber;
-use crate::state::{blocking, lock, AppState};
+use crate::state::AppState;
 
 impl From<DisconnectError> for CommandError {
     fn from(e: DisconnectError) -> Self {
@@ -79,14 +79,12 @@ pub struct AutoActionEvent {
 /// it acted or when the breaker tripped.
 pub async fn after_scan<R: Runtime>(app: &AppHandle<R>, results: &[SubscriberResult]) {
     let state = app.state::<AppState>();
-    let store = state.store.clone();
-    let settings = blocking(move || {
-        let s: SharingActions = lock(&store)
-            .get_setting(SHARING_ACTIONS_KEY)?
-            .unwrap_or_default();
-        Ok(s)
-    })
-    .await;
+    let settings = state
+        .with_store(|s| {
+            let a: SharingActions = s.get_setting(SHARING_ACTIONS_KEY)?.unwrap_or_default();
+            Ok(a)
+        })
+        .await;
     // Off (the default): no keyring reads, no router connections.
     let settings = match settings {
         Ok(s) if s.auto_disconnect => s,
