@@ -8,13 +8,13 @@ use shareguard_engine::enforce::ActionError;
 use shareguard_engine::p2p_rules::{self, P2pChange};
 use shareguard_engine::probe_ops::{self, ProbeAction, ProbeReport};
 use shareguard_engine::router::Router;
+use shareguard_engine::router_book::StoredRouter;
 use shareguard_engine::routers::{self, ConnectionCheck};
-use shareguard_secrets::SecretKind;
-use shareguard_store::{action, AuditEntry, NasRecord, Permission, DEMO_ROUTER_PREFIX};
+use shareguard_store::{NasRecord, Permission};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
-use crate::state::{blocking, lock, AppState};
+use crate::state::{blocking, AppState};
 
 /// What the router form sends. The password is optional when editing: an
 /// empty one keeps the stored password. No `Debug`: it holds secrets.
@@ -44,17 +44,38 @@ pub struct RouterInput {
     pub radius_secret: Option<String>,
 }
 
-#[derive(Debug, Serialize, specta::Type)]
-pub struct RouterView {
-    #[serde(flatten)]
-    pub record: NasRecord,
-    pub has_password: bool,
-    pub has_radius_secret: bool,
-}
-
-/// Whether the keyring holds this router's secret of `kind`.
-fn has_secret(kind: SecretKind, router: &str) -> bool {
-    matches!(shareguard_secrets::load(kind, router), Ok(Some(_)))
+impl RouterInput {
+    /// The definition the form describes, trimmed, TLS on when a
+    /// fingerprint is pinned, the access type's usual distance by default.
+    fn record(&self) -> NasRecord {
+        let mut rec = NasRecord::new(
+            self.name.trim(),
+            self.host.trim(),
+            self.username.trim(),
+            self.access,
+        );
+        rec.port = self.port;
+        rec.tls = self.tls
+            || self
+                .tls_fingerprint
+                .as_deref()
+                .is_some_and(|f| !f.trim().is_empty());
+        rec.tls_fingerprint = self
+            .tls_fingerprint
+            .clone()
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty());
+        rec.expected_hops = self
+            .expected_hops
+            .unwrap_or(self.access.default_expected_hops());
+        rec.tag = self
+            .tag
+            .clone()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        rec.radius_port = self.radius_port;
+        rec
+    }
 }
 
 /// `Ok(None)` when a keyring is usable, otherwise the words to show.
@@ -71,147 +92,29 @@ pub async fn keyring_status() -> CommandResult<Option<String>> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<RouterView>> {
+pub async fn list_routers(state: State<'_, AppState>) -> CommandResult<Vec<StoredRouter>> {
     state.require(Permission::View)?;
-    let records = state.with_store(move |s| Ok(s.list_nas()?)).await?;
-    // The keyring after the database's lock is released.
-    blocking(move || {
-        Ok(records
-            .into_iter()
-            .map(|record| {
-                let has_password = has_secret(SecretKind::RouterPassword, &record.name);
-                let has_radius_secret = record.radius_port.is_some()
-                    && has_secret(SecretKind::RadiusSecret, &record.name);
-                RouterView {
-                    record,
-                    has_password,
-                    has_radius_secret,
-                }
-            })
-            .collect())
-    })
-    .await
+    Ok(state.router_book().await.list().await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn save_router(state: State<'_, AppState>, input: RouterInput) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
-    let mut rec = NasRecord::new(
-        input.name.trim(),
-        input.host.trim(),
-        input.username.trim(),
-        input.access,
-    );
-    rec.port = input.port;
-    rec.tls = input.tls
-        || input
-            .tls_fingerprint
-            .as_deref()
-            .is_some_and(|f| !f.trim().is_empty());
-    rec.tls_fingerprint = input
-        .tls_fingerprint
-        .map(|f| f.trim().to_string())
-        .filter(|f| !f.is_empty());
-    rec.expected_hops = input
-        .expected_hops
-        .unwrap_or(input.access.default_expected_hops());
-    rec.tag = input
-        .tag
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    rec.radius_port = input.radius_port;
-    routers::validate(&rec).map_err(CommandError::invalid)?;
-    if rec.name.starts_with(DEMO_ROUTER_PREFIX) {
-        return Err(CommandError::invalid(format!(
-            "names starting with \"{DEMO_ROUTER_PREFIX}\" are kept for the demo routers"
-        )));
-    }
-    let password = input.password.filter(|p| !p.is_empty());
-    let radius_secret = input.radius_secret.filter(|p| !p.is_empty());
-    let store = state.store.clone();
-    blocking(move || {
-        let existing = lock(&store).get_nas(&rec.name)?;
-        // Another host, port, user or TLS setting: the stored secrets stay
-        // behind, so they are never sent to where they were not meant to go.
-        let moved = existing
-            .as_ref()
-            .is_some_and(|old| routers::connection_changed(old, &rec));
-        if moved && password.is_none() {
-            return Err(CommandError::invalid(format!(
-                "{} now points to another host, port, user or TLS setting: enter its API password again (the stored one is only sent where it was entered for)",
-                rec.name
-            )));
-        }
-        if moved && rec.radius_port.is_some() && radius_secret.is_none() {
-            return Err(CommandError::invalid(format!(
-                "{} now points to another router: enter its RADIUS shared secret again, or turn RADIUS off",
-                rec.name
-            )));
-        }
-        if moved && rec.radius_port.is_none() {
-            // Nothing to forget when no keyring exists or no secret was stored.
-            let _ = shareguard_secrets::delete(SecretKind::RadiusSecret, &rec.name);
-        }
-        if rec.radius_port.is_some()
-            && radius_secret.is_none()
-            && !has_secret(SecretKind::RadiusSecret, &rec.name)
-        {
-            return Err(CommandError::invalid(
-                "enter the RADIUS shared secret (the one in /radius on the router), or turn RADIUS off",
-            ));
-        }
-        match &password {
-            // The keyring first: a router is never saved half-way with its
-            // password lost.
-            Some(p) => shareguard_secrets::save(SecretKind::RouterPassword, &rec.name, p)?,
-            None if existing.is_none() => {
-                return Err(CommandError::invalid("enter the router's API password"))
-            }
-            None => {}
-        }
-        if let Some(secret) = &radius_secret {
-            shareguard_secrets::save(SecretKind::RadiusSecret, &rec.name, secret)?;
-        }
-        let mut s = lock(&store);
-        let saved = s.upsert_nas(&rec)?;
-        let action = if existing.is_some() {
-            "nas_updated"
-        } else {
-            "nas_added"
-        };
-        s.audit(&AuditEntry::new(&operator, action).subject(&saved.name).details(serde_json::json!({
-            "host": saved.host, "port": saved.port, "tls": saved.tls, "access": saved.access,
-            "radius_port": saved.radius_port,
-        })))?;
-        Ok(())
-    })
-    .await
+    let rec = input.record();
+    state
+        .router_book()
+        .await
+        .save(&operator, rec, input.password, input.radius_secret)
+        .await?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_router(state: State<'_, AppState>, name: String) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
-    let stored = name.clone();
-    state
-        .with_store(move |s| {
-            if !s.remove_nas(&stored)? {
-                return Err(CommandError::invalid(format!(
-                    "there is no router named {stored:?}"
-                )));
-            }
-            s.audit(&AuditEntry::new(&operator, action::NAS_REMOVED).subject(&stored))?;
-            Ok(())
-        })
-        .await?;
-    // The keyring after the database's lock is released.
-    blocking(move || {
-        shareguard_secrets::delete(SecretKind::RouterPassword, &name)?;
-        shareguard_secrets::delete(SecretKind::RadiusSecret, &name)?;
-        Ok(())
-    })
-    .await
+    Ok(state.router_book().await.remove(&operator, &name).await?)
 }
 
 #[tauri::command]

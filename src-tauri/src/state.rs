@@ -2,7 +2,7 @@
 //! is on, the routers to scan, the scan in progress (to cancel it), who is at
 //! the desk, and the desktop settings the window events need at once.
 
-use shareguard_engine::router_book::{RouterBook, SecretLookup, SecretSource};
+use shareguard_engine::router_book::{RouterBook, RouterSecret, SecretLookup, SecretSource};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -157,24 +157,30 @@ impl AppState {
 /// The app keeps router secrets in the OS keyring.
 pub struct KeyringSecrets;
 
-impl KeyringSecrets {
-    fn load(
-        kind: shareguard_secrets::SecretKind,
-        router: &str,
-    ) -> Result<Option<String>, SecretLookup> {
-        shareguard_secrets::load(kind, router).map_err(|e| SecretLookup {
-            kind: shareguard_engine::ErrorKind::from_class(e.kind()),
-            message: e.to_string(),
-        })
+fn keyring_kind(which: RouterSecret) -> shareguard_secrets::SecretKind {
+    match which {
+        RouterSecret::Password => shareguard_secrets::SecretKind::RouterPassword,
+        RouterSecret::RadiusSecret => shareguard_secrets::SecretKind::RadiusSecret,
+    }
+}
+
+fn lookup(e: shareguard_secrets::SecretError) -> SecretLookup {
+    SecretLookup {
+        kind: shareguard_engine::ErrorKind::from_class(e.kind()),
+        message: e.to_string(),
     }
 }
 
 impl SecretSource for KeyringSecrets {
-    fn password(&self, router: &str) -> Result<Option<String>, SecretLookup> {
-        Self::load(shareguard_secrets::SecretKind::RouterPassword, router)
+    fn load(&self, which: RouterSecret, router: &str) -> Result<Option<String>, SecretLookup> {
+        shareguard_secrets::load(keyring_kind(which), router).map_err(lookup)
     }
 
-    fn radius_secret(&self, router: &str) -> Result<Option<String>, SecretLookup> {
-        Self::load(shareguard_secrets::SecretKind::RadiusSecret, router)
+    fn save(&self, which: RouterSecret, router: &str, secret: &str) -> Result<(), SecretLookup> {
+        shareguard_secrets::save(keyring_kind(which), router, secret).map_err(lookup)
+    }
+
+    fn delete(&self, which: RouterSecret, router: &str) -> Result<(), SecretLookup> {
+        shareguard_secrets::delete(keyring_kind(which), router).map_err(lookup)
     }
 }

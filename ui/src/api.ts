@@ -52,7 +52,7 @@ export type ResultRow = ResultLine;
 export type ResultsQuery = ResultFilter;
 /** One router's progress through a running scan. */
 export type ProgressEvent = ScanProgress;
-export type { Warning as AbuseWarning, Action as ActionRecord, RouterView as RouterRecord } from "./bindings";
+export type { Warning as AbuseWarning, Action as ActionRecord, StoredRouter as RouterRecord } from "./bindings";
 
 export const LEVELS: Level[] = ["normal", "low", "medium", "high", "critical"];
 

@@ -107,7 +107,7 @@ async lockApp() : Promise<null> {
 async keyringStatus() : Promise<string | null> {
     return await TAURI_INVOKE("keyring_status");
 },
-async listRouters() : Promise<RouterView[]> {
+async listRouters() : Promise<StoredRouter[]> {
     return await TAURI_INVOKE("list_routers");
 },
 async saveRouter(input: RouterInput) : Promise<null> {
@@ -1278,43 +1278,6 @@ export type RouterResults = { nas: string; checked: number;
  * How many it flagged; `flagged_rows` lists the first of them.
  */
 flagged: number; flagged_rows: ResultLine[] }
-export type RouterView = ({ 
-/**
- * Assigned by the store; ignored by [`Store::upsert_nas`].
- */
-id?: number | null; 
-/**
- * The owner's name for the router; unique.
- */
-name: string; host: string; port: number; tls: boolean; 
-/**
- * Pinned SHA-256 of the router's certificate, lowercase hex.
- */
-tls_fingerprint?: string | null; username: string; access: Access; 
-/**
- * Hops between a legitimate device and this router.
- */
-expected_hops: number; probe_strategy?: ProbeStrategy | null; 
-/**
- * Interface the TTL probes are bound to, when not all of them.
- */
-probe_interface?: string | null; 
-/**
- * Reseller or area, for grouping.
- */
-tag?: string | null; 
-/**
- * Port for RADIUS dynamic authorization (disconnects), when used.
- */
-radius_port?: number | null; 
-/**
- * Set by the store.
- */
-created_at?: string | null; 
-/**
- * Set by the store.
- */
-updated_at?: string | null }) & { has_password: boolean; has_radius_secret: boolean }
 /**
  * One router's progress through a scan (the `scan-progress` event).
  */
@@ -1470,6 +1433,46 @@ tags: string[];
  * The next scheduled scan (local time, RFC 3339), if any.
  */
 next_scan: string | null }
+/**
+ * A stored router and whether its secrets are stored (never the secrets).
+ */
+export type StoredRouter = ({ 
+/**
+ * Assigned by the store; ignored by [`Store::upsert_nas`].
+ */
+id?: number | null; 
+/**
+ * The owner's name for the router; unique.
+ */
+name: string; host: string; port: number; tls: boolean; 
+/**
+ * Pinned SHA-256 of the router's certificate, lowercase hex.
+ */
+tls_fingerprint?: string | null; username: string; access: Access; 
+/**
+ * Hops between a legitimate device and this router.
+ */
+expected_hops: number; probe_strategy?: ProbeStrategy | null; 
+/**
+ * Interface the TTL probes are bound to, when not all of them.
+ */
+probe_interface?: string | null; 
+/**
+ * Reseller or area, for grouping.
+ */
+tag?: string | null; 
+/**
+ * Port for RADIUS dynamic authorization (disconnects), when used.
+ */
+radius_port?: number | null; 
+/**
+ * Set by the store.
+ */
+created_at?: string | null; 
+/**
+ * Set by the store.
+ */
+updated_at?: string | null }) & { has_password: boolean; has_radius_secret: boolean }
 /**
  * One subscriber's charts.
  */

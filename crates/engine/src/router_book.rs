@@ -11,20 +11,30 @@ use std::sync::{Arc, Mutex};
 
 use radius_dac::DacClient;
 use shareguard_scan::NasTarget;
-use shareguard_store::{NasRecord, Store, WarningQuery, DEMO_ROUTER_PREFIX};
+use shareguard_store::{action, AuditEntry, NasRecord, Store, WarningQuery, DEMO_ROUTER_PREFIX};
 use thiserror::Error;
 
 use crate::error_kind::ErrorKind;
 use crate::persist::store_task;
 use crate::router::Router;
 
-/// Where a stored router's secrets are kept. Calls may block (a keyring may
+/// Which of a router's secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouterSecret {
+    /// The RouterOS API password.
+    Password,
+    /// The RADIUS shared secret for Disconnect and CoA.
+    RadiusSecret,
+}
+
+/// Where stored routers' secrets are kept. Calls may block (a keyring may
 /// ask the operating system); they are made on the blocking pool.
 pub trait SecretSource: Send + Sync + 'static {
-    /// The router's API password, `None` when none is stored.
-    fn password(&self, router: &str) -> Result<Option<String>, SecretLookup>;
-    /// The router's RADIUS shared secret, `None` when none is stored.
-    fn radius_secret(&self, router: &str) -> Result<Option<String>, SecretLookup>;
+    /// The secret, `None` when none is stored.
+    fn load(&self, which: RouterSecret, router: &str) -> Result<Option<String>, SecretLookup>;
+    fn save(&self, which: RouterSecret, router: &str, secret: &str) -> Result<(), SecretLookup>;
+    /// Forgets the secret; forgetting one that is not there is no error.
+    fn delete(&self, which: RouterSecret, router: &str) -> Result<(), SecretLookup>;
 }
 
 /// A secret store that could not be read: its kind and the message that
@@ -71,6 +81,16 @@ impl From<crate::EngineError> for BookError {
     }
 }
 
+/// A stored router and whether its secrets are stored (never the secrets).
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StoredRouter {
+    #[serde(flatten)]
+    pub record: NasRecord,
+    pub has_password: bool,
+    pub has_radius_secret: bool,
+}
+
 /// The routers a front end knows: the stored ones with secrets from `S`,
 /// and the live ones it was given (looked at first).
 pub struct RouterBook<S> {
@@ -107,7 +127,7 @@ impl<S: SecretSource> RouterBook<S> {
                 .iter()
                 .filter_map(|rec| {
                     let password = secrets
-                        .password(&rec.name)
+                        .load(RouterSecret::Password, &rec.name)
                         .ok()
                         .flatten()
                         .unwrap_or_default();
@@ -181,6 +201,136 @@ impl<S: SecretSource> RouterBook<S> {
         self.router(&nas).await
     }
 
+    /// Every stored router with whether its secrets are stored.
+    pub async fn list(&self) -> Result<Vec<StoredRouter>, BookError> {
+        let records = store_task(&self.store, |s| s.list_nas()).await?;
+        let secrets = self.secrets.clone();
+        // The secrets after the database's lock is released.
+        blocking(move || {
+            let has = |which, name: &str| matches!(secrets.load(which, name), Ok(Some(_)));
+            records
+                .into_iter()
+                .map(|record| StoredRouter {
+                    has_password: has(RouterSecret::Password, &record.name),
+                    has_radius_secret: record.radius_port.is_some()
+                        && has(RouterSecret::RadiusSecret, &record.name),
+                    record,
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Saves a router definition with its secrets (`None`: keep the stored
+    /// one) and records it as `operator`. A definition that points to
+    /// another host, port, user or TLS setting needs its secrets entered
+    /// again, so a stored password is never sent where it was not entered
+    /// for. The secrets are saved first: a router is never stored with its
+    /// password lost.
+    pub async fn save(
+        &self,
+        operator: &str,
+        rec: NasRecord,
+        password: Option<String>,
+        radius_secret: Option<String>,
+    ) -> Result<NasRecord, BookError> {
+        crate::routers::validate(&rec).map_err(BookError::invalid)?;
+        if rec.name.starts_with(DEMO_ROUTER_PREFIX) {
+            return Err(BookError::invalid(format!(
+                "names starting with \"{DEMO_ROUTER_PREFIX}\" are kept for the demo routers"
+            )));
+        }
+        let password = password.filter(|p| !p.is_empty());
+        let radius_secret = radius_secret.filter(|p| !p.is_empty());
+        let name = rec.name.clone();
+        let existing = store_task(&self.store, move |s| s.get_nas(&name)).await?;
+        let moved = existing
+            .as_ref()
+            .is_some_and(|old| crate::routers::connection_changed(old, &rec));
+        if moved && password.is_none() {
+            return Err(BookError::invalid(format!(
+                "{} now points to another host, port, user or TLS setting: enter its API password again (the stored one is only sent where it was entered for)",
+                rec.name
+            )));
+        }
+        if moved && rec.radius_port.is_some() && radius_secret.is_none() {
+            return Err(BookError::invalid(format!(
+                "{} now points to another router: enter its RADIUS shared secret again, or turn RADIUS off",
+                rec.name
+            )));
+        }
+        if password.is_none() && existing.is_none() {
+            return Err(BookError::invalid("enter the router's API password".into()));
+        }
+        let secrets = self.secrets.clone();
+        let name = rec.name.clone();
+        let radius_on = rec.radius_port.is_some();
+        blocking(move || {
+            if moved && !radius_on {
+                // Nothing to forget when no secret was stored.
+                let _ = secrets.delete(RouterSecret::RadiusSecret, &name);
+            }
+            if radius_on
+                && radius_secret.is_none()
+                && !matches!(secrets.load(RouterSecret::RadiusSecret, &name), Ok(Some(_)))
+            {
+                return Err(BookError::invalid(
+                    "enter the RADIUS shared secret (the one in /radius on the router), or turn RADIUS off".into(),
+                ));
+            }
+            if let Some(p) = &password {
+                secrets.save(RouterSecret::Password, &name, p)?;
+            }
+            if let Some(secret) = &radius_secret {
+                secrets.save(RouterSecret::RadiusSecret, &name, secret)?;
+            }
+            Ok(())
+        })
+        .await??;
+        let operator = operator.to_string();
+        let added = existing.is_none();
+        Ok(store_task(&self.store, move |s| {
+            let saved = s.upsert_nas(&rec)?;
+            let action = if added { "nas_added" } else { "nas_updated" };
+            s.audit(
+                &AuditEntry::new(&operator, action)
+                    .subject(&saved.name)
+                    .details(serde_json::json!({
+                        "host": saved.host, "port": saved.port, "tls": saved.tls,
+                        "access": saved.access, "radius_port": saved.radius_port,
+                    })),
+            )?;
+            Ok(saved)
+        })
+        .await?)
+    }
+
+    /// Removes a stored router and its secrets, recorded as `operator`.
+    pub async fn remove(&self, operator: &str, name: &str) -> Result<(), BookError> {
+        let (stored, operator) = (name.to_string(), operator.to_string());
+        let removed = store_task(&self.store, move |s| {
+            let removed = s.remove_nas(&stored)?;
+            if removed {
+                s.audit(&AuditEntry::new(&operator, action::NAS_REMOVED).subject(&stored))?;
+            }
+            Ok(removed)
+        })
+        .await?;
+        if !removed {
+            return Err(BookError::invalid(format!(
+                "there is no router named {name:?}"
+            )));
+        }
+        // The secrets after the database's lock is released.
+        let (secrets, name) = (self.secrets.clone(), name.to_string());
+        blocking(move || {
+            secrets.delete(RouterSecret::Password, &name)?;
+            secrets.delete(RouterSecret::RadiusSecret, &name)?;
+            Ok::<_, BookError>(())
+        })
+        .await?
+    }
+
     async fn record(&self, name: &str) -> Result<NasRecord, BookError> {
         let wanted = name.to_string();
         store_task(&self.store, move |s| s.get_nas(&wanted))
@@ -206,7 +356,7 @@ impl<S: SecretSource> RouterBook<S> {
             let radius = match rec.radius_port {
                 None => None,
                 Some(port) => {
-                    let secret = secrets.radius_secret(&rec.name)?.ok_or_else(|| {
+                    let secret = secrets.load(RouterSecret::RadiusSecret, &rec.name)?.ok_or_else(|| {
                         BookError::invalid(format!(
                             "RADIUS is on for {} but no shared secret is stored: edit the router and enter it",
                             rec.name
@@ -232,12 +382,14 @@ impl<S: SecretSource> RouterBook<S> {
 
 /// A stored router's scan target with its password (blocking).
 fn stored_target<S: SecretSource>(secrets: &S, rec: &NasRecord) -> Result<NasTarget, BookError> {
-    let password = secrets.password(&rec.name)?.ok_or_else(|| {
-        BookError::invalid(format!(
-            "no password is stored for {}: edit the router and enter its password",
-            rec.name
-        ))
-    })?;
+    let password = secrets
+        .load(RouterSecret::Password, &rec.name)?
+        .ok_or_else(|| {
+            BookError::invalid(format!(
+                "no password is stored for {}: edit the router and enter its password",
+                rec.name
+            ))
+        })?;
     crate::routers::target(rec, password).map_err(BookError::invalid)
 }
 

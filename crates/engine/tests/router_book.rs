@@ -7,46 +7,68 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use common::fixture;
 use shareguard_detect::Access;
-use shareguard_engine::router_book::{RouterBook, SecretLookup, SecretSource};
+use shareguard_engine::router_book::{RouterBook, RouterSecret, SecretLookup, SecretSource};
 use shareguard_engine::ErrorKind;
 use shareguard_store::NasRecord;
 
-/// Secrets by router name; a router named in `locked` answers as a locked
-/// keyring would.
+/// Secrets by kind and router name, in memory; a router named in `locked`
+/// answers as a locked keyring would.
 #[derive(Default)]
 struct MapSecrets {
-    passwords: HashMap<String, String>,
-    radius: HashMap<String, String>,
+    map: Mutex<HashMap<(bool, String), String>>,
     locked: Vec<String>,
 }
 
 impl MapSecrets {
-    fn get(
-        &self,
-        map: &HashMap<String, String>,
-        router: &str,
-    ) -> Result<Option<String>, SecretLookup> {
+    fn with(entries: &[(RouterSecret, &str, &str)], locked: &[&str]) -> Self {
+        let s = Self {
+            locked: locked.iter().map(|l| l.to_string()).collect(),
+            ..Default::default()
+        };
+        for (which, router, secret) in entries {
+            s.save(*which, router, secret).unwrap();
+        }
+        s
+    }
+
+    fn refuse(&self, router: &str) -> Result<(), SecretLookup> {
         if self.locked.iter().any(|l| l == router) {
             return Err(SecretLookup {
                 kind: ErrorKind::KeyringLocked,
                 message: "the keyring is locked: unlock it and try again".into(),
             });
         }
-        Ok(map.get(router).cloned())
+        Ok(())
     }
 }
 
+fn key(which: RouterSecret, router: &str) -> (bool, String) {
+    (which == RouterSecret::Password, router.to_string())
+}
+
 impl SecretSource for MapSecrets {
-    fn password(&self, router: &str) -> Result<Option<String>, SecretLookup> {
-        self.get(&self.passwords, router)
+    fn load(&self, which: RouterSecret, router: &str) -> Result<Option<String>, SecretLookup> {
+        self.refuse(router)?;
+        Ok(self.map.lock().unwrap().get(&key(which, router)).cloned())
     }
 
-    fn radius_secret(&self, router: &str) -> Result<Option<String>, SecretLookup> {
-        self.get(&self.radius, router)
+    fn save(&self, which: RouterSecret, router: &str, secret: &str) -> Result<(), SecretLookup> {
+        self.refuse(router)?;
+        self.map
+            .lock()
+            .unwrap()
+            .insert(key(which, router), secret.to_string());
+        Ok(())
+    }
+
+    fn delete(&self, which: RouterSecret, router: &str) -> Result<(), SecretLookup> {
+        self.refuse(router)?;
+        self.map.lock().unwrap().remove(&key(which, router));
+        Ok(())
     }
 }
 
@@ -70,13 +92,14 @@ async fn stored_and_live_routers_resolve_with_their_secrets_or_name_the_fix() {
             s.upsert_nas(&r).unwrap();
         }
     }
-    let secrets = MapSecrets {
-        passwords: [("Main NAS", "pw"), ("No secret", "pw")]
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .into(),
-        radius: [("Main NAS".to_string(), "s3cret".to_string())].into(),
-        locked: vec!["Locked".into()],
-    };
+    let secrets = MapSecrets::with(
+        &[
+            (RouterSecret::Password, "Main NAS", "pw"),
+            (RouterSecret::Password, "No secret", "pw"),
+            (RouterSecret::RadiusSecret, "Main NAS", "s3cret"),
+        ],
+        &["Locked"],
+    );
     let book = RouterBook::new(f.store.clone(), Arc::new(secrets)).with_live(f.demo.routers());
     let demo_name = f.demo.targets[0].name.clone();
 
@@ -125,4 +148,77 @@ async fn stored_and_live_routers_resolve_with_their_secrets_or_name_the_fix() {
     assert_eq!(r.target.name, f.demo.targets[1].name);
     let e = book.router_of("nobody").await.unwrap_err();
     assert!(e.message.contains("scan or check first"), "{e}");
+}
+
+/// Saving: secrets first, then the definition and its audit entry; a
+/// definition moved to another host needs its password again; removing
+/// forgets the secrets.
+#[tokio::test]
+async fn routers_are_saved_with_their_secrets_and_removed_with_them() {
+    let f = fixture().await;
+    let secrets = Arc::new(MapSecrets::default());
+    let book = RouterBook::new(f.store.clone(), secrets.clone());
+
+    let e = book
+        .save("owner", record("Main NAS", None), None, None)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("enter the router's API password"), "{e}");
+    let e = book
+        .save(
+            "owner",
+            record("demo-nas-01", None),
+            Some("pw".into()),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("kept for the demo routers"), "{e}");
+    let e = book
+        .save(
+            "owner",
+            record("Main NAS", Some(3799)),
+            Some("pw".into()),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("RADIUS shared secret"), "{e}");
+    assert!(book.list().await.unwrap().is_empty(), "nothing half-saved");
+
+    book.save(
+        "owner",
+        record("Main NAS", Some(3799)),
+        Some("pw".into()),
+        Some("s3cret".into()),
+    )
+    .await
+    .unwrap();
+    let listed = book.list().await.unwrap();
+    assert!(listed[0].has_password && listed[0].has_radius_secret);
+    // Editing without the password keeps it; moving the router does not.
+    book.save("owner", record("Main NAS", Some(3799)), None, None)
+        .await
+        .unwrap();
+    let mut moved = record("Main NAS", Some(3799));
+    moved.host = "192.0.2.9".into();
+    let e = book.save("owner", moved, None, None).await.unwrap_err();
+    assert!(e.message.contains("enter its API password again"), "{e}");
+    assert_eq!(
+        book.router("Main NAS").await.unwrap().target.connect.host,
+        "127.0.0.1"
+    );
+
+    book.remove("owner", "Main NAS").await.unwrap();
+    assert!(secrets.map.lock().unwrap().is_empty(), "secrets forgotten");
+    let e = book.remove("owner", "Main NAS").await.unwrap_err();
+    assert!(e.message.contains("no router named"), "{e}");
+    let audit = f
+        .store
+        .lock()
+        .unwrap()
+        .audit_log(&Default::default())
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["nas_removed", "nas_updated", "nas_added"]);
 }
