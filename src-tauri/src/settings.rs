@@ -8,7 +8,9 @@ use shareguard_engine::settings::{DesktopSettings, ScheduleSettings, DESKTOP_KEY
 use shareguard_engine::sharing_actions::{SharingActions, SHARING_ACTIONS_KEY};
 use shareguard_report::scheduled::{ScheduledReports, SCHEDULED_REPORTS_KEY};
 use shareguard_schedule::{Runner, Schedule};
-use shareguard_store::{AuditEntry, Permission, Retention, RETENTION_KEY, SYSTEM_OPERATOR};
+use shareguard_store::{
+    AuditEntry, Permission, Retention, Store, StoreError, RETENTION_KEY, SYSTEM_OPERATOR,
+};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_autostart::ManagerExt;
 
@@ -147,55 +149,63 @@ pub async fn save_settings<R: Runtime>(
     settings: Settings,
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
-    settings
-        .detection
-        .validate()
-        .map_err(CommandError::invalid)?;
-    settings.desktop.validate().map_err(CommandError::invalid)?;
-    settings
-        .retention
-        .validate()
-        .map_err(CommandError::invalid)?;
-    settings.actions.validate().map_err(CommandError::invalid)?;
-    settings.breaker.validate().map_err(CommandError::invalid)?;
-    settings.reports.validate().map_err(CommandError::invalid)?;
-    let reports = settings.reports.clone();
-    blocking(move || reports.check_folder().map_err(CommandError::invalid)).await?;
-    let schedule = settings
-        .schedule
-        .schedule()
-        .map_err(CommandError::invalid)?;
+    let schedule = settings.check().await?;
     // Start at login first: if the system refuses, nothing is saved.
     set_start_at_login(&app, settings.desktop.start_at_login)?;
     let desktop = settings.desktop.clone();
     state
-        .with_store(move |s| {
-            s.set_detection_settings(&settings.detection)?;
-            s.set_setting(SCHEDULE_KEY, &settings.schedule)?;
-            s.set_setting(DESKTOP_KEY, &settings.desktop)?;
-            s.set_setting(RETENTION_KEY, &settings.retention)?;
-            s.set_setting(SHARING_ACTIONS_KEY, &settings.actions)?;
-            s.set_setting(SCHEDULED_REPORTS_KEY, &settings.reports)?;
-            let stored: Breaker = s.get_setting(BREAKER_KEY)?.unwrap_or_default();
-            s.set_setting(
-                BREAKER_KEY,
-                &Breaker {
-                    tripped: stored.tripped,
-                    ..settings.breaker.clone()
-                },
-            )?;
-            s.audit(
-                &AuditEntry::new(&operator, "settings_changed")
-                    .details(serde_json::to_value(&settings).unwrap_or_default()),
-            )?;
-            Ok(())
-        })
+        .with_store(move |s| Ok(settings.store(s, &operator)?))
         .await?;
     *lock(&state.desktop) = desktop;
     if let Some(r) = lock(&state.runner).as_ref() {
         r.set_schedule(schedule);
     }
     Ok(())
+}
+
+impl Settings {
+    /// Checks every part, the reports' folder included; the schedule they
+    /// describe (none when scanning on a schedule is off) when all are valid.
+    async fn check(&self) -> CommandResult<Option<Schedule>> {
+        let parts = [
+            self.detection.validate(),
+            self.desktop.validate(),
+            self.retention.validate(),
+            self.actions.validate(),
+            self.breaker.validate(),
+            self.reports.validate(),
+        ];
+        for part in parts {
+            part.map_err(CommandError::invalid)?;
+        }
+        let reports = self.reports.clone();
+        blocking(move || reports.check_folder().map_err(CommandError::invalid)).await?;
+        self.schedule.schedule().map_err(CommandError::invalid)
+    }
+
+    /// Stores every part and records the change as `operator`. The breaker
+    /// keeps its tripped state: only "Resume" clears that.
+    fn store(&self, s: &mut Store, operator: &str) -> Result<(), StoreError> {
+        s.set_detection_settings(&self.detection)?;
+        s.set_setting(SCHEDULE_KEY, &self.schedule)?;
+        s.set_setting(DESKTOP_KEY, &self.desktop)?;
+        s.set_setting(RETENTION_KEY, &self.retention)?;
+        s.set_setting(SHARING_ACTIONS_KEY, &self.actions)?;
+        s.set_setting(SCHEDULED_REPORTS_KEY, &self.reports)?;
+        let stored: Breaker = s.get_setting(BREAKER_KEY)?.unwrap_or_default();
+        s.set_setting(
+            BREAKER_KEY,
+            &Breaker {
+                tripped: stored.tripped,
+                ..self.breaker.clone()
+            },
+        )?;
+        s.audit(
+            &AuditEntry::new(operator, "settings_changed")
+                .details(serde_json::to_value(self).unwrap_or_default()),
+        )?;
+        Ok(())
+    }
 }
 
 /// Registers (or removes) ShareGuard as a login item that starts minimised.
