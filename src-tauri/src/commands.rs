@@ -14,7 +14,7 @@ use tauri::{AppHandle, Runtime, State};
 use crate::error::{CommandError, CommandResult};
 use crate::input::{check_subscriber, tag_of};
 use crate::scanning::Trigger;
-use crate::state::{blocking, lock, AppState};
+use crate::state::{lock, AppState};
 
 #[derive(Serialize, specta::Type)]
 pub struct RouterInfo {
@@ -52,67 +52,82 @@ pub struct Status {
 #[specta::specta]
 pub async fn status(state: State<'_, AppState>) -> CommandResult<Status> {
     let operator = lock(&state.session).current().cloned();
-    let demo_targets: Option<Vec<_>> = state.demo.lock().await.as_ref().map(|d| d.targets.clone());
-    let demo_running = demo_targets.is_some();
+    let demo: Option<Vec<_>> = state.demo.lock().await.as_ref().map(|d| d.targets.clone());
     let next_scan = lock(&state.runner)
         .as_ref()
         .and_then(|r| r.next_run())
         .map(|t| t.to_rfc3339());
-    let store = state.store.clone();
     let unlocked = operator.is_some();
-    let (stored, last_scan, (result_count, demo_results), tags, profiles) = blocking(move || {
-        let s = lock(&store);
-        let profiles = s.operators()?.into_iter().map(|o| o.name).collect();
-        if !unlocked {
-            return Ok((Vec::new(), None, (0, 0), Vec::new(), profiles));
-        }
-        Ok((
-            s.list_nas()?,
-            s.last_scan()?,
-            (
-                s.result_count(&ResultFilter::default())?,
-                s.demo_result_count()?,
-            ),
-            s.tags()?,
-            profiles,
-        ))
-    })
-    .await?;
-    let mut routers: Vec<RouterInfo> = if unlocked {
-        demo_targets
-            .unwrap_or_default()
-            .iter()
-            .map(|t| RouterInfo {
-                name: t.name.clone(),
-                address: t.address(),
-                access: t.access.as_str(),
-                tag: None,
-                demo: true,
-            })
-            .collect()
-    } else {
-        Vec::new()
+    let (profiles, stored) = state
+        .with_store(move |s| {
+            let profiles = s.operators()?.into_iter().map(|o| o.name).collect();
+            Ok((profiles, unlocked.then(|| Stored::read(s)).transpose()?))
+        })
+        .await?;
+    let stored = stored.unwrap_or_default();
+    let demo_running = demo.is_some();
+    let mut routers: Vec<RouterInfo> = match (unlocked, demo) {
+        (true, Some(targets)) => targets.iter().map(RouterInfo::demo).collect(),
+        _ => Vec::new(),
     };
-    routers.extend(stored.into_iter().map(|r| RouterInfo {
-        address: routeros_client::join_addr(&r.host, r.port),
-        name: r.name,
-        access: r.access.as_str(),
-        tag: r.tag,
-        demo: false,
-    }));
+    routers.extend(stored.routers.into_iter().map(RouterInfo::stored));
     Ok(Status {
         demo_running,
         routers,
-        last_scan,
-        result_count,
-        demo_results,
+        last_scan: stored.last_scan,
+        result_count: stored.result_count,
+        demo_results: stored.demo_results,
         scanning: lock(&state.scan).is_some(),
         database: state.db_path.clone(),
         operator,
         profiles,
-        tags,
+        tags: stored.tags,
         next_scan,
     })
+}
+
+/// What the status shows of the database once someone is signed in.
+#[derive(Default)]
+struct Stored {
+    routers: Vec<shareguard_store::NasRecord>,
+    last_scan: Option<ScanSummary>,
+    result_count: u64,
+    demo_results: u64,
+    tags: Vec<String>,
+}
+
+impl Stored {
+    fn read(s: &shareguard_store::Store) -> Result<Self, shareguard_store::StoreError> {
+        Ok(Self {
+            routers: s.list_nas()?,
+            last_scan: s.last_scan()?,
+            result_count: s.result_count(&ResultFilter::default())?,
+            demo_results: s.demo_result_count()?,
+            tags: s.tags()?,
+        })
+    }
+}
+
+impl RouterInfo {
+    fn demo(t: &shareguard_scan::NasTarget) -> Self {
+        Self {
+            name: t.name.clone(),
+            address: t.address(),
+            access: t.access.as_str(),
+            tag: None,
+            demo: true,
+        }
+    }
+
+    fn stored(r: shareguard_store::NasRecord) -> Self {
+        Self {
+            address: routeros_client::join_addr(&r.host, r.port),
+            name: r.name,
+            access: r.access.as_str(),
+            tag: r.tag,
+            demo: false,
+        }
+    }
 }
 
 /// Starts the simulated routers, installs the probes and lets fifteen
