@@ -53,7 +53,7 @@ pub struct DashboardCharts {
 
 /// The abuse monitor's charts over the last days.
 #[derive(Debug, Serialize, specta::Type)]
-pub struct AbuseCharts {
+pub struct MonitorCharts {
     pub days: u32,
     /// Warnings opened per kind over time.
     pub timeline: String,
@@ -116,11 +116,11 @@ pub async fn dashboard_charts(
 /// Warnings over time and the top offenders for the last `days` days.
 #[tauri::command]
 #[specta::specta]
-pub async fn abuse_charts(
+pub async fn monitor_charts(
     state: State<'_, AppState>,
     days: u32,
     theme: Theme,
-) -> CommandResult<AbuseCharts> {
+) -> CommandResult<MonitorCharts> {
     state.require(Permission::View)?;
     let (from, to) = last_days(days, "an abuse chart")?;
     let report = state
@@ -128,7 +128,7 @@ pub async fn abuse_charts(
         .await?;
     // Drawn after the database's lock is released.
     blocking(move || {
-        Ok(AbuseCharts {
+        Ok(MonitorCharts {
             days,
             timeline: Chart::WarningTimeline(&report.timeline).svg(theme, WIDE)?,
             offenders: Chart::TopOffenders(&report.metrics.top_offenders).svg(theme, WIDE)?,

@@ -3,7 +3,6 @@
 //! commands (see `commands` and its siblings); everything it decides comes
 //! from the engine crates.
 
-mod abuse;
 mod actions;
 mod background;
 mod charts;
@@ -11,6 +10,7 @@ pub mod commands;
 mod error;
 mod input;
 mod logging;
+mod monitor;
 mod operators;
 mod reports;
 mod routers;
@@ -43,7 +43,7 @@ pub fn contract<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
         // What the events carry (`scan-progress`, `scan-results`,
-        // `auto-actions`; `scan-finished` and `abuse-cycle` carry types the
+        // `auto-actions`; `scan-finished` and `monitor-cycle` carry types the
         // commands return too).
         .typ::<scanning::ScanProgress>()
         .typ::<scanning::RouterResults>()
@@ -82,12 +82,12 @@ pub fn contract<R: Runtime>() -> tauri_specta::Builder<R> {
             subscriber::set_line_distance,
             actions::disconnect_subscriber,
             actions::reset_breaker,
-            abuse::abuse_overview,
-            abuse::save_abuse_settings,
-            abuse::run_monitor::<tauri::Wry>,
-            abuse::throttle_subscriber,
-            abuse::ban_subscriber,
-            abuse::limit_subscriber,
+            monitor::monitor_overview,
+            monitor::save_monitor_settings,
+            monitor::run_monitor::<tauri::Wry>,
+            monitor::throttle_subscriber,
+            monitor::ban_subscriber,
+            monitor::limit_subscriber,
             routers::p2p_rules,
             webhooks::webhook_settings,
             webhooks::save_webhooks,
@@ -95,9 +95,9 @@ pub fn contract<R: Runtime>() -> tauri_specta::Builder<R> {
             reports::save_report::<tauri::Wry>,
             reports::pick_folder::<tauri::Wry>,
             charts::dashboard_charts,
-            charts::abuse_charts,
+            charts::monitor_charts,
             charts::subscriber_charts,
-            abuse::lift_action,
+            monitor::lift_action,
         ])
 }
 
@@ -224,7 +224,7 @@ pub fn run() {
                 .has_tray
                 .store(has_tray, std::sync::atomic::Ordering::Relaxed);
             background::start_clean_up(app.handle());
-            abuse::start_monitor(app.handle());
+            monitor::start_monitor(app.handle());
             // Started at login: stay in the tray until the owner opens the window.
             if !(minimised && has_tray) {
                 tray::show_window(app.handle());

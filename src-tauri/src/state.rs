@@ -34,7 +34,7 @@ pub struct AppState {
     pub last_cycle: Mutex<Option<CycleSummary>>,
 }
 
-/// A cycle in a few numbers, for the screen and the `abuse-cycle` event.
+/// A cycle in a few numbers, for the screen and the `monitor-cycle` event.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CycleSummary {
     pub at: chrono::DateTime<chrono::Utc>,

@@ -732,7 +732,7 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
     assert_eq!(summary["routers"], 3, "{summary}");
     assert!(summary["failed_routers"].as_array().unwrap().is_empty());
     assert!(summary["subscribers"].as_u64().unwrap() > 100);
-    let overview: Value = t.ok("abuse_overview", json!({ "hours": 24 }));
+    let overview: Value = t.ok("monitor_overview", json!({ "hours": 24 }));
     assert_eq!(overview["metrics"]["cycles"], 1);
     assert_eq!(overview["last_cycle"]["routers"], 3);
     assert_eq!(overview["settings"]["interval_s"], 60);
@@ -759,7 +759,7 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
     );
     assert_eq!(r["kind"], "throttle");
     assert_eq!(r["report"]["method"], "radius");
-    let overview: Value = t.ok("abuse_overview", json!({}));
+    let overview: Value = t.ok("monitor_overview", json!({}));
     let in_force = overview["in_force"].as_array().unwrap();
     assert_eq!(in_force.len(), 1);
     assert_eq!(in_force[0]["reason"], "evening flood");
@@ -860,7 +860,7 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
         "{}",
         e.message
     );
-    let in_force: Value = t.ok("abuse_overview", json!({}));
+    let in_force: Value = t.ok("monitor_overview", json!({}));
     assert!(in_force["in_force"]
         .as_array()
         .unwrap()
@@ -870,11 +870,11 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
     // Settings are checked and stored.
     let mut settings = overview["settings"].clone();
     settings["throttle_percent"] = json!(0);
-    let e = t.fails("save_abuse_settings", json!({ "settings": settings }));
+    let e = t.fails("save_monitor_settings", json!({ "settings": settings }));
     assert!(e.message.contains("25%"), "{}", e.message);
     settings["throttle_percent"] = json!(30);
     settings["limits"]["pppoe_normal"] = json!(50);
-    let e = t.fails("save_abuse_settings", json!({ "settings": settings }));
+    let e = t.fails("save_monitor_settings", json!({ "settings": settings }));
     assert!(
         e.message.contains("must be above the limited one"),
         "{}",
@@ -882,8 +882,8 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
     );
     settings["limits"]["pppoe_normal"] = json!(800);
     settings["auto_actions"] = json!(true);
-    t.ok::<()>("save_abuse_settings", json!({ "settings": settings }));
-    let overview: Value = t.ok("abuse_overview", json!({}));
+    t.ok::<()>("save_monitor_settings", json!({ "settings": settings }));
+    let overview: Value = t.ok("monitor_overview", json!({}));
     assert_eq!(overview["settings"]["throttle_percent"], 30);
     assert_eq!(overview["settings"]["auto_actions"], true);
     assert_eq!(overview["settings"]["limits"]["pppoe_normal"], 800);
@@ -1109,13 +1109,13 @@ fn charts_are_drawn_from_the_store_in_the_window_theme() {
     );
     assert_eq!(e.kind, "not_found", "{}", e.message);
 
-    let quiet: Value = t.ok("abuse_charts", json!({ "days": 30, "theme": "light" }));
+    let quiet: Value = t.ok("monitor_charts", json!({ "days": 30, "theme": "light" }));
     assert!(svg_text(&quiet["offenders"]).contains("No warnings in this period"));
     let _: Value = t.ok("run_monitor", json!({}));
-    let busy: Value = t.ok("abuse_charts", json!({ "days": 30, "theme": "light" }));
+    let busy: Value = t.ok("monitor_charts", json!({ "days": 30, "theme": "light" }));
     assert!(!svg_text(&busy["offenders"]).contains("No warnings in this period"));
     assert!(!svg_text(&busy["timeline"]).contains("No warnings in this period"));
-    let e = t.fails("abuse_charts", json!({ "days": 0, "theme": "light" }));
+    let e = t.fails("monitor_charts", json!({ "days": 0, "theme": "light" }));
     assert_eq!(e.kind, "invalid_input");
 }
 
@@ -1358,7 +1358,7 @@ fn every_action_leaves_the_audit_entries_the_command_line_leaves() {
         json!({ "input": { "subscriber": c, "install_rule": true, "minutes": 30, "reason": "flooding" } }),
     );
     let lift = |who: &str| {
-        let overview: Value = t.ok("abuse_overview", json!({}));
+        let overview: Value = t.ok("monitor_overview", json!({}));
         let id = overview["in_force"]
             .as_array()
             .unwrap()

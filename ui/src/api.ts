@@ -24,10 +24,10 @@ import {
 } from "./bindings";
 
 export type {
-  AbuseCharts,
+  MonitorCharts,
   AbuseKind,
-  AbuseOverview,
-  AbuseSettings,
+  MonitorOverview,
+  MonitorSettings,
   AuditRecord,
   CommandError,
   CycleSummary,
@@ -85,9 +85,9 @@ export const api = {
     commands.resultsPage({ subscriber, limit: 1 }).then((p) => p.rows[0] ?? null),
   disconnect: (subscriber: string, reason: string | null) => commands.disconnectSubscriber(subscriber, reason),
   resetBreaker: () => commands.resetBreaker(),
-  abuseOverview: (hours = 24) => commands.abuseOverview(hours),
-  saveAbuseSettings: (settings: Parameters<typeof commands.saveAbuseSettings>[0]) =>
-    commands.saveAbuseSettings(settings),
+  monitorOverview: (hours = 24) => commands.monitorOverview(hours),
+  saveMonitorSettings: (settings: Parameters<typeof commands.saveMonitorSettings>[0]) =>
+    commands.saveMonitorSettings(settings),
   runMonitor: () => commands.runMonitor(),
   throttle: (input: PenaltyInput) => commands.throttleSubscriber(input),
   ban: (input: PenaltyInput) => commands.banSubscriber(input),
@@ -96,7 +96,7 @@ export const api = {
   clearResults: () => commands.clearResults(),
   setSubscriberTag: (subscriber: string, tag: string | null) => commands.setSubscriberTag(subscriber, tag),
   dashboardCharts: (tag: string | null, theme: Theme) => commands.dashboardCharts(tag, theme),
-  abuseCharts: (days: number, theme: Theme) => commands.abuseCharts(days, theme),
+  monitorCharts: (days: number, theme: Theme) => commands.monitorCharts(days, theme),
   subscriberCharts: (subscriber: string, theme: Theme) => commands.subscriberCharts(subscriber, theme),
   listOperators: () => commands.listOperators(),
   saveOperator: (name: string, pin: string | null, permissions: Permission[]) =>
@@ -138,8 +138,8 @@ export const events = {
     listen<RouterResults>("scan-results", (e) => f(e.payload)),
   autoActions: (f: (a: AutoActionEvent) => void): Promise<UnlistenFn> =>
     listen<AutoActionEvent>("auto-actions", (e) => f(e.payload)),
-  abuseCycle: (f: (c: CycleSummary) => void): Promise<UnlistenFn> =>
-    listen<CycleSummary>("abuse-cycle", (e) => f(e.payload)),
+  monitorCycle: (f: (c: CycleSummary) => void): Promise<UnlistenFn> =>
+    listen<CycleSummary>("monitor-cycle", (e) => f(e.payload)),
   finished: (f: (s: ScanSummary) => void): Promise<UnlistenFn> =>
     listen<ScanSummary>("scan-finished", (e) => f(e.payload)),
   /** A scan that ran but could not be stored; the payload says why. */

@@ -175,11 +175,11 @@ async disconnectSubscriber(subscriber: string, reason: string | null) : Promise<
 async resetBreaker() : Promise<boolean> {
     return await TAURI_INVOKE("reset_breaker");
 },
-async abuseOverview(hours: number | null) : Promise<AbuseOverview> {
-    return await TAURI_INVOKE("abuse_overview", { hours });
+async monitorOverview(hours: number | null) : Promise<MonitorOverview> {
+    return await TAURI_INVOKE("monitor_overview", { hours });
 },
-async saveAbuseSettings(settings: AbuseSettings) : Promise<null> {
-    return await TAURI_INVOKE("save_abuse_settings", { settings });
+async saveMonitorSettings(settings: MonitorSettings) : Promise<null> {
+    return await TAURI_INVOKE("save_monitor_settings", { settings });
 },
 /**
  * Runs a monitor cycle now ("Check now").
@@ -250,8 +250,8 @@ async dashboardCharts(tag: string | null, theme: Theme) : Promise<DashboardChart
 /**
  * Warnings over time and the top offenders for the last `days` days.
  */
-async abuseCharts(days: number, theme: Theme) : Promise<AbuseCharts> {
-    return await TAURI_INVOKE("abuse_charts", { days, theme });
+async monitorCharts(days: number, theme: Theme) : Promise<MonitorCharts> {
+    return await TAURI_INVOKE("monitor_charts", { days, theme });
 },
 /**
  * One subscriber's TTL histogram and connection history.
@@ -278,18 +278,6 @@ async liftAction(id: number) : Promise<Lifted> {
 /** user-defined types **/
 
 /**
- * The abuse monitor's charts over the last days.
- */
-export type AbuseCharts = { days: number; 
-/**
- * Warnings opened per kind over time.
- */
-timeline: string; 
-/**
- * The subscribers with the most warnings.
- */
-offenders: string }
-/**
  * What kind of abuse a finding is about.
  */
 export type AbuseKind = "connection_flood" | "connection_rate" | "p2p" | "bandwidth_hog" | "tethering"
@@ -305,41 +293,6 @@ warnings_by_kind: ([AbuseKind, number])[]; warnings: number; throttled: number; 
  * Over every monitor cycle in the range; `None` without cycles.
  */
 avg_connections_per_subscriber: number | null; p2p_percent: number | null; cycles: number }
-/**
- * Everything the Abuse screen shows.
- */
-export type AbuseOverview = { settings: AbuseSettings; breaker: Breaker; metrics: AbuseMetrics; 
-/**
- * Warnings of the range, newest first (at most 500).
- */
-warnings: Warning[]; in_force: Action[]; last_cycle: CycleSummary | null; ban_rule: string }
-export type AbuseSettings = { 
-/**
- * Run the monitor while the app is open.
- */
-enabled: boolean; interval_s: number; thresholds: AbuseThresholds; escalation: Escalation; 
-/**
- * Throttle and ban on their own. Off by default: warnings only, until
- * the owner has seen what the monitor finds on their network.
- */
-auto_actions: boolean; 
-/**
- * Record what would be done without sending anything.
- */
-dry_run: boolean; 
-/**
- * A throttle's share of the plan.
- */
-throttle_percent: number; 
-/**
- * How long a warning without an action stays open; a sighting after it
- * is a new violation.
- */
-warning_open_min: number; 
-/**
- * Connection limits for suspicious subscribers.
- */
-limits: LimitSettings }
 export type AbuseThresholds = { 
 /**
  * Concurrent connections for a warning, a throttle and a temporary ban.
@@ -491,7 +444,7 @@ rules: string[] }
  */
 export type ConnectionCheck = { version: string; board: string; identity: string; probes_installed: number; warnings: string[] }
 /**
- * A cycle in a few numbers, for the screen and the `abuse-cycle` event.
+ * A cycle in a few numbers, for the screen and the `monitor-cycle` event.
  */
 export type CycleSummary = { at: string; routers: number; failed_routers: string[]; subscribers: number; warnings: number; opened: number; acted: number; lifted: number; tripped: boolean; elapsed_ms: number }
 /**
@@ -909,6 +862,53 @@ export type LineDistanceEntry = { subscriber: string; hops: number;
  * Why (for example "bridged modem, PC dials").
  */
 note: string; set_by: string; set_at: string }
+/**
+ * The abuse monitor's charts over the last days.
+ */
+export type MonitorCharts = { days: number; 
+/**
+ * Warnings opened per kind over time.
+ */
+timeline: string; 
+/**
+ * The subscribers with the most warnings.
+ */
+offenders: string }
+/**
+ * Everything the Abuse screen shows.
+ */
+export type MonitorOverview = { settings: MonitorSettings; breaker: Breaker; metrics: AbuseMetrics; 
+/**
+ * Warnings of the range, newest first (at most 500).
+ */
+warnings: Warning[]; in_force: Action[]; last_cycle: CycleSummary | null; ban_rule: string }
+export type MonitorSettings = { 
+/**
+ * Run the monitor while the app is open.
+ */
+enabled: boolean; interval_s: number; thresholds: AbuseThresholds; escalation: Escalation; 
+/**
+ * Throttle and ban on their own. Off by default: warnings only, until
+ * the owner has seen what the monitor finds on their network.
+ */
+auto_actions: boolean; 
+/**
+ * Record what would be done without sending anything.
+ */
+dry_run: boolean; 
+/**
+ * A throttle's share of the plan.
+ */
+throttle_percent: number; 
+/**
+ * How long a warning without an action stays open; a sighting after it
+ * is a new violation.
+ */
+warning_open_min: number; 
+/**
+ * Connection limits for suspicious subscribers.
+ */
+limits: LimitSettings }
 /**
  * One router's part of a scan.
  */

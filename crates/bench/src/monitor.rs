@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shareguard_engine::demo;
-use shareguard_engine::monitor::{AbuseSettings, Monitor};
+use shareguard_engine::monitor::{Monitor, MonitorSettings};
 use shareguard_sim::population::PopulationSpec;
 use shareguard_store::Store;
 
@@ -40,7 +40,7 @@ pub async fn rows(subscribers: usize, nas: usize, cycles: usize) -> String {
     let dir = tempfile::tempdir().expect("temporary folder");
     let db = dir.path().join("bench.db");
     let store = Arc::new(Mutex::new(Store::open(&db).expect("open the store")));
-    let settings = AbuseSettings::default();
+    let settings = MonitorSettings::default();
     let mut monitor = Monitor::new();
     let rss_before = status_mb("VmRSS:");
 

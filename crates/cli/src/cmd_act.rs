@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use clap::Args;
 use radius_dac::RateLimit;
 use serde::Serialize;
-use shareguard_engine::abuse_actions::{self, Penalty};
 use shareguard_engine::limits::{self, LimitSettings};
-use shareguard_engine::monitor::{AbuseSettings, ABUSE_KEY};
+use shareguard_engine::monitor::{MonitorSettings, MONITOR_KEY};
 use shareguard_engine::penalties;
+use shareguard_engine::penalty_records::{self, Penalty};
 use shareguard_engine::router::Router;
 use shareguard_engine::sharing_actions::disconnect_and_record;
 use shareguard_store::{ActionKind, Store};
@@ -250,12 +250,12 @@ pub async fn throttle(t: ThrottleArgs) -> CliResult {
     let router = a.router().await?;
     let store = a.store()?;
     let p = penalty(a, minutes, "throttled from the command line");
-    let report = abuse_actions::throttle_and_record(&store, &router, &p, t.percent, rate).await?;
+    let report = penalty_records::throttle_and_record(&store, &router, &p, t.percent, rate).await?;
     if a.json {
         print_json(&report)?;
     } else {
         println!("{}", report.summary());
-        if let abuse_actions::PenaltyReport::Throttle { report: r, .. } = &report {
+        if let penalty_records::PenaltyReport::Throttle { report: r, .. } = &report {
             if let Some(note) = &r.note {
                 println!("note: {note}");
             }
@@ -283,14 +283,14 @@ pub async fn ban(b: BanArgs) -> CliResult {
     let p = penalty(a, minutes, "banned from the command line");
     if b.install_rule && !a.dry_run {
         let added =
-            abuse_actions::install_ban_rule_and_record(&store, &router, &p.operator).await?;
+            penalty_records::install_ban_rule_and_record(&store, &router, &p.operator).await?;
         if !a.json {
             for rule in &added {
                 println!("installed: {rule}");
             }
         }
     }
-    let report = abuse_actions::ban_and_record(&store, &router, &p).await?;
+    let report = penalty_records::ban_and_record(&store, &router, &p).await?;
     if a.json {
         print_json(&report)?;
     } else {
@@ -307,10 +307,10 @@ pub async fn unban(u: UnbanArgs) -> CliResult {
 
 /// The limit settings in force: the monitor's, as saved in the database.
 fn limit_settings(store: &Arc<Mutex<Store>>) -> Result<LimitSettings, Failure> {
-    let saved: Option<AbuseSettings> = store
+    let saved: Option<MonitorSettings> = store
         .lock()
         .map_err(|_| Failure::new(exit::OTHER, "the database lock was poisoned"))?
-        .get_setting(ABUSE_KEY)?;
+        .get_setting(MONITOR_KEY)?;
     Ok(saved.unwrap_or_default().limits)
 }
 
@@ -342,16 +342,20 @@ pub async fn limit(l: LimitArgs) -> CliResult {
     };
     let p = penalty(a, minutes, "limited from the command line");
     if l.install_rules && !a.dry_run {
-        let n =
-            abuse_actions::install_limit_rules_and_record(&store, &router, &settings, &p.operator)
-                .await?;
+        let n = penalty_records::install_limit_rules_and_record(
+            &store,
+            &router,
+            &settings,
+            &p.operator,
+        )
+        .await?;
         if !a.json {
             for line in limits::preview_for(&router, &settings).iter().take(n) {
                 println!("installed: {line}");
             }
         }
     }
-    let report = abuse_actions::limit_and_record(&store, &router, &p, &settings).await?;
+    let report = penalty_records::limit_and_record(&store, &router, &p, &settings).await?;
     if a.json {
         print_json(&report)?;
     } else {
@@ -387,7 +391,7 @@ async fn lift_in_force(a: &ActArgs, kind: ActionKind) -> CliResult {
         if a.dry_run {
             continue;
         }
-        let l = abuse_actions::lift(
+        let l = penalty_records::lift(
             &store,
             std::slice::from_ref(&router),
             x,

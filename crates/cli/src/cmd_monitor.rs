@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
-use shareguard_engine::monitor::{AbuseSettings, CycleReport, Monitor, ABUSE_KEY};
+use shareguard_engine::monitor::{CycleReport, Monitor, MonitorSettings, MONITOR_KEY};
 use shareguard_engine::router::Router;
 
 use crate::exit::{self, CliResult, Failure};
@@ -40,10 +40,10 @@ pub struct MonitorArgs {
 
 pub async fn run(a: MonitorArgs) -> CliResult {
     let store = Arc::new(Mutex::new(crate::open_store(a.db.as_deref())?));
-    let mut settings: AbuseSettings = store
+    let mut settings: MonitorSettings = store
         .lock()
         .map_err(|_| Failure::new(exit::OTHER, "the database lock was poisoned"))?
-        .get_setting(ABUSE_KEY)?
+        .get_setting(MONITOR_KEY)?
         .unwrap_or_default();
     if let Some(i) = a.interval {
         settings.interval_s = i;

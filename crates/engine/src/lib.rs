@@ -15,7 +15,7 @@
 //!   list with a timeout plus one filter rule), and lifting them.
 //! * [`monitor`]: the abuse monitor's cycle: read, detect, store warnings,
 //!   act within the breaker.
-//! * [`abuse_actions`]: throttles and bans as recorded actions, and the
+//! * [`penalty_records`]: throttles and bans as recorded actions, and the
 //!   sweep that lifts them on expiry (also after a restart).
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
 //! * [`router_book`]: which routers a front end knows, with their secrets
@@ -23,7 +23,6 @@
 //! * [`error_kind`]: the one vocabulary of failures the window and the CLI's
 //!   exit codes both read.
 
-pub mod abuse_actions;
 pub mod access;
 pub mod breaker;
 pub mod demo;
@@ -35,6 +34,7 @@ pub mod monitor;
 pub mod notify;
 pub mod p2p_rules;
 pub mod penalties;
+pub mod penalty_records;
 pub mod persist;
 pub mod probe_ops;
 pub mod router;

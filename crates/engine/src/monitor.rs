@@ -18,20 +18,20 @@ use shareguard_store::{
     ActionKind, AuditEntry, CycleStats, Sighting, Store, WarningMark, SYSTEM_OPERATOR,
 };
 
-use crate::abuse_actions::{self, Lifted, Penalty};
 use crate::breaker::{trip_breaker, Breaker, Trip, BREAKER_KEY};
 use crate::follow::{follow_sessions, Moved};
 use crate::limits::LimitSettings;
+use crate::penalty_records::{self, Lifted, Penalty};
 use crate::persist::{store_task, EngineError};
 use crate::router::Router;
 
-/// The settings key of [`AbuseSettings`].
-pub const ABUSE_KEY: &str = "abuse_monitor";
+/// The settings key of [`MonitorSettings`].
+pub const MONITOR_KEY: &str = "abuse_monitor";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
-pub struct AbuseSettings {
+pub struct MonitorSettings {
     /// Run the monitor while the app is open.
     pub enabled: bool,
     pub interval_s: u32,
@@ -51,7 +51,7 @@ pub struct AbuseSettings {
     pub limits: LimitSettings,
 }
 
-impl Default for AbuseSettings {
+impl Default for MonitorSettings {
     fn default() -> Self {
         Self {
             enabled: true,
@@ -67,7 +67,7 @@ impl Default for AbuseSettings {
     }
 }
 
-impl AbuseSettings {
+impl MonitorSettings {
     pub fn validate(&self) -> Result<(), String> {
         if !(10..=3600).contains(&self.interval_s) {
             return Err(format!(
@@ -203,11 +203,11 @@ impl Monitor {
         &mut self,
         store: &Arc<Mutex<Store>>,
         routers: &[Router],
-        settings: &AbuseSettings,
+        settings: &MonitorSettings,
     ) -> Result<CycleReport, EngineError> {
         let t0 = Instant::now();
         let at = Utc::now();
-        let (lifted, lift_failures) = abuse_actions::lift_expired(store, routers, at).await?;
+        let (lifted, lift_failures) = penalty_records::lift_expired(store, routers, at).await?;
         let (moved, follow_failures) = follow_sessions(store, routers, at).await?;
         let reads = self
             .read_all(
@@ -384,7 +384,7 @@ impl Monitor {
         &mut self,
         store: &Arc<Mutex<Store>>,
         routers: &[Router],
-        settings: &AbuseSettings,
+        settings: &MonitorSettings,
         whitelist: &HashMap<String, String>,
         report: &mut CycleReport,
     ) -> Result<(), EngineError> {
@@ -460,7 +460,7 @@ async fn cap_sessions(
 async fn decide_and_act(
     store: &Arc<Mutex<Store>>,
     routers: &[Router],
-    settings: &AbuseSettings,
+    settings: &MonitorSettings,
     whitelist: &HashMap<String, String>,
     report: &mut CycleReport,
     marks: &mut Vec<WarningMark>,
@@ -585,9 +585,9 @@ async fn decide_and_act(
             escalated: row.escalated,
         };
         let done = match row.step {
-            Severity::Ban => abuse_actions::ban_and_record(store, router, &p).await,
+            Severity::Ban => penalty_records::ban_and_record(store, router, &p).await,
             _ => {
-                abuse_actions::throttle_and_record(
+                penalty_records::throttle_and_record(
                     store,
                     router,
                     &p,

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use chrono::{Duration as Span, Utc};
 use shareguard_detect::abuse::{AbuseKind, Finding, Severity};
-use shareguard_engine::abuse_actions::{self, Penalty};
 use shareguard_engine::breaker::{Breaker, BREAKER_KEY};
 use shareguard_engine::limits::{self, LimitSettings};
-use shareguard_engine::monitor::{AbuseSettings, Monitor};
+use shareguard_engine::monitor::{Monitor, MonitorSettings};
 use shareguard_engine::p2p_rules;
 use shareguard_engine::penalties;
+use shareguard_engine::penalty_records::{self, Penalty};
 use shareguard_engine::router::Router;
 use shareguard_sim::population::HouseholdKind;
 use shareguard_sim::Load;
@@ -46,7 +46,7 @@ impl Fixture {
     }
 
     /// Lifts the first action in force by hand, as the owner.
-    async fn lift_first(&self, routers: &[Router], why: &str) -> abuse_actions::Lifted {
+    async fn lift_first(&self, routers: &[Router], why: &str) -> penalty_records::Lifted {
         let a = self
             .store
             .lock()
@@ -54,7 +54,7 @@ impl Fixture {
             .actions_in_force()
             .unwrap()
             .remove(0);
-        abuse_actions::lift(&self.store, routers, &a, "owner", why)
+        penalty_records::lift(&self.store, routers, &a, "owner", why)
             .await
             .unwrap()
     }
@@ -74,8 +74,8 @@ impl Fixture {
 /// The defaults, with flood thresholds above anything the simulated
 /// households reach on their own (several-household accounts pass 500), so
 /// only the loads a test injects trip them.
-fn quiet_defaults() -> AbuseSettings {
-    let mut s = AbuseSettings::default();
+fn quiet_defaults() -> MonitorSettings {
+    let mut s = MonitorSettings::default();
     s.thresholds.flood_warning = 2000;
     s.thresholds.flood_throttle = 3000;
     s.thresholds.flood_ban = 5000;
@@ -227,7 +227,7 @@ async fn an_automatic_throttle_by_coa_is_restored_when_it_expires_even_after_a_r
             ..flood(3100)
         },
     );
-    let settings = AbuseSettings {
+    let settings = MonitorSettings {
         auto_actions: true,
         ..quiet_defaults()
     };
@@ -262,7 +262,7 @@ async fn an_automatic_throttle_by_coa_is_restored_when_it_expires_even_after_a_r
     assert_eq!(in_force.len(), 1);
     assert_eq!(in_force[0].method, ActionMethod::Radius);
     let (lifted, failed) =
-        abuse_actions::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
+        penalty_records::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
             .await
             .unwrap();
     assert!(failed.is_empty(), "{failed:?}");
@@ -313,7 +313,7 @@ async fn without_radius_a_throttle_is_a_queue_that_is_removed_on_expiry() {
         },
     );
     let p = by_owner(&who);
-    let r = abuse_actions::throttle_and_record(&f.store, &routers[1], &p, 25, None)
+    let r = penalty_records::throttle_and_record(&f.store, &routers[1], &p, 25, None)
         .await
         .unwrap();
     let nas = &f.demo.network.nas()[1];
@@ -331,7 +331,7 @@ async fn without_radius_a_throttle_is_a_queue_that_is_removed_on_expiry() {
         (ActionKind::Throttle, ActionMethod::Api)
     );
     let (lifted, _) =
-        abuse_actions::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
+        penalty_records::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
             .await
             .unwrap();
     assert_eq!(lifted[0].note, "the throttle queue was removed");
@@ -344,7 +344,7 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     let routers = f.routers();
     let who = f.quiet(0, 3);
     let p = by_owner(&who);
-    let refused = abuse_actions::ban_and_record(&f.store, &routers[0], &p)
+    let refused = penalty_records::ban_and_record(&f.store, &routers[0], &p)
         .await
         .unwrap_err();
     assert_eq!(refused.kind(), shareguard_engine::ErrorKind::RuleMissing);
@@ -380,13 +380,13 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
         dry_run: true,
         ..p.clone()
     };
-    abuse_actions::ban_and_record(&f.store, &routers[0], &dry)
+    penalty_records::ban_and_record(&f.store, &routers[0], &dry)
         .await
         .unwrap();
     let nas = &f.demo.network.nas()[0];
     assert!(!nas.is_banned(&who));
 
-    abuse_actions::ban_and_record(&f.store, &routers[0], &p)
+    penalty_records::ban_and_record(&f.store, &routers[0], &p)
         .await
         .unwrap();
     assert!(nas.is_banned(&who));
@@ -404,19 +404,19 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     // A restarted app finds the ban in force and closes it.
     let store = Arc::new(Mutex::new(Store::open(f.dir.path().join("sg.db")).unwrap()));
     let (lifted, failed) =
-        abuse_actions::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
+        penalty_records::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
             .await
             .unwrap();
     assert!(failed.is_empty());
     assert_eq!(lifted[0].note, "the router had already lifted the ban");
 
     // A manual unban before the timeout removes the entry.
-    abuse_actions::ban_and_record(&store, &routers[0], &p)
+    penalty_records::ban_and_record(&store, &routers[0], &p)
         .await
         .unwrap();
     assert!(nas.is_banned(&who));
     let ban = store.lock().unwrap().actions_in_force().unwrap().remove(0);
-    let l = abuse_actions::lift(&store, &routers, &ban, "owner", "mistake")
+    let l = penalty_records::lift(&store, &routers, &ban, "owner", "mistake")
         .await
         .unwrap();
     assert_eq!(l.note, "the ban list entry was removed");
@@ -456,7 +456,7 @@ async fn repeat_violations_escalate_whitelisted_subscribers_are_spared_and_the_b
     }
     f.load(&repeat, flood(2100));
     f.load(&excused, flood(3100));
-    let settings = AbuseSettings {
+    let settings = MonitorSettings {
         auto_actions: true,
         dry_run: true,
         ..quiet_defaults()
@@ -497,7 +497,7 @@ async fn repeat_violations_escalate_whitelisted_subscribers_are_spared_and_the_b
     for w in &many {
         f2.load(w, flood(3100));
     }
-    let live = AbuseSettings {
+    let live = MonitorSettings {
         auto_actions: true,
         ..quiet_defaults()
     };
@@ -529,10 +529,10 @@ async fn a_coa_without_an_answer_falls_back_to_a_queue_and_says_why() {
     );
     let who = f.quiet(0, 7);
     let p = by_owner(&who);
-    let r = abuse_actions::throttle_and_record(&f.store, &routers[0], &p, 25, None)
+    let r = penalty_records::throttle_and_record(&f.store, &routers[0], &p, 25, None)
         .await
         .unwrap();
-    let abuse_actions::PenaltyReport::Throttle { report, .. } = r else {
+    let penalty_records::PenaltyReport::Throttle { report, .. } = r else {
         panic!("a throttle")
     };
     assert_eq!(report.method, ActionMethod::Api);
@@ -576,7 +576,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
     assert!(connections_of(&routers[0], &heavy).await > 800);
 
     let p = by_owner(&flooder);
-    let refused = abuse_actions::limit_and_record(&f.store, &routers[0], &p, &limits)
+    let refused = penalty_records::limit_and_record(&f.store, &routers[0], &p, &limits)
         .await
         .unwrap_err();
     assert_eq!(refused.kind(), shareguard_engine::ErrorKind::RuleMissing);
@@ -622,7 +622,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
     assert!(connections_of(&routers[0], &heavy).await <= 500);
     assert!(connections_of(&routers[0], &flooder).await > 400);
 
-    let done = abuse_actions::limit_and_record(&f.store, &routers[0], &p, &limits)
+    let done = penalty_records::limit_and_record(&f.store, &routers[0], &p, &limits)
         .await
         .unwrap();
     assert!(
@@ -641,7 +641,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         .unwrap()
         .remove(0);
     assert_eq!(a.kind, ActionKind::Limit);
-    let l = abuse_actions::lift(&f.store, &routers, &a, "owner", "talked to them")
+    let l = penalty_records::lift(&f.store, &routers, &a, "owner", "talked to them")
         .await
         .unwrap();
     assert_eq!(l.note, "the limit list entry was removed");
@@ -655,7 +655,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         .unwrap();
     let guest = f.quiet(hotspot, 0);
     let r =
-        abuse_actions::limit_and_record(&f.store, &routers[hotspot], &by_owner(&guest), &limits)
+        penalty_records::limit_and_record(&f.store, &routers[hotspot], &by_owner(&guest), &limits)
             .await
             .unwrap();
     assert!(
@@ -677,7 +677,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
     );
     f.demo.network.advance(Duration::from_secs(31 * 60));
     let (lifted, _) =
-        abuse_actions::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
+        penalty_records::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
             .await
             .unwrap();
     assert_eq!(lifted[0].note, "the router had already ended the limit");
@@ -784,10 +784,10 @@ async fn a_ban_and_a_limit_follow_the_subscriber_to_a_new_address_and_leave_the_
     limits::install_limit_rules(&routers[0], &LimitSettings::default())
         .await
         .unwrap();
-    abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&banned))
+    penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&banned))
         .await
         .unwrap();
-    abuse_actions::limit_and_record(
+    penalty_records::limit_and_record(
         &f.store,
         &routers[0],
         &by_owner(&limited),
@@ -865,7 +865,7 @@ async fn a_ban_and_a_limit_follow_the_subscriber_to_a_new_address_and_leave_the_
         .into_iter()
         .find(|a| a.subscriber == banned)
         .unwrap();
-    let l = abuse_actions::lift(&f.store, &routers, &ban, "owner", "done")
+    let l = penalty_records::lift(&f.store, &routers, &ban, "owner", "done")
         .await
         .unwrap();
     assert_eq!(l.note, "the ban list entry was removed");
@@ -906,7 +906,7 @@ async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
             ("place-before", &first_static),
         ],
     );
-    let refused = abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+    let refused = penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
         .await
         .unwrap_err();
     assert!(
@@ -931,10 +931,10 @@ async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
     );
     assert!(!penalties::install_ban_rule(&routers[0]).await.unwrap());
 
-    let done = abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+    let done = penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
         .await
         .unwrap();
-    let abuse_actions::PenaltyReport::Ban { report, .. } = &done else {
+    let penalty_records::PenaltyReport::Ban { report, .. } = &done else {
         panic!("{done:?}")
     };
     let prefix = nas.delegated_prefix(&who).unwrap();
@@ -979,9 +979,10 @@ async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
             ],
         );
     }
-    let refused = abuse_actions::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
-        .await
-        .unwrap_err();
+    let refused =
+        penalty_records::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
+            .await
+            .unwrap_err();
     assert!(
         refused
             .to_string()
@@ -992,7 +993,7 @@ async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
     limits::install_limit_rules(&routers[0], &limits)
         .await
         .unwrap();
-    let done = abuse_actions::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
+    let done = penalty_records::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
         .await
         .unwrap();
     assert!(
@@ -1020,7 +1021,7 @@ async fn a_dual_stack_ban_follows_the_prefix_a_redial_brings() {
     let nas = &f.demo.network.nas()[0];
     let who = dual_stack(&f, 0);
     penalties::install_ban_rule(&routers[0]).await.unwrap();
-    abuse_actions::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+    penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
         .await
         .unwrap();
     let old = format!("{}/64", nas.delegated_prefix(&who).unwrap());
@@ -1157,7 +1158,7 @@ async fn a_router_slower_than_the_interval_is_skipped_and_named_while_the_others
 async fn the_demo_evening_builds_warnings_up_cycle_by_cycle() {
     let f = fixture().await;
     let routers = f.routers();
-    let settings = AbuseSettings::default();
+    let settings = MonitorSettings::default();
 
     // At the peak (no evening) one cycle sees every heavy household.
     let peak = Monitor::new()

@@ -6,8 +6,8 @@ import {
   errorText,
   events,
   type AbuseKind,
-  type AbuseOverview,
-  type AbuseSettings,
+  type MonitorOverview,
+  type MonitorSettings,
   type AbuseWarning,
   type ActionRecord,
 } from "../api";
@@ -52,7 +52,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
   ) as HTMLSelectElement;
   const search = h("input", { type: "search", placeholder: "Subscriber", "aria-label": "Subscriber", "data-testid": "abuse-search" }) as HTMLInputElement;
   const settingsBox = h("details", { class: "panel", "data-testid": "abuse-settings" });
-  let overview: AbuseOverview | null = null;
+  let overview: MonitorOverview | null = null;
 
   const say = (text: string) => {
     message.textContent = text;
@@ -115,7 +115,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     }
   };
 
-  const render = (o: AbuseOverview) => {
+  const render = (o: MonitorOverview) => {
     overview = o;
     const c = o.last_cycle;
     status.textContent = c
@@ -182,7 +182,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     rows();
   };
 
-  const renderSettings = (s: AbuseSettings) => {
+  const renderSettings = (s: MonitorSettings) => {
     if (settingsBox.childElementCount > 0) return; // keep what the owner is typing
     const num = (label: string, value: number, id: string, step = "1") =>
       h("label", {}, label, h("input", { type: "number", step, value: String(value), "data-testid": id }));
@@ -221,7 +221,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
       h("button", {
         "data-testid": "abuse-save",
         onclick: async () => {
-          const next: AbuseSettings = structuredClone(overview?.settings ?? s);
+          const next: MonitorSettings = structuredClone(overview?.settings ?? s);
           next.enabled = get("abuse-enabled").checked;
           next.interval_s = Number(get("abuse-interval").value);
           next.thresholds.flood_warning = Number(get("abuse-flood-warning").value);
@@ -241,7 +241,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
           next.auto_actions = get("abuse-auto").checked;
           next.dry_run = get("abuse-dry-run").checked;
           try {
-            await api.saveAbuseSettings(next);
+            await api.saveMonitorSettings(next);
             say("Monitor settings saved; they apply from the next check.");
             load();
           } catch (e) {
@@ -254,7 +254,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
 
   const load = () =>
     api
-      .abuseOverview(24)
+      .monitorOverview(24)
       .then(render)
       .catch((e) => showError(errorText(e)));
 
@@ -262,7 +262,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
   const history = h("div", { class: "chart-stack" });
   const paintHistory = () =>
     api
-      .abuseCharts(30, theme())
+      .monitorCharts(30, theme())
       .then((c) =>
         clear(history).append(
           h("div", {}, h("h2", {}, `Warnings in the last ${c.days} days`), svgChart(c.timeline, "Warnings by kind over time", "warnings-timeline")),
@@ -319,7 +319,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
   );
   paintHistory();
   onThemeChange(section, paintHistory);
-  state.onScreen(events.abuseCycle(load));
+  state.onScreen(events.monitorCycle(load));
   load();
   return section;
 }

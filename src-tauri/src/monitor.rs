@@ -7,10 +7,10 @@ use std::time::Duration;
 use chrono::{Duration as Span, Utc};
 use radius_dac::RateLimit;
 use serde::{Deserialize, Serialize};
-use shareguard_engine::abuse_actions::{self, Lifted, Penalty, PenaltyReport};
 use shareguard_engine::breaker::{Breaker, BREAKER_KEY};
-use shareguard_engine::monitor::{AbuseSettings, CycleReport, ABUSE_KEY};
+use shareguard_engine::monitor::{CycleReport, MonitorSettings, MONITOR_KEY};
 use shareguard_engine::penalties;
+use shareguard_engine::penalty_records::{self, Lifted, Penalty, PenaltyReport};
 use shareguard_engine::router::Router;
 use shareguard_store::{AbuseMetrics, Action, AuditEntry, Permission, Warning, WarningQuery};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -19,9 +19,9 @@ use crate::error::{CommandError, CommandResult};
 use crate::input::check_subscriber;
 use crate::state::{lock, AppState, CycleSummary};
 
-async fn load_settings(state: &AppState) -> CommandResult<AbuseSettings> {
+async fn load_settings(state: &AppState) -> CommandResult<MonitorSettings> {
     state
-        .with_store(move |s| Ok(s.get_setting(ABUSE_KEY)?.unwrap_or_default()))
+        .with_store(move |s| Ok(s.get_setting(MONITOR_KEY)?.unwrap_or_default()))
         .await
 }
 
@@ -43,7 +43,7 @@ pub async fn run_cycle<R: Runtime>(app: &AppHandle<R>) -> CommandResult<Option<C
     };
     let summary = CycleSummary::from(&report);
     *lock(&state.last_cycle) = Some(summary.clone());
-    let _ = app.emit("abuse-cycle", &summary);
+    let _ = app.emit("monitor-cycle", &summary);
     notify(app, &report).await;
     Ok(Some(summary))
 }
@@ -113,8 +113,8 @@ pub fn start_monitor<R: Runtime>(app: &AppHandle<R>) {
 
 /// Everything the Abuse screen shows.
 #[derive(Debug, Serialize, specta::Type)]
-pub struct AbuseOverview {
-    pub settings: AbuseSettings,
+pub struct MonitorOverview {
+    pub settings: MonitorSettings,
     pub breaker: Breaker,
     pub metrics: AbuseMetrics,
     /// Warnings of the range, newest first (at most 500).
@@ -126,10 +126,10 @@ pub struct AbuseOverview {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn abuse_overview(
+pub async fn monitor_overview(
     state: State<'_, AppState>,
     hours: Option<u32>,
-) -> CommandResult<AbuseOverview> {
+) -> CommandResult<MonitorOverview> {
     state.require(Permission::View)?;
     let hours = hours.unwrap_or(24).clamp(1, 24 * 366);
     let last_cycle = lock(&state.last_cycle).clone();
@@ -137,8 +137,8 @@ pub async fn abuse_overview(
         .with_store(move |s| {
             let to = Utc::now();
             let from = to - Span::hours(i64::from(hours));
-            Ok(AbuseOverview {
-                settings: s.get_setting(ABUSE_KEY)?.unwrap_or_default(),
+            Ok(MonitorOverview {
+                settings: s.get_setting(MONITOR_KEY)?.unwrap_or_default(),
                 breaker: s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
                 metrics: s.abuse_metrics(from, to + Span::seconds(1))?,
                 warnings: s.warnings(&WarningQuery {
@@ -156,15 +156,15 @@ pub async fn abuse_overview(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn save_abuse_settings(
+pub async fn save_monitor_settings(
     state: State<'_, AppState>,
-    settings: AbuseSettings,
+    settings: MonitorSettings,
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
     settings.validate().map_err(CommandError::invalid)?;
     state
         .with_store(move |s| {
-            s.set_setting(ABUSE_KEY, &settings)?;
+            s.set_setting(MONITOR_KEY, &settings)?;
             s.audit(
                 &AuditEntry::new(&operator, "settings_changed")
                     .subject("abuse monitor")
@@ -256,7 +256,7 @@ pub async fn throttle_subscriber(
         .transpose()
         .map_err(CommandError::invalid)?;
     let settings = load_settings(&state).await?;
-    Ok(abuse_actions::throttle_and_record(
+    Ok(penalty_records::throttle_and_record(
         &state.store,
         &router,
         &p,
@@ -274,9 +274,9 @@ pub async fn ban_subscriber(
 ) -> CommandResult<PenaltyReport> {
     let (p, router) = penalty(&state, &input, "banned from the app").await?;
     if input.install_rule {
-        abuse_actions::install_ban_rule_and_record(&state.store, &router, &p.operator).await?;
+        penalty_records::install_ban_rule_and_record(&state.store, &router, &p.operator).await?;
     }
-    Ok(abuse_actions::ban_and_record(&state.store, &router, &p).await?)
+    Ok(penalty_records::ban_and_record(&state.store, &router, &p).await?)
 }
 
 /// Limits a subscriber's connections (PPPoE) or sessions (hotspot). On
@@ -292,7 +292,7 @@ pub async fn limit_subscriber(
     input.minutes = input.minutes.or(Some(settings.minutes));
     let (p, router) = penalty(&state, &input, "limited from the app").await?;
     if input.install_rule {
-        abuse_actions::install_limit_rules_and_record(
+        penalty_records::install_limit_rules_and_record(
             &state.store,
             &router,
             &settings,
@@ -300,7 +300,7 @@ pub async fn limit_subscriber(
         )
         .await?;
     }
-    Ok(abuse_actions::limit_and_record(&state.store, &router, &p, &settings).await?)
+    Ok(penalty_records::limit_and_record(&state.store, &router, &p, &settings).await?)
 }
 
 /// Lifts a throttle, ban or limit before it runs out.
@@ -317,7 +317,7 @@ pub async fn lift_action(state: State<'_, AppState>, id: i64) -> CommandResult<L
         })
         .await?;
     let routers = state.router_book().await.routers().await?;
-    Ok(abuse_actions::lift(
+    Ok(penalty_records::lift(
         &state.store,
         &routers,
         &action,
