@@ -131,7 +131,12 @@ pub async fn webhook_settings(state: State<'_, AppState>) -> CommandResult<Webho
     let store = state.store.clone();
     blocking(move || {
         let config = if owner {
-            full_config(&store)?
+            // A keyring that lost the address still shows the settings
+            // (scheme and host), so the owner can enter it again.
+            full_config(&store).or_else(|e| {
+                tracing::warn!("the webhook's full address cannot be read: {}", e.message);
+                stored_config(&lock(&store))
+            })?
         } else {
             stored_config(&lock(&store))?.redacted()
         };
@@ -191,6 +196,15 @@ pub async fn save_webhooks(
             }
         }
         match &config.generic {
+            // The address as the settings show it to staff (scheme and host):
+            // the one in the keyring stays, if there is one.
+            Some(hook) if hook.is_cut() => {
+                if shareguard_secrets::load(SecretKind::WebhookUrl, TOKEN_OWNER)?.is_none() {
+                    return Err(CommandError::invalid(
+                        "enter the webhook's full address (the one your service gave you, with its path)",
+                    ));
+                }
+            }
             Some(hook) => {
                 shareguard_secrets::save(SecretKind::WebhookUrl, TOKEN_OWNER, hook.url.trim())?
             }

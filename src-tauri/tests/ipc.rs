@@ -1283,6 +1283,24 @@ fn an_edit_profile_cannot_change_or_see_where_notifications_go() {
     t.ok::<Value>("switch_operator", json!({ "name": "owner", "pin": "9753" }));
     let shown: Value = t.ok("webhook_settings", json!({}));
     assert_eq!(shown["config"]["generic"]["url"], url);
+    // Saving the address as staff see it keeps the full one.
+    t.ok::<()>(
+        "save_webhooks",
+        json!({ "config": { "generic": { "url": "http://127.0.0.1:9/…" } } }),
+    );
+    let shown: Value = t.ok("webhook_settings", json!({}));
+    assert_eq!(shown["config"]["generic"]["url"], url);
+    // A keyring that lost it still shows the settings, and asks for the
+    // full address rather than storing the cut one.
+    shareguard_secrets::delete(shareguard_secrets::SecretKind::WebhookUrl, "notifications")
+        .unwrap();
+    let shown: Value = t.ok("webhook_settings", json!({}));
+    assert_eq!(shown["config"]["generic"]["url"], "http://127.0.0.1:9/…");
+    let e = t.fails(
+        "save_webhooks",
+        json!({ "config": { "generic": { "url": "http://127.0.0.1:9/…" } } }),
+    );
+    assert!(e.message.contains("full address"), "{}", e.message);
     // Turning the webhook off forgets its address.
     t.ok::<()>("save_webhooks", json!({ "config": {} }));
     assert_eq!(
