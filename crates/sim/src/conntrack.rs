@@ -474,7 +474,8 @@ fn mark(compiled: &Compiled, ttl: u8, ctx: impl FnOnce() -> ConnCtx) -> Option<&
 }
 
 /// Whether slot `k` of subscriber `local` is out of the table at `now`
-/// because its household has not come home yet (see [`crate::evening`]).
+/// because its household has not come home yet (see [`crate::evening`]);
+/// indexes past the slots (injected connections) never are.
 #[inline]
 fn quiet(
     evening: Option<&crate::evening::Evening>,
@@ -483,13 +484,7 @@ fn quiet(
     local: usize,
     k: usize,
 ) -> bool {
-    let Some(evening) = evening else {
-        return false;
-    };
-    nas.sub(local).slots.get(k).is_some_and(|slot| {
-        let start = current(slot, nas.first + local, k, now).start_ms;
-        !nas.slot_live(Some(evening), local, k, start)
-    })
+    evening.is_some() && k < nas.sub(local).slots.len() && !nas.slot_live_at(evening, local, k, now)
 }
 
 #[cfg(test)]

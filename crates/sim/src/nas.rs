@@ -585,6 +585,22 @@ impl NasState {
         evening.is_none_or(|e| e.live(self.first + local, self.sub(local).slots.len(), k, start_ms))
     }
 
+    /// [`Self::slot_live`] for the connection slot `k` holds at `now`.
+    #[inline]
+    pub fn slot_live_at(
+        &self,
+        evening: Option<&Evening>,
+        local: usize,
+        k: usize,
+        now: u64,
+    ) -> bool {
+        evening.is_none_or(|_| {
+            let slot = &self.sub(local).slots[k];
+            let start = current(slot, self.first + local, k, now).start_ms;
+            self.slot_live(evening, local, k, start)
+        })
+    }
+
     /// The slots of subscriber `local` whose connections are in the table
     /// at `now` (all of them without an evening), with their indexes.
     pub fn live_slots(
@@ -593,17 +609,11 @@ impl NasState {
         local: usize,
         now: u64,
     ) -> impl Iterator<Item = (usize, &crate::population::Slot)> + '_ {
-        let global = self.first + local;
         self.sub(local)
             .slots
             .iter()
             .enumerate()
-            .filter(move |(k, slot)| {
-                evening.is_none_or(|_| {
-                    let start = current(slot, global, *k, now).start_ms;
-                    self.slot_live(evening.as_ref(), local, *k, start)
-                })
-            })
+            .filter(move |(k, _)| self.slot_live_at(evening.as_ref(), local, *k, now))
     }
 
     pub fn sub(&self, local: usize) -> &SimSubscriber {
