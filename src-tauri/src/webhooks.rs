@@ -103,9 +103,7 @@ async fn notifier(
 ) -> CommandResult<Option<Notifier>> {
     let store = store.clone();
     blocking(move || {
-        if stored_config(&lock(&store)).is_ok_and(|c| c.generic.is_none() && c.telegram.is_none()) {
-            return Ok(None);
-        }
+        // Reads the keyring only for a webhook that is on.
         let config = full_config(&store)?;
         if config.generic.is_none() && config.telegram.is_none() {
             return Ok(None);
