@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shareguard_detect::Access;
-use shareguard_engine::enforce::ActionError;
 use shareguard_engine::p2p_rules::{self, P2pChange};
 use shareguard_engine::probe_ops::{self, ProbeAction, ProbeReport};
 use shareguard_engine::router::Router;
@@ -167,15 +166,6 @@ pub async fn probes(
     Ok(report)
 }
 
-/// What the router-side P2P classification looks like on one router.
-#[derive(Debug, Serialize, specta::Type)]
-pub struct P2pRulesReport {
-    pub installed: bool,
-    /// What installing sends (or sent).
-    pub commands: Vec<String>,
-    pub applied: bool,
-}
-
 /// Shows (`show`), installs (`install`) or removes (`remove`) the P2P
 /// classification the abuse monitor reads.
 #[tauri::command]
@@ -184,39 +174,33 @@ pub async fn p2p_rules(
     state: State<'_, AppState>,
     name: String,
     action: String,
-) -> CommandResult<P2pRulesReport> {
-    let operator = match action.as_str() {
-        "show" => state.require(Permission::Scan)?,
-        "install" | "remove" => state.require(Permission::Edit)?,
+) -> CommandResult<p2p_rules::P2pRulesReport> {
+    let change = match action.as_str() {
+        "show" => None,
+        "install" => Some(P2pChange::Install),
+        "remove" => Some(P2pChange::Remove),
         other => {
             return Err(CommandError::invalid(format!(
                 "unknown P2P rule action {other:?}: use show, install or remove"
             )))
         }
     };
+    let operator = state.require(if change.is_some() {
+        Permission::Edit
+    } else {
+        Permission::Scan
+    })?;
     let router = Router {
         target: state.router_book().await.target(&name).await?,
         radius: None,
     };
     let job = async {
-        match action.as_str() {
-            "install" | "remove" => {
-                let change = if action == "install" {
-                    P2pChange::Install
-                } else {
-                    P2pChange::Remove
-                };
-                let r = p2p_rules::change(&state.store, &operator, &router, change).await?;
-                Ok::<_, ActionError>((r.applied, r.installed, r.commands))
-            }
-            _ => Ok((
-                false,
-                p2p_rules::state(&router).await?.installed(),
-                p2p_rules::preview(&router).await?,
-            )),
+        match change {
+            Some(change) => p2p_rules::change(&state.store, &operator, &router, change).await,
+            None => p2p_rules::look(&router).await,
         }
     };
-    let (applied, installed, commands) = tokio::time::timeout(Duration::from_secs(20), job)
+    tokio::time::timeout(Duration::from_secs(20), job)
         .await
         .map_err(|_| {
             CommandError::new(
@@ -224,12 +208,7 @@ pub async fn p2p_rules(
                 format!("{name} did not answer within 20 s: check the link, then look at the router's mangle rules before trying again"),
             )
         })?
-        .map_err(|e| CommandError::new(e.kind(), e.to_string()))?;
-    Ok(P2pRulesReport {
-        installed,
-        commands,
-        applied,
-    })
+        .map_err(|e| CommandError::new(e.kind(), e.to_string()))
 }
 
 /// The SHA-256 fingerprint of the certificate a router presents on api-ssl,

@@ -956,13 +956,17 @@ export type OperatorInput = { name: string;
  */
 pin?: string | null; permissions?: Permission[] }
 /**
- * What the router-side P2P classification looks like on one router.
+ * The classification on one router, and what a change did to it.
  */
-export type P2pRulesReport = { installed: boolean; 
+export type P2pRulesReport = { 
 /**
  * What installing sends (or sent).
  */
-commands: string[]; applied: boolean }
+commands: string[]; 
+/**
+ * Whether the router was changed (removing what is not there is not).
+ */
+applied: boolean; installed_before: boolean; installed: boolean }
 /**
  * A manual throttle or ban as the owner asks for it.
  */

@@ -21,10 +21,19 @@ pub enum P2pCommand {
 }
 
 pub async fn run(cmd: P2pCommand) -> CliResult {
-    let (action, a) = match cmd {
+    let (change, a) = match cmd {
         P2pCommand::Show(a) => (None, a),
-        P2pCommand::Install(a) => (Some("p2p_rules_installed"), a),
-        P2pCommand::Remove(a) => (Some("p2p_rules_removed"), a),
+        P2pCommand::Install(a) => (Some(P2pChange::Install), a),
+        P2pCommand::Remove(a) => (Some(P2pChange::Remove), a),
+    };
+    // A dry run looks and says what would be sent; only a change is
+    // recorded, so only a change opens the database.
+    let apply = change.filter(|_| !a.dry_run);
+    let store = match apply {
+        Some(_) => Some(std::sync::Arc::new(std::sync::Mutex::new(
+            crate::open_store(a.db.as_deref())?,
+        ))),
+        None => None,
     };
     let mut docs = Vec::new();
     for target in a.router.targets()? {
@@ -33,30 +42,15 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
             radius: None,
         };
         let name = router.target.name.clone();
-        let change = match action {
-            Some(_) if a.dry_run => None,
-            Some("p2p_rules_removed") => Some(P2pChange::Remove),
-            Some(_) => Some(P2pChange::Install),
-            None => None,
-        };
-        let (preview, before, applied, installed) = match change {
-            Some(change) => {
-                let store =
-                    std::sync::Arc::new(std::sync::Mutex::new(crate::open_store(a.db.as_deref())?));
-                let r = p2p_rules::change(&store, &a.operator, &router, change)
-                    .await
-                    .map_err(Failure::from)?;
-                (r.commands, r.installed_before, r.applied, r.installed)
+        let r = match (apply, &store) {
+            (Some(change), Some(store)) => {
+                p2p_rules::change(store, &a.operator, &router, change).await
             }
-            None => {
-                let preview = p2p_rules::preview(&router).await.map_err(Failure::from)?;
-                let now = p2p_rules::state(&router)
-                    .await
-                    .map_err(Failure::from)?
-                    .installed();
-                (preview, now, false, now)
-            }
-        };
+            _ => p2p_rules::look(&router).await,
+        }
+        .map_err(Failure::from)?;
+        let (preview, before, applied, installed) =
+            (r.commands, r.installed_before, r.applied, r.installed);
         if a.json {
             docs.push(serde_json::json!({
                 "router": name,
@@ -76,13 +70,13 @@ pub async fn run(cmd: P2pCommand) -> CliResult {
                 "not installed"
             }
         );
-        let verb = match (action, applied) {
-            (Some("p2p_rules_removed"), true) => "removed",
+        let verb = match (change, applied) {
+            (Some(P2pChange::Remove), true) => "removed",
             (Some(_), true) => "sent",
             (Some(_), false) if a.dry_run => "would send (dry run)",
             _ => "install would send",
         };
-        if !(action == Some("p2p_rules_removed") && applied) {
+        if !(change == Some(P2pChange::Remove) && applied) {
             println!("  {verb}:");
             for line in &preview {
                 println!("    {line}");

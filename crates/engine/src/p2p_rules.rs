@@ -166,16 +166,28 @@ pub enum P2pChange {
     Remove,
 }
 
-/// What a change did.
+/// The classification on one router, and what a change did to it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct P2pChangeReport {
+pub struct P2pRulesReport {
     /// What installing sends (or sent).
     pub commands: Vec<String>,
     /// Whether the router was changed (removing what is not there is not).
     pub applied: bool,
     pub installed_before: bool,
     pub installed: bool,
+}
+
+/// The classification on `router` and what installing it would send,
+/// changing nothing.
+pub async fn look(router: &Router) -> Result<P2pRulesReport, ActionError> {
+    let installed = state(router).await?.installed();
+    Ok(P2pRulesReport {
+        commands: preview(router).await?,
+        applied: false,
+        installed_before: installed,
+        installed,
+    })
 }
 
 /// Installs or removes the classification on `router` and records it in
@@ -187,7 +199,7 @@ pub async fn change(
     operator: &str,
     router: &Router,
     change: P2pChange,
-) -> Result<P2pChangeReport, ActionError> {
+) -> Result<P2pRulesReport, ActionError> {
     use shareguard_store::{action, AuditEntry};
     let commands = preview(router).await?;
     let installed_before = state(router).await?.installed();
@@ -208,7 +220,7 @@ pub async fn change(
             .details(serde_json::json!({ "commands": commands }));
         crate::persist::store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
     }
-    Ok(P2pChangeReport {
+    Ok(P2pRulesReport {
         commands,
         applied,
         installed_before,
