@@ -130,7 +130,8 @@ pub async fn notify_owner<R: Runtime>(
     };
     let entry = AuditEntry::new(SYSTEM_OPERATOR, "owner_notified").details(details);
     let store = app.state::<AppState>().store.clone();
-    tauri::async_runtime::spawn(crate::webhooks::deliver(store.clone(), event));
+    let channels = crate::state::channels(store.clone());
+    tauri::async_runtime::spawn(async move { channels.deliver(&event).await });
     if let Err(e) = blocking(move || Ok(lock(&store).audit(&entry)?)).await {
         tracing::warn!("the notification could not be recorded: {}", e.message);
     }

@@ -72,8 +72,8 @@ impl From<shareguard_report::ReportError> for CommandError {
     }
 }
 
-impl From<shareguard_engine::router_book::BookError> for CommandError {
-    fn from(e: shareguard_engine::router_book::BookError) -> Self {
+impl From<shareguard_engine::Failure> for CommandError {
+    fn from(e: shareguard_engine::Failure) -> Self {
         Self::new(e.kind, e.message)
     }
 }

@@ -2,7 +2,9 @@
 //! is on, the routers to scan, the scan in progress (to cancel it), who is at
 //! the desk, and the desktop settings the window events need at once.
 
-use shareguard_engine::router_book::{RouterBook, RouterSecret, SecretLookup, SecretSource};
+use shareguard_engine::notification_channels::Channels;
+use shareguard_engine::router_book::RouterBook;
+use shareguard_engine::secrets::{Secret, SecretLookup, SecretSource};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -152,15 +154,29 @@ impl AppState {
             .unwrap_or_default();
         RouterBook::new(self.store.clone(), Arc::new(KeyringSecrets)).with_live(live)
     }
+
+    /// Where notifications go, with their secrets in the OS keyring.
+    pub fn channels(&self) -> Channels<KeyringSecrets> {
+        channels(self.store.clone())
+    }
 }
 
-/// The app keeps router secrets in the OS keyring.
+/// The notification channels of `store` (for background tasks, which hold
+/// the store rather than the state).
+pub fn channels(store: Arc<Mutex<Store>>) -> Channels<KeyringSecrets> {
+    Channels::new(store, Arc::new(KeyringSecrets))
+}
+
+/// The app keeps its secrets in the OS keyring.
 pub struct KeyringSecrets;
 
-fn keyring_kind(which: RouterSecret) -> shareguard_secrets::SecretKind {
+fn keyring_kind(which: Secret) -> shareguard_secrets::SecretKind {
+    use shareguard_secrets::SecretKind;
     match which {
-        RouterSecret::Password => shareguard_secrets::SecretKind::RouterPassword,
-        RouterSecret::RadiusSecret => shareguard_secrets::SecretKind::RadiusSecret,
+        Secret::RouterPassword => SecretKind::RouterPassword,
+        Secret::RadiusSecret => SecretKind::RadiusSecret,
+        Secret::TelegramToken => SecretKind::TelegramToken,
+        Secret::WebhookUrl => SecretKind::WebhookUrl,
     }
 }
 
@@ -172,15 +188,21 @@ fn lookup(e: shareguard_secrets::SecretError) -> SecretLookup {
 }
 
 impl SecretSource for KeyringSecrets {
-    fn load(&self, which: RouterSecret, router: &str) -> Result<Option<String>, SecretLookup> {
-        shareguard_secrets::load(keyring_kind(which), router).map_err(lookup)
+    fn load(&self, which: Secret, owner: &str) -> Result<Option<String>, SecretLookup> {
+        shareguard_secrets::load(keyring_kind(which), owner).map_err(lookup)
     }
 
-    fn save(&self, which: RouterSecret, router: &str, secret: &str) -> Result<(), SecretLookup> {
-        shareguard_secrets::save(keyring_kind(which), router, secret).map_err(lookup)
+    fn save(&self, which: Secret, owner: &str, secret: &str) -> Result<(), SecretLookup> {
+        shareguard_secrets::save(keyring_kind(which), owner, secret).map_err(lookup)
     }
 
-    fn delete(&self, which: RouterSecret, router: &str) -> Result<(), SecretLookup> {
-        shareguard_secrets::delete(keyring_kind(which), router).map_err(lookup)
+    fn delete(&self, which: Secret, owner: &str) -> Result<(), SecretLookup> {
+        shareguard_secrets::delete(keyring_kind(which), owner).map_err(lookup)
+    }
+
+    fn unavailable(&self) -> Option<String> {
+        shareguard_secrets::availability()
+            .err()
+            .map(|e| e.to_string())
     }
 }

@@ -212,10 +212,8 @@ async webhookSettings() : Promise<WebhookSettings> {
     return await TAURI_INVOKE("webhook_settings");
 },
 /**
- * Checks and stores the notification settings; a new bot token and the
- * webhook's full address go to the keyring, never to the database (which
- * keeps the address's scheme and host, for staff and the audit log).
- * Turning a channel off forgets its secret.
+ * Checks and stores the notification settings; the bot token and the
+ * webhook's full address go to the keyring, never to the database.
  */
 async saveWebhooks(config: WebhookConfig, telegramToken: string | null) : Promise<null> {
     return await TAURI_INVOKE("save_webhooks", { config, telegramToken });

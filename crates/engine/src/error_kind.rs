@@ -103,6 +103,41 @@ impl ErrorKind {
     }
 }
 
+/// A failure as a front end shows it: its kind and the message that names
+/// the fix. What the router book and the notification channels return.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Something the user entered or chose is not valid; `message` names the fix.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+}
+
+impl From<crate::secrets::SecretLookup> for Failure {
+    fn from(e: crate::secrets::SecretLookup) -> Self {
+        Self::new(e.kind, e.message)
+    }
+}
+
+impl From<crate::EngineError> for Failure {
+    fn from(e: crate::EngineError) -> Self {
+        Self::new(e.kind(), e.to_string())
+    }
+}
+
 impl From<&routeros_client::Error> for ErrorKind {
     fn from(e: &routeros_client::Error) -> Self {
         Self::from_class(e.kind())

@@ -20,6 +20,10 @@
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
 //! * [`router_book`]: which routers a front end knows, with their secrets
 //!   from wherever that front end keeps them.
+//! * [`secrets`]: the secrets a front end keeps (router passwords, RADIUS
+//!   secrets, the bot token, the webhook's address) behind one trait.
+//! * [`notification_channels`]: the webhook and Telegram settings with their
+//!   secrets, test messages and deliveries with failures recorded.
 //! * [`error_kind`]: the one vocabulary of failures the window and the CLI's
 //!   exit codes both read.
 
@@ -31,6 +35,7 @@ pub mod error_kind;
 pub mod follow;
 pub mod limits;
 pub mod monitor;
+pub mod notification_channels;
 pub mod notify;
 pub mod p2p_rules;
 pub mod penalties;
@@ -41,10 +46,11 @@ pub mod router;
 pub mod router_book;
 mod router_lists;
 pub mod routers;
+pub mod secrets;
 pub mod settings;
 pub mod sharing_actions;
 #[cfg(test)]
 mod test_support;
 
-pub use error_kind::ErrorKind;
+pub use error_kind::{ErrorKind, Failure};
 pub use persist::{scan_and_store, EngineError};

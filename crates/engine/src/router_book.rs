@@ -12,74 +12,11 @@ use std::sync::{Arc, Mutex};
 use radius_dac::DacClient;
 use shareguard_scan::NasTarget;
 use shareguard_store::{action, AuditEntry, NasRecord, Store, WarningQuery, DEMO_ROUTER_PREFIX};
-use thiserror::Error;
 
-use crate::error_kind::ErrorKind;
+use crate::error_kind::Failure;
 use crate::persist::store_task;
 use crate::router::Router;
-
-/// Which of a router's secrets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouterSecret {
-    /// The RouterOS API password.
-    Password,
-    /// The RADIUS shared secret for Disconnect and CoA.
-    RadiusSecret,
-}
-
-/// Where stored routers' secrets are kept. Calls may block (a keyring may
-/// ask the operating system); they are made on the blocking pool.
-pub trait SecretSource: Send + Sync + 'static {
-    /// The secret, `None` when none is stored.
-    fn load(&self, which: RouterSecret, router: &str) -> Result<Option<String>, SecretLookup>;
-    fn save(&self, which: RouterSecret, router: &str, secret: &str) -> Result<(), SecretLookup>;
-    /// Forgets the secret; forgetting one that is not there is no error.
-    fn delete(&self, which: RouterSecret, router: &str) -> Result<(), SecretLookup>;
-}
-
-/// A secret store that could not be read: its kind and the message that
-/// names the fix (unlock the keyring, install one).
-#[derive(Debug, Clone, Error)]
-#[error("{message}")]
-pub struct SecretLookup {
-    pub kind: ErrorKind,
-    pub message: String,
-}
-
-/// Why a router cannot be used, with the fix.
-#[derive(Debug, Clone, Error)]
-#[error("{message}")]
-pub struct BookError {
-    pub kind: ErrorKind,
-    pub message: String,
-}
-
-impl BookError {
-    fn invalid(message: String) -> Self {
-        Self {
-            kind: ErrorKind::InvalidInput,
-            message,
-        }
-    }
-}
-
-impl From<SecretLookup> for BookError {
-    fn from(e: SecretLookup) -> Self {
-        Self {
-            kind: e.kind,
-            message: e.message,
-        }
-    }
-}
-
-impl From<crate::EngineError> for BookError {
-    fn from(e: crate::EngineError) -> Self {
-        Self {
-            kind: e.kind(),
-            message: e.to_string(),
-        }
-    }
-}
+use crate::secrets::{blocking, Secret, SecretSource};
 
 /// A stored router and whether its secrets are stored (never the secrets).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -118,7 +55,7 @@ impl<S: SecretSource> RouterBook<S> {
     /// A stored router whose password cannot be read is still scanned with
     /// none, so its failure shows in the scan in the router's own words; one
     /// whose definition is invalid is left out and logged.
-    pub async fn targets(&self) -> Result<Vec<NasTarget>, BookError> {
+    pub async fn targets(&self) -> Result<Vec<NasTarget>, Failure> {
         let mut out: Vec<NasTarget> = self.live.iter().map(|r| r.target.clone()).collect();
         let records = store_task(&self.store, |s| s.list_nas()).await?;
         let secrets = self.secrets.clone();
@@ -127,7 +64,7 @@ impl<S: SecretSource> RouterBook<S> {
                 .iter()
                 .filter_map(|rec| {
                     let password = secrets
-                        .load(RouterSecret::Password, &rec.name)
+                        .load(Secret::RouterPassword, &rec.name)
                         .ok()
                         .flatten()
                         .unwrap_or_default();
@@ -143,7 +80,7 @@ impl<S: SecretSource> RouterBook<S> {
     }
 
     /// One router's scan target by name, with its password.
-    pub async fn target(&self, name: &str) -> Result<NasTarget, BookError> {
+    pub async fn target(&self, name: &str) -> Result<NasTarget, Failure> {
         if let Some(r) = self.live.iter().find(|r| r.target.name == name) {
             return Ok(r.target.clone());
         }
@@ -155,7 +92,7 @@ impl<S: SecretSource> RouterBook<S> {
     /// Every router actions may reach: the live ones, then the stored ones
     /// (one whose secrets cannot be read is left out and logged, so one
     /// locked entry does not stop the others).
-    pub async fn routers(&self) -> Result<Vec<Router>, BookError> {
+    pub async fn routers(&self) -> Result<Vec<Router>, Failure> {
         let mut out = self.live.clone();
         let records = store_task(&self.store, |s| s.list_nas()).await?;
         for rec in records {
@@ -169,7 +106,7 @@ impl<S: SecretSource> RouterBook<S> {
     }
 
     /// One router as actions reach it, by name; the error names the fix.
-    pub async fn router(&self, name: &str) -> Result<Router, BookError> {
+    pub async fn router(&self, name: &str) -> Result<Router, Failure> {
         if let Some(r) = self.live.iter().find(|r| r.target.name == name) {
             return Ok(r.clone());
         }
@@ -179,7 +116,7 @@ impl<S: SecretSource> RouterBook<S> {
 
     /// The router a subscriber was last seen on (their latest result, else
     /// their latest abuse warning), as actions reach it.
-    pub async fn router_of(&self, subscriber: &str) -> Result<Router, BookError> {
+    pub async fn router_of(&self, subscriber: &str) -> Result<Router, Failure> {
         let who = subscriber.to_string();
         let nas = store_task(&self.store, move |s| {
             if let Some(r) = s.result(&who)? {
@@ -194,7 +131,7 @@ impl<S: SecretSource> RouterBook<S> {
         })
         .await?
         .ok_or_else(|| {
-            BookError::invalid(format!(
+            Failure::invalid(format!(
                 "neither a scan nor the abuse monitor has seen {subscriber:?}: scan or check first"
             ))
         })?;
@@ -202,7 +139,7 @@ impl<S: SecretSource> RouterBook<S> {
     }
 
     /// Every stored router with whether its secrets are stored.
-    pub async fn list(&self) -> Result<Vec<StoredRouter>, BookError> {
+    pub async fn list(&self) -> Result<Vec<StoredRouter>, Failure> {
         let records = store_task(&self.store, |s| s.list_nas()).await?;
         let secrets = self.secrets.clone();
         // The secrets after the database's lock is released.
@@ -211,9 +148,9 @@ impl<S: SecretSource> RouterBook<S> {
             records
                 .into_iter()
                 .map(|record| StoredRouter {
-                    has_password: has(RouterSecret::Password, &record.name),
+                    has_password: has(Secret::RouterPassword, &record.name),
                     has_radius_secret: record.radius_port.is_some()
-                        && has(RouterSecret::RadiusSecret, &record.name),
+                        && has(Secret::RadiusSecret, &record.name),
                     record,
                 })
                 .collect()
@@ -233,10 +170,10 @@ impl<S: SecretSource> RouterBook<S> {
         rec: NasRecord,
         password: Option<String>,
         radius_secret: Option<String>,
-    ) -> Result<NasRecord, BookError> {
-        crate::routers::validate(&rec).map_err(BookError::invalid)?;
+    ) -> Result<NasRecord, Failure> {
+        crate::routers::validate(&rec).map_err(Failure::invalid)?;
         if rec.name.starts_with(DEMO_ROUTER_PREFIX) {
-            return Err(BookError::invalid(format!(
+            return Err(Failure::invalid(format!(
                 "names starting with \"{DEMO_ROUTER_PREFIX}\" are kept for the demo routers"
             )));
         }
@@ -248,19 +185,19 @@ impl<S: SecretSource> RouterBook<S> {
             .as_ref()
             .is_some_and(|old| crate::routers::connection_changed(old, &rec));
         if moved && password.is_none() {
-            return Err(BookError::invalid(format!(
+            return Err(Failure::invalid(format!(
                 "{} now points to another host, port, user or TLS setting: enter its API password again (the stored one is only sent where it was entered for)",
                 rec.name
             )));
         }
         if moved && rec.radius_port.is_some() && radius_secret.is_none() {
-            return Err(BookError::invalid(format!(
+            return Err(Failure::invalid(format!(
                 "{} now points to another router: enter its RADIUS shared secret again, or turn RADIUS off",
                 rec.name
             )));
         }
         if password.is_none() && existing.is_none() {
-            return Err(BookError::invalid("enter the router's API password".into()));
+            return Err(Failure::invalid("enter the router's API password"));
         }
         let secrets = self.secrets.clone();
         let name = rec.name.clone();
@@ -268,21 +205,19 @@ impl<S: SecretSource> RouterBook<S> {
         blocking(move || {
             if moved && !radius_on {
                 // Nothing to forget when no secret was stored.
-                let _ = secrets.delete(RouterSecret::RadiusSecret, &name);
+                let _ = secrets.delete(Secret::RadiusSecret, &name);
             }
             if radius_on
                 && radius_secret.is_none()
-                && !matches!(secrets.load(RouterSecret::RadiusSecret, &name), Ok(Some(_)))
+                && !matches!(secrets.load(Secret::RadiusSecret, &name), Ok(Some(_)))
             {
-                return Err(BookError::invalid(
-                    "enter the RADIUS shared secret (the one in /radius on the router), or turn RADIUS off".into(),
-                ));
+                return Err(Failure::invalid("enter the RADIUS shared secret (the one in /radius on the router), or turn RADIUS off"));
             }
             if let Some(p) = &password {
-                secrets.save(RouterSecret::Password, &name, p)?;
+                secrets.save(Secret::RouterPassword, &name, p)?;
             }
             if let Some(secret) = &radius_secret {
-                secrets.save(RouterSecret::RadiusSecret, &name, secret)?;
+                secrets.save(Secret::RadiusSecret, &name, secret)?;
             }
             Ok(())
         })
@@ -306,7 +241,7 @@ impl<S: SecretSource> RouterBook<S> {
     }
 
     /// Removes a stored router and its secrets, recorded as `operator`.
-    pub async fn remove(&self, operator: &str, name: &str) -> Result<(), BookError> {
+    pub async fn remove(&self, operator: &str, name: &str) -> Result<(), Failure> {
         let (stored, operator) = (name.to_string(), operator.to_string());
         let removed = store_task(&self.store, move |s| {
             let removed = s.remove_nas(&stored)?;
@@ -317,26 +252,26 @@ impl<S: SecretSource> RouterBook<S> {
         })
         .await?;
         if !removed {
-            return Err(BookError::invalid(format!(
+            return Err(Failure::invalid(format!(
                 "there is no router named {name:?}"
             )));
         }
         // The secrets after the database's lock is released.
         let (secrets, name) = (self.secrets.clone(), name.to_string());
         blocking(move || {
-            secrets.delete(RouterSecret::Password, &name)?;
-            secrets.delete(RouterSecret::RadiusSecret, &name)?;
-            Ok::<_, BookError>(())
+            secrets.delete(Secret::RouterPassword, &name)?;
+            secrets.delete(Secret::RadiusSecret, &name)?;
+            Ok::<_, Failure>(())
         })
         .await?
     }
 
-    async fn record(&self, name: &str) -> Result<NasRecord, BookError> {
+    async fn record(&self, name: &str) -> Result<NasRecord, Failure> {
         let wanted = name.to_string();
         store_task(&self.store, move |s| s.get_nas(&wanted))
             .await?
             .ok_or_else(|| {
-                BookError::invalid(if name.starts_with(DEMO_ROUTER_PREFIX) {
+                Failure::invalid(if name.starts_with(DEMO_ROUTER_PREFIX) {
                     format!(
                         "the demo's router {name:?} stopped when ShareGuard closed: \
                          restart the demo (at the top of the window) to act on its subscribers"
@@ -349,15 +284,15 @@ impl<S: SecretSource> RouterBook<S> {
 
     /// A stored router as actions reach it: its scan target and, when
     /// RADIUS is set up for it, its shared secret and resolved address.
-    async fn stored_router(&self, rec: NasRecord) -> Result<Router, BookError> {
+    async fn stored_router(&self, rec: NasRecord) -> Result<Router, Failure> {
         let secrets = self.secrets.clone();
         let (target, radius) = blocking(move || {
             let target = stored_target(&*secrets, &rec)?;
             let radius = match rec.radius_port {
                 None => None,
                 Some(port) => {
-                    let secret = secrets.load(RouterSecret::RadiusSecret, &rec.name)?.ok_or_else(|| {
-                        BookError::invalid(format!(
+                    let secret = secrets.load(Secret::RadiusSecret, &rec.name)?.ok_or_else(|| {
+                        Failure::invalid(format!(
                             "RADIUS is on for {} but no shared secret is stored: edit the router and enter it",
                             rec.name
                         ))
@@ -365,7 +300,7 @@ impl<S: SecretSource> RouterBook<S> {
                     Some((rec.host, port, secret))
                 }
             };
-            Ok::<_, BookError>((target, radius))
+            Ok::<_, Failure>((target, radius))
         })
         .await??;
         let radius = match radius {
@@ -373,7 +308,7 @@ impl<S: SecretSource> RouterBook<S> {
             Some((host, port, secret)) => Some(
                 DacClient::resolve(&host, port, secret)
                     .await
-                    .map_err(|e| BookError::invalid(e.to_string()))?,
+                    .map_err(|e| Failure::invalid(e.to_string()))?,
             ),
         };
         Ok(Router { target, radius })
@@ -381,23 +316,14 @@ impl<S: SecretSource> RouterBook<S> {
 }
 
 /// A stored router's scan target with its password (blocking).
-fn stored_target<S: SecretSource>(secrets: &S, rec: &NasRecord) -> Result<NasTarget, BookError> {
+fn stored_target<S: SecretSource>(secrets: &S, rec: &NasRecord) -> Result<NasTarget, Failure> {
     let password = secrets
-        .load(RouterSecret::Password, &rec.name)?
+        .load(Secret::RouterPassword, &rec.name)?
         .ok_or_else(|| {
-            BookError::invalid(format!(
+            Failure::invalid(format!(
                 "no password is stored for {}: edit the router and enter its password",
                 rec.name
             ))
         })?;
-    crate::routers::target(rec, password).map_err(BookError::invalid)
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, BookError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| BookError {
-        kind: ErrorKind::Internal,
-        message: format!("a router lookup stopped unexpectedly: {e}"),
-    })
+    crate::routers::target(rec, password).map_err(Failure::invalid)
 }

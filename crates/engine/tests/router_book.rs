@@ -6,71 +6,14 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use common::fixture;
+use common::{fixture, MapSecrets};
 use shareguard_detect::Access;
-use shareguard_engine::router_book::{RouterBook, RouterSecret, SecretLookup, SecretSource};
+use shareguard_engine::router_book::RouterBook;
+use shareguard_engine::secrets::Secret;
 use shareguard_engine::ErrorKind;
 use shareguard_store::NasRecord;
-
-/// Secrets by kind and router name, in memory; a router named in `locked`
-/// answers as a locked keyring would.
-#[derive(Default)]
-struct MapSecrets {
-    map: Mutex<HashMap<(bool, String), String>>,
-    locked: Vec<String>,
-}
-
-impl MapSecrets {
-    fn with(entries: &[(RouterSecret, &str, &str)], locked: &[&str]) -> Self {
-        let s = Self {
-            locked: locked.iter().map(|l| l.to_string()).collect(),
-            ..Default::default()
-        };
-        for (which, router, secret) in entries {
-            s.save(*which, router, secret).unwrap();
-        }
-        s
-    }
-
-    fn refuse(&self, router: &str) -> Result<(), SecretLookup> {
-        if self.locked.iter().any(|l| l == router) {
-            return Err(SecretLookup {
-                kind: ErrorKind::KeyringLocked,
-                message: "the keyring is locked: unlock it and try again".into(),
-            });
-        }
-        Ok(())
-    }
-}
-
-fn key(which: RouterSecret, router: &str) -> (bool, String) {
-    (which == RouterSecret::Password, router.to_string())
-}
-
-impl SecretSource for MapSecrets {
-    fn load(&self, which: RouterSecret, router: &str) -> Result<Option<String>, SecretLookup> {
-        self.refuse(router)?;
-        Ok(self.map.lock().unwrap().get(&key(which, router)).cloned())
-    }
-
-    fn save(&self, which: RouterSecret, router: &str, secret: &str) -> Result<(), SecretLookup> {
-        self.refuse(router)?;
-        self.map
-            .lock()
-            .unwrap()
-            .insert(key(which, router), secret.to_string());
-        Ok(())
-    }
-
-    fn delete(&self, which: RouterSecret, router: &str) -> Result<(), SecretLookup> {
-        self.refuse(router)?;
-        self.map.lock().unwrap().remove(&key(which, router));
-        Ok(())
-    }
-}
 
 fn record(name: &str, radius_port: Option<u16>) -> NasRecord {
     let mut r = NasRecord::new(name, "127.0.0.1", "admin", Access::Pppoe);
@@ -94,9 +37,9 @@ async fn stored_and_live_routers_resolve_with_their_secrets_or_name_the_fix() {
     }
     let secrets = MapSecrets::with(
         &[
-            (RouterSecret::Password, "Main NAS", "pw"),
-            (RouterSecret::Password, "No secret", "pw"),
-            (RouterSecret::RadiusSecret, "Main NAS", "s3cret"),
+            (Secret::RouterPassword, "Main NAS", "pw"),
+            (Secret::RouterPassword, "No secret", "pw"),
+            (Secret::RadiusSecret, "Main NAS", "s3cret"),
         ],
         &["Locked"],
     );
@@ -210,7 +153,7 @@ async fn routers_are_saved_with_their_secrets_and_removed_with_them() {
     );
 
     book.remove("owner", "Main NAS").await.unwrap();
-    assert!(secrets.map.lock().unwrap().is_empty(), "secrets forgotten");
+    assert!(secrets.is_empty(), "secrets forgotten");
     let e = book.remove("owner", "Main NAS").await.unwrap_err();
     assert!(e.message.contains("no router named"), "{e}");
     let audit = f

@@ -1,10 +1,13 @@
 //! The simulated network and database the engine's integration tests act on.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shareguard_engine::demo::{self, Demo};
+use shareguard_engine::secrets::{Secret, SecretLookup, SecretSource};
+use shareguard_engine::ErrorKind;
 use shareguard_sim::population::PopulationSpec;
 use shareguard_store::Store;
 
@@ -62,5 +65,78 @@ impl Fixture {
         .await
         .unwrap()
         .results
+    }
+}
+
+/// Secrets by kind and owner, in memory (a test double for the app's OS
+/// keyring, which its own keyring tests exercise); an owner named in
+/// `locked` answers as a locked keyring would.
+#[derive(Default)]
+pub struct MapSecrets {
+    map: Mutex<HashMap<(Secret, String), String>>,
+    locked: Vec<String>,
+}
+
+impl MapSecrets {
+    pub fn with(entries: &[(Secret, &str, &str)], locked: &[&str]) -> Self {
+        let s = Self {
+            locked: locked.iter().map(|l| l.to_string()).collect(),
+            ..Default::default()
+        };
+        for (which, router, secret) in entries {
+            s.save(*which, router, secret).unwrap();
+        }
+        s
+    }
+
+    fn refuse(&self, router: &str) -> Result<(), SecretLookup> {
+        if self.locked.iter().any(|l| l == router) {
+            return Err(SecretLookup {
+                kind: ErrorKind::KeyringLocked,
+                message: "the keyring is locked: unlock it and try again".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether no secret is kept at all.
+    pub fn is_empty(&self) -> bool {
+        self.map.lock().unwrap().is_empty()
+    }
+
+    /// Forgets a secret the way a keyring that lost it would.
+    pub fn delete_for_test(&self, which: Secret, owner: &str) {
+        self.map.lock().unwrap().remove(&key(which, owner));
+    }
+
+    /// The secret kept, read without the lock check.
+    pub fn get(&self, which: Secret, owner: &str) -> Option<String> {
+        self.map.lock().unwrap().get(&key(which, owner)).cloned()
+    }
+}
+
+fn key(which: Secret, owner: &str) -> (Secret, String) {
+    (which, owner.to_string())
+}
+
+impl SecretSource for MapSecrets {
+    fn load(&self, which: Secret, router: &str) -> Result<Option<String>, SecretLookup> {
+        self.refuse(router)?;
+        Ok(self.map.lock().unwrap().get(&key(which, router)).cloned())
+    }
+
+    fn save(&self, which: Secret, router: &str, secret: &str) -> Result<(), SecretLookup> {
+        self.refuse(router)?;
+        self.map
+            .lock()
+            .unwrap()
+            .insert(key(which, router), secret.to_string());
+        Ok(())
+    }
+
+    fn delete(&self, which: Secret, router: &str) -> Result<(), SecretLookup> {
+        self.refuse(router)?;
+        self.map.lock().unwrap().remove(&key(which, router));
+        Ok(())
     }
 }
