@@ -18,9 +18,9 @@ use crate::state::AppState;
 
 impl From<DisconnectError> for CommandError {
     fn from(e: DisconnectError) -> Self {
-        CommandError {
-            rules: e.missing_rules().to_vec(),
-            ..Self::new(e.kind(), e.to_string())
+        match e {
+            DisconnectError::Action(e) => e.into(),
+            e => Self::new(e.kind(), e.to_string()),
         }
     }
 }

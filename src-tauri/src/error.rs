@@ -54,6 +54,15 @@ impl From<shareguard_secrets::SecretError> for CommandError {
     }
 }
 
+impl From<shareguard_engine::enforce::ActionError> for CommandError {
+    fn from(e: shareguard_engine::enforce::ActionError) -> Self {
+        CommandError {
+            rules: e.missing_rules().to_vec(),
+            ..Self::new(e.kind(), e.to_string())
+        }
+    }
+}
+
 impl From<shareguard_engine::access::AccessError> for CommandError {
     fn from(e: shareguard_engine::access::AccessError) -> Self {
         Self::new(e.kind(), e.to_string())

@@ -137,78 +137,45 @@ pub async fn probes(
     remove: bool,
     apply: bool,
 ) -> CommandResult<ProbeReport> {
-    let operator = if apply {
-        state.require(Permission::Edit)?
+    let operator = state.require(if apply {
+        Permission::Edit
     } else {
-        state.require(Permission::Scan)?
-    };
+        Permission::Scan
+    })?;
     let target = state.router_book().await.target(&name).await?;
     let what = if remove {
         ProbeAction::Remove
     } else {
         ProbeAction::Install
     };
-    let job = async {
-        if apply {
-            probe_ops::change_probes(&state.store, &operator, &target, what).await
-        } else {
-            probe_ops::probes(&target, what, false).await
-        }
-    };
-    let report = tokio::time::timeout(Duration::from_secs(20), job)
-        .await
-        .map_err(|_| {
-            CommandError::new(
-                shareguard_engine::ErrorKind::Timeout,
-                format!("{name} did not finish the probe change within 20 s: check the link, then look at the router's firewall before trying again"),
-            )
-        })??;
-    Ok(report)
+    Ok(match apply {
+        true => probe_ops::change_probes(&state.store, &operator, &target, what).await?,
+        false => probe_ops::probes(&target, what, false).await?,
+    })
 }
 
-/// Shows (`show`), installs (`install`) or removes (`remove`) the P2P
-/// classification the abuse monitor reads.
+/// Shows (no `change`), installs or removes the P2P classification the
+/// abuse monitor reads.
 #[tauri::command]
 #[specta::specta]
 pub async fn p2p_rules(
     state: State<'_, AppState>,
     name: String,
-    action: String,
+    change: Option<P2pChange>,
 ) -> CommandResult<p2p_rules::P2pRulesReport> {
-    let change = match action.as_str() {
-        "show" => None,
-        "install" => Some(P2pChange::Install),
-        "remove" => Some(P2pChange::Remove),
-        other => {
-            return Err(CommandError::invalid(format!(
-                "unknown P2P rule action {other:?}: use show, install or remove"
-            )))
-        }
-    };
-    let operator = state.require(if change.is_some() {
-        Permission::Edit
-    } else {
-        Permission::Scan
+    let operator = state.require(match change {
+        Some(_) => Permission::Edit,
+        None => Permission::Scan,
     })?;
+    let target = state.router_book().await.target(&name).await?;
     let router = Router {
-        target: state.router_book().await.target(&name).await?,
+        target,
         radius: None,
     };
-    let job = async {
-        match change {
-            Some(change) => p2p_rules::change(&state.store, &operator, &router, change).await,
-            None => p2p_rules::look(&router).await,
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), job)
-        .await
-        .map_err(|_| {
-            CommandError::new(
-                shareguard_engine::ErrorKind::Timeout,
-                format!("{name} did not answer within 20 s: check the link, then look at the router's mangle rules before trying again"),
-            )
-        })?
-        .map_err(|e| CommandError::new(e.kind(), e.to_string()))
+    Ok(match change {
+        Some(change) => p2p_rules::change(&state.store, &operator, &router, change).await?,
+        None => p2p_rules::look(&router).await?,
+    })
 }
 
 /// The SHA-256 fingerprint of the certificate a router presents on api-ssl,

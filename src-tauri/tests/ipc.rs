@@ -842,7 +842,7 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
 
     // The P2P classification on a router: previewed, installed, audited.
     let router = pppoe_routers[0].as_str().unwrap();
-    let shown: Value = t.ok("p2p_rules", json!({ "name": router, "action": "show" }));
+    let shown: Value = t.ok("p2p_rules", json!({ "name": router, "change": null }));
     assert_eq!(shown["installed"], false);
     assert!(
         shown["commands"][1]
@@ -851,15 +851,12 @@ fn the_abuse_screen_checks_throttles_bans_and_lifts() {
             .contains("address-list=sg-p2p"),
         "{shown}"
     );
-    let done: Value = t.ok("p2p_rules", json!({ "name": router, "action": "install" }));
+    let done: Value = t.ok("p2p_rules", json!({ "name": router, "change": "install" }));
     assert_eq!(done["installed"], true);
     assert_eq!(t.audit("p2p_rules_installed").len(), 1);
-    let e = t.fails("p2p_rules", json!({ "name": router, "action": "delete" }));
-    assert!(
-        e.message.contains("use show, install or remove"),
-        "{}",
-        e.message
-    );
+    // The contract allows only the two changes.
+    let e = t.fails("p2p_rules", json!({ "name": router, "change": "delete" }));
+    assert!(e.message.contains("unknown variant"), "{}", e.message);
     let in_force: Value = t.ok("monitor_overview", json!({}));
     assert!(in_force["in_force"]
         .as_array()
@@ -1399,8 +1396,8 @@ fn every_action_leaves_the_audit_entries_the_command_line_leaves() {
             json!({ "name": router, "remove": remove, "apply": apply }),
         );
     }
-    for action in ["install", "remove"] {
-        let _: Value = t.ok("p2p_rules", json!({ "name": router, "action": action }));
+    for change in ["install", "remove"] {
+        let _: Value = t.ok("p2p_rules", json!({ "name": router, "change": change }));
     }
 
     let log: Vec<Value> = t.ok("audit_log", json!({ "limit": 1000 }));

@@ -108,7 +108,8 @@ export const api = {
   webhookSettings: () => commands.webhookSettings(),
   saveWebhooks: (config: WebhookConfig, telegramToken: string | null) => commands.saveWebhooks(config, telegramToken),
   testWebhooks: () => commands.testWebhooks(),
-  p2pRules: (name: string, action: "show" | "install" | "remove") => commands.p2pRules(name, action),
+  p2pRules: (name: string, action: "show" | "install" | "remove") =>
+    commands.p2pRules(name, action === "show" ? null : action),
   probes: (name: string, remove: boolean, apply: boolean) => commands.probes(name, remove, apply),
   fetchFingerprint: (host: string, port: number) => commands.fetchFingerprint(host, port),
   whitelistAdd: (subscriber: string, reason: string) => commands.whitelistAdd(subscriber, reason),

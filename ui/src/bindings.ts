@@ -202,11 +202,11 @@ async limitSubscriber(input: PenaltyInput) : Promise<PenaltyReport> {
     return await TAURI_INVOKE("limit_subscriber", { input });
 },
 /**
- * Shows (`show`), installs (`install`) or removes (`remove`) the P2P
- * classification the abuse monitor reads.
+ * Shows (no `change`), installs or removes the P2P classification the
+ * abuse monitor reads.
  */
-async p2pRules(name: string, action: string) : Promise<P2pRulesReport> {
-    return await TAURI_INVOKE("p2p_rules", { name, action });
+async p2pRules(name: string, change: P2pChange | null) : Promise<P2pRulesReport> {
+    return await TAURI_INVOKE("p2p_rules", { name, change });
 },
 async webhookSettings() : Promise<WebhookSettings> {
     return await TAURI_INVOKE("webhook_settings");
@@ -953,6 +953,10 @@ export type OperatorInput = { name: string;
  * Empty or absent keeps the stored PIN of an existing profile.
  */
 pin?: string | null; permissions?: Permission[] }
+/**
+ * A change to the P2P classification.
+ */
+export type P2pChange = "install" | "remove"
 /**
  * The classification on one router, and what a change did to it.
  */

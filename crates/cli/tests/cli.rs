@@ -884,6 +884,38 @@ async fn actions_honour_the_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_and_p2p_steps_honour_the_budget() {
+    let net = sim(false).await;
+    let nas = &net.nas()[0];
+    let api = nas.api_addr().to_string();
+    for (step, said) in [
+        (
+            ["probes", "show"],
+            "did not finish the probe step within 1 s",
+        ),
+        (
+            ["p2p-rules", "show"],
+            "did not finish the action within 1 s",
+        ),
+    ] {
+        // A router that takes 3 s to log in, over a 1 s budget.
+        nas.set_fault(Fault::SlowLogin(std::time::Duration::from_secs(3)));
+        let mut a = args(&step);
+        a.extend(args(&[
+            "--router",
+            &api,
+            "--password-env",
+            "SG_PASSWORD",
+            "--budget",
+            "1",
+        ]));
+        let o = run(a).await;
+        assert_eq!(code(&o), 5, "{step:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(said), "{step:?}: {}", stderr(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_monitor_cycle_names_the_router_that_held_it_up() {
     let net = sim(false).await;
     let (fast, slow) = (&net.nas()[0], &net.nas()[1]);

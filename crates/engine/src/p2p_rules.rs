@@ -17,7 +17,7 @@ use serde::Serialize;
 use shareguard_detect::Access;
 use shareguard_scan::monitor::P2P_LIST;
 
-use crate::enforce::ActionError;
+use crate::enforce::{within, ActionError};
 use crate::router::Router;
 use crate::router_lists;
 use shareguard_scan::placement::{read_table, Place};
@@ -160,7 +160,9 @@ pub async fn install(router: &Router) -> Result<P2pRulesState, ActionError> {
 }
 
 /// A change to the P2P classification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
 pub enum P2pChange {
     Install,
     Remove,
@@ -179,21 +181,25 @@ pub struct P2pRulesReport {
 }
 
 /// The classification on `router` and what installing it would send,
-/// changing nothing.
+/// changing nothing; within the router's budget.
 pub async fn look(router: &Router) -> Result<P2pRulesReport, ActionError> {
-    let installed = state(router).await?.installed();
-    Ok(P2pRulesReport {
-        commands: preview(router).await?,
-        applied: false,
-        installed_before: installed,
-        installed,
+    within(&router.target.name, router.target.budget, async {
+        let installed = state(router).await?.installed();
+        Ok(P2pRulesReport {
+            commands: preview(router).await?,
+            applied: false,
+            installed_before: installed,
+            installed,
+        })
     })
+    .await
 }
 
 /// Installs or removes the classification on `router` and records it in
 /// the audit log as `operator` (`p2p_rules_installed` or
 /// `p2p_rules_removed`, with the commands) when the router was changed:
-/// the one path the CLI and the app change it by.
+/// the one path the CLI and the app change it by. The router's part runs
+/// within its budget.
 pub async fn change(
     store: &std::sync::Arc<std::sync::Mutex<shareguard_store::Store>>,
     operator: &str,
@@ -201,15 +207,21 @@ pub async fn change(
     change: P2pChange,
 ) -> Result<P2pRulesReport, ActionError> {
     use shareguard_store::{action, AuditEntry};
-    let commands = preview(router).await?;
-    let installed_before = state(router).await?.installed();
-    let applied = match change {
-        P2pChange::Install => {
-            install(router).await?;
-            true
-        }
-        P2pChange::Remove => remove(router).await? > 0,
-    };
+    let (commands, installed_before, applied, installed) =
+        within(&router.target.name, router.target.budget, async {
+            let commands = preview(router).await?;
+            let installed_before = state(router).await?.installed();
+            let applied = match change {
+                P2pChange::Install => {
+                    install(router).await?;
+                    true
+                }
+                P2pChange::Remove => remove(router).await? > 0,
+            };
+            let installed = state(router).await?.installed();
+            Ok((commands, installed_before, applied, installed))
+        })
+        .await?;
     if applied {
         let name = match change {
             P2pChange::Install => action::P2P_RULES_INSTALLED,
@@ -224,6 +236,6 @@ pub async fn change(
         commands,
         applied,
         installed_before,
-        installed: state(router).await?.installed(),
+        installed,
     })
 }

@@ -40,6 +40,12 @@ pub enum ProbeError {
     /// The plan cannot be made (for example the chosen interface does not exist).
     #[error("{0}")]
     Plan(String),
+    /// The router did not finish within its budget.
+    #[error("{nas} did not finish the probe step within {} s: check the link, then look at the router's firewall before trying again", .after.as_secs())]
+    Timeout {
+        nas: String,
+        after: std::time::Duration,
+    },
     /// The router was changed, but the change could not be recorded.
     #[error("the probes were changed, but the audit log could not be written: {0}")]
     Record(#[from] crate::EngineError),
@@ -51,13 +57,28 @@ impl ProbeError {
         match self {
             Self::Router(e) => e.into(),
             Self::Plan(_) => crate::ErrorKind::InvalidInput,
+            Self::Timeout { .. } => crate::ErrorKind::Timeout,
             Self::Record(e) => e.kind(),
         }
     }
 }
 
-/// Plans `action` on `t`, and sends the plan when `apply` is true.
+/// Plans `action` on `t`, and sends the plan when `apply` is true, within
+/// the router's budget.
 pub async fn probes(
+    t: &NasTarget,
+    action: ProbeAction,
+    apply: bool,
+) -> Result<ProbeReport, ProbeError> {
+    tokio::time::timeout(t.budget, plan_and_apply(t, action, apply))
+        .await
+        .map_err(|_| ProbeError::Timeout {
+            nas: t.name.clone(),
+            after: t.budget,
+        })?
+}
+
+async fn plan_and_apply(
     t: &NasTarget,
     action: ProbeAction,
     apply: bool,
