@@ -1,26 +1,11 @@
 //! Everything known about one subscriber, for the page an owner reads before
 //! calling the customer.
 
-use serde::Serialize;
-use shareguard_detect::SubscriberResult;
-use shareguard_store::{
-    AuditFilter, AuditRecord, HistoryEntry, LineDistanceEntry, Permission, WhitelistEntry,
-};
+use shareguard_store::{Permission, SubscriberDetail};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
-
-#[derive(Debug, Serialize, specta::Type)]
-pub struct SubscriberDetail {
-    pub result: Option<SubscriberResult>,
-    /// Newest first.
-    pub history: Vec<HistoryEntry>,
-    pub whitelist: Option<WhitelistEntry>,
-    /// The distance the owner set for this line, if any.
-    pub distance: Option<LineDistanceEntry>,
-    pub audit: Vec<AuditRecord>,
-}
 
 #[tauri::command]
 #[specta::specta]
@@ -32,34 +17,10 @@ pub async fn subscriber_detail(
     let name = crate::input::check_subscriber(&subscriber)?;
     state
         .with_store(move |s| {
-            let result = s.result(&name)?;
-            let history = s.subscriber_history(&name, 100)?;
-            let now = chrono::Utc::now();
-            let whitelist = s
-                .whitelist_list(false)?
-                .into_iter()
-                .find(|w| w.subscriber == name && w.is_active(now));
-            let distance = s
-                .line_distances()?
-                .into_iter()
-                .find(|d| d.subscriber == name);
-            let audit = s.audit_log(&AuditFilter {
-                subject: Some(name.clone()),
-                limit: Some(200),
-                ..Default::default()
-            })?;
-            if result.is_none() && history.is_empty() {
-                return Err(CommandError::invalid(format!(
-                    "no scan has seen a subscriber named {name:?}"
-                )));
-            }
-            Ok(SubscriberDetail {
-                result,
-                history,
-                whitelist,
-                distance,
-                audit,
-            })
+            s.subscriber_detail(&name, chrono::Utc::now())?
+                .ok_or_else(|| {
+                    CommandError::invalid(format!("no scan has seen a subscriber named {name:?}"))
+                })
         })
         .await
 }

@@ -1495,7 +1495,11 @@ export type SubscriberDetail = { result: SubscriberResult | null;
 /**
  * Newest first.
  */
-history: HistoryEntry[]; whitelist: WhitelistEntry | null; 
+history: HistoryEntry[]; 
+/**
+ * The whitelist entry in force at the time asked about, if any.
+ */
+whitelist: WhitelistEntry | null; 
 /**
  * The distance the owner set for this line, if any.
  */

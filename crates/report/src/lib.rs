@@ -16,7 +16,8 @@
 //! Nothing here depends on system fonts, fontconfig or the network: the
 //! font is compiled in ([`fonts`]).
 //!
-//! The desktop window's charts come from the same records:
+//! The desktop window's charts come from the same records ([`window_charts`]
+//! holds each screen's set):
 //!
 //! ```no_run
 //! use shareguard_report::{collect, Chart, Size, Theme};
@@ -50,6 +51,7 @@ pub mod model;
 pub mod pdf;
 pub mod scheduled;
 pub mod text;
+pub mod window_charts;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

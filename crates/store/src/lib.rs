@@ -15,6 +15,7 @@
 //!   their audit entry; the ones in force survive a restart.
 //! * [`warnings`]: abuse warnings, monitor cycle figures and abuse metrics.
 //! * [`operators`]: owner and staff profiles with hashed PINs.
+//! * [`subscriber_page`]: everything stored about one subscriber, in one read.
 //! * [`tags`]: reseller/area tags on subscribers.
 //! * [`retention`]: the clean-up of old history.
 //! * [`settings`]: tunable settings as JSON values.
@@ -40,6 +41,7 @@ pub mod results;
 pub mod retention;
 pub mod scans;
 pub mod settings;
+pub mod subscriber_page;
 pub mod tags;
 pub mod warnings;
 pub mod whitelist;
@@ -61,6 +63,7 @@ pub use result_lines::ResultLine;
 pub use results::{HistoryEntry, ResultFilter, ResultOrder, TrendPoint};
 pub use retention::{Pruned, Retention, RETENTION_KEY};
 pub use settings::DETECTION_SETTINGS_KEY;
+pub use subscriber_page::SubscriberDetail;
 pub use warnings::{
     AbuseMetrics, CycleStats, Offender, Sighted, Sighting, Warning, WarningMark, WarningQuery,
 };
