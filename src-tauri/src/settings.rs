@@ -97,32 +97,18 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsV
     state.require(Permission::View)?;
     let store = state.store.clone();
     let settings = blocking(move || load(&store)).await?;
-    let runner = lock(&state.runner);
-    let next_runs = match (settings.schedule.automatic, runner.as_ref()) {
-        (true, Some(r)) if !r.is_paused() => Schedule::parse(&settings.schedule.cron)
-            .map(|s| {
-                s.upcoming(&Local::now(), 3)
-                    .iter()
-                    .map(|t| t.to_rfc3339())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
+    // No runner yet (the app is starting): no runs to show either.
+    let (started, paused) = match lock(&state.runner).as_ref() {
+        Some(r) => (true, r.is_paused()),
+        None => (false, false),
     };
-    let paused = runner.as_ref().is_some_and(|r| r.is_paused());
-    let defaults = shareguard_scan::NasTarget::new(
-        "",
-        routeros_client::ConnectOptions::new("", 0, "", ""),
-        shareguard_detect::Access::Pppoe,
-    );
     Ok(SettingsView {
-        settings,
-        next_runs,
+        next_runs: settings
+            .schedule
+            .next_runs(&Local::now(), paused || !started, 3),
         paused,
-        time_limits: shareguard_scan::allowance::describe(
-            defaults.budget,
-            defaults.connect.read_timeout,
-        ),
+        settings,
+        time_limits: shareguard_scan::allowance::describe_defaults(),
     })
 }
 

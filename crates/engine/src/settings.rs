@@ -32,6 +32,23 @@ impl ScheduleSettings {
         let parsed = shareguard_schedule::Schedule::parse(&self.cron)?;
         Ok(self.automatic.then_some(parsed))
     }
+
+    /// The next `n` scheduled scans after `now` (ISO 8601, in `now`'s time
+    /// zone); none when scanning on a schedule is off or `paused`.
+    pub fn next_runs<Tz: chrono::TimeZone>(
+        &self,
+        now: &chrono::DateTime<Tz>,
+        paused: bool,
+        n: usize,
+    ) -> Vec<String>
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        match self.schedule() {
+            Ok(Some(s)) if !paused => s.upcoming(now, n).iter().map(|t| t.to_rfc3339()).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The settings key of [`DesktopSettings`].
@@ -71,5 +88,33 @@ impl DesktopSettings {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::ScheduleSettings;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn next_runs_only_when_scanning_on_a_schedule_is_on_and_not_paused() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 6, 22, 10, 0).unwrap();
+        let mut s = ScheduleSettings {
+            automatic: false,
+            cron: "0 */6 * * *".into(),
+        };
+        assert!(s.next_runs(&now, false, 3).is_empty(), "off");
+        s.automatic = true;
+        assert!(s.next_runs(&now, true, 3).is_empty(), "paused");
+        assert_eq!(
+            s.next_runs(&now, false, 3),
+            [
+                "2026-12-07T00:00:00+00:00",
+                "2026-12-07T06:00:00+00:00",
+                "2026-12-07T12:00:00+00:00"
+            ]
+        );
+        s.cron = "not cron".into();
+        assert!(s.next_runs(&now, false, 3).is_empty(), "unparsable");
     }
 }

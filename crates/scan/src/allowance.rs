@@ -92,6 +92,16 @@ pub fn describe(budget: Duration, silence: Duration) -> String {
     )
 }
 
+/// [`describe`] for a router with the default budget and read timeout.
+pub fn describe_defaults() -> String {
+    let defaults = crate::NasTarget::new(
+        "",
+        routeros_client::ConnectOptions::new("", 0, "", ""),
+        shareguard_detect::Access::Pppoe,
+    );
+    describe(defaults.budget, defaults.connect.read_timeout)
+}
+
 /// Why a router was given up after `elapsed`, in words that name the fix.
 pub fn given_up(
     name: &str,
