@@ -5,9 +5,8 @@
 use serde::Serialize;
 use shareguard_detect::{ScanScope, ScanSummary};
 use shareguard_engine::demo;
-use shareguard_sim::population::PopulationSpec;
 use shareguard_store::{
-    AuditFilter, AuditRecord, DemoRemoved, Operator, Permission, ResultFilter, ResultLine,
+    AuditFilter, AuditRecord, DemoRemoved, Operator, Permission, ResultFilter, ResultsPage,
 };
 use tauri::{AppHandle, Runtime, State};
 
@@ -141,28 +140,9 @@ impl RouterInfo {
 pub async fn start_demo(state: State<'_, AppState>) -> CommandResult<()> {
     let who = state.require(Permission::Edit)?;
     let mut slot = state.demo.lock().await;
-    if slot.is_some() {
-        return Ok(());
+    if slot.is_none() {
+        *slot = Some(demo::start_evening(&state.store, &who).await?);
     }
-    state
-        .with_store(move |s| {
-            if s.demo_result_count()? > 0 {
-                s.remove_demo_data(&who)?;
-            }
-            Ok(())
-        })
-        .await?;
-    let d = demo::start(PopulationSpec::demo(), 1.0)
-        .await
-        .map_err(|e| {
-            CommandError::new(
-                shareguard_engine::ErrorKind::Demo,
-                format!("the simulated routers could not start: {e}"),
-            )
-        })?;
-    demo::warm_up(&d).await?;
-    demo::begin_evening(&d);
-    *slot = Some(d);
     Ok(())
 }
 
@@ -217,23 +197,7 @@ pub fn cancel_scan(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(())
 }
 
-/// A page of the results table and the counts around it.
-#[derive(Debug, Serialize, specta::Type)]
-pub struct ResultsPage {
-    pub rows: Vec<ResultLine>,
-    pub offset: u32,
-    /// Results matching the query (every page of it).
-    pub matched: u64,
-    /// Every stored result.
-    pub total: u64,
-}
-
-/// Most rows one page may ask for: a screen shows a few dozen.
-pub const MAX_PAGE: u32 = 500;
-
-/// A page of the latest results, filtered and sorted by the store, so the
-/// window only ever holds the rows in view however many subscribers there
-/// are.
+/// A page of the latest results, filtered and sorted by the store.
 #[tauri::command]
 #[specta::specta]
 pub async fn results_page(
@@ -241,27 +205,8 @@ pub async fn results_page(
     mut query: ResultFilter,
 ) -> CommandResult<ResultsPage> {
     state.require(Permission::View)?;
-    if !query.limit.is_some_and(|n| (1..=MAX_PAGE).contains(&n)) {
-        return Err(CommandError::invalid(format!(
-            "ask for 1 to {MAX_PAGE} results at a time"
-        )));
-    }
-    if query.search.as_ref().is_some_and(|q| q.len() > 200) {
-        return Err(CommandError::invalid(
-            "the search is too long: type up to 200 characters of a name, address or router",
-        ));
-    }
     query.tag = tag_of(query.tag);
-    state
-        .with_store(move |s| {
-            Ok(ResultsPage {
-                rows: s.result_lines(&query)?,
-                offset: query.offset,
-                matched: s.result_count(&query)?,
-                total: s.result_count(&ResultFilter::default())?,
-            })
-        })
-        .await
+    state.with_store(move |s| Ok(s.results_page(&query)?)).await
 }
 
 /// Forgets every latest result (history and the audit log stay).

@@ -46,9 +46,7 @@ async cancelScan() : Promise<null> {
     return await TAURI_INVOKE("cancel_scan");
 },
 /**
- * A page of the latest results, filtered and sorted by the store, so the
- * window only ever holds the rows in view however many subscribers there
- * are.
+ * A page of the latest results, filtered and sorted by the store.
  */
 async resultsPage(query: ResultFilter) : Promise<ResultsPage> {
     return await TAURI_INVOKE("results_page", { query });

@@ -184,6 +184,34 @@ pub fn begin_evening(demo: &Demo) {
     }));
 }
 
+/// The app's demo: what an earlier demo left in `store` removed (as
+/// `operator`), the simulated routers started and warmed up, and their
+/// evening begun.
+pub async fn start_evening(
+    store: &std::sync::Arc<std::sync::Mutex<shareguard_store::Store>>,
+    operator: &str,
+) -> Result<Demo, crate::Failure> {
+    let who = operator.to_string();
+    crate::persist::store_task(store, move |s| {
+        if s.demo_result_count()? > 0 {
+            s.remove_demo_data(&who)?;
+        }
+        Ok(())
+    })
+    .await?;
+    let demo = start(PopulationSpec::demo(), 1.0).await.map_err(|e| {
+        crate::Failure::new(
+            crate::ErrorKind::Demo,
+            format!("the simulated routers could not start: {e}"),
+        )
+    })?;
+    warm_up(&demo)
+        .await
+        .map_err(|e| crate::Failure::new((&e).into(), e.to_string()))?;
+    begin_evening(&demo);
+    Ok(demo)
+}
+
 async fn install_probes_at(
     targets: &[NasTarget],
     installed: chrono::DateTime<Utc>,

@@ -151,8 +151,13 @@ impl From<&radius_dac::DacError> for ErrorKind {
 }
 
 impl From<&shareguard_store::StoreError> for ErrorKind {
-    fn from(_: &shareguard_store::StoreError) -> Self {
-        Self::Storage
+    /// A value the store refused is the caller's to fix; everything else is
+    /// the database's.
+    fn from(e: &shareguard_store::StoreError) -> Self {
+        match e {
+            shareguard_store::StoreError::Invalid(_) => Self::InvalidInput,
+            _ => Self::Storage,
+        }
     }
 }
 

@@ -17,10 +17,14 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// Both are failures of the local database (a poisoned lock or a lost
-    /// blocking task is the database's too, as the owner sees it).
+    /// The store's kind (a refused value is the caller's to fix); a
+    /// poisoned lock or a lost blocking task is the database's failure, as
+    /// the owner sees it.
     pub fn kind(&self) -> crate::ErrorKind {
-        crate::ErrorKind::Storage
+        match self {
+            Self::Store(e) => e.into(),
+            Self::Internal(_) => crate::ErrorKind::Storage,
+        }
     }
 }
 

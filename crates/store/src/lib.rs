@@ -59,7 +59,7 @@ pub use lines::{LineDistanceEntry, MAX_LINE_HOPS};
 pub use migrations::SCHEMA_VERSION;
 pub use nas::NasRecord;
 pub use operators::{Operator, Permission, SYSTEM as SYSTEM_OPERATOR};
-pub use result_lines::ResultLine;
+pub use result_lines::{ResultLine, ResultsPage};
 pub use results::{HistoryEntry, ResultFilter, ResultOrder, TrendPoint};
 pub use retention::{Pruned, Retention, RETENTION_KEY};
 pub use settings::DETECTION_SETTINGS_KEY;

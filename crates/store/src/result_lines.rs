@@ -82,7 +82,46 @@ fn line_from_row(row: &Row<'_>) -> Result<ResultLine, Fail> {
     })
 }
 
+/// A page of the results table and the counts around it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ResultsPage {
+    pub rows: Vec<ResultLine>,
+    pub offset: u32,
+    /// Results matching the query (every page of it).
+    pub matched: u64,
+    /// Every stored result.
+    pub total: u64,
+}
+
+/// Most rows one page may ask for: a screen shows a few dozen.
+pub const MAX_PAGE: u32 = 500;
+/// The longest search, in bytes.
+pub const MAX_SEARCH: usize = 200;
+
 impl Store {
+    /// One page of the results table: `query` must ask for 1 to
+    /// [`MAX_PAGE`] rows, so a window only ever holds the rows in view
+    /// however many subscribers there are.
+    pub fn results_page(&self, query: &ResultFilter) -> Result<ResultsPage, StoreError> {
+        if !query.limit.is_some_and(|n| (1..=MAX_PAGE).contains(&n)) {
+            return Err(StoreError::Invalid(format!(
+                "ask for 1 to {MAX_PAGE} results at a time"
+            )));
+        }
+        if query.search.as_ref().is_some_and(|q| q.len() > MAX_SEARCH) {
+            return Err(StoreError::Invalid(format!(
+                "the search is too long: type up to {MAX_SEARCH} characters of a name, address or router"
+            )));
+        }
+        Ok(ResultsPage {
+            rows: self.result_lines(query)?,
+            offset: query.offset,
+            matched: self.result_count(query)?,
+            total: self.result_count(&ResultFilter::default())?,
+        })
+    }
+
     /// The table lines of the latest results matching `filter`, in its order
     /// and page.
     pub fn result_lines(&self, filter: &ResultFilter) -> Result<Vec<ResultLine>, StoreError> {
