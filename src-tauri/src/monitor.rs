@@ -4,20 +4,18 @@
 
 use std::time::Duration;
 
-use chrono::{Duration as Span, Utc};
 use radius_dac::RateLimit;
-use serde::{Deserialize, Serialize};
-use shareguard_engine::breaker::{Breaker, BREAKER_KEY};
+use serde::Deserialize;
 use shareguard_engine::monitor::{CycleReport, MonitorSettings, MONITOR_KEY};
-use shareguard_engine::penalties;
+use shareguard_engine::monitor_overview::{self, CycleSummary, MonitorOverview};
 use shareguard_engine::penalty_records::{self, Lifted, Penalty, PenaltyReport};
 use shareguard_engine::router::Router;
-use shareguard_store::{AbuseMetrics, Action, AuditEntry, Permission, Warning, WarningQuery};
+use shareguard_store::{AuditEntry, Permission};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
 use crate::input::check_subscriber;
-use crate::state::{lock, AppState, CycleSummary};
+use crate::state::{lock, AppState};
 
 async fn load_settings(state: &AppState) -> CommandResult<MonitorSettings> {
     state
@@ -111,19 +109,6 @@ pub fn start_monitor<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-/// Everything the Abuse screen shows.
-#[derive(Debug, Serialize, specta::Type)]
-pub struct MonitorOverview {
-    pub settings: MonitorSettings,
-    pub breaker: Breaker,
-    pub metrics: AbuseMetrics,
-    /// Warnings of the range, newest first (at most 500).
-    pub warnings: Vec<Warning>,
-    pub in_force: Vec<Action>,
-    pub last_cycle: Option<CycleSummary>,
-    pub ban_rule: String,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn monitor_overview(
@@ -131,27 +116,8 @@ pub async fn monitor_overview(
     hours: Option<u32>,
 ) -> CommandResult<MonitorOverview> {
     state.require(Permission::View)?;
-    let hours = hours.unwrap_or(24).clamp(1, 24 * 366);
     let last_cycle = lock(&state.last_cycle).clone();
-    state
-        .with_store(move |s| {
-            let to = Utc::now();
-            let from = to - Span::hours(i64::from(hours));
-            Ok(MonitorOverview {
-                settings: s.get_setting(MONITOR_KEY)?.unwrap_or_default(),
-                breaker: s.get_setting(BREAKER_KEY)?.unwrap_or_default(),
-                metrics: s.abuse_metrics(from, to + Span::seconds(1))?,
-                warnings: s.warnings(&WarningQuery {
-                    from: Some(from),
-                    limit: 500,
-                    ..Default::default()
-                })?,
-                in_force: s.actions_in_force()?,
-                last_cycle,
-                ban_rule: penalties::ban_rule_preview(),
-            })
-        })
-        .await
+    Ok(monitor_overview::overview(&state.store, hours.unwrap_or(24), last_cycle).await?)
 }
 
 #[tauri::command]
@@ -162,16 +128,11 @@ pub async fn save_monitor_settings(
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
     settings.validate().map_err(CommandError::invalid)?;
+    let entry = AuditEntry::new(&operator, "settings_changed")
+        .subject("abuse monitor")
+        .details(serde_json::to_value(&settings).unwrap_or_default());
     state
-        .with_store(move |s| {
-            s.set_setting(MONITOR_KEY, &settings)?;
-            s.audit(
-                &AuditEntry::new(&operator, "settings_changed")
-                    .subject("abuse monitor")
-                    .details(serde_json::to_value(&settings).unwrap_or_default()),
-            )?;
-            Ok(())
-        })
+        .with_store(move |s| Ok(s.set_setting_audited(MONITOR_KEY, &settings, &entry)?))
         .await
 }
 

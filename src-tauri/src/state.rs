@@ -8,10 +8,10 @@ use shareguard_engine::secrets::{Secret, SecretLookup, SecretSource};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
 use shareguard_engine::access::Session;
 use shareguard_engine::demo::Demo;
-use shareguard_engine::monitor::{CycleReport, Monitor};
+use shareguard_engine::monitor::Monitor;
+use shareguard_engine::monitor_overview::CycleSummary;
 use shareguard_engine::settings::{DesktopSettings, DESKTOP_KEY};
 use shareguard_scan::CancellationToken;
 use shareguard_schedule::Runner;
@@ -34,43 +34,6 @@ pub struct AppState {
     /// The abuse monitor's memory between cycles; one cycle at a time.
     pub monitor: tokio::sync::Mutex<Monitor>,
     pub last_cycle: Mutex<Option<CycleSummary>>,
-}
-
-/// A cycle in a few numbers, for the screen and the `monitor-cycle` event.
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct CycleSummary {
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub routers: usize,
-    pub failed_routers: Vec<String>,
-    pub subscribers: u32,
-    pub warnings: usize,
-    pub opened: usize,
-    pub acted: usize,
-    pub lifted: usize,
-    pub tripped: bool,
-    pub elapsed_ms: u64,
-}
-
-impl From<&CycleReport> for CycleSummary {
-    fn from(r: &CycleReport) -> Self {
-        Self {
-            at: r.at,
-            routers: r.routers.len(),
-            failed_routers: r
-                .routers
-                .iter()
-                .filter(|x| !x.ok)
-                .map(|x| format!("{}: {}", x.nas, x.error.as_deref().unwrap_or("failed")))
-                .collect(),
-            subscribers: r.subscribers,
-            warnings: r.warnings.len(),
-            opened: r.opened().count(),
-            acted: r.actions.iter().filter(|a| a.acted()).count(),
-            lifted: r.lifted.len(),
-            tripped: r.tripped.is_some(),
-            elapsed_ms: r.elapsed_ms,
-        }
-    }
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the data is plain

@@ -875,9 +875,13 @@ offenders: string }
  */
 export type MonitorOverview = { settings: MonitorSettings; breaker: Breaker; metrics: AbuseMetrics; 
 /**
- * Warnings of the range, newest first (at most 500).
+ * Warnings of the range, newest first (at most [`OVERVIEW_WARNINGS`]).
  */
-warnings: Warning[]; in_force: Action[]; last_cycle: CycleSummary | null; ban_rule: string }
+warnings: Warning[]; in_force: Action[]; last_cycle: CycleSummary | null; 
+/**
+ * The ban's filter rule, for the owner to see before installing it.
+ */
+ban_rule: string }
 export type MonitorSettings = { 
 /**
  * Run the monitor while the app is open.

@@ -15,6 +15,8 @@
 //!   list with a timeout plus one filter rule), and lifting them.
 //! * [`monitor`]: the abuse monitor's cycle: read, detect, store warnings,
 //!   act within the breaker.
+//! * [`monitor_overview`]: a cycle in a few numbers and the Abuse screen's
+//!   picture in one read.
 //! * [`penalty_records`]: throttles and bans as recorded actions, and the
 //!   sweep that lifts them on expiry (also after a restart).
 //! * [`routers`]: stored router definitions checked and turned into scan targets.
@@ -35,6 +37,7 @@ pub mod error_kind;
 pub mod follow;
 pub mod limits;
 pub mod monitor;
+pub mod monitor_overview;
 pub mod notification_channels;
 pub mod notify;
 pub mod p2p_rules;

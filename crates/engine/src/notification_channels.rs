@@ -135,15 +135,11 @@ impl<S: SecretSource> Channels<S> {
         let secrets = self.secrets.clone();
         let checked = config.clone();
         blocking(move || keep_secrets(&*secrets, &checked, token)).await??;
-        let operator = operator.to_string();
+        let entry = AuditEntry::new(operator, "settings_changed")
+            .subject("notifications")
+            .details(serde_json::to_value(config.redacted()).unwrap_or_default());
         store_task(&self.store, move |s| {
-            s.set_setting(WEBHOOKS_KEY, &config.for_storage())?;
-            s.audit(
-                &AuditEntry::new(&operator, "settings_changed")
-                    .subject("notifications")
-                    .details(serde_json::to_value(config.redacted()).unwrap_or_default()),
-            )?;
-            Ok(())
+            s.set_setting_audited(WEBHOOKS_KEY, &config.for_storage(), &entry)
         })
         .await?;
         Ok(())

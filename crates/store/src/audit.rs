@@ -105,8 +105,6 @@ pub struct AuditFilter {
     pub limit: Option<u32>,
 }
 
-/// Appends an entry inside the caller's transaction, so an action and its
-/// audit entry are stored together or not at all.
 /// Deletes `subscriber`'s row of `table` and records `action` with the
 /// deleted `column`'s value under that name in the details, in the caller's
 /// transaction. False, and nothing recorded, when there was no row. The
@@ -147,6 +145,8 @@ pub(crate) fn delete_subscriber_row(
     Ok(true)
 }
 
+/// Appends an entry inside the caller's transaction, so an action and its
+/// audit entry are stored together or not at all.
 pub(crate) fn insert(conn: &Connection, entry: &AuditEntry) -> Result<i64, Fail> {
     if entry.operator.trim().is_empty() || entry.action.trim().is_empty() {
         return Err(Fail::invalid(

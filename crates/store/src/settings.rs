@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shareguard_detect::DetectionSettings;
 
+use crate::audit::{self, AuditEntry};
 use crate::codec::{from_json, to_json, ts};
+use crate::error::Fail;
 use crate::{Store, StoreError};
 
 /// The key under which the detection thresholds are stored.
@@ -35,18 +37,22 @@ impl Store {
         key: &str,
         value: &T,
     ) -> Result<(), StoreError> {
-        if key.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "a setting needs a non-empty key".into(),
-            ));
-        }
+        check_key(key)?;
+        self.write(|tx| put(tx, key, value))
+    }
+
+    /// Stores `value` under `key` and `entry` (who changed it) in one
+    /// transaction: a setting never changes unrecorded.
+    pub fn set_setting_audited<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        check_key(key)?;
         self.write(|tx| {
-            let json = to_json(value, &format!("setting {key:?}"))?;
-            tx.prepare_cached(
-                "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            )?
-            .execute((key, json, ts(&Utc::now())))?;
+            put(tx, key, value)?;
+            audit::insert(tx, entry)?;
             Ok(())
         })
     }
@@ -63,4 +69,23 @@ impl Store {
         s.validate().map_err(StoreError::Invalid)?;
         self.set_setting(DETECTION_SETTINGS_KEY, s)
     }
+}
+
+fn check_key(key: &str) -> Result<(), StoreError> {
+    if key.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "a setting needs a non-empty key".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn put<T: Serialize + ?Sized>(tx: &rusqlite::Connection, key: &str, value: &T) -> Result<(), Fail> {
+    let json = to_json(value, &format!("setting {key:?}"))?;
+    tx.prepare_cached(
+        "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )?
+    .execute((key, json, ts(&Utc::now())))?;
+    Ok(())
 }

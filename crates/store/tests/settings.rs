@@ -69,3 +69,29 @@ fn any_serde_value_can_be_stored() {
     assert!(matches!(err, StoreError::BadData { .. }), "{err:?}");
     assert!(err.to_string().contains("schedule.minutes"), "{err}");
 }
+
+#[test]
+fn an_audited_setting_is_stored_with_its_entry_or_not_at_all() {
+    use shareguard_store::{AuditEntry, AuditFilter};
+    let mut t = common::temp_store();
+    let entry = AuditEntry::new("owner", "settings_changed").subject("abuse monitor");
+    t.store
+        .set_setting_audited("monitor", &serde_json::json!({ "enabled": true }), &entry)
+        .unwrap();
+    let stored: serde_json::Value = t.store.get_setting("monitor").unwrap().unwrap();
+    assert_eq!(stored["enabled"], true);
+    let log = |t: &common::TempStore| {
+        t.store
+            .audit_log(&AuditFilter {
+                action: Some("settings_changed".into()),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    assert_eq!(log(&t).len(), 1);
+    assert_eq!(log(&t)[0].subject.as_deref(), Some("abuse monitor"));
+
+    let e = t.store.set_setting_audited(" ", &1, &entry).unwrap_err();
+    assert!(matches!(e, shareguard_store::StoreError::Invalid(_)), "{e}");
+    assert_eq!(log(&t).len(), 1, "a refused setting is not recorded");
+}
