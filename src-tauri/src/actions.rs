@@ -13,7 +13,7 @@ use shareguard_store::Permission;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
-use crate::input::check_subscriber;
+use crate::input::{check_subscriber, reason_of};
 use crate::state::AppState;
 
 impl From<DisconnectError> for CommandError {
@@ -35,15 +35,7 @@ pub async fn disconnect_subscriber(
 ) -> CommandResult<DisconnectReport> {
     let operator = state.require(Permission::Act)?;
     let name = check_subscriber(&subscriber)?;
-    let reason = reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| "disconnected from the results".into());
-    if reason.len() > 500 {
-        return Err(CommandError::invalid(
-            "keep the reason under 500 characters",
-        ));
-    }
+    let reason = reason_of(reason.as_deref(), Some("disconnected from the results"), "")?;
     let router = state.router_book().await.router_of(&name).await?;
     Ok(sharing_actions::disconnect_and_record(
         &state.store,

@@ -11,7 +11,7 @@ use shareguard_store::{
 use tauri::{AppHandle, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
-use crate::input::{check_subscriber, tag_of};
+use crate::input::{check_subscriber, reason_of, tag_of};
 use crate::scanning::Trigger;
 use crate::state::{lock, AppState};
 
@@ -233,17 +233,13 @@ pub async fn whitelist_add(
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Whitelist)?;
     let subscriber = check_subscriber(&subscriber)?;
-    let reason = reason.trim().to_string();
-    if reason.is_empty() || reason.len() > 500 {
-        return Err(CommandError::invalid(
-            "say why the subscriber is excused (up to 500 characters); the reason is shown next to their results",
-        ));
-    }
+    let reason = reason_of(
+        Some(&reason),
+        None,
+        "say why the subscriber is excused; the reason is shown next to their results",
+    )?;
     state
-        .with_store(move |s| {
-            s.whitelist_add(&subscriber, &reason, &operator, None)?;
-            Ok(())
-        })
+        .with_store(move |s| Ok(s.whitelist_add(&subscriber, &reason, &operator, None)?))
         .await
 }
 

@@ -14,7 +14,7 @@ use shareguard_store::{AuditEntry, Permission};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::error::{CommandError, CommandResult};
-use crate::input::check_subscriber;
+use crate::input::{check_subscriber, reason_of};
 use crate::state::{lock, AppState};
 
 async fn load_settings(state: &AppState) -> CommandResult<MonitorSettings> {
@@ -178,18 +178,7 @@ async fn penalty(
             "the duration must be between 1 minute and 30 days",
         ));
     }
-    let reason = input
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .unwrap_or(default_reason)
-        .to_string();
-    if reason.len() > 500 {
-        return Err(CommandError::invalid(
-            "keep the reason under 500 characters",
-        ));
-    }
+    let reason = reason_of(input.reason.as_deref(), Some(default_reason), "")?;
     let router = state.router_book().await.router_of(&subscriber).await?;
     let p = Penalty {
         subscriber,

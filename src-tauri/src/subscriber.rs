@@ -38,10 +38,7 @@ pub async fn set_line_distance(
 ) -> CommandResult<()> {
     let operator = state.require(Permission::Edit)?;
     let name = crate::input::check_subscriber(&subscriber)?;
-    let note = note.trim().to_string();
-    if note.len() > 500 {
-        return Err(CommandError::invalid("keep the note under 500 characters"));
-    }
+    let note = crate::input::reason_of(Some(&note), Some(""), "")?;
     state
         .with_store(move |s| {
             match hops {
