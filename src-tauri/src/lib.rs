@@ -18,6 +18,7 @@ mod scanning;
 mod settings;
 mod startup;
 pub mod state;
+mod status;
 mod subscriber;
 mod tray;
 mod webhooks;
@@ -50,7 +51,7 @@ pub fn contract<R: Runtime>() -> tauri_specta::Builder<R> {
         .typ::<actions::AutoActionEvent>()
         .typ::<error::CommandError>()
         .commands(tauri_specta::collect_commands![
-            commands::status,
+            status::status,
             commands::start_demo,
             commands::remove_demo,
             commands::scan::<tauri::Wry>,
