@@ -69,12 +69,6 @@ impl From<shareguard_engine::access::AccessError> for CommandError {
     }
 }
 
-impl From<shareguard_engine::probe_ops::ProbeError> for CommandError {
-    fn from(e: shareguard_engine::probe_ops::ProbeError) -> Self {
-        Self::new(e.kind(), e.to_string())
-    }
-}
-
 impl From<shareguard_report::ReportError> for CommandError {
     fn from(e: shareguard_report::ReportError) -> Self {
         Self::new(ErrorKind::from_class(e.kind()), e.to_string())

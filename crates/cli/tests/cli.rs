@@ -889,10 +889,7 @@ async fn probe_and_p2p_steps_honour_the_budget() {
     let nas = &net.nas()[0];
     let api = nas.api_addr().to_string();
     for (step, said) in [
-        (
-            ["probes", "show"],
-            "did not finish the probe step within 1 s",
-        ),
+        (["probes", "show"], "did not finish the action within 1 s"),
         (
             ["p2p-rules", "show"],
             "did not finish the action within 1 s",

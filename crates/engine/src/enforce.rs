@@ -90,7 +90,11 @@ pub enum ActionError {
     },
     #[error("{nas} took the rule, but {why}")]
     Misplaced { nas: String, why: String },
-    #[error("{nas} did not finish the action within {} s: check the link to the router, then look at the subscriber's session before trying again", .after.as_secs())]
+    /// The step cannot be planned (for example the chosen probe interface
+    /// does not exist); the message names the fix.
+    #[error("{0}")]
+    Plan(String),
+    #[error("{nas} did not finish the action within {} s: check the link to the router, then look at what the step touches there (the subscriber's session, the firewall rules) before trying again", .after.as_secs())]
     Timeout { nas: String, after: Duration },
     /// The router was changed, but the change could not be recorded.
     #[error("the router was changed, but the audit log could not be written: {0}")]
@@ -107,6 +111,7 @@ impl ActionError {
             Self::Refused { .. } | Self::Nak { .. } => ErrorKind::Refused,
             Self::RuleMissing { .. } => ErrorKind::RuleMissing,
             Self::Misplaced { .. } => ErrorKind::Misplaced,
+            Self::Plan(_) => ErrorKind::InvalidInput,
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Record(e) => e.kind(),
         }

@@ -11,6 +11,7 @@ use shareguard_scan::probes::{self, ProbePlan, ProbeState};
 use shareguard_scan::NasTarget;
 use shareguard_store::{action as audit_action, AuditEntry, Store};
 
+use crate::enforce::ActionError;
 use crate::persist::store_task;
 
 /// What to plan.
@@ -33,46 +34,16 @@ pub struct ProbeReport {
     pub applied: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
-    #[error(transparent)]
-    Router(#[from] routeros_client::Error),
-    /// The plan cannot be made (for example the chosen interface does not exist).
-    #[error("{0}")]
-    Plan(String),
-    /// The router did not finish within its budget.
-    #[error("{nas} did not finish the probe step within {} s: check the link, then look at the router's firewall before trying again", .after.as_secs())]
-    Timeout {
-        nas: String,
-        after: std::time::Duration,
-    },
-    /// The router was changed, but the change could not be recorded.
-    #[error("the probes were changed, but the audit log could not be written: {0}")]
-    Record(#[from] crate::EngineError),
-}
-
-impl ProbeError {
-    /// What kind of failure this is, for the window and the exit code.
-    pub fn kind(&self) -> crate::ErrorKind {
-        match self {
-            Self::Router(e) => e.into(),
-            Self::Plan(_) => crate::ErrorKind::InvalidInput,
-            Self::Timeout { .. } => crate::ErrorKind::Timeout,
-            Self::Record(e) => e.kind(),
-        }
-    }
-}
-
 /// Plans `action` on `t`, and sends the plan when `apply` is true, within
 /// the router's budget.
 pub async fn probes(
     t: &NasTarget,
     action: ProbeAction,
     apply: bool,
-) -> Result<ProbeReport, ProbeError> {
+) -> Result<ProbeReport, ActionError> {
     tokio::time::timeout(t.budget, plan_and_apply(t, action, apply))
         .await
-        .map_err(|_| ProbeError::Timeout {
+        .map_err(|_| ActionError::Timeout {
             nas: t.name.clone(),
             after: t.budget,
         })?
@@ -82,13 +53,13 @@ async fn plan_and_apply(
     t: &NasTarget,
     action: ProbeAction,
     apply: bool,
-) -> Result<ProbeReport, ProbeError> {
+) -> Result<ProbeReport, ActionError> {
     let mut client = Client::connect(&t.connect).await?;
     let state = probes::inspect(&mut client, t.access).await?;
     let plan = match action {
         ProbeAction::Remove => probes::plan_remove(&state),
         ProbeAction::Install => {
-            probes::plan_install_for(t, &state, Utc::now()).map_err(ProbeError::Plan)?
+            probes::plan_install_for(t, &state, Utc::now()).map_err(ActionError::Plan)?
         }
     };
     if !apply {
@@ -118,7 +89,7 @@ pub async fn change_probes(
     operator: &str,
     t: &NasTarget,
     action: ProbeAction,
-) -> Result<ProbeReport, ProbeError> {
+) -> Result<ProbeReport, ActionError> {
     let report = probes(t, action, true).await?;
     if !report.plan.is_noop() {
         let name = match action {
