@@ -12,7 +12,8 @@
 //! Bars, on the last scan: sharing households at `medium` or above with
 //! recall >= 0.97 overall and >= 0.90 in every sharing kind; honest
 //! households at `high` or above in at most 0.3% of cases and at `medium` or
-//! above in at most 2%.
+//! above in at most 2% with connection-mark probes (4% with address-list
+//! probes, whose evidence has no counts: see `MEDIUM_BAR_LISTS`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -147,7 +148,7 @@ fn report(name: &str, t: &Tally) -> String {
     s
 }
 
-fn check(t: &Tally) {
+fn check(t: &Tally, medium_bar: f64) {
     assert_eq!(
         t.by_kind.len(),
         HouseholdKind::ALL.len(),
@@ -166,15 +167,23 @@ fn check(t: &Tally) {
     let (high, honest) = t.share(|k| !k.is_sharing(), Level::High);
     let fp_high = f64::from(high) / f64::from(honest);
     assert!(fp_high <= 0.003, "honest at high+ {fp_high}");
-    // The aim is 2%. What stands between is one picture TTLs cannot split:
-    // a mesh router (or a virtual machine) behind the home router next to
-    // devices on the home router itself looks exactly like a light second
-    // router feeding a neighbour. Both are flagged for review; the owner's
-    // per-line distance ends it for a mesh line once reviewed.
     let (medium, _) = t.share(|k| !k.is_sharing(), Level::Medium);
     let fp_medium = f64::from(medium) / f64::from(honest);
-    assert!(fp_medium <= 0.04, "honest at medium+ {fp_medium}");
+    assert!(
+        fp_medium <= medium_bar,
+        "honest at medium+ {fp_medium} (bar {medium_bar})"
+    );
 }
+
+/// Honest lines at medium or above, with connection-mark probes (the
+/// default where they can be used): the aim of 2%.
+const MEDIUM_BAR_MARKS: f64 = 0.02;
+/// With address-list probes: an entry says which TTLs a line showed, not
+/// how many connections each carried, so a home behind its own mesh (the
+/// bulk one router further, a few connections nearer) cannot be told from
+/// a light second router feeding a neighbour, and both are flagged for
+/// review. The owner's per-line distance ends it for a reviewed mesh line.
+const MEDIUM_BAR_LISTS: f64 = 0.04;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn labelled_population_meets_the_recall_and_false_positive_bars() {
@@ -205,6 +214,6 @@ async fn labelled_population_meets_the_recall_and_false_positive_bars() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/quality-report.txt");
     let _ = std::fs::write(path, &text);
-    check(&marks);
-    check(&lists);
+    check(&marks, MEDIUM_BAR_MARKS);
+    check(&lists, MEDIUM_BAR_LISTS);
 }

@@ -357,6 +357,53 @@ fn list(ttls: &[u8]) -> String {
     out
 }
 
+/// The most of a line's connections that may arrive at the expected
+/// distance while the rest, one router further, is read as the home itself
+/// behind its own second router (mesh Wi-Fi in router mode, ONT plus own
+/// router) rather than a second household behind the subscriber's.
+pub const OWN_ROUTER_NEAR_SHARE: f64 = 0.25;
+/// Connections at the two distances below which shares mean nothing.
+pub const OWN_ROUTER_MIN_CONNECTIONS: u32 = 12;
+
+/// `(near, far)` connection counts when the line is one home behind its own
+/// second router: on PPPoE, counted connections (connection-mark probes, seen
+/// well enough to judge), devices only at the expected distance and one
+/// router further, and the nearer ones at most [`OWN_ROUTER_NEAR_SHARE`].
+///
+/// Why the share decides: a home that puts its own mesh or router behind the
+/// ISP's lives behind it; what is left one router nearer is that router's own
+/// cloud and time traffic and perhaps a wired device on the ISP's router, a
+/// small part of the line. A neighbour fed by a second router is the
+/// opposite picture, the home at the expected distance and the neighbour's
+/// devices behind it. A sharer whose neighbour carries three quarters of the
+/// traffic reads as the former; the connection counts still raise a busy
+/// line, and verdicts over time keep watching it.
+fn home_behind_own_router(
+    obs: &SubscriberObservation,
+    e: u8,
+    expected: &[u8],
+    lowered: &[u8],
+    evidence: &Evidence,
+) -> Option<(u32, u32)> {
+    let counted = obs.access == crate::observation::Access::Pppoe
+        && e >= 1
+        && obs.ttl.strategy == Some(ProbeStrategy::ConnectionMark)
+        && evidence.status == EvidenceStatus::Sufficient;
+    if !counted || expected.is_empty() || lowered.is_empty() {
+        return None;
+    }
+    let sum = |ttls: &[u8]| -> u32 {
+        ttls.iter()
+            .map(|t| obs.ttl.counts.get(t).copied().unwrap_or(0))
+            .sum()
+    };
+    let (near, far) = (sum(expected), sum(lowered));
+    let total = near + far;
+    (total >= OWN_ROUTER_MIN_CONNECTIONS
+        && f64::from(near) <= OWN_ROUTER_NEAR_SHARE * f64::from(total))
+    .then_some((near, far))
+}
+
 fn read_ttls(
     obs: &SubscriberObservation,
     e: u8,
@@ -502,6 +549,16 @@ fn read_ttls(
                 list(&lowered)
             ));
             return TtlReading::new(TtlStatus::RouterDetected, Level::Medium);
+        }
+        if let Some((near, far)) = home_behind_own_router(obs, e, &expected, &lowered, evidence) {
+            reasons.push(format!(
+                "Most connections ({} of {}) come from behind a second router (TTL {}) and only a few from the first (TTL {}): one home behind its own router or mesh Wi-Fi in router mode, the few nearer ones that router itself or a device left on the ISP's router. Watched; a busy line raises it.",
+                thousands(u64::from(far)),
+                thousands(u64::from(near + far)),
+                list(&lowered),
+                list(&expected)
+            ));
+            return TtlReading::new(TtlStatus::RouterDetected, Level::Low);
         }
         if !expected.is_empty() {
             reasons.push(format!(

@@ -56,6 +56,44 @@ fn a_second_router_hanging_off_the_line_is_flagged_for_review() {
 }
 
 #[test]
+fn a_home_behind_its_own_mesh_with_a_few_connections_nearer_is_only_watched() {
+    // The mesh (or a wired TV on the ISP's router) at 63, the home behind
+    // the mesh at 62/126.
+    let v = judge(&sub(Access::Pppoe, 160, &[(63, 12), (62, 100), (126, 40)]));
+    assert_eq!(
+        (v.ttl_status, v.level),
+        (TtlStatus::RouterDetected, Level::Low)
+    );
+    assert!(v.reasons[0].contains("140 of 152"), "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].contains("its own router or mesh"),
+        "{:?}",
+        v.reasons
+    );
+
+    // The same picture on a busy line is raised as router evidence is.
+    let busy = judge(&sub(Access::Pppoe, 620, &[(63, 50), (62, 400), (126, 170)]));
+    assert_eq!(busy.level, Level::Medium);
+
+    // More than a quarter nearer is a home with a second router hanging off.
+    let shared = judge(&sub(Access::Pppoe, 160, &[(63, 45), (62, 100), (126, 20)]));
+    assert_eq!(shared.level, Level::Medium);
+
+    // Too few connections to read shares from.
+    let few = judge(&sub(Access::Pppoe, 8, &[(63, 1), (62, 7)]));
+    assert_eq!(few.level, Level::Medium);
+
+    // Address-list evidence has no counts: the share cannot be read.
+    let mut listed = sub(Access::Pppoe, 160, &[(63, 1), (62, 1), (126, 1)]);
+    listed.ttl.strategy = Some(ProbeStrategy::AddressList);
+    assert_eq!(judge(&listed).level, Level::Medium);
+
+    // On a hotspot the bulk one hop further is tethering, whatever the share.
+    let tethered = judge(&sub(Access::Hotspot, 160, &[(64, 5), (63, 100), (127, 40)]));
+    assert_eq!(tethered.level, Level::Medium);
+}
+
+#[test]
 fn mesh_wifi_one_extra_hop_is_only_watched() {
     let v = judge(&sub(Access::Pppoe, 150, &[(62, 100), (126, 50), (64, 3)]));
     assert_eq!(
