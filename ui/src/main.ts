@@ -115,7 +115,7 @@ function demoBanner(): HTMLElement | null {
   const capital = results.charAt(0).toUpperCase() + results.slice(1);
   const text = running
     ? `Demo: three simulated routers on this computer, not your network${s.demo_results ? ` (${results} so far)` : ""}. Ending it removes its results, warnings and actions.`
-    : `${capital} of the demo-… routers are still here: those simulated routers stopped when ShareGuard closed. Restart the demo to go on with it, or remove its results.`;
+    : `${capital} from the demo ${s.demo_results === 1 ? "is" : "are"} still here: its simulated routers stopped when ShareGuard closed. Restart the demo to go on with it, or remove its results.`;
   return h(
     "div",
     { class: "demo-banner", role: "status", "data-testid": "demo-banner" },
