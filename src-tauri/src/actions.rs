@@ -6,24 +6,13 @@ use serde::Serialize;
 use shareguard_detect::SubscriberResult;
 use shareguard_engine::breaker;
 use shareguard_engine::enforce::DisconnectReport;
-use shareguard_engine::sharing_actions::{
-    self, AutoOutcome, DisconnectError, SharingActions, SHARING_ACTIONS_KEY,
-};
+use shareguard_engine::sharing_actions::{self, AutoOutcome, SharingActions, SHARING_ACTIONS_KEY};
 use shareguard_store::Permission;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::input::{check_subscriber, reason_of};
 use crate::state::AppState;
-
-impl From<DisconnectError> for CommandError {
-    fn from(e: DisconnectError) -> Self {
-        match e {
-            DisconnectError::Action(e) => e.into(),
-            e => Self::new(e.kind(), e.to_string()),
-        }
-    }
-}
 
 /// Ends a subscriber's session now, on the router of their latest result.
 #[tauri::command]

@@ -106,12 +106,6 @@ impl From<routeros_client::Error> for Failure {
     }
 }
 
-impl From<shareguard_engine::sharing_actions::DisconnectError> for Failure {
-    fn from(e: shareguard_engine::sharing_actions::DisconnectError) -> Self {
-        Self::new(for_error(e.kind()), e.to_string())
-    }
-}
-
 impl From<shareguard_engine::enforce::ActionError> for Failure {
     fn from(e: shareguard_engine::enforce::ActionError) -> Self {
         Self::new(for_error(e.kind()), e.to_string())

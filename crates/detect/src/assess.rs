@@ -365,10 +365,22 @@ pub const OWN_ROUTER_NEAR_SHARE: f64 = 0.25;
 /// Connections at the two distances below which shares mean nothing.
 pub const OWN_ROUTER_MIN_CONNECTIONS: u32 = 12;
 
-/// `(near, far)` connection counts when the line is one home behind its own
-/// second router: on PPPoE, counted connections (connection-mark probes, seen
-/// well enough to judge), devices only at the expected distance and one
-/// router further, and the nearer ones at most [`OWN_ROUTER_NEAR_SHARE`].
+/// A line read as one home behind its own second router: connections at the
+/// expected distance (`near`) and one router further (`far`), over this scan
+/// and `earlier_scans` earlier ones.
+struct OwnRouter {
+    near: u32,
+    far: u32,
+    earlier_scans: usize,
+}
+
+/// Whether the line is one home behind its own second router: on PPPoE,
+/// counted connections (connection-mark probes, seen well enough to judge),
+/// devices only at the expected distance and one router further in this
+/// scan, and over this scan and the line's earlier ones at most
+/// [`OWN_ROUTER_NEAR_SHARE`] of those connections nearer. Earlier scans
+/// steady the share, so a home near the line does not flip between
+/// readings from one scan to the next.
 ///
 /// Why the share decides: a home that puts its own mesh or router behind the
 /// ISP's lives behind it; what is left one router nearer is that router's own
@@ -381,10 +393,11 @@ pub const OWN_ROUTER_MIN_CONNECTIONS: u32 = 12;
 fn home_behind_own_router(
     obs: &SubscriberObservation,
     e: u8,
+    s: &DetectionSettings,
     expected: &[u8],
     lowered: &[u8],
     evidence: &Evidence,
-) -> Option<(u32, u32)> {
+) -> Option<OwnRouter> {
     let counted = obs.access == crate::observation::Access::Pppoe
         && e >= 1
         && obs.ttl.strategy == Some(ProbeStrategy::ConnectionMark)
@@ -392,16 +405,30 @@ fn home_behind_own_router(
     if !counted || expected.is_empty() || lowered.is_empty() {
         return None;
     }
-    let sum = |ttls: &[u8]| -> u32 {
-        ttls.iter()
-            .map(|t| obs.ttl.counts.get(t).copied().unwrap_or(0))
-            .sum()
+    let router_extra = s.extra_hops_for_router();
+    let (mut near, mut far, mut earlier_scans) = (0u32, 0u32, 0usize);
+    let mut add = |counts: &std::collections::BTreeMap<u8, u32>| {
+        for (&t, &n) in counts {
+            match classify(t, e) {
+                TtlClass::Expected { .. } => near += n,
+                TtlClass::Lowered { extra, .. } if extra == router_extra => far += n,
+                _ => {}
+            }
+        }
     };
-    let (near, far) = (sum(expected), sum(lowered));
+    add(&obs.ttl.counts);
+    for p in obs.line.judged() {
+        add(&p.counts);
+        earlier_scans += 1;
+    }
     let total = near + far;
     (total >= OWN_ROUTER_MIN_CONNECTIONS
         && f64::from(near) <= OWN_ROUTER_NEAR_SHARE * f64::from(total))
-    .then_some((near, far))
+    .then_some(OwnRouter {
+        near,
+        far,
+        earlier_scans,
+    })
 }
 
 fn read_ttls(
@@ -550,11 +577,18 @@ fn read_ttls(
             ));
             return TtlReading::new(TtlStatus::RouterDetected, Level::Medium);
         }
-        if let Some((near, far)) = home_behind_own_router(obs, e, &expected, &lowered, evidence) {
+        if let Some(own) = home_behind_own_router(obs, e, s, &expected, &lowered, evidence) {
+            let over = match own.earlier_scans {
+                0 => String::new(),
+                n => format!(
+                    " over this scan and {}",
+                    crate::words::count(n as u64, "earlier one")
+                ),
+            };
             reasons.push(format!(
-                "Most connections ({} of {}) come from behind a second router (TTL {}) and only a few from the first (TTL {}): one home behind its own router or mesh Wi-Fi in router mode, the few nearer ones that router itself or a device left on the ISP's router. Watched; a busy line raises it.",
-                thousands(u64::from(far)),
-                thousands(u64::from(near + far)),
+                "Most connections ({} of {}{over}) come from behind a second router (TTL {}) and only a few from the first (TTL {}): one home behind its own router or mesh Wi-Fi in router mode, the few nearer ones that router itself or a device left on the ISP's router. Watched; a busy line raises it.",
+                thousands(u64::from(own.far)),
+                thousands(u64::from(own.near + own.far)),
                 list(&lowered),
                 list(&expected)
             ));

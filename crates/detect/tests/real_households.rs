@@ -187,3 +187,26 @@ fn one_odd_scan_does_not_flag_an_honest_line() {
     o.line.past[1].counts.insert(62, 4);
     assert_eq!(judge(&o).level, Level::Medium);
 }
+
+#[test]
+fn a_home_behind_its_own_mesh_is_read_over_its_scans() {
+    // This scan alone: 30 of 110 nearer (27%), a second router hanging off.
+    let mut o = line(ROUTER, 110, &[(63, 30), (62, 80)]);
+    assert_eq!(judge(&o).level, Level::Medium);
+    // Two earlier scans with the same mesh: 36 of 250 nearer over all three.
+    o.line.past = vec![
+        past(10, &[(63, 3), (62, 67)]),
+        past(20, &[(63, 3), (62, 67)]),
+    ];
+    let v = judge(&o);
+    assert_eq!(v.level, Level::Low, "{:?}", v.reasons);
+    assert!(
+        v.reasons[0].contains("214 of 250 over this scan and 2 earlier ones"),
+        "{:?}",
+        v.reasons
+    );
+    // A neighbour behind the home's router stays flagged whatever the past.
+    let mut shared = line(ROUTER, 110, &[(63, 90), (62, 20)]);
+    shared.line.past = o.line.past.clone();
+    assert_eq!(judge(&shared).level, Level::Medium);
+}

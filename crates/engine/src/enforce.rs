@@ -60,6 +60,8 @@ pub enum ActionError {
     Router(#[from] routeros_client::Error),
     #[error(transparent)]
     Radius(#[from] DacError),
+    #[error("{0} is on the whitelist: remove them from it first if they must be acted on")]
+    Whitelisted(String),
     #[error("{subscriber} is not online on {nas}: there is no session to end")]
     NotOnline { subscriber: String, nas: String },
     #[error("{nas} refused the {request} for {subscriber}: {why}")]
@@ -96,6 +98,9 @@ pub enum ActionError {
     Plan(String),
     #[error("{nas} did not finish the action within {} s: check the link to the router, then look at what the step touches there (the subscriber's session, the firewall rules) before trying again", .after.as_secs())]
     Timeout { nas: String, after: Duration },
+    /// The local database failed before anything was sent to a router.
+    #[error(transparent)]
+    Storage(crate::EngineError),
     /// The router was changed, but the change could not be recorded.
     #[error("the router was changed, but the audit log could not be written: {0}")]
     Record(#[from] crate::EngineError),
@@ -107,13 +112,14 @@ impl ActionError {
         match self {
             Self::Router(e) => e.into(),
             Self::Radius(e) => e.into(),
+            Self::Whitelisted(_) => ErrorKind::Whitelisted,
             Self::NotOnline { .. } => ErrorKind::NotOnline,
             Self::Refused { .. } | Self::Nak { .. } => ErrorKind::Refused,
             Self::RuleMissing { .. } => ErrorKind::RuleMissing,
             Self::Misplaced { .. } => ErrorKind::Misplaced,
             Self::Plan(_) => ErrorKind::InvalidInput,
             Self::Timeout { .. } => ErrorKind::Timeout,
-            Self::Record(e) => e.kind(),
+            Self::Storage(e) | Self::Record(e) => e.kind(),
         }
     }
 

@@ -11,12 +11,13 @@ use serde::Serialize;
 use serde_json::json;
 use shareguard_store::{Action, ActionKind, ActionMethod, AuditEntry, Store};
 
+use crate::enforce::ActionError;
 use crate::limits::{self, LimitReport, LimitSettings};
 use crate::penalties::{self, BanReport, Restore, ThrottleReport};
 use crate::persist::{store_task, EngineError};
 use crate::router::Router;
 use crate::router_lists;
-use crate::sharing_actions::{refuse_whitelisted, DisconnectError};
+use crate::sharing_actions::refuse_whitelisted;
 
 /// A throttle or ban to take.
 #[derive(Debug, Clone)]
@@ -133,7 +134,7 @@ pub async fn install_ban_rule_and_record(
     store: &Arc<Mutex<Store>>,
     router: &Router,
     operator: &str,
-) -> Result<Vec<String>, DisconnectError> {
+) -> Result<Vec<String>, ActionError> {
     let added = penalties::install_ban_rules(router).await?;
     if !added.is_empty() {
         let entry = AuditEntry::new(operator, "ban_rule_installed")
@@ -152,7 +153,7 @@ pub async fn install_limit_rules_and_record(
     router: &Router,
     settings: &LimitSettings,
     operator: &str,
-) -> Result<usize, DisconnectError> {
+) -> Result<usize, ActionError> {
     let n = limits::install_limit_rules(router, settings).await?;
     if n > 0 {
         let entry = AuditEntry::new(operator, "limit_rules_installed")
@@ -223,7 +224,7 @@ pub async fn throttle_and_record(
     p: &Penalty,
     percent: u8,
     rate: Option<RateLimit>,
-) -> Result<PenaltyReport, DisconnectError> {
+) -> Result<PenaltyReport, ActionError> {
     refuse_whitelisted(store, &p.subscriber).await?;
     let r = penalties::throttle(
         router,
@@ -256,7 +257,7 @@ pub async fn ban_and_record(
     store: &Arc<Mutex<Store>>,
     router: &Router,
     p: &Penalty,
-) -> Result<PenaltyReport, DisconnectError> {
+) -> Result<PenaltyReport, ActionError> {
     refuse_whitelisted(store, &p.subscriber).await?;
     let r = penalties::ban(
         router,
@@ -294,7 +295,7 @@ pub async fn limit_and_record(
     router: &Router,
     p: &Penalty,
     settings: &LimitSettings,
-) -> Result<PenaltyReport, DisconnectError> {
+) -> Result<PenaltyReport, ActionError> {
     refuse_whitelisted(store, &p.subscriber).await?;
     let r = limits::limit(
         router,
@@ -351,7 +352,7 @@ async fn unlist(
     list: &str,
     what: &str,
     gone: &str,
-) -> Result<String, DisconnectError> {
+) -> Result<String, ActionError> {
     let ip: Option<Ipv4Addr> = a.details["address"].as_str().and_then(|s| s.parse().ok());
     let comment = crate::follow::list_and_comment(a.kind, &a.subscriber)
         .map(|(_, c)| c)
@@ -372,7 +373,7 @@ pub async fn lift(
     a: &Action,
     operator: &str,
     why: &str,
-) -> Result<Lifted, DisconnectError> {
+) -> Result<Lifted, ActionError> {
     let id =
         a.id.ok_or_else(|| EngineError::Internal("an action without an id".into()))?;
     let router = routers

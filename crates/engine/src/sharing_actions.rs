@@ -9,11 +9,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use shareguard_detect::{Level, SubscriberResult};
 use shareguard_store::{action, Action, ActionKind, AuditEntry, Store};
-use thiserror::Error;
 
 use crate::breaker::{trip_breaker, Breaker, Trip, BREAKER_KEY};
 use crate::enforce::{self, ActionError, DisconnectReport};
-use crate::error_kind::ErrorKind;
 use crate::persist::{store_task, EngineError};
 use crate::router::Router;
 
@@ -95,48 +93,20 @@ pub fn plan_auto<'a>(
     AutoPlan::Act(act)
 }
 
-#[derive(Debug, Error)]
-pub enum DisconnectError {
-    #[error("{0} is on the whitelist: remove them from it first if they must be disconnected")]
-    Whitelisted(String),
-    #[error(transparent)]
-    Action(#[from] ActionError),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-}
-
-impl DisconnectError {
-    /// What kind of failure this is, for the window and the exit code.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Whitelisted(_) => ErrorKind::Whitelisted,
-            Self::Action(e) => e.kind(),
-            Self::Engine(e) => e.kind(),
-        }
-    }
-
-    /// The rules to install, when a missing rule is why it was refused.
-    pub fn missing_rules(&self) -> &[String] {
-        match self {
-            Self::Action(e) => e.missing_rules(),
-            _ => &[],
-        }
-    }
-}
-
 /// Refuses a whitelisted subscriber before anything is sent to a router:
 /// every action, manual or automatic, goes through this.
 pub(crate) async fn refuse_whitelisted(
     store: &Arc<Mutex<Store>>,
     subscriber: &str,
-) -> Result<(), DisconnectError> {
+) -> Result<(), ActionError> {
     let who = subscriber.to_string();
     let listed = store_task(store, move |s| {
         Ok(s.active_whitelist(Utc::now())?.contains_key(&who))
     })
-    .await?;
+    .await
+    .map_err(ActionError::Storage)?;
     if listed {
-        return Err(DisconnectError::Whitelisted(subscriber.into()));
+        return Err(ActionError::Whitelisted(subscriber.into()));
     }
     Ok(())
 }
@@ -150,7 +120,7 @@ pub async fn disconnect_and_record(
     operator: &str,
     reason: &str,
     dry_run: bool,
-) -> Result<DisconnectReport, DisconnectError> {
+) -> Result<DisconnectReport, ActionError> {
     refuse_whitelisted(store, subscriber).await?;
     let report = enforce::disconnect(
         &router.target,
@@ -199,7 +169,12 @@ pub async fn disconnect_and_record(
         };
         s.record_action(&a, &entry).map(|_| ())
     })
-    .await?;
+    .await
+    // A dry run changed nothing on the router.
+    .map_err(|e| match dry_run {
+        true => ActionError::Storage(e),
+        false => ActionError::Record(e),
+    })?;
     Ok(report)
 }
 
