@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 use shareguard_detect::SubscriberResult;
+use shareguard_engine::actions::disconnect::{self, DisconnectReport};
+use shareguard_engine::auto_disconnect::{self, AutoOutcome, SharingActions, SHARING_ACTIONS_KEY};
 use shareguard_engine::breaker;
-use shareguard_engine::enforce::DisconnectReport;
-use shareguard_engine::sharing_actions::{self, AutoOutcome, SharingActions, SHARING_ACTIONS_KEY};
 use shareguard_store::Permission;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -26,15 +26,10 @@ pub async fn disconnect_subscriber(
     let name = check_subscriber(&subscriber)?;
     let reason = reason_of(reason.as_deref(), Some("disconnected from the results"), "")?;
     let router = state.router_book().await.router_of(&name).await?;
-    Ok(sharing_actions::disconnect_and_record(
-        &state.store,
-        &router,
-        &name,
-        &operator,
-        &reason,
-        false,
+    Ok(
+        disconnect::disconnect_and_record(&state.store, &router, &name, &operator, &reason, false)
+            .await?,
     )
-    .await?)
 }
 
 /// Resumes automatic actions after the circuit breaker tripped.
@@ -83,7 +78,7 @@ pub async fn after_scan<R: Runtime>(app: &AppHandle<R>, results: &[SubscriberRes
         }
     };
     let out: AutoOutcome =
-        match sharing_actions::auto_disconnect(&state.store, &settings, &routers, results).await {
+        match auto_disconnect::auto_disconnect(&state.store, &settings, &routers, results).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!("automatic disconnect failed: {e}");

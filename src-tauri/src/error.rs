@@ -54,8 +54,8 @@ impl From<shareguard_secrets::SecretError> for CommandError {
     }
 }
 
-impl From<shareguard_engine::enforce::ActionError> for CommandError {
-    fn from(e: shareguard_engine::enforce::ActionError) -> Self {
+impl From<shareguard_engine::actions::ActionError> for CommandError {
+    fn from(e: shareguard_engine::actions::ActionError) -> Self {
         CommandError {
             rules: e.missing_rules().to_vec(),
             ..Self::new(e.kind(), e.to_string())

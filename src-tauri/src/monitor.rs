@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use radius_dac::RateLimit;
 use serde::Deserialize;
+use shareguard_engine::actions::records::{self, Lifted, Penalty, PenaltyReport};
 use shareguard_engine::monitor::{CycleReport, MonitorSettings, MONITOR_KEY};
 use shareguard_engine::monitor_overview::{self, CycleSummary, MonitorOverview};
-use shareguard_engine::penalty_records::{self, Lifted, Penalty, PenaltyReport};
 use shareguard_engine::router::Router;
 use shareguard_store::{AuditEntry, Permission};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -206,14 +206,10 @@ pub async fn throttle_subscriber(
         .transpose()
         .map_err(CommandError::invalid)?;
     let settings = load_settings(&state).await?;
-    Ok(penalty_records::throttle_and_record(
-        &state.store,
-        &router,
-        &p,
-        settings.throttle_percent,
-        rate,
+    Ok(
+        records::throttle_and_record(&state.store, &router, &p, settings.throttle_percent, rate)
+            .await?,
     )
-    .await?)
 }
 
 #[tauri::command]
@@ -224,9 +220,9 @@ pub async fn ban_subscriber(
 ) -> CommandResult<PenaltyReport> {
     let (p, router) = penalty(&state, &input, "banned from the app").await?;
     if input.install_rule {
-        penalty_records::install_ban_rule_and_record(&state.store, &router, &p.operator).await?;
+        records::install_ban_rule_and_record(&state.store, &router, &p.operator).await?;
     }
-    Ok(penalty_records::ban_and_record(&state.store, &router, &p).await?)
+    Ok(records::ban_and_record(&state.store, &router, &p).await?)
 }
 
 /// Limits a subscriber's connections (PPPoE) or sessions (hotspot). On
@@ -242,15 +238,10 @@ pub async fn limit_subscriber(
     input.minutes = input.minutes.or(Some(settings.minutes));
     let (p, router) = penalty(&state, &input, "limited from the app").await?;
     if input.install_rule {
-        penalty_records::install_limit_rules_and_record(
-            &state.store,
-            &router,
-            &settings,
-            &p.operator,
-        )
-        .await?;
+        records::install_limit_rules_and_record(&state.store, &router, &settings, &p.operator)
+            .await?;
     }
-    Ok(penalty_records::limit_and_record(&state.store, &router, &p, &settings).await?)
+    Ok(records::limit_and_record(&state.store, &router, &p, &settings).await?)
 }
 
 /// Lifts a throttle, ban or limit before it runs out.
@@ -267,7 +258,7 @@ pub async fn lift_action(state: State<'_, AppState>, id: i64) -> CommandResult<L
         })
         .await?;
     let routers = state.router_book().await.routers().await?;
-    Ok(penalty_records::lift(
+    Ok(records::lift(
         &state.store,
         &routers,
         &action,

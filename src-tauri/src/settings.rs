@@ -3,9 +3,9 @@
 use chrono::Local;
 use serde::{Deserialize, Serialize};
 use shareguard_detect::DetectionSettings;
+use shareguard_engine::auto_disconnect::{SharingActions, SHARING_ACTIONS_KEY};
 use shareguard_engine::breaker::{Breaker, BREAKER_KEY};
 use shareguard_engine::settings::{DesktopSettings, ScheduleSettings, DESKTOP_KEY, SCHEDULE_KEY};
-use shareguard_engine::sharing_actions::{SharingActions, SHARING_ACTIONS_KEY};
 use shareguard_report::scheduled::{ScheduledReports, SCHEDULED_REPORTS_KEY};
 use shareguard_schedule::{Runner, Schedule};
 use shareguard_store::{

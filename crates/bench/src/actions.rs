@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use radius_dac::{DacClient, RateLimit, Request, SessionIds};
+use shareguard_engine::actions::disconnect;
 use shareguard_engine::demo;
-use shareguard_engine::enforce;
 use shareguard_sim::population::PopulationSpec;
 
 fn pct(mut v: Vec<f64>, p: f64) -> f64 {
@@ -57,7 +57,7 @@ pub async fn rows(rounds: usize) -> String {
         nas.reconnect(&subs[n].name);
 
         let t = Instant::now();
-        enforce::disconnect(
+        disconnect::disconnect(
             &router.target,
             None,
             &subs[n].name,

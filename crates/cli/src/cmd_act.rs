@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use clap::Args;
 use radius_dac::RateLimit;
 use serde::Serialize;
-use shareguard_engine::limits::{self, LimitSettings};
+use shareguard_engine::actions::ban;
+use shareguard_engine::actions::disconnect::disconnect_and_record;
+use shareguard_engine::actions::limit::{self, LimitSettings};
+use shareguard_engine::actions::records::{self, Penalty};
 use shareguard_engine::monitor::{MonitorSettings, MONITOR_KEY};
-use shareguard_engine::penalties;
-use shareguard_engine::penalty_records::{self, Penalty};
 use shareguard_engine::router::Router;
-use shareguard_engine::sharing_actions::disconnect_and_record;
 use shareguard_store::{ActionKind, Store};
 
 use crate::exit::{self, CliResult, Failure};
@@ -250,12 +250,12 @@ pub async fn throttle(t: ThrottleArgs) -> CliResult {
     let router = a.router().await?;
     let store = a.store()?;
     let p = penalty(a, minutes, "throttled from the command line");
-    let report = penalty_records::throttle_and_record(&store, &router, &p, t.percent, rate).await?;
+    let report = records::throttle_and_record(&store, &router, &p, t.percent, rate).await?;
     if a.json {
         print_json(&report)?;
     } else {
         println!("{}", report.summary());
-        if let penalty_records::PenaltyReport::Throttle { report: r, .. } = &report {
+        if let records::PenaltyReport::Throttle { report: r, .. } = &report {
             if let Some(note) = &r.note {
                 println!("note: {note}");
             }
@@ -266,10 +266,10 @@ pub async fn throttle(t: ThrottleArgs) -> CliResult {
 
 pub async fn ban(b: BanArgs) -> CliResult {
     if b.preview_rule {
-        println!("{}", penalties::ban_rule_preview());
+        println!("{}", ban::ban_rule_preview());
         // Where it would go on this router, when the router is reachable.
         if let Ok(router) = b.act.router().await {
-            match penalties::ban_rule_place(&router).await {
+            match ban::ban_rule_place(&router).await {
                 Ok(place) => println!("# placed {place}"),
                 Err(e) => println!("# its place on {} is unknown: {e}", router.target.name),
             }
@@ -282,15 +282,14 @@ pub async fn ban(b: BanArgs) -> CliResult {
     let store = a.store()?;
     let p = penalty(a, minutes, "banned from the command line");
     if b.install_rule && !a.dry_run {
-        let added =
-            penalty_records::install_ban_rule_and_record(&store, &router, &p.operator).await?;
+        let added = records::install_ban_rule_and_record(&store, &router, &p.operator).await?;
         if !a.json {
             for rule in &added {
                 println!("installed: {rule}");
             }
         }
     }
-    let report = penalty_records::ban_and_record(&store, &router, &p).await?;
+    let report = records::ban_and_record(&store, &router, &p).await?;
     if a.json {
         print_json(&report)?;
     } else {
@@ -324,7 +323,7 @@ pub async fn limit(l: LimitArgs) -> CliResult {
     let settings = limit_settings(&store)?;
     let router = a.router().await?;
     if l.preview_rules {
-        let lines = limits::preview_for(&router, &settings);
+        let lines = limit::preview_for(&router, &settings);
         if lines.is_empty() {
             println!(
                 "{} is a hotspot: limits end extra sessions and need no firewall rule",
@@ -342,20 +341,15 @@ pub async fn limit(l: LimitArgs) -> CliResult {
     };
     let p = penalty(a, minutes, "limited from the command line");
     if l.install_rules && !a.dry_run {
-        let n = penalty_records::install_limit_rules_and_record(
-            &store,
-            &router,
-            &settings,
-            &p.operator,
-        )
-        .await?;
+        let n = records::install_limit_rules_and_record(&store, &router, &settings, &p.operator)
+            .await?;
         if !a.json {
-            for line in limits::preview_for(&router, &settings).iter().take(n) {
+            for line in limit::preview_for(&router, &settings).iter().take(n) {
                 println!("installed: {line}");
             }
         }
     }
-    let report = penalty_records::limit_and_record(&store, &router, &p, &settings).await?;
+    let report = records::limit_and_record(&store, &router, &p, &settings).await?;
     if a.json {
         print_json(&report)?;
     } else {
@@ -391,7 +385,7 @@ async fn lift_in_force(a: &ActArgs, kind: ActionKind) -> CliResult {
         if a.dry_run {
             continue;
         }
-        let l = penalty_records::lift(
+        let l = records::lift(
             &store,
             std::slice::from_ref(&router),
             x,

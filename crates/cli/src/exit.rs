@@ -106,8 +106,8 @@ impl From<routeros_client::Error> for Failure {
     }
 }
 
-impl From<shareguard_engine::enforce::ActionError> for Failure {
-    fn from(e: shareguard_engine::enforce::ActionError) -> Self {
+impl From<shareguard_engine::actions::ActionError> for Failure {
+    fn from(e: shareguard_engine::actions::ActionError) -> Self {
         Self::new(for_error(e.kind()), e.to_string())
     }
 }

@@ -22,10 +22,10 @@ use serde_json::json;
 use shareguard_scan::collect::read_sessions;
 use shareguard_store::{Action, ActionKind, AuditEntry, Store, SYSTEM_OPERATOR};
 
-use crate::enforce::{within, ActionError};
+use crate::actions::error::{within, ActionError};
+use crate::actions::{ban, limit, router_lists};
 use crate::persist::{store_task, EngineError};
 use crate::router::Router;
-use crate::{limits, penalties, router_lists};
 
 /// One ban or limit moved to where its subscriber is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,13 +51,10 @@ pub(crate) fn list_and_comment(
     subscriber: &str,
 ) -> Option<(&'static str, String)> {
     match kind {
-        ActionKind::Ban => Some((
-            penalties::BAN_LIST,
-            format!("{} {subscriber}", penalties::BAN_COMMENT),
-        )),
+        ActionKind::Ban => Some((ban::BAN_LIST, format!("{} {subscriber}", ban::BAN_COMMENT))),
         ActionKind::Limit => Some((
-            limits::LIMIT_LIST,
-            format!("{} {subscriber}", limits::LIMIT_COMMENT),
+            limit::LIMIT_LIST,
+            format!("{} {subscriber}", limit::LIMIT_COMMENT),
         )),
         _ => None,
     }

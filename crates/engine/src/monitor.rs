@@ -18,10 +18,10 @@ use shareguard_store::{
     ActionKind, AuditEntry, CycleStats, Sighting, Store, WarningMark, SYSTEM_OPERATOR,
 };
 
+use crate::actions::limit::LimitSettings;
+use crate::actions::records::{self, Lifted, Penalty};
 use crate::breaker::{trip_breaker, Breaker, Trip, BREAKER_KEY};
 use crate::follow::{follow_sessions, Moved};
-use crate::limits::LimitSettings;
-use crate::penalty_records::{self, Lifted, Penalty};
 use crate::persist::{store_task, EngineError};
 use crate::router::Router;
 
@@ -207,7 +207,7 @@ impl Monitor {
     ) -> Result<CycleReport, EngineError> {
         let t0 = Instant::now();
         let at = Utc::now();
-        let (lifted, lift_failures) = penalty_records::lift_expired(store, routers, at).await?;
+        let (lifted, lift_failures) = records::lift_expired(store, routers, at).await?;
         let (moved, follow_failures) = follow_sessions(store, routers, at).await?;
         let reads = self
             .read_all(
@@ -422,7 +422,7 @@ async fn cap_sessions(
     for router in routers {
         let trimmed = async {
             let mut c = Client::connect(&router.target.connect).await?;
-            crate::limits::trim_hotspot_sessions(&mut c, limits, None).await
+            crate::actions::limit::trim_hotspot_sessions(&mut c, limits, None).await
         };
         match tokio::time::timeout(router.target.budget, trimmed).await {
             Ok(Ok(list)) => ended.extend(list.into_iter().map(|s| EndedSession {
@@ -585,16 +585,10 @@ async fn decide_and_act(
             escalated: row.escalated,
         };
         let done = match row.step {
-            Severity::Ban => penalty_records::ban_and_record(store, router, &p).await,
+            Severity::Ban => records::ban_and_record(store, router, &p).await,
             _ => {
-                penalty_records::throttle_and_record(
-                    store,
-                    router,
-                    &p,
-                    settings.throttle_percent,
-                    None,
-                )
-                .await
+                records::throttle_and_record(store, router, &p, settings.throttle_percent, None)
+                    .await
             }
         };
         match done {

@@ -91,7 +91,7 @@ pub async fn overview(
             })?,
             in_force: s.actions_in_force()?,
             last_cycle,
-            ban_rule: crate::penalties::ban_rule_preview(),
+            ban_rule: crate::actions::ban::ban_rule_preview(),
         })
     })
     .await

@@ -17,9 +17,9 @@ use serde::Serialize;
 use shareguard_detect::Access;
 use shareguard_scan::monitor::P2P_LIST;
 
-use crate::enforce::{within, ActionError};
+use crate::actions::error::{within, ActionError};
+use crate::actions::router_lists;
 use crate::router::Router;
-use crate::router_lists;
 use shareguard_scan::placement::{read_table, Place};
 
 /// The layer-7 protocol's name on the router.

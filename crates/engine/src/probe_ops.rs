@@ -11,7 +11,7 @@ use shareguard_scan::probes::{self, ProbePlan, ProbeState};
 use shareguard_scan::NasTarget;
 use shareguard_store::{action as audit_action, AuditEntry, Store};
 
-use crate::enforce::ActionError;
+use crate::actions::ActionError;
 use crate::persist::store_task;
 
 /// What to plan.

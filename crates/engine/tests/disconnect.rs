@@ -9,9 +9,10 @@ use common::{fixture, fixture_with, Fixture};
 use std::time::Duration;
 
 use shareguard_detect::Level;
+use shareguard_engine::actions::disconnect::disconnect_and_record;
+use shareguard_engine::auto_disconnect::{auto_disconnect, SharingActions};
 use shareguard_engine::breaker::{self, Breaker, BREAKER_KEY};
 use shareguard_engine::router::Router;
-use shareguard_engine::sharing_actions::{auto_disconnect, disconnect_and_record, SharingActions};
 use shareguard_store::{ActionKind, ActionMethod, AuditFilter};
 
 impl Fixture {

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use chrono::{Duration as Span, Utc};
 use shareguard_detect::abuse::{AbuseKind, Finding, Severity};
+use shareguard_engine::actions::ban;
+use shareguard_engine::actions::limit::{self, LimitSettings};
+use shareguard_engine::actions::records::{self, Penalty};
 use shareguard_engine::breaker::{Breaker, BREAKER_KEY};
-use shareguard_engine::limits::{self, LimitSettings};
 use shareguard_engine::monitor::{Monitor, MonitorSettings};
 use shareguard_engine::p2p_rules;
-use shareguard_engine::penalties;
-use shareguard_engine::penalty_records::{self, Penalty};
 use shareguard_engine::router::Router;
 use shareguard_sim::population::HouseholdKind;
 use shareguard_sim::Load;
@@ -46,7 +46,7 @@ impl Fixture {
     }
 
     /// Lifts the first action in force by hand, as the owner.
-    async fn lift_first(&self, routers: &[Router], why: &str) -> penalty_records::Lifted {
+    async fn lift_first(&self, routers: &[Router], why: &str) -> records::Lifted {
         let a = self
             .store
             .lock()
@@ -54,7 +54,7 @@ impl Fixture {
             .actions_in_force()
             .unwrap()
             .remove(0);
-        penalty_records::lift(&self.store, routers, &a, "owner", why)
+        records::lift(&self.store, routers, &a, "owner", why)
             .await
             .unwrap()
     }
@@ -261,10 +261,9 @@ async fn an_automatic_throttle_by_coa_is_restored_when_it_expires_even_after_a_r
     let in_force = store.lock().unwrap().actions_in_force().unwrap();
     assert_eq!(in_force.len(), 1);
     assert_eq!(in_force[0].method, ActionMethod::Radius);
-    let (lifted, failed) =
-        penalty_records::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
-            .await
-            .unwrap();
+    let (lifted, failed) = records::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
+        .await
+        .unwrap();
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(lifted.len(), 1);
     assert!(
@@ -313,7 +312,7 @@ async fn without_radius_a_throttle_is_a_queue_that_is_removed_on_expiry() {
         },
     );
     let p = by_owner(&who);
-    let r = penalty_records::throttle_and_record(&f.store, &routers[1], &p, 25, None)
+    let r = records::throttle_and_record(&f.store, &routers[1], &p, 25, None)
         .await
         .unwrap();
     let nas = &f.demo.network.nas()[1];
@@ -330,10 +329,9 @@ async fn without_radius_a_throttle_is_a_queue_that_is_removed_on_expiry() {
         (a.kind, a.method),
         (ActionKind::Throttle, ActionMethod::Api)
     );
-    let (lifted, _) =
-        penalty_records::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
-            .await
-            .unwrap();
+    let (lifted, _) = records::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
+        .await
+        .unwrap();
     assert_eq!(lifted[0].note, "the throttle queue was removed");
     assert_eq!(nas.effective_rate(&who).unwrap().1, down);
 }
@@ -344,7 +342,7 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     let routers = f.routers();
     let who = f.quiet(0, 3);
     let p = by_owner(&who);
-    let refused = penalty_records::ban_and_record(&f.store, &routers[0], &p)
+    let refused = records::ban_and_record(&f.store, &routers[0], &p)
         .await
         .unwrap_err();
     assert_eq!(refused.kind(), shareguard_engine::ErrorKind::RuleMissing);
@@ -354,13 +352,13 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     );
     assert_eq!(
         refused.missing_rules(),
-        [penalties::ban_rule().to_cli()],
+        [ban::ban_rule().to_cli()],
         "the rule as data, for the window"
     );
 
-    assert!(penalties::install_ban_rule(&routers[0]).await.unwrap());
+    assert!(ban::install_ban_rule(&routers[0]).await.unwrap());
     assert!(
-        !penalties::install_ban_rule(&routers[0]).await.unwrap(),
+        !ban::install_ban_rule(&routers[0]).await.unwrap(),
         "installed once"
     );
     // Right below FastTrack's builtin counter rule, above the fast-track
@@ -380,13 +378,13 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
         dry_run: true,
         ..p.clone()
     };
-    penalty_records::ban_and_record(&f.store, &routers[0], &dry)
+    records::ban_and_record(&f.store, &routers[0], &dry)
         .await
         .unwrap();
     let nas = &f.demo.network.nas()[0];
     assert!(!nas.is_banned(&who));
 
-    penalty_records::ban_and_record(&f.store, &routers[0], &p)
+    records::ban_and_record(&f.store, &routers[0], &p)
         .await
         .unwrap();
     assert!(nas.is_banned(&who));
@@ -403,20 +401,19 @@ async fn a_ban_needs_its_rule_blocks_the_address_and_the_router_lifts_it() {
     assert!(!nas.is_banned(&who));
     // A restarted app finds the ban in force and closes it.
     let store = Arc::new(Mutex::new(Store::open(f.dir.path().join("sg.db")).unwrap()));
-    let (lifted, failed) =
-        penalty_records::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
-            .await
-            .unwrap();
+    let (lifted, failed) = records::lift_expired(&store, &routers, Utc::now() + Span::minutes(31))
+        .await
+        .unwrap();
     assert!(failed.is_empty());
     assert_eq!(lifted[0].note, "the router had already lifted the ban");
 
     // A manual unban before the timeout removes the entry.
-    penalty_records::ban_and_record(&store, &routers[0], &p)
+    records::ban_and_record(&store, &routers[0], &p)
         .await
         .unwrap();
     assert!(nas.is_banned(&who));
     let ban = store.lock().unwrap().actions_in_force().unwrap().remove(0);
-    let l = penalty_records::lift(&store, &routers, &ban, "owner", "mistake")
+    let l = records::lift(&store, &routers, &ban, "owner", "mistake")
         .await
         .unwrap();
     assert_eq!(l.note, "the ban list entry was removed");
@@ -529,10 +526,10 @@ async fn a_coa_without_an_answer_falls_back_to_a_queue_and_says_why() {
     );
     let who = f.quiet(0, 7);
     let p = by_owner(&who);
-    let r = penalty_records::throttle_and_record(&f.store, &routers[0], &p, 25, None)
+    let r = records::throttle_and_record(&f.store, &routers[0], &p, 25, None)
         .await
         .unwrap();
-    let penalty_records::PenaltyReport::Throttle { report, .. } = r else {
+    let records::PenaltyReport::Throttle { report, .. } = r else {
         panic!("a throttle")
     };
     assert_eq!(report.method, ActionMethod::Api);
@@ -576,7 +573,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
     assert!(connections_of(&routers[0], &heavy).await > 800);
 
     let p = by_owner(&flooder);
-    let refused = penalty_records::limit_and_record(&f.store, &routers[0], &p, &limits)
+    let refused = records::limit_and_record(&f.store, &routers[0], &p, &limits)
         .await
         .unwrap_err();
     assert_eq!(refused.kind(), shareguard_engine::ErrorKind::RuleMissing);
@@ -592,14 +589,14 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
 
     // Two rules, and their IPv6 twins on this router with IPv6.
     assert_eq!(
-        limits::install_limit_rules(&routers[0], &limits)
+        limit::install_limit_rules(&routers[0], &limits)
             .await
             .unwrap(),
         4
     );
     // Installing again replaces the rules instead of stacking them.
     assert_eq!(
-        limits::install_limit_rules(&routers[0], &limits)
+        limit::install_limit_rules(&routers[0], &limits)
             .await
             .unwrap(),
         4
@@ -622,7 +619,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
     assert!(connections_of(&routers[0], &heavy).await <= 500);
     assert!(connections_of(&routers[0], &flooder).await > 400);
 
-    let done = penalty_records::limit_and_record(&f.store, &routers[0], &p, &limits)
+    let done = records::limit_and_record(&f.store, &routers[0], &p, &limits)
         .await
         .unwrap();
     assert!(
@@ -641,7 +638,7 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         .unwrap()
         .remove(0);
     assert_eq!(a.kind, ActionKind::Limit);
-    let l = penalty_records::lift(&f.store, &routers, &a, "owner", "talked to them")
+    let l = records::lift(&f.store, &routers, &a, "owner", "talked to them")
         .await
         .unwrap();
     assert_eq!(l.note, "the limit list entry was removed");
@@ -654,10 +651,9 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         .position(|r| r.target.access == shareguard_detect::Access::Hotspot)
         .unwrap();
     let guest = f.quiet(hotspot, 0);
-    let r =
-        penalty_records::limit_and_record(&f.store, &routers[hotspot], &by_owner(&guest), &limits)
-            .await
-            .unwrap();
+    let r = records::limit_and_record(&f.store, &routers[hotspot], &by_owner(&guest), &limits)
+        .await
+        .unwrap();
     assert!(
         r.summary().contains("limited to 1 sessions"),
         "{}",
@@ -676,10 +672,9 @@ async fn a_limit_caps_connections_on_pppoe_and_sessions_on_a_hotspot_until_lifte
         "{listed:?}"
     );
     f.demo.network.advance(Duration::from_secs(31 * 60));
-    let (lifted, _) =
-        penalty_records::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
-            .await
-            .unwrap();
+    let (lifted, _) = records::lift_expired(&f.store, &routers, Utc::now() + Span::minutes(31))
+        .await
+        .unwrap();
     assert_eq!(lifted[0].note, "the router had already ended the limit");
     let audit = f
         .store
@@ -780,14 +775,14 @@ async fn a_ban_and_a_limit_follow_the_subscriber_to_a_new_address_and_leave_the_
     let routers = f.routers();
     let nas = &f.demo.network.nas()[0];
     let (banned, limited, next) = (f.quiet(0, 3), f.quiet(0, 5), f.quiet(0, 7));
-    assert!(penalties::install_ban_rule(&routers[0]).await.unwrap());
-    limits::install_limit_rules(&routers[0], &LimitSettings::default())
+    assert!(ban::install_ban_rule(&routers[0]).await.unwrap());
+    limit::install_limit_rules(&routers[0], &LimitSettings::default())
         .await
         .unwrap();
-    penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&banned))
+    records::ban_and_record(&f.store, &routers[0], &by_owner(&banned))
         .await
         .unwrap();
-    penalty_records::limit_and_record(
+    records::limit_and_record(
         &f.store,
         &routers[0],
         &by_owner(&limited),
@@ -865,7 +860,7 @@ async fn a_ban_and_a_limit_follow_the_subscriber_to_a_new_address_and_leave_the_
         .into_iter()
         .find(|a| a.subscriber == banned)
         .unwrap();
-    let l = penalty_records::lift(&f.store, &routers, &ban, "owner", "done")
+    let l = records::lift(&f.store, &routers, &ban, "owner", "done")
         .await
         .unwrap();
     assert_eq!(l.note, "the ban list entry was removed");
@@ -900,13 +895,13 @@ async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
         "filter",
         &[
             ("chain", "forward"),
-            ("src-address-list", penalties::BAN_LIST),
+            ("src-address-list", ban::BAN_LIST),
             ("action", "drop"),
-            ("comment", penalties::BAN_COMMENT),
+            ("comment", ban::BAN_COMMENT),
             ("place-before", &first_static),
         ],
     );
-    let refused = penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+    let refused = records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
         .await
         .unwrap_err();
     assert!(
@@ -918,7 +913,7 @@ async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
     );
     // Installing again adds the twin only, below IPv6's builtin rule and
     // above its fast-track and accept-established rules.
-    assert!(penalties::install_ban_rule(&routers[0]).await.unwrap());
+    assert!(ban::install_ban_rule(&routers[0]).await.unwrap());
     assert_eq!(nas.static_rules("filter").len(), 3, "no second IPv4 rule");
     let actions: Vec<String> = nas
         .rules("ipv6-filter")
@@ -929,12 +924,12 @@ async fn a_dual_stack_subscribers_ban_stops_their_ipv6_too_until_lifted() {
         actions,
         ["passthrough", "drop", "fasttrack-connection", "accept"]
     );
-    assert!(!penalties::install_ban_rule(&routers[0]).await.unwrap());
+    assert!(!ban::install_ban_rule(&routers[0]).await.unwrap());
 
-    let done = penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+    let done = records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
         .await
         .unwrap();
-    let penalty_records::PenaltyReport::Ban { report, .. } = &done else {
+    let records::PenaltyReport::Ban { report, .. } = &done else {
         panic!("{done:?}")
     };
     let prefix = nas.delegated_prefix(&who).unwrap();
@@ -975,14 +970,13 @@ async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
                 ("src-address-list", list),
                 ("connection-limit", cap),
                 ("action", "drop"),
-                ("comment", &format!("{} {tag}", limits::LIMIT_COMMENT)),
+                ("comment", &format!("{} {tag}", limit::LIMIT_COMMENT)),
             ],
         );
     }
-    let refused =
-        penalty_records::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
-            .await
-            .unwrap_err();
+    let refused = records::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
+        .await
+        .unwrap_err();
     assert!(
         refused
             .to_string()
@@ -990,10 +984,10 @@ async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
         "{refused}"
     );
 
-    limits::install_limit_rules(&routers[0], &limits)
+    limit::install_limit_rules(&routers[0], &limits)
         .await
         .unwrap();
-    let done = penalty_records::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
+    let done = records::limit_and_record(&f.store, &routers[0], &by_owner(&who), &limits)
         .await
         .unwrap();
     assert!(
@@ -1007,7 +1001,7 @@ async fn a_dual_stack_subscribers_limit_lists_their_prefix_until_lifted() {
     assert_eq!(listed[0]["list"], "sg-limited");
     assert_eq!(
         listed[0]["comment"],
-        format!("{} {who}", limits::LIMIT_COMMENT)
+        format!("{} {who}", limit::LIMIT_COMMENT)
     );
 
     f.lift_first(&routers, "talked to them").await;
@@ -1020,8 +1014,8 @@ async fn a_dual_stack_ban_follows_the_prefix_a_redial_brings() {
     let routers = f.routers();
     let nas = &f.demo.network.nas()[0];
     let who = dual_stack(&f, 0);
-    penalties::install_ban_rule(&routers[0]).await.unwrap();
-    penalty_records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
+    ban::install_ban_rule(&routers[0]).await.unwrap();
+    records::ban_and_record(&f.store, &routers[0], &by_owner(&who))
         .await
         .unwrap();
     let old = format!("{}/64", nas.delegated_prefix(&who).unwrap());

@@ -1,4 +1,4 @@
-//! Throttles and bans as recorded actions: manual from the UI and CLI, or
+//! Throttles, bans and limits as recorded actions: manual from the UI and CLI, or
 //! automatic from the monitor, each stored with its audit entry and expiry;
 //! and the sweep that lifts them when they expire, also after a restart.
 
@@ -11,13 +11,14 @@ use serde::Serialize;
 use serde_json::json;
 use shareguard_store::{Action, ActionKind, ActionMethod, AuditEntry, Store};
 
-use crate::enforce::ActionError;
-use crate::limits::{self, LimitReport, LimitSettings};
-use crate::penalties::{self, BanReport, Restore, ThrottleReport};
+use super::ban::{self, BanReport};
+use super::disconnect::refuse_whitelisted;
+use super::error::ActionError;
+use super::limit::{self, LimitReport, LimitSettings};
+use super::router_lists;
+use super::throttle::{self, Restore, ThrottleReport};
 use crate::persist::{store_task, EngineError};
 use crate::router::Router;
-use crate::router_lists;
-use crate::sharing_actions::refuse_whitelisted;
 
 /// A throttle or ban to take.
 #[derive(Debug, Clone)]
@@ -135,7 +136,7 @@ pub async fn install_ban_rule_and_record(
     router: &Router,
     operator: &str,
 ) -> Result<Vec<String>, ActionError> {
-    let added = penalties::install_ban_rules(router).await?;
+    let added = ban::install_ban_rules(router).await?;
     if !added.is_empty() {
         let entry = AuditEntry::new(operator, "ban_rule_installed")
             .subject(&router.target.name)
@@ -154,11 +155,11 @@ pub async fn install_limit_rules_and_record(
     settings: &LimitSettings,
     operator: &str,
 ) -> Result<usize, ActionError> {
-    let n = limits::install_limit_rules(router, settings).await?;
+    let n = limit::install_limit_rules(router, settings).await?;
     if n > 0 {
         let entry = AuditEntry::new(operator, "limit_rules_installed")
             .subject(&router.target.name)
-            .details(json!({ "rules": limits::preview_for(router, settings) }));
+            .details(json!({ "rules": limit::preview_for(router, settings) }));
         store_task(store, move |s| s.audit(&entry).map(|_| ())).await?;
     }
     Ok(n)
@@ -226,7 +227,7 @@ pub async fn throttle_and_record(
     rate: Option<RateLimit>,
 ) -> Result<PenaltyReport, ActionError> {
     refuse_whitelisted(store, &p.subscriber).await?;
-    let r = penalties::throttle(
+    let r = throttle::throttle(
         router,
         &p.subscriber,
         percent,
@@ -259,7 +260,7 @@ pub async fn ban_and_record(
     p: &Penalty,
 ) -> Result<PenaltyReport, ActionError> {
     refuse_whitelisted(store, &p.subscriber).await?;
-    let r = penalties::ban(
+    let r = ban::ban(
         router,
         &p.subscriber,
         p.minutes,
@@ -297,7 +298,7 @@ pub async fn limit_and_record(
     settings: &LimitSettings,
 ) -> Result<PenaltyReport, ActionError> {
     refuse_whitelisted(store, &p.subscriber).await?;
-    let r = limits::limit(
+    let r = limit::limit(
         router,
         &p.subscriber,
         settings,
@@ -391,11 +392,11 @@ pub async fn lift(
         ActionKind::Throttle => {
             let restore: Restore = serde_json::from_value(a.details["restore"].clone())
                 .map_err(|e| EngineError::Internal(format!("stored throttle: {e}")))?;
-            penalties::lift_throttle(router, &a.subscriber, &restore, router.target.budget).await?
+            throttle::lift_throttle(router, &a.subscriber, &restore, router.target.budget).await?
         }
-        ActionKind::Ban => unlist(router, a, penalties::BAN_LIST, "ban", "lifted the ban").await?,
+        ActionKind::Ban => unlist(router, a, ban::BAN_LIST, "ban", "lifted the ban").await?,
         ActionKind::Limit => {
-            unlist(router, a, limits::LIMIT_LIST, "limit", "ended the limit").await?
+            unlist(router, a, limit::LIMIT_LIST, "limit", "ended the limit").await?
         }
         ActionKind::Disconnect => String::new(),
     };

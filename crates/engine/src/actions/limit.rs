@@ -31,9 +31,10 @@ use serde::{Deserialize, Serialize};
 use shareguard_detect::Access;
 use shareguard_scan::monitor::parse_ros_duration_ms;
 
-use crate::enforce::{elapsed_ms, online, within, ActionError};
+use super::error::{within, ActionError};
+use super::router_lists::{self, Fw};
+use super::session::{elapsed_ms, online};
 use crate::router::Router;
-use crate::router_lists::{self, Fw};
 
 /// The address list of limited subscribers.
 pub const LIMIT_LIST: &str = "sg-limited";
@@ -378,7 +379,7 @@ pub async fn limit(
         let session = online(&mut c, &router.target, subscriber).await?;
         let ip = session
             .address
-            .ok_or_else(|| crate::penalties::no_address(router, subscriber, "limit"))?;
+            .ok_or_else(|| super::session::no_address(router, subscriber, "limit"))?;
         let access = router.target.access;
         if access == Access::Pppoe && installed_rules(&mut c, Fw::V4).await?.is_empty() {
             let place = router_lists::top_of_filter(&mut c).await?;

@@ -10,7 +10,7 @@ use routeros_client::{Client, Command, QueryOp};
 use shareguard_scan::collect::parse_ipv4_port;
 use shareguard_scan::placement::{reached_after_established, read_table, Place};
 
-use crate::enforce::{within, ActionError};
+use super::error::{within, ActionError};
 
 const FILTER: &str = "/ip/firewall/filter";
 const FILTER6: &str = "/ipv6/firewall/filter";

@@ -1,17 +1,17 @@
-//! Disconnects that follow sharing verdicts: the owner's "Disconnect now" and
-//! the optional automatic disconnect after a scan. Both go through
-//! [`enforce::disconnect`] and are stored with their audit entry; the
-//! automatic one only within the circuit breaker.
+//! The optional automatic disconnect after a scan: the owner's settings,
+//! which sharers it would take, and the disconnects themselves, each through
+//! [`crate::actions::disconnect::disconnect_and_record`] like the owner's
+//! "Disconnect now", and only within the circuit breaker.
 
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use shareguard_detect::{Level, SubscriberResult};
-use shareguard_store::{action, Action, ActionKind, AuditEntry, Store};
+use shareguard_store::Store;
 
+use crate::actions::disconnect::disconnect_and_record;
 use crate::breaker::{trip_breaker, Breaker, Trip, BREAKER_KEY};
-use crate::enforce::{self, ActionError, DisconnectReport};
 use crate::persist::{store_task, EngineError};
 use crate::router::Router;
 
@@ -91,91 +91,6 @@ pub fn plan_auto<'a>(
     }
     act.sort_by(|a, b| SubscriberResult::most_suspicious_first(a, b));
     AutoPlan::Act(act)
-}
-
-/// Refuses a whitelisted subscriber before anything is sent to a router:
-/// every action, manual or automatic, goes through this.
-pub(crate) async fn refuse_whitelisted(
-    store: &Arc<Mutex<Store>>,
-    subscriber: &str,
-) -> Result<(), ActionError> {
-    let who = subscriber.to_string();
-    let listed = store_task(store, move |s| {
-        Ok(s.active_whitelist(Utc::now())?.contains_key(&who))
-    })
-    .await
-    .map_err(ActionError::Storage)?;
-    if listed {
-        return Err(ActionError::Whitelisted(subscriber.into()));
-    }
-    Ok(())
-}
-
-/// Disconnects one subscriber and records it (action and audit entry, as
-/// `operator`, with `reason`). A dry run is recorded in the audit log only.
-pub async fn disconnect_and_record(
-    store: &Arc<Mutex<Store>>,
-    router: &Router,
-    subscriber: &str,
-    operator: &str,
-    reason: &str,
-    dry_run: bool,
-) -> Result<DisconnectReport, ActionError> {
-    refuse_whitelisted(store, subscriber).await?;
-    let report = enforce::disconnect(
-        &router.target,
-        router.radius.as_ref(),
-        subscriber,
-        dry_run,
-        router.target.budget,
-    )
-    .await?;
-    let details = serde_json::json!({
-        "nas": report.nas,
-        "method": report.method,
-        "address": report.session.address,
-        "session_id": report.session.session_id,
-        "radius_tries": report.radius_tries,
-        "elapsed_ms": (report.elapsed_ms * 10.0).round() / 10.0,
-        "note": report.note,
-        "reason": reason,
-        "dry_run": dry_run,
-    });
-    let now = Utc::now();
-    let (operator, reason) = (operator.to_string(), reason.to_string());
-    let r = report.clone();
-    store_task(store, move |s| {
-        if dry_run {
-            let entry = AuditEntry::new(&operator, "disconnect_dry_run")
-                .subject(&r.subscriber)
-                .details(details);
-            return s.audit(&entry).map(|_| ());
-        }
-        let entry = AuditEntry::new(&operator, action::DISCONNECT)
-            .subject(&r.subscriber)
-            .details(details.clone());
-        let a = Action {
-            id: None,
-            subscriber: r.subscriber.clone(),
-            nas: r.nas.clone(),
-            kind: ActionKind::Disconnect,
-            method: r.method,
-            operator,
-            reason,
-            details,
-            started_at: now,
-            expires_at: None,
-            ended_at: Some(now),
-        };
-        s.record_action(&a, &entry).map(|_| ())
-    })
-    .await
-    // A dry run changed nothing on the router.
-    .map_err(|e| match dry_run {
-        true => ActionError::Storage(e),
-        false => ActionError::Record(e),
-    })?;
-    Ok(report)
 }
 
 /// What the automatic disconnect did after one scan.
