@@ -455,6 +455,13 @@ class AppTestCase(unittest.TestCase):
         self.assertTrue(any(sub in offenders for sub, _ in rows), offenders)
         self.assertNotIn("No warnings", self.chart_text("warnings-timeline"))
         self.shot("20-abuse-warnings")
+        # The warnings table fits the window at its default size: a row's
+        # buttons cut off at the right edge cannot be clicked.
+        right, width = d.execute_script(
+            "return [document.querySelector('[data-testid=abuse-table]').getBoundingClientRect().right,"
+            " document.documentElement.clientWidth]"
+        )
+        self.assertLessEqual(right, width, "the warnings table is wider than the window")
         d.execute_script("document.querySelector('[data-testid=warnings-timeline]').scrollIntoView()")
         self.shot("20b-abuse-charts")
         d.execute_script("window.scrollTo(0, 0)")

@@ -83,6 +83,8 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     }
   };
 
+  // What the monitor did about a warning, in words ("" when nothing).
+  const taken = (w: AbuseWarning) => warningActionWords(w.action, w.action_note);
   const rows = () => {
     if (!overview) return;
     const kind = kindFilter.value;
@@ -98,8 +100,13 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
           h("td", { class: "nowrap" }, w.nas),
           h("td", {}, KIND_LABEL[w.kind]),
           h("td", {}, h("span", { class: `badge sev-${w.severity}` }, w.severity)),
-          h("td", { class: "small details" }, w.details, w.cycles > 1 ? h("span", { class: "muted" }, ` · seen ${w.cycles}×`) : null),
-          h("td", { class: "small muted" }, warningActionWords(w.action, w.action_note)),
+          h(
+            "td",
+            { class: "small" },
+            w.details,
+            w.cycles > 1 ? h("span", { class: "muted" }, ` · seen ${w.cycles}×`) : null,
+            taken(w) ? h("div", { class: "muted", "data-testid": "warning-action" }, taken(w)) : null,
+          ),
           h(
             "td",
             { class: "row-actions" },
@@ -111,7 +118,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
       ),
     );
     if (list.length === 0) {
-      body.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, overview.metrics.cycles === 0 ? "No check has run yet." : "No warnings in the last 24 hours.")));
+      body.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, overview.metrics.cycles === 0 ? "No check has run yet." : "No warnings in the last 24 hours.")));
     }
   };
 
@@ -310,7 +317,7 @@ export function abuseView(showError: (m: string) => void): HTMLElement {
     h(
       "table",
       { class: "plain compact", "data-testid": "abuse-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Last seen"), h("th", {}, "Subscriber"), h("th", {}, "Router"), h("th", {}, "Kind"), h("th", {}, "Severity"), h("th", {}, "Details"), h("th", { class: "nowrap" }, "Action taken"), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "Last seen"), h("th", {}, "Subscriber"), h("th", {}, "Router"), h("th", {}, "Kind"), h("th", {}, "Severity"), h("th", {}, "Details and action taken"), h("th", {}, ""))),
       body,
     ),
     history,
