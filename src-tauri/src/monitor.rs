@@ -34,10 +34,7 @@ pub async fn run_cycle<R: Runtime>(app: &AppHandle<R>) -> CommandResult<Option<C
     }
     let report = {
         let mut monitor = state.monitor.lock().await;
-        monitor
-            .cycle(&state.store, &routers, &settings)
-            .await
-            .map_err(|e| CommandError::new(shareguard_engine::ErrorKind::Storage, e.to_string()))?
+        monitor.cycle(&state.store, &routers, &settings).await?
     };
     let summary = CycleSummary::from(&report);
     *lock(&state.last_cycle) = Some(summary.clone());

@@ -4,7 +4,8 @@
 
 use shareguard_engine::notification_channels::Channels;
 use shareguard_engine::router_book::RouterBook;
-use shareguard_engine::secrets::{Secret, SecretLookup, SecretSource};
+use shareguard_engine::secrets::{Secret, SecretSource};
+use shareguard_engine::Failure;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -143,23 +144,23 @@ fn keyring_kind(which: Secret) -> shareguard_secrets::SecretKind {
     }
 }
 
-fn lookup(e: shareguard_secrets::SecretError) -> SecretLookup {
-    SecretLookup {
-        kind: shareguard_engine::ErrorKind::from_class(e.kind()),
-        message: e.to_string(),
-    }
+fn lookup(e: shareguard_secrets::SecretError) -> Failure {
+    Failure::new(
+        shareguard_engine::ErrorKind::from_class(e.kind()),
+        e.to_string(),
+    )
 }
 
 impl SecretSource for KeyringSecrets {
-    fn load(&self, which: Secret, owner: &str) -> Result<Option<String>, SecretLookup> {
+    fn load(&self, which: Secret, owner: &str) -> Result<Option<String>, Failure> {
         shareguard_secrets::load(keyring_kind(which), owner).map_err(lookup)
     }
 
-    fn save(&self, which: Secret, owner: &str, secret: &str) -> Result<(), SecretLookup> {
+    fn save(&self, which: Secret, owner: &str, secret: &str) -> Result<(), Failure> {
         shareguard_secrets::save(keyring_kind(which), owner, secret).map_err(lookup)
     }
 
-    fn delete(&self, which: Secret, owner: &str) -> Result<(), SecretLookup> {
+    fn delete(&self, which: Secret, owner: &str) -> Result<(), Failure> {
         shareguard_secrets::delete(keyring_kind(which), owner).map_err(lookup)
     }
 

@@ -126,12 +126,6 @@ impl Failure {
     }
 }
 
-impl From<crate::secrets::SecretLookup> for Failure {
-    fn from(e: crate::secrets::SecretLookup) -> Self {
-        Self::new(e.kind, e.message)
-    }
-}
-
 impl From<crate::EngineError> for Failure {
     fn from(e: crate::EngineError) -> Self {
         Self::new(e.kind(), e.to_string())

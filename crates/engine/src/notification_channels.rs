@@ -87,25 +87,23 @@ impl<S: SecretSource> Channels<S> {
     /// A secret store that lost the address still shows scheme and host, so
     /// the owner can enter it again.
     pub async fn settings(&self, addresses: bool) -> Result<WebhookSettings, Failure> {
+        let stored = self.stored().await?;
         let config = if addresses {
-            match self.full().await {
+            match self.with_full_address(stored.clone()).await {
                 Ok(config) => config,
                 Err(e) => {
                     tracing::warn!("the webhook's full address cannot be read: {e}");
-                    self.stored().await?
+                    stored
                 }
             }
         } else {
-            self.stored().await?.redacted()
+            stored.redacted()
         };
         let secrets = self.secrets.clone();
         blocking(move || {
             let keyring = secrets.unavailable();
-            let has_telegram_token = keyring.is_none()
-                && matches!(
-                    secrets.load(Secret::TelegramToken, SECRETS_OWNER),
-                    Ok(Some(_))
-                );
+            let has_telegram_token =
+                keyring.is_none() && secrets.has(Secret::TelegramToken, SECRETS_OWNER);
             WebhookSettings {
                 config,
                 has_telegram_token,
@@ -190,7 +188,7 @@ impl<S: SecretSource> Channels<S> {
     /// token and the webhook's address are read from the secrets only when
     /// their channel is on.
     async fn notifier(&self) -> Result<Option<Notifier>, Failure> {
-        let config = self.full().await?;
+        let config = self.with_full_address(self.stored().await?).await?;
         if config.generic.is_none() && config.telegram.is_none() {
             return Ok(None);
         }
@@ -204,12 +202,11 @@ impl<S: SecretSource> Channels<S> {
         Ok(Some(Notifier::new(config, token)))
     }
 
-    /// The stored configuration with the webhook's full address from the
-    /// secrets (read only when a webhook is on). A full address still in
-    /// the settings (saved before addresses moved to the secrets) is moved
-    /// there and cut in the settings on the way, when the secrets take it.
-    async fn full(&self) -> Result<WebhookConfig, Failure> {
-        let stored = self.stored().await?;
+    /// `stored` with the webhook's full address from the secrets (read only
+    /// when a webhook is on). A full address still in the settings (saved
+    /// before addresses moved to the secrets) is moved there and cut in the
+    /// settings on the way, when the secrets take it.
+    async fn with_full_address(&self, stored: WebhookConfig) -> Result<WebhookConfig, Failure> {
         if stored.generic.is_none() {
             return Ok(stored);
         }

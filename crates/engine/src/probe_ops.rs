@@ -11,7 +11,7 @@ use shareguard_scan::probes::{self, ProbePlan, ProbeState};
 use shareguard_scan::NasTarget;
 use shareguard_store::{action as audit_action, AuditEntry, Store};
 
-use crate::actions::ActionError;
+use crate::actions::error::{within, ActionError};
 use crate::persist::store_task;
 
 /// What to plan.
@@ -41,12 +41,7 @@ pub async fn probes(
     action: ProbeAction,
     apply: bool,
 ) -> Result<ProbeReport, ActionError> {
-    tokio::time::timeout(t.budget, plan_and_apply(t, action, apply))
-        .await
-        .map_err(|_| ActionError::Timeout {
-            nas: t.name.clone(),
-            after: t.budget,
-        })?
+    within(&t.name, t.budget, plan_and_apply(t, action, apply)).await
 }
 
 async fn plan_and_apply(

@@ -144,13 +144,12 @@ impl<S: SecretSource> RouterBook<S> {
         let secrets = self.secrets.clone();
         // The secrets after the database's lock is released.
         blocking(move || {
-            let has = |which, name: &str| matches!(secrets.load(which, name), Ok(Some(_)));
             records
                 .into_iter()
                 .map(|record| StoredRouter {
-                    has_password: has(Secret::RouterPassword, &record.name),
+                    has_password: secrets.has(Secret::RouterPassword, &record.name),
                     has_radius_secret: record.radius_port.is_some()
-                        && has(Secret::RadiusSecret, &record.name),
+                        && secrets.has(Secret::RadiusSecret, &record.name),
                     record,
                 })
                 .collect()
@@ -209,7 +208,7 @@ impl<S: SecretSource> RouterBook<S> {
             }
             if radius_on
                 && radius_secret.is_none()
-                && !matches!(secrets.load(Secret::RadiusSecret, &name), Ok(Some(_)))
+                && !secrets.has(Secret::RadiusSecret, &name)
             {
                 return Err(Failure::invalid("enter the RADIUS shared secret (the one in /radius on the router), or turn RADIUS off"));
             }

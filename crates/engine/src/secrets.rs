@@ -2,8 +2,6 @@
 //! map in the engine's tests. The engine never reads a keyring itself; it
 //! asks the [`SecretSource`] it was given, on the blocking pool.
 
-use thiserror::Error;
-
 use crate::error_kind::{ErrorKind, Failure};
 
 /// Which secret, of whom.
@@ -20,27 +18,25 @@ pub enum Secret {
 }
 
 /// Where secrets are kept. Calls may block (a keyring may ask the operating
-/// system); they are made on the blocking pool.
+/// system); they are made on the blocking pool. A store that cannot be read
+/// fails with its kind and the message that names the fix (unlock the
+/// keyring, install one).
 pub trait SecretSource: Send + Sync + 'static {
     /// The secret, `None` when none is stored.
-    fn load(&self, which: Secret, owner: &str) -> Result<Option<String>, SecretLookup>;
-    fn save(&self, which: Secret, owner: &str, secret: &str) -> Result<(), SecretLookup>;
+    fn load(&self, which: Secret, owner: &str) -> Result<Option<String>, Failure>;
+    fn save(&self, which: Secret, owner: &str, secret: &str) -> Result<(), Failure>;
     /// Forgets the secret; forgetting one that is not there is no error.
-    fn delete(&self, which: Secret, owner: &str) -> Result<(), SecretLookup>;
+    fn delete(&self, which: Secret, owner: &str) -> Result<(), Failure>;
+    /// Whether the secret is stored; a store that cannot be read has none
+    /// to offer.
+    fn has(&self, which: Secret, owner: &str) -> bool {
+        matches!(self.load(which, owner), Ok(Some(_)))
+    }
     /// Why no secret can be kept at all (no keyring installed, and what to
     /// install), if that is so.
     fn unavailable(&self) -> Option<String> {
         None
     }
-}
-
-/// A secret store that could not be read: its kind and the message that
-/// names the fix (unlock the keyring, install one).
-#[derive(Debug, Clone, Error)]
-#[error("{message}")]
-pub struct SecretLookup {
-    pub kind: ErrorKind,
-    pub message: String,
 }
 
 /// Runs `f` (which asks the secret store) on the blocking pool.

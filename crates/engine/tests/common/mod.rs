@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shareguard_engine::demo::{self, Demo};
-use shareguard_engine::secrets::{Secret, SecretLookup, SecretSource};
-use shareguard_engine::ErrorKind;
+use shareguard_engine::secrets::{Secret, SecretSource};
+use shareguard_engine::{ErrorKind, Failure};
 use shareguard_sim::population::PopulationSpec;
 use shareguard_store::Store;
 
@@ -89,12 +89,12 @@ impl MapSecrets {
         s
     }
 
-    fn refuse(&self, router: &str) -> Result<(), SecretLookup> {
+    fn refuse(&self, router: &str) -> Result<(), Failure> {
         if self.locked.iter().any(|l| l == router) {
-            return Err(SecretLookup {
-                kind: ErrorKind::KeyringLocked,
-                message: "the keyring is locked: unlock it and try again".into(),
-            });
+            return Err(Failure::new(
+                ErrorKind::KeyringLocked,
+                "the keyring is locked: unlock it and try again",
+            ));
         }
         Ok(())
     }
@@ -120,12 +120,12 @@ fn key(which: Secret, owner: &str) -> (Secret, String) {
 }
 
 impl SecretSource for MapSecrets {
-    fn load(&self, which: Secret, router: &str) -> Result<Option<String>, SecretLookup> {
+    fn load(&self, which: Secret, router: &str) -> Result<Option<String>, Failure> {
         self.refuse(router)?;
         Ok(self.map.lock().unwrap().get(&key(which, router)).cloned())
     }
 
-    fn save(&self, which: Secret, router: &str, secret: &str) -> Result<(), SecretLookup> {
+    fn save(&self, which: Secret, router: &str, secret: &str) -> Result<(), Failure> {
         self.refuse(router)?;
         self.map
             .lock()
@@ -134,7 +134,7 @@ impl SecretSource for MapSecrets {
         Ok(())
     }
 
-    fn delete(&self, which: Secret, router: &str) -> Result<(), SecretLookup> {
+    fn delete(&self, which: Secret, router: &str) -> Result<(), Failure> {
         self.refuse(router)?;
         self.map.lock().unwrap().remove(&key(which, router));
         Ok(())
